@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from fuxiang.accounts import roles
+
+
+def role(request: HttpRequest) -> dict[str, object]:
+    user = request.user
+    return {
+        "can_edit_archives": roles.can_edit_archives(user),
+        "can_reveal": roles.can_reveal_personal_data(user),
+        "can_view_audit_log": roles.can_view_audit_log(user),
+        "can_record_visit": roles.can_record_visit(user),
+    }

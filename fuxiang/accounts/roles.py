@@ -1,0 +1,36 @@
+"""What each role may do. Which rows a role may see is decided in the apps' selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fuxiang.accounts.models import Role
+
+
+def _role(user: Any) -> str | None:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    return user.role
+
+
+def sees_everything(user: Any) -> bool:
+    """Head office and auditors see the whole county; others see their grids or branch."""
+    return _role(user) in {Role.HEAD_OFFICE, Role.AUDITOR}
+
+
+def can_edit_archives(user: Any) -> bool:
+    """Officers edit their own grids' archives; head office may correct any."""
+    return _role(user) in {Role.OFFICER, Role.HEAD_OFFICE}
+
+
+def can_reveal_personal_data(user: Any) -> bool:
+    """Seeing an unmasked ID/phone/name is for staff who serve the household; audited."""
+    return _role(user) in {Role.OFFICER, Role.BRANCH_MANAGER, Role.HEAD_OFFICE}
+
+
+def can_view_audit_log(user: Any) -> bool:
+    return _role(user) in {Role.AUDITOR, Role.HEAD_OFFICE}
+
+
+def can_record_visit(user: Any) -> bool:
+    return _role(user) == Role.OFFICER

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditAction(models.TextChoices):
+    LOGIN = "auth.login", _("登录")
+    LOGIN_FAILED = "auth.login_failed", _("登录失败")
+    LOGOUT = "auth.logout", _("退出")
+    REVEAL = "pii.reveal", _("查看完整个人信息")
+    HOUSEHOLD_CREATE = "household.create", _("新建农户档案")
+    HOUSEHOLD_UPDATE = "household.update", _("修改农户档案")
+    MEMBER_CREATE = "member.create", _("新增家庭成员")
+    MEMBER_UPDATE = "member.update", _("修改家庭成员")
+    ENTERPRISE_CREATE = "enterprise.create", _("新建企业档案")
+    ENTERPRISE_UPDATE = "enterprise.update", _("修改企业档案")
+    ENTITY_CREATE = "agri_entity.create", _("新建新型农业经营主体档案")
+    ENTITY_UPDATE = "agri_entity.update", _("修改新型农业经营主体档案")
+    VISIT_CREATE = "visit.create", _("登记走访")
+    EXPORT = "archive.export", _("导出档案")
+    KEY_ROTATION = "crypto.rotate", _("数据密钥轮换")
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError("审计日志只能追加，不能修改")
+
+    def delete(self):  # type: ignore[no-untyped-def]
+        raise PermissionError("审计日志只能追加，不能删除")
+
+
+class AuditEvent(models.Model):
+    """One thing someone did, kept forever. Append-only: the ORM refuses updates and deletes,
+    and on PostgreSQL a trigger refuses them too."""
+
+    occurred_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_label = models.CharField(_("操作人名称"), max_length=150, blank=True)
+    action = models.CharField(_("操作"), max_length=40, choices=AuditAction.choices)
+    target_type = models.CharField(_("对象类型"), max_length=60, blank=True)
+    target_id = models.CharField(_("对象编号"), max_length=64, blank=True)
+    target_label = models.CharField(_("对象"), max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(_("来源IP"), null=True, blank=True)
+    user_agent = models.CharField(_("终端"), max_length=300, blank=True)
+    details = models.JSONField(_("详情"), default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计事件")
+        verbose_name_plural = _("审计事件")
+        ordering = ("-occurred_at", "-id")
+        indexes = [
+            models.Index(fields=["target_type", "target_id"]),
+            models.Index(fields=["actor", "occurred_at"]),
+            models.Index(fields=["action", "occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.get_action_display()}"
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.pk is not None:
+            raise PermissionError("审计日志只能追加，不能修改")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError("审计日志只能追加，不能删除")

@@ -1,0 +1,48 @@
+"""Writing audit events. Every reveal, archive change, export and login passes through here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.http import HttpRequest
+
+from fuxiang.audit.models import AuditAction, AuditEvent
+
+
+def client_address(request: HttpRequest | None) -> tuple[str | None, str]:
+    if request is None:
+        return None, ""
+    # REMOTE_ADDR is what the reverse proxy (or client) connected from; trusting
+    # X-Forwarded-For is left to the proxy configuration in front of gunicorn.
+    address = request.META.get("REMOTE_ADDR") or None
+    return address, (request.META.get("HTTP_USER_AGENT") or "")[:300]
+
+
+def audit_record(
+    *,
+    action: AuditAction | str,
+    actor: Any = None,
+    target: models.Model | None = None,
+    target_label: str = "",
+    request: HttpRequest | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit event. ``target_label`` must already be masked: the log is read by
+    auditors who have no right to see unmasked personal data."""
+    address, agent = client_address(request)
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    event = AuditEvent(
+        actor=actor,
+        actor_label=str(getattr(actor, "username", "")) if actor else "",
+        action=str(action),
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_label=target_label[:200],
+        ip_address=address,
+        user_agent=agent,
+        details=details or {},
+    )
+    event.save(force_insert=True)
+    return event

@@ -1,0 +1,30 @@
+"""The one error type services raise; views and the API turn it into messages."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A business rule refused an operation.
+
+    ``errors`` maps a field name (or ``"__all__"``) to messages in Chinese that name the field
+    and the rule, so a form or an API response can show them where they belong.
+    """
+
+    def __init__(self, message: str | dict[str, list[str] | str], *, code: str = "invalid"):
+        if isinstance(message, dict):
+            self.errors = {k: v if isinstance(v, list) else [v] for k, v in message.items()}
+        else:
+            self.errors = {"__all__": [message]}
+        self.code = code
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return "；".join(msg for msgs in self.errors.values() for msg in msgs)
+
+
+class NotFound(DomainError):
+    """The object does not exist or is outside what the user may see (both look the same)."""
+
+    def __init__(self, message: str = "未找到该记录，或您无权访问。"):
+        super().__init__(message, code="not_found")

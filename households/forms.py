@@ -1,0 +1,242 @@
+"""Back-office forms. They parse and give early feedback; the services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from fuxiang.errors import DomainError
+from households.identity import (
+    IdentityError,
+    parse_resident_id,
+    validate_mobile,
+    validate_uscc,
+)
+from households.models import (
+    BusinessEntity,
+    Household,
+    HouseholdStatus,
+    Member,
+    Village,
+    VillageGroup,
+    Visit,
+)
+from households.services import ENTITY_FIELDS, HOUSEHOLD_FIELDS, MEMBER_FIELDS, VISIT_FIELDS
+
+
+def apply_domain_error(form: forms.BaseForm, error: DomainError) -> None:
+    """Show a service's refusal on the form: on the field it names, else at the top."""
+    for field, messages in error.errors.items():
+        target = field if field in form.fields else None
+        for message in messages:
+            form.add_error(target, message)
+
+
+class BootstrapMixin:
+    """Bootstrap classes on every widget, so templates can render fields in a loop."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                widget.attrs.setdefault("class", "form-select")
+            else:
+                widget.attrs.setdefault("class", "form-control")
+
+
+def _clean_resident_id(value: str, label: str) -> str:
+    try:
+        return parse_resident_id(value, as_of=timezone.localdate()).number
+    except IdentityError as exc:
+        raise forms.ValidationError(f"{label}{exc}") from exc
+
+
+class HouseholdForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = Household
+        fields = ("village", *HOUSEHOLD_FIELDS)
+        widgets = {"address": forms.TextInput(attrs={"autocomplete": "street-address"})}
+
+    def __init__(self, *args: Any, villages: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["village"].queryset = villages
+        self.fields["village_group"].queryset = VillageGroup.objects.filter(
+            village__in=villages.values("pk")
+        ).select_related("village")
+        for name, field in self.fields.items():
+            if isinstance(field, forms.DecimalField):
+                field.widget.attrs.update({"inputmode": "decimal", "min": "0"})
+            elif isinstance(field, forms.IntegerField):
+                field.widget.attrs.update({"inputmode": "numeric", "min": "0"})
+            if name in {"address"}:
+                field.required = False
+
+    def service_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in HOUSEHOLD_FIELDS}
+
+
+class MemberForm(BootstrapMixin, forms.ModelForm):
+    id_number = forms.CharField(
+        label="身份证号码",
+        max_length=18,
+        min_length=1,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text="18位，末位X可小写；出生日期和性别由号码自动读取",
+    )
+    phone = forms.CharField(
+        label="手机号码",
+        max_length=14,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+
+    class Meta:
+        model = Member
+        fields = MEMBER_FIELDS
+
+    def __init__(self, *args: Any, editing: bool = False, head: bool = False, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        if head:
+            del self.fields["relation"]
+        if editing:
+            self.fields["id_number"].required = False
+            self.fields[
+                "id_number"
+            ].help_text = f"当前：{self.instance.id_number_masked}；留空表示不修改"
+            self.fields[
+                "phone"
+            ].help_text = f"当前：{self.instance.phone_masked or '未登记'}；留空表示不修改"
+
+    def clean_id_number(self) -> str:
+        value = self.cleaned_data["id_number"]
+        return _clean_resident_id(value, "身份证号码") if value else ""
+
+    def clean_phone(self) -> str:
+        value = self.cleaned_data["phone"]
+        if not value:
+            return ""
+        try:
+            return validate_mobile(value)
+        except IdentityError as exc:
+            raise forms.ValidationError(f"手机号码{exc}") from exc
+
+    def service_fields(self) -> dict[str, Any]:
+        names = [n for n in MEMBER_FIELDS if n in self.fields]
+        return {n: self.cleaned_data[n] for n in (*names, "id_number", "phone")}
+
+
+class BusinessEntityForm(BootstrapMixin, forms.ModelForm):
+    legal_rep_id_number = forms.CharField(
+        label="法定代表人/经营者身份证号码",
+        max_length=18,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    owner_household_ids = forms.CharField(
+        label="所属农户编号",
+        required=False,
+        help_text="农户档案编号，多个用逗号分隔",
+    )
+
+    class Meta:
+        model = BusinessEntity
+        fields = ENTITY_FIELDS
+
+    def __init__(self, *args: Any, villages: Any, households: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.households = households
+        self.fields["village"].queryset = villages
+        self.fields["uscc"].required = False
+        self.fields["uscc"].help_text = "18位；种养大户没有可不填"
+        if self.instance.pk:
+            self.fields["legal_rep_id_number"].required = False
+            self.fields[
+                "legal_rep_id_number"
+            ].help_text = f"当前：{self.instance.legal_rep_id_masked}；留空表示不修改"
+            self.initial.setdefault(
+                "owner_household_ids",
+                ",".join(
+                    str(pk) for pk in self.instance.owner_households.values_list("pk", flat=True)
+                ),
+            )
+
+    def clean_uscc(self) -> str | None:
+        value = (self.cleaned_data.get("uscc") or "").strip()
+        if not value:
+            return None
+        try:
+            return validate_uscc(value)
+        except IdentityError as exc:
+            raise forms.ValidationError(f"统一社会信用代码{exc}") from exc
+
+    def clean_legal_rep_id_number(self) -> str:
+        value = self.cleaned_data["legal_rep_id_number"]
+        return _clean_resident_id(value, "法定代表人身份证号码") if value else ""
+
+    def clean_owner_household_ids(self) -> list[Household]:
+        raw = self.cleaned_data["owner_household_ids"].replace("，", ",")
+        try:
+            ids = {int(part) for part in raw.split(",") if part.strip()}
+        except ValueError as exc:
+            raise forms.ValidationError("所属农户编号应为数字，多个用逗号分隔") from exc
+        found = list(self.households.filter(pk__in=ids))
+        missing = ids - {h.pk for h in found}
+        if missing:
+            listed = "、".join(str(i) for i in sorted(missing))
+            raise forms.ValidationError(f"农户编号{listed}不存在或不在您负责的网格内")
+        return found
+
+    def service_fields(self) -> dict[str, Any]:
+        values = {name: self.cleaned_data[name] for name in ENTITY_FIELDS}
+        values["legal_rep_id_number"] = self.cleaned_data["legal_rep_id_number"]
+        return values
+
+
+class VisitForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = Visit
+        fields = VISIT_FIELDS
+        widgets = {
+            "visited_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "latitude": forms.HiddenInput(),
+            "longitude": forms.HiddenInput(),
+            "photo": forms.ClearableFileInput(
+                attrs={"accept": "image/*", "capture": "environment"}
+            ),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["visited_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        if not self.is_bound:
+            self.initial.setdefault("visited_at", timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
+
+    def service_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in VISIT_FIELDS}
+
+
+class HouseholdSearchForm(BootstrapMixin, forms.Form):
+    name = forms.CharField(label="户主/成员姓名", required=False, max_length=50)
+    id_suffix = forms.CharField(
+        label="身份证后4位",
+        required=False,
+        max_length=4,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    village = forms.ModelChoiceField(
+        label="村/社区", required=False, queryset=Village.objects.none()
+    )
+    status = forms.ChoiceField(
+        label="档案状态", required=False, choices=[("", "全部"), *HouseholdStatus.choices]
+    )
+
+    def __init__(self, *args: Any, villages: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["village"].queryset = villages

@@ -1,0 +1,602 @@
+"""Geography, the bank's organisation, and the archives (DESIGN.md §4.1, §4.2)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from fuxiang.masking import mask_name
+
+ZERO = Decimal("0")
+
+
+def _non_negative(label: str) -> MinValueValidator:
+    return MinValueValidator(0, message=f"{label}不能为负数")
+
+
+def money(label: str, **kwargs: object) -> models.DecimalField:
+    """Yuan, two places, never negative."""
+    return models.DecimalField(
+        label,
+        max_digits=14,
+        decimal_places=2,
+        default=ZERO,
+        validators=[_non_negative(label)],
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def count(label: str, **kwargs: object) -> models.PositiveIntegerField:
+    return models.PositiveIntegerField(label, default=0, **kwargs)  # type: ignore[arg-type]
+
+
+# --- geography --------------------------------------------------------------------------------
+
+
+class County(models.Model):
+    name = models.CharField(_("县名"), max_length=50)
+    code = models.CharField(
+        _("行政区划代码"),
+        max_length=6,
+        unique=True,
+        validators=[RegexValidator(r"^\d{6}$", "行政区划代码应为6位数字")],
+    )
+
+    class Meta:
+        verbose_name = _("县")
+        verbose_name_plural = _("县")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Township(models.Model):
+    county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="townships")
+    name = models.CharField(_("乡镇/街道"), max_length=50)
+    code = models.CharField(_("代码"), max_length=12, unique=True)
+
+    class Meta:
+        verbose_name = _("乡镇")
+        verbose_name_plural = _("乡镇")
+        ordering = ("code",)
+        constraints = [
+            models.UniqueConstraint(fields=["county", "name"], name="township_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Branch(models.Model):
+    """A branch (支行) of the bank; its manager(s) see and approve everything in it."""
+
+    name = models.CharField(_("支行名称"), max_length=50, unique=True)
+    code = models.CharField(_("机构号"), max_length=12, unique=True)
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("行长"),
+        blank=True,
+        related_name="managed_branches",
+    )
+
+    class Meta:
+        verbose_name = _("支行")
+        verbose_name_plural = _("支行")
+        ordering = ("code",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Grid(models.Model):
+    """A financial-service grid (金融服务网格): one or more villages and their loan officer(s)."""
+
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="grids")
+    name = models.CharField(_("网格名称"), max_length=50)
+    code = models.CharField(_("网格编号"), max_length=16, unique=True)
+    officers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("客户经理"),
+        blank=True,
+        related_name="grids",
+    )
+
+    class Meta:
+        verbose_name = _("网格")
+        verbose_name_plural = _("网格")
+        ordering = ("code",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Village(models.Model):
+    township = models.ForeignKey(Township, on_delete=models.PROTECT, related_name="villages")
+    grid = models.ForeignKey(
+        Grid,
+        verbose_name=_("所属网格"),
+        on_delete=models.PROTECT,
+        related_name="villages",
+        null=True,
+        blank=True,
+    )
+    name = models.CharField(_("村/社区"), max_length=50)
+    code = models.CharField(_("代码"), max_length=16, unique=True)
+    registered_households = count(_("户籍户数"))
+
+    class Meta:
+        verbose_name = _("村/社区")
+        verbose_name_plural = _("村/社区")
+        ordering = ("code",)
+        constraints = [
+            models.UniqueConstraint(fields=["township", "name"], name="village_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VillageGroup(models.Model):
+    village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="groups")
+    name = models.CharField(_("村民小组"), max_length=50)
+
+    class Meta:
+        verbose_name = _("村民小组")
+        verbose_name_plural = _("村民小组")
+        ordering = ("village", "name")
+        constraints = [
+            models.UniqueConstraint(fields=["village", "name"], name="village_group_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.village.name}{self.name}"
+
+
+# --- households and members -------------------------------------------------------------------
+
+
+class HouseholdStatus(models.TextChoices):
+    ARCHIVED = "archived", _("已建档")
+    INCOMPLETE = "incomplete", _("待补充")
+    CLOSED = "closed", _("已销户")
+
+
+class HouseOwnership(models.TextChoices):
+    OWNED = "owned", _("自有住房")
+    RENTED = "rented", _("租住")
+    OTHER = "other", _("其他")
+
+
+class CommitteeAssessment(models.TextChoices):
+    VERY_GOOD = "very_good", _("很好")
+    GOOD = "good", _("好")
+    FAIR = "fair", _("一般")
+    POOR = "poor", _("差")
+
+
+class Household(models.Model):
+    """A household's archive (建档): where it lives, what it owns and owes, what it earns, and
+    its integrity record. Members hang off it; the head is the member with relation "head"."""
+
+    village = models.ForeignKey(
+        Village, verbose_name=_("村/社区"), on_delete=models.PROTECT, related_name="households"
+    )
+    village_group = models.ForeignKey(
+        VillageGroup,
+        verbose_name=_("村民小组"),
+        on_delete=models.PROTECT,
+        related_name="households",
+        null=True,
+        blank=True,
+    )
+    address = models.CharField(_("家庭住址"), max_length=200, blank=True)
+    status = models.CharField(
+        _("档案状态"),
+        max_length=12,
+        choices=HouseholdStatus.choices,
+        default=HouseholdStatus.ARCHIVED,
+    )
+
+    # assets
+    house_ownership = models.CharField(
+        _("住房情况"), max_length=10, choices=HouseOwnership.choices, default=HouseOwnership.OWNED
+    )
+    house_value = money(_("房产估值（元）"))
+    land_contracted_mu = models.DecimalField(
+        _("承包土地（亩）"),
+        max_digits=10,
+        decimal_places=2,
+        default=ZERO,
+        validators=[_non_negative("承包土地")],
+    )
+    livestock_heads = count(_("牲畜（头/只）"))
+    livestock_value = money(_("牲畜估值（元）"))
+    vehicles_value = money(_("车辆估值（元）"))
+    deposits = money(_("存款（元）"))
+    other_assets = money(_("其他资产（元）"))
+    avg_daily_deposit_here = money(_("在本行日均存款（元）"))
+
+    # liabilities
+    loans_this_bank = money(_("本行贷款余额（元）"))
+    loans_other_banks = money(_("他行贷款余额（元）"))
+    private_loans = money(_("民间借贷（元）"))
+    other_lenders_count = count(_("本行以外贷款机构数"))
+
+    # income and costs per year
+    income_crops = money(_("种植业收入（元/年）"))
+    income_livestock = money(_("养殖业收入（元/年）"))
+    income_business = money(_("经营收入（元/年）"))
+    income_wages = money(_("工资性收入（元/年）"))
+    income_other = money(_("其他收入（元/年）"))
+    annual_costs = money(_("年生产生活支出（元/年）"))
+
+    # integrity record
+    overdue_count_24m = count(_("近24个月逾期次数"))
+    has_outstanding_overdue = models.BooleanField(_("有未结清逾期"), default=False)
+    has_bad_loan = models.BooleanField(_("有不良贷款余额"), default=False)
+    is_dishonest_debtor = models.BooleanField(_("失信被执行人"), default=False)
+    has_criminal_record = models.BooleanField(_("有犯罪记录"), default=False)
+    has_drug_gambling_flag = models.BooleanField(_("涉毒涉赌"), default=False)
+    committee_assessment = models.CharField(
+        _("村两委评议"), max_length=10, choices=CommitteeAssessment.choices, blank=True
+    )
+    honours_count = count(_("荣誉表彰（项）"))
+    public_record_deductions = count(_("公共记录扣分（项）"))
+
+    # PIPL: rating needs the household's consent
+    rating_consent = models.BooleanField(_("同意评级授信"), default=False)
+    consent_recorded_at = models.DateTimeField(_("授权时间"), null=True, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("建档人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("农户档案")
+        verbose_name_plural = _("农户档案")
+        ordering = ("-updated_at", "-id")
+        indexes = [models.Index(fields=["village", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(income_crops__gte=0)
+                & Q(income_livestock__gte=0)
+                & Q(income_business__gte=0)
+                & Q(income_wages__gte=0)
+                & Q(income_other__gte=0)
+                & Q(annual_costs__gte=0),
+                name="household_income_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(house_value__gte=0)
+                & Q(livestock_value__gte=0)
+                & Q(vehicles_value__gte=0)
+                & Q(deposits__gte=0)
+                & Q(other_assets__gte=0)
+                & Q(loans_this_bank__gte=0)
+                & Q(loans_other_banks__gte=0)
+                & Q(private_loans__gte=0),
+                name="household_money_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.village.name} {self.pk}号户"
+
+    @property
+    def annual_income(self) -> Decimal:
+        return (
+            self.income_crops
+            + self.income_livestock
+            + self.income_business
+            + self.income_wages
+            + self.income_other
+        )
+
+    @property
+    def net_annual_income(self) -> Decimal:
+        return self.annual_income - self.annual_costs
+
+    @property
+    def total_assets(self) -> Decimal:
+        return (
+            self.house_value
+            + self.livestock_value
+            + self.vehicles_value
+            + self.deposits
+            + self.other_assets
+        )
+
+    @property
+    def total_liabilities(self) -> Decimal:
+        return self.loans_this_bank + self.loans_other_banks + self.private_loans
+
+    @property
+    def net_assets(self) -> Decimal:
+        return self.total_assets - self.total_liabilities
+
+    @property
+    def debt_ratio(self) -> Decimal | None:
+        """Liabilities ÷ assets; None when there are no assets to compare with."""
+        if not self.total_assets:
+            return None
+        return (self.total_liabilities / self.total_assets).quantize(Decimal("0.0001"))
+
+
+class Relation(models.TextChoices):
+    HEAD = "head", _("户主")
+    SPOUSE = "spouse", _("配偶")
+    CHILD = "child", _("子女")
+    PARENT = "parent", _("父母")
+    SIBLING = "sibling", _("兄弟姐妹")
+    GRANDCHILD = "grandchild", _("孙子女")
+    GRANDPARENT = "grandparent", _("祖父母")
+    CHILD_IN_LAW = "child_in_law", _("儿媳/女婿")
+    OTHER = "other", _("其他")
+
+
+class Health(models.TextChoices):
+    GOOD = "good", _("良好")
+    FAIR = "fair", _("一般")
+    POOR = "poor", _("较差")
+
+
+class Education(models.TextChoices):
+    COLLEGE = "college", _("大专及以上")
+    SENIOR = "senior", _("高中/中专")
+    JUNIOR = "junior", _("初中")
+    PRIMARY = "primary", _("小学及以下")
+
+
+class LabourAbility(models.TextChoices):
+    FULL = "full", _("有劳动能力")
+    PARTIAL = "partial", _("部分劳动能力")
+    NONE = "none", _("无劳动能力")
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("男")
+    FEMALE = "F", _("女")
+
+
+class Member(models.Model):
+    """A person in a household. ID and phone numbers are stored only encrypted, as a keyed blind
+    index for search, and masked for display (``fuxiang.crypto``). Birth date and sex are read
+    from the ID number by the service, never typed in."""
+
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members")
+    relation = models.CharField(_("与户主关系"), max_length=12, choices=Relation.choices)
+    name = models.CharField(_("姓名"), max_length=50)
+    id_number_encrypted = models.TextField(_("身份证号码（密文）"), editable=False)
+    id_number_index = models.CharField(_("身份证号码索引"), max_length=64, editable=False)
+    id_number_masked = models.CharField(_("身份证号码"), max_length=18, editable=False)
+    birth_date = models.DateField(_("出生日期"), editable=False)
+    sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices, editable=False)
+    phone_encrypted = models.TextField(_("手机号码（密文）"), blank=True, editable=False)
+    phone_index = models.CharField(
+        _("手机号码索引"), max_length=64, blank=True, db_index=True, editable=False
+    )
+    phone_masked = models.CharField(_("手机号码"), max_length=11, blank=True, editable=False)
+    health = models.CharField(
+        _("健康状况"), max_length=8, choices=Health.choices, default=Health.GOOD
+    )
+    education = models.CharField(
+        _("文化程度"), max_length=10, choices=Education.choices, default=Education.JUNIOR
+    )
+    occupation = models.CharField(_("职业"), max_length=50, blank=True)
+    labour_ability = models.CharField(
+        _("劳动能力"), max_length=8, choices=LabourAbility.choices, default=LabourAbility.FULL
+    )
+    is_public_employee = models.BooleanField(_("公职人员"), default=False)
+    is_dibao = models.BooleanField(_("低保户"), default=False)
+    is_poverty_alleviated = models.BooleanField(_("脱贫户"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("家庭成员")
+        verbose_name_plural = _("家庭成员")
+        ordering = ("household", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number_index"],
+                name="member_unique_resident_id",
+                violation_error_message="身份证号码已登记在另一位成员名下，同一身份证号只能建档一次",
+            ),
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(relation="head"),
+                name="member_one_head_per_household",
+                violation_error_message="每户只能有一位户主",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.masked_name}（{self.get_relation_display()}）"
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.name)
+
+
+# --- business entities ------------------------------------------------------------------------
+
+
+class EntityCategory(models.TextChoices):
+    ENTERPRISE = "enterprise", _("小微企业/个体工商户")
+    AGRICULTURAL = "agricultural", _("新型农业经营主体")
+
+
+class EntityKind(models.TextChoices):
+    MICRO_ENTERPRISE = "micro_enterprise", _("小微企业")
+    INDIVIDUAL_BUSINESS = "individual_business", _("个体工商户")
+    FAMILY_FARM = "family_farm", _("家庭农场")
+    COOPERATIVE = "cooperative", _("农民专业合作社")
+    LARGE_GROWER = "large_grower", _("种养大户")
+
+
+ENTITY_KIND_CATEGORY = {
+    EntityKind.MICRO_ENTERPRISE: EntityCategory.ENTERPRISE,
+    EntityKind.INDIVIDUAL_BUSINESS: EntityCategory.ENTERPRISE,
+    EntityKind.FAMILY_FARM: EntityCategory.AGRICULTURAL,
+    EntityKind.COOPERATIVE: EntityCategory.AGRICULTURAL,
+    EntityKind.LARGE_GROWER: EntityCategory.AGRICULTURAL,
+}
+
+
+class BusinessEntity(models.Model):
+    """A small business or a new agricultural entity (经营主体), linked to its owners' households.
+
+    One table for both categories so that one USCC maps to exactly one entity (a database
+    constraint); rating reads ``category`` to choose the card."""
+
+    category = models.CharField(
+        _("主体类别"), max_length=12, choices=EntityCategory.choices, editable=False
+    )
+    kind = models.CharField(_("主体类型"), max_length=20, choices=EntityKind.choices)
+    name = models.CharField(_("名称"), max_length=100)
+    # NULL, not "", for "no code" (large growers), so the unique constraint ignores them.
+    uscc = models.CharField(  # noqa: DJ001
+        _("统一社会信用代码"), max_length=18, null=True, blank=True
+    )
+    legal_rep_name = models.CharField(_("法定代表人/经营者"), max_length=50)
+    legal_rep_id_encrypted = models.TextField(editable=False)
+    legal_rep_id_index = models.CharField(max_length=64, db_index=True, editable=False)
+    legal_rep_id_masked = models.CharField(_("法定代表人身份证号码"), max_length=18, editable=False)
+    village = models.ForeignKey(
+        Village,
+        verbose_name=_("生产经营地所在村"),
+        on_delete=models.PROTECT,
+        related_name="business_entities",
+    )
+    production_address = models.CharField(_("生产经营地址"), max_length=200, blank=True)
+    industry = models.CharField(_("行业"), max_length=50)
+    years_operating = models.PositiveSmallIntegerField(_("经营年限（年）"), default=0)
+    annual_revenue = money(_("年销售收入（元）"))
+    total_assets = money(_("资产总额（元）"))
+    total_liabilities = money(_("负债总额（元）"))
+    current_liabilities = money(_("流动负债（元）"))
+    employees = count(_("从业人数"))
+    land_mu = models.DecimalField(
+        _("经营土地（亩）"),
+        max_digits=10,
+        decimal_places=2,
+        default=ZERO,
+        validators=[_non_negative("经营土地")],
+    )
+    cooperative_members = count(_("合作社成员数"))
+    tax_compliant = models.BooleanField(_("依法纳税"), default=True)
+    owner_households = models.ManyToManyField(
+        Household, verbose_name=_("所属农户"), blank=True, related_name="business_entities"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("经营主体")
+        verbose_name_plural = _("经营主体")
+        ordering = ("-updated_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["uscc"],
+                condition=Q(uscc__isnull=False),
+                name="entity_unique_uscc",
+                violation_error_message="该统一社会信用代码已建档，一个代码只能对应一个主体",
+            ),
+            models.CheckConstraint(
+                condition=Q(annual_revenue__gte=0)
+                & Q(total_assets__gte=0)
+                & Q(total_liabilities__gte=0)
+                & Q(current_liabilities__gte=0),
+                name="entity_money_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- visits -----------------------------------------------------------------------------------
+
+
+class VisitOutcome(models.TextChoices):
+    ARCHIVED = "archived", _("完成建档")
+    UPDATED = "updated", _("更新档案")
+    CREDIT_EXPLAINED = "explained", _("宣传讲解")
+    NOT_HOME = "not_home", _("未遇")
+    DECLINED = "declined", _("拒绝")
+    FOLLOW_UP = "follow_up", _("需再次走访")
+
+
+class Visit(models.Model):
+    """A loan officer's visit (走访) to a household or a business entity."""
+
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("客户经理"),
+        on_delete=models.PROTECT,
+        related_name="visits",
+    )
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="visits", null=True, blank=True
+    )
+    business_entity = models.ForeignKey(
+        BusinessEntity, on_delete=models.PROTECT, related_name="visits", null=True, blank=True
+    )
+    visited_at = models.DateTimeField(_("走访时间"))
+    place = models.CharField(_("走访地点"), max_length=200)
+    met_person = models.CharField(_("接待人"), max_length=50, blank=True)
+    outcome = models.CharField(_("走访结果"), max_length=12, choices=VisitOutcome.choices)
+    notes = models.TextField(_("走访记录"), blank=True)
+    latitude = models.DecimalField(
+        _("纬度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("经度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    photo = models.ImageField(_("现场照片"), upload_to="visits/%Y/%m/", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("走访记录")
+        verbose_name_plural = _("走访记录")
+        ordering = ("-visited_at", "-id")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(household__isnull=False) & Q(business_entity__isnull=True))
+                | (Q(household__isnull=True) & Q(business_entity__isnull=False)),
+                name="visit_has_one_subject",
+                violation_error_message="走访对象应为一户农户或一个经营主体",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visited_at:%Y-%m-%d} {self.get_outcome_display()}"

@@ -1,0 +1,32 @@
+from django.urls import path
+
+from households import views
+
+app_name = "households"
+
+urlpatterns = [
+    path("", views.household_list, name="list"),
+    path("new/", views.household_create, name="create"),
+    path("<int:pk>/", views.household_detail, name="detail"),
+    path("<int:pk>/edit/", views.household_update, name="update"),
+    path("<int:household_pk>/members/new/", views.member_create, name="member_create"),
+    path("members/<int:pk>/edit/", views.member_update, name="member_update"),
+    path("members/<int:pk>/reveal/", views.member_reveal, name="member_reveal"),
+    path("entities/", views.entity_list, name="entity_list"),
+    path("entities/new/", views.entity_create, name="entity_create"),
+    path("entities/<int:pk>/", views.entity_detail, name="entity_detail"),
+    path("entities/<int:pk>/edit/", views.entity_update, name="entity_update"),
+    path("entities/<int:pk>/reveal/", views.entity_reveal, name="entity_reveal"),
+    path(
+        "<int:pk>/visits/new/",
+        views.visit_create,
+        {"kind": "household"},
+        name="household_visit_create",
+    ),
+    path(
+        "entities/<int:pk>/visits/new/",
+        views.visit_create,
+        {"kind": "entity"},
+        name="entity_visit_create",
+    ),
+]

@@ -1,0 +1,327 @@
+"""Back-office pages for the archives: thin — scope, form, service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from fuxiang.accounts import roles
+from fuxiang.errors import DomainError, NotFound
+from households import selectors, services
+from households.forms import (
+    BusinessEntityForm,
+    HouseholdForm,
+    HouseholdSearchForm,
+    MemberForm,
+    VisitForm,
+    apply_domain_error,
+)
+from households.models import BusinessEntity, EntityCategory, Household, Member
+
+PAGE_SIZE = 25
+
+
+def _get_or_404(queryset: Any, pk: int) -> Any:
+    try:
+        return queryset.get(pk=pk)
+    except queryset.model.DoesNotExist as exc:
+        raise Http404("未找到该记录，或您无权访问") from exc
+
+
+def _require_editor(request: HttpRequest) -> None:
+    if not roles.can_edit_archives(request.user):
+        raise PermissionDenied("您的角色只能查看档案，不能修改")
+
+
+@login_required
+def household_list(request: HttpRequest) -> HttpResponse:
+    villages = selectors.villages_visible_to(request.user)
+    form = HouseholdSearchForm(request.GET or None, villages=villages)
+    filters: dict[str, Any] = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            "name": data["name"],
+            "id_suffix": data["id_suffix"],
+            "village_id": data["village"].pk if data["village"] else None,
+            "status": data["status"],
+        }
+    households = selectors.household_list(user=request.user, **filters)
+    page = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "households/household_list.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+@login_required
+def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        household = selectors.household_detail(user=request.user, household_id=pk)
+    except Household.DoesNotExist as exc:
+        raise Http404("未找到该农户，或您无权访问") from exc
+    return render(request, "households/household_detail.html", {"household": household})
+
+
+@login_required
+def household_create(request: HttpRequest) -> HttpResponse:
+    _require_editor(request)
+    villages = selectors.villages_editable_by(request.user)
+    form = HouseholdForm(request.POST or None, villages=villages)
+    head_form = MemberForm(request.POST or None, prefix="head", head=True)
+    if request.method == "POST" and form.is_valid() and head_form.is_valid():
+        try:
+            household = services.household_create(
+                actor=request.user,
+                village=form.cleaned_data["village"],
+                head=head_form.service_fields(),
+                fields=form.service_fields(),
+                request=request,
+            )
+        except DomainError as error:
+            apply_domain_error(head_form if _is_member_error(error) else form, error)
+        else:
+            messages.success(request, "农户档案已建立")
+            return redirect("households:detail", pk=household.pk)
+    return render(
+        request,
+        "households/household_form.html",
+        {"form": form, "head_form": head_form, "creating": True},
+    )
+
+
+def _is_member_error(error: DomainError) -> bool:
+    return bool(set(error.errors) & {"id_number", "phone", "name", "relation"})
+
+
+@login_required
+def household_update(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_editor(request)
+    household = _get_or_404(selectors.households_editable_by(request.user), pk)
+    villages = selectors.villages_editable_by(request.user)
+    form = HouseholdForm(request.POST or None, instance=household, villages=villages)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.household_update(
+                actor=request.user,
+                household=household,
+                fields=form.service_fields(),
+                village=form.cleaned_data["village"],
+                request=request,
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, "档案已保存")
+            return redirect("households:detail", pk=household.pk)
+    return render(
+        request,
+        "households/household_form.html",
+        {"form": form, "household": household, "creating": False},
+    )
+
+
+@login_required
+def member_create(request: HttpRequest, household_pk: int) -> HttpResponse:
+    _require_editor(request)
+    household = _get_or_404(selectors.households_editable_by(request.user), household_pk)
+    form = MemberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_create(
+                actor=request.user,
+                household=household,
+                fields=form.service_fields(),
+                request=request,
+            )
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, "家庭成员已添加")
+            return redirect("households:detail", pk=household.pk)
+    return render(request, "households/member_form.html", {"form": form, "household": household})
+
+
+@login_required
+def member_update(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_editor(request)
+    member = _get_or_404(
+        Member.objects.filter(
+            household__in=selectors.households_editable_by(request.user).values("pk")
+        ).select_related("household__village"),
+        pk,
+    )
+    form = MemberForm(request.POST or None, instance=member, editing=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_update(
+                actor=request.user, member=member, fields=form.service_fields(), request=request
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, "家庭成员已保存")
+            return redirect("households:detail", pk=member.household_id)
+    return render(
+        request,
+        "households/member_form.html",
+        {"form": form, "household": member.household, "member": member},
+    )
+
+
+@login_required
+@require_POST
+def member_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Decrypt one member for the page (an htmx swap); audited by the service."""
+    try:
+        person = services.member_reveal(actor=request.user, member_id=pk, request=request)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except DomainError as exc:
+        raise PermissionDenied(exc.message) from exc
+    return render(request, "households/_revealed.html", {"person": person})
+
+
+# --- business entities ------------------------------------------------------------------------
+
+
+@login_required
+def entity_list(request: HttpRequest) -> HttpResponse:
+    entities = selectors.business_entities_visible_to(request.user)
+    category = request.GET.get("category", "")
+    if category in EntityCategory.values:
+        entities = entities.filter(category=category)
+    q = request.GET.get("q", "").strip()
+    if q:
+        entities = entities.filter(name__contains=q) | entities.filter(uscc=q.upper())
+    page = Paginator(entities.order_by("-updated_at", "-id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "households/entity_list.html",
+        {"page": page, "category": category, "q": q, "categories": EntityCategory.choices},
+    )
+
+
+@login_required
+def entity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    entity = _get_or_404(
+        selectors.business_entities_visible_to(request.user).prefetch_related(
+            "owner_households__village", "visits__officer"
+        ),
+        pk,
+    )
+    return render(request, "households/entity_detail.html", {"entity": entity})
+
+
+def _entity_form(request: HttpRequest, instance: BusinessEntity | None) -> BusinessEntityForm:
+    initial = {}
+    if instance is None and request.GET.get("household"):
+        initial["owner_household_ids"] = request.GET["household"]
+    return BusinessEntityForm(
+        request.POST or None,
+        instance=instance,
+        initial=initial,
+        villages=selectors.villages_editable_by(request.user),
+        households=selectors.households_editable_by(request.user),
+    )
+
+
+@login_required
+def entity_create(request: HttpRequest) -> HttpResponse:
+    _require_editor(request)
+    form = _entity_form(request, None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entity = services.business_entity_create(
+                actor=request.user,
+                fields=form.service_fields(),
+                owner_households=form.cleaned_data["owner_household_ids"],
+                request=request,
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, "经营主体档案已建立")
+            return redirect("households:entity_detail", pk=entity.pk)
+    return render(request, "households/entity_form.html", {"form": form})
+
+
+@login_required
+def entity_update(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_editor(request)
+    entity = _get_or_404(selectors.business_entities_editable_by(request.user), pk)
+    form = _entity_form(request, entity)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.business_entity_update(
+                actor=request.user,
+                entity=entity,
+                fields=form.service_fields(),
+                owner_households=form.cleaned_data["owner_household_ids"],
+                request=request,
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, "经营主体档案已保存")
+            return redirect("households:entity_detail", pk=entity.pk)
+    return render(request, "households/entity_form.html", {"form": form, "entity": entity})
+
+
+@login_required
+@require_POST
+def entity_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        person = services.legal_rep_reveal(actor=request.user, entity_id=pk, request=request)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except DomainError as exc:
+        raise PermissionDenied(exc.message) from exc
+    return render(request, "households/_revealed.html", {"person": person})
+
+
+# --- visits -----------------------------------------------------------------------------------
+
+
+@login_required
+def visit_create(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    if not roles.can_record_visit(request.user):
+        raise PermissionDenied("只有客户经理可以登记走访")
+    subject: dict[str, Any]
+    if kind == "household":
+        subject = {"household": _get_or_404(selectors.households_editable_by(request.user), pk)}
+        back = ("households:detail", pk)
+    else:
+        entity = _get_or_404(selectors.business_entities_editable_by(request.user), pk)
+        subject = {"business_entity": entity}
+        back = ("households:entity_detail", pk)
+    form = VisitForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.visit_create(
+                actor=request.user, fields=form.service_fields(), request=request, **subject
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, "走访记录已保存")
+            return redirect(*back)
+    return render(
+        request,
+        "households/visit_form.html",
+        {"form": form, "subject": next(iter(subject.values())), "back": back},
+    )
