@@ -76,6 +76,56 @@ class HouseholdForm(BootstrapMixin, forms.ModelForm):
             if name in {"address"}:
                 field.required = False
 
+    SECTIONS = (
+        ("基本信息", ("village", "village_group", "address", "status", "rating_consent")),
+        (
+            "家庭资产",
+            (
+                "house_ownership",
+                "house_value",
+                "land_contracted_mu",
+                "livestock_heads",
+                "livestock_value",
+                "vehicles_value",
+                "deposits",
+                "other_assets",
+                "avg_daily_deposit_here",
+            ),
+        ),
+        (
+            "家庭负债",
+            ("loans_this_bank", "loans_other_banks", "private_loans", "other_lenders_count"),
+        ),
+        (
+            "年收入与支出",
+            (
+                "income_crops",
+                "income_livestock",
+                "income_business",
+                "income_wages",
+                "income_other",
+                "annual_costs",
+            ),
+        ),
+        (
+            "诚信记录",
+            (
+                "overdue_count_24m",
+                "has_outstanding_overdue",
+                "has_bad_loan",
+                "is_dishonest_debtor",
+                "has_criminal_record",
+                "has_drug_gambling_flag",
+                "committee_assessment",
+                "honours_count",
+                "public_record_deductions",
+            ),
+        ),
+    )
+
+    def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
+
     def service_fields(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in HOUSEHOLD_FIELDS}
 

@@ -1,0 +1,51 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Fixed, obviously-fake keys for the test suite only (real deployments set their own).
+TEST_ENV := DJANGO_DEBUG=1 \
+	DJANGO_SECRET_KEY=test-only-secret-key-not-for-production-0123456789 \
+	FUXIANG_DATA_KEYS=test2026:dGVzdC1vbmx5LWRhdGEta2V5LTMyLWJ5dGVzLWxvbmc=,old2025:b2xkLXRlc3Qta2V5LXJvdGF0aW9uLTMyLWJ5dGVzISE= \
+	FUXIANG_DATA_KEY_ID=test2026 \
+	FUXIANG_BLIND_INDEX_KEY=dGVzdC1vbmx5LWJsaW5kLWluZGV4LWtleS0zMi1ieXRlcw==
+
+# The demo needs no services: SQLite file, eager Celery, local-memory cache.
+DEMO_ENV := env -u DATABASE_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND -u REDIS_URL \
+	DJANGO_DEBUG=1
+
+.PHONY: demo test install lint format clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --no-input -v 0
+	$(DEMO_ENV) $(BIN)/python manage.py seed_demo --if-empty
+	@echo ""
+	@echo "福祥码上贷 back office: http://127.0.0.1:8000/   (API docs: http://127.0.0.1:8000/api/docs/)"
+	@echo "Press Ctrl+C to stop."
+	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(TEST_ENV) $(BIN)/pytest $(ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
