@@ -145,6 +145,8 @@ class MemberForm(BootstrapMixin, forms.ModelForm):
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
     )
 
+    field_order = ("relation", "name", "id_number", "phone")
+
     class Meta:
         model = Member
         fields = MEMBER_FIELDS

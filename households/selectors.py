@@ -137,11 +137,18 @@ def household_list(
         households = households.filter(village_id=village_id)
     if status:
         households = households.filter(status=status)
+    member_count = (
+        Member.objects.filter(household=OuterRef("pk"))
+        .order_by()
+        .values("household")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return households.annotate(
         head_name=_head("name"),
         head_id_masked=_head("id_number_masked"),
-        member_count=Count("members", distinct=True),
-    )
+        member_count=Subquery(member_count),
+    ).order_by("-updated_at", "-id")
 
 
 def household_detail(*, user: Any, household_id: int) -> Household:

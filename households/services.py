@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -155,7 +155,11 @@ def _assign(instance: models.Model, values: Mapping[str, Any], allowed: Iterable
     """Copy allowed values onto the instance; return the names that changed."""
     changed = []
     for field in allowed:
-        if field in values and getattr(instance, field) != values[field]:
+        try:
+            current = getattr(instance, field)
+        except ObjectDoesNotExist:  # a required relation not set yet on a new row
+            current = None
+        if field in values and current != values[field]:
             setattr(instance, field, values[field])
             changed.append(field)
     return changed

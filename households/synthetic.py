@@ -310,10 +310,11 @@ def build_households(
             for i in chunk:
                 village = assignments[i]
                 industry = rng.choices(INDUSTRIES, weights=(40, 15, 15, 30))[0]
+                group = rng.choice(groups[village.pk])
                 household = Household(
                     village=village,
-                    village_group=rng.choice(groups[village.pk]),
-                    address=f"{village.name}{rng.randrange(1, 9)}组{rng.randrange(1, 120)}号",
+                    village_group=group,
+                    address=f"{village.name}{group.name}{rng.randrange(1, 120)}号",
                     house_ownership=rng.choices(HouseOwnership.values, weights=(88, 8, 4))[0],
                     livestock_heads=rng.randrange(5, 200) if industry == "livestock" else 0,
                     other_lenders_count=rng.choices((0, 1, 2, 3), weights=(70, 20, 7, 3))[0],
@@ -326,6 +327,10 @@ def build_households(
                     **_economy(rng, industry),
                 )
                 household.has_outstanding_overdue = household.overdue_count_24m >= 3
+                if household.other_lenders_count and not household.loans_other_banks:
+                    household.loans_other_banks = _yuan(rng.uniform(10000, 80000))
+                elif household.loans_other_banks and not household.other_lenders_count:
+                    household.other_lenders_count = 1
                 if household.rating_consent:
                     household.consent_recorded_at = now
                 households.append(household)

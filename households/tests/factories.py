@@ -113,6 +113,7 @@ class VillageFactory(factory.django.DjangoModelFactory):
 class HouseholdFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Household
+        skip_postgeneration_save = True
 
     village = factory.SubFactory(VillageFactory)
     address = "一组12号"
@@ -133,7 +134,6 @@ class HouseholdFactory(factory.django.DjangoModelFactory):
 class MemberFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Member
-        exclude = ("id_number", "phone")
 
     household = factory.SubFactory(HouseholdFactory, head=False)
     relation = Relation.SPOUSE
@@ -142,7 +142,8 @@ class MemberFactory(factory.django.DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"138{n:08d}")
 
     @classmethod
-    def _create(cls, model_class, *args, id_number, phone, **kwargs):  # type: ignore[override]
+    def _create(cls, model_class, *args, **kwargs):  # type: ignore[override]
+        id_number, phone = kwargs.pop("id_number"), kwargs.pop("phone")
         protected = services.protect_resident_id(
             id_number,
             field="id_number",
@@ -169,7 +170,6 @@ class MemberFactory(factory.django.DjangoModelFactory):
 class BusinessEntityFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = BusinessEntity
-        exclude = ("legal_rep_id",)
 
     kind = EntityKind.INDIVIDUAL_BUSINESS
     category = EntityCategory.ENTERPRISE
@@ -186,7 +186,8 @@ class BusinessEntityFactory(factory.django.DjangoModelFactory):
     current_liabilities = 80000
 
     @classmethod
-    def _create(cls, model_class, *args, legal_rep_id, **kwargs):  # type: ignore[override]
+    def _create(cls, model_class, *args, **kwargs):  # type: ignore[override]
+        legal_rep_id = kwargs.pop("legal_rep_id")
         protected = services.protect_resident_id(
             legal_rep_id,
             field="legal_rep_id_number",

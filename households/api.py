@@ -1,0 +1,357 @@
+"""The archive API (DRF). Thin like the back-office views: permission, serializer, service,
+response. Every queryset comes from ``households.selectors``, so an id outside the user's scope
+is a 404, exactly like an id that does not exist; refusals are rendered by
+``fuxiang.api.exception_handler``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate, user_logged_in
+from django.db.models import Prefetch, Q, QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from fuxiang.accounts import roles
+from fuxiang.api import domain_error_response
+from fuxiang.errors import DomainError, NotFound
+from households import selectors, services
+from households.models import BusinessEntity, Household, Visit
+from households.serializers import (
+    BusinessEntityFilterSerializer,
+    BusinessEntityInputSerializer,
+    BusinessEntitySerializer,
+    DetailSerializer,
+    ErrorSerializer,
+    GridSerializer,
+    HouseholdCreateSerializer,
+    HouseholdFilterSerializer,
+    HouseholdListItemSerializer,
+    HouseholdSerializer,
+    HouseholdUpdateSerializer,
+    MemberInputSerializer,
+    MemberSerializer,
+    RevealedPersonSerializer,
+    TokenObtainSerializer,
+    TokenSerializer,
+    VillageSerializer,
+    VisitFilterSerializer,
+    VisitInputSerializer,
+    VisitSerializer,
+)
+
+READ_ERRORS = {404: DetailSerializer}
+REVEAL_ERRORS = {403: DetailSerializer, 404: DetailSerializer}
+WRITE_ERRORS = {400: ErrorSerializer, 403: DetailSerializer, 404: DetailSerializer}
+
+# Errors about the head member's own fields, which the API nests under "head" on creation.
+HEAD_ERROR_KEYS = frozenset({*services.MEMBER_FIELDS, "id_number", "phone"})
+
+
+class EditsArchives(BasePermission):
+    """Anyone signed in may read (the selectors scope what); only editors may write."""
+
+    message = "您的角色只能查看档案，不能修改"
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return request.method in SAFE_METHODS or roles.can_edit_archives(request.user)
+
+
+class RecordsVisits(BasePermission):
+    message = "只有客户经理可以登记走访"
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return request.method in SAFE_METHODS or roles.can_record_visit(request.user)
+
+
+def _get(queryset: QuerySet[Any], pk: int) -> Any:
+    try:
+        return queryset.get(pk=pk)
+    except queryset.model.DoesNotExist as exc:
+        raise NotFound() from exc
+
+
+def _household(user: Any, pk: int) -> Household:
+    try:
+        return selectors.household_detail(user=user, household_id=pk)
+    except Household.DoesNotExist as exc:
+        raise NotFound() from exc
+
+
+def _filters(serializer_class: type, request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _input(serializer_class: type, request: Request, *, partial: bool = False) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data, partial=partial, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _revealed(person: services.RevealedPerson) -> Response:
+    # Unmasked personal data must not linger in a browser or proxy cache.
+    return Response(RevealedPersonSerializer(person).data, headers={"Cache-Control": "no-store"})
+
+
+# --- households and members -------------------------------------------------------------------
+
+
+@extend_schema_view(get=extend_schema(parameters=[HouseholdFilterSerializer]))
+class HouseholdListCreateApi(ListAPIView):
+    permission_classes = [IsAuthenticated, EditsArchives]
+    serializer_class = HouseholdListItemSerializer
+
+    def get_queryset(self) -> QuerySet[Household]:
+        filters = _filters(HouseholdFilterSerializer, self.request)
+        households = selectors.household_list(
+            user=self.request.user,
+            name=filters.get("name", ""),
+            id_suffix=filters.get("id_suffix", ""),
+            village_id=filters.get("village"),
+            status=filters.get("status", ""),
+        )
+        # Meta.ordering is dropped by the selector's GROUP BY; pages need a stable order.
+        return households.order_by("-updated_at", "-id")
+
+    @extend_schema(
+        request=HouseholdCreateSerializer,
+        responses={201: HouseholdSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        fields = _input(HouseholdCreateSerializer, request)
+        village, head = fields.pop("village"), fields.pop("head")
+        try:
+            household = services.household_create(
+                actor=request.user, village=village, head=head, fields=fields, request=request
+            )
+        except DomainError as error:
+            return domain_error_response(error, errors=_head_errors_nested(error.errors))
+        body = HouseholdSerializer(_household(request.user, household.pk)).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+def _head_errors_nested(errors: dict[str, list[str]]) -> dict[str, Any]:
+    """Put the service's errors about the head where the request had them: under "head"."""
+    head = {k: v for k, v in errors.items() if k in HEAD_ERROR_KEYS}
+    if not head:
+        return errors
+    return {**{k: v for k, v in errors.items() if k not in HEAD_ERROR_KEYS}, "head": head}
+
+
+class HouseholdDetailApi(APIView):
+    permission_classes = [IsAuthenticated, EditsArchives]
+
+    @extend_schema(responses={200: HouseholdSerializer, **READ_ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(HouseholdSerializer(_household(request.user, pk)).data)
+
+    @extend_schema(
+        request=HouseholdUpdateSerializer, responses={200: HouseholdSerializer, **WRITE_ERRORS}
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        household = _get(selectors.households_editable_by(request.user), pk)
+        fields = _input(HouseholdUpdateSerializer, request, partial=True)
+        village = fields.pop("village", None)
+        services.household_update(
+            actor=request.user, household=household, fields=fields, village=village, request=request
+        )
+        return Response(HouseholdSerializer(_household(request.user, pk)).data)
+
+
+class HouseholdMemberCreateApi(APIView):
+    permission_classes = [IsAuthenticated, EditsArchives]
+
+    @extend_schema(request=MemberInputSerializer, responses={201: MemberSerializer, **WRITE_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        household = _get(selectors.households_editable_by(request.user), pk)
+        member = services.member_create(
+            actor=request.user,
+            household=household,
+            fields=_input(MemberInputSerializer, request),
+            request=request,
+        )
+        return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
+
+
+class MemberUpdateApi(APIView):
+    permission_classes = [IsAuthenticated, EditsArchives]
+
+    @extend_schema(request=MemberInputSerializer, responses={200: MemberSerializer, **WRITE_ERRORS})
+    def patch(self, request: Request, pk: int) -> Response:
+        editable = selectors.households_editable_by(request.user).values("pk")
+        member = _get(selectors.members_visible_to(request.user).filter(household__in=editable), pk)
+        member = services.member_update(
+            actor=request.user,
+            member=member,
+            fields=_input(MemberInputSerializer, request, partial=True),
+            request=request,
+        )
+        return Response(MemberSerializer(member).data)
+
+
+class MemberRevealApi(APIView):
+    """Any signed-in user may ask; the service refuses roles without the right (403)."""
+
+    @extend_schema(request=None, responses={200: RevealedPersonSerializer, **REVEAL_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        return _revealed(services.member_reveal(actor=request.user, member_id=pk, request=request))
+
+
+# --- business entities ------------------------------------------------------------------------
+
+
+@extend_schema_view(get=extend_schema(parameters=[BusinessEntityFilterSerializer]))
+class BusinessEntityListCreateApi(ListAPIView):
+    permission_classes = [IsAuthenticated, EditsArchives]
+    serializer_class = BusinessEntitySerializer
+
+    def get_queryset(self) -> QuerySet[BusinessEntity]:
+        filters = _filters(BusinessEntityFilterSerializer, self.request)
+        entities = selectors.business_entities_visible_to(self.request.user)
+        if filters.get("category"):
+            entities = entities.filter(category=filters["category"])
+        if q := filters.get("q", "").strip():
+            entities = entities.filter(Q(name__contains=q) | Q(uscc=q.upper()))
+        return entities.prefetch_related("owner_households")
+
+    @extend_schema(
+        request=BusinessEntityInputSerializer,
+        responses={201: BusinessEntitySerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        fields = _input(BusinessEntityInputSerializer, request)
+        owners = fields.pop("owner_households", ())
+        entity = services.business_entity_create(
+            actor=request.user, fields=fields, owner_households=owners, request=request
+        )
+        return Response(BusinessEntitySerializer(entity).data, status=status.HTTP_201_CREATED)
+
+
+class BusinessEntityDetailApi(APIView):
+    permission_classes = [IsAuthenticated, EditsArchives]
+
+    @extend_schema(responses={200: BusinessEntitySerializer, **READ_ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        entities = selectors.business_entities_visible_to(request.user)
+        entity = _get(entities.prefetch_related("owner_households"), pk)
+        return Response(BusinessEntitySerializer(entity).data)
+
+    @extend_schema(
+        request=BusinessEntityInputSerializer,
+        responses={200: BusinessEntitySerializer, **WRITE_ERRORS},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        entity = _get(selectors.business_entities_editable_by(request.user), pk)
+        fields = _input(BusinessEntityInputSerializer, request, partial=True)
+        owners = fields.pop("owner_households", None)  # None: leave the owners as they are
+        entity = services.business_entity_update(
+            actor=request.user,
+            entity=entity,
+            fields=fields,
+            owner_households=owners,
+            request=request,
+        )
+        return Response(BusinessEntitySerializer(entity).data)
+
+
+class BusinessEntityRevealApi(APIView):
+    """The legal representative's name and ID; refused (403) to roles without the right."""
+
+    @extend_schema(request=None, responses={200: RevealedPersonSerializer, **REVEAL_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        return _revealed(
+            services.legal_rep_reveal(actor=request.user, entity_id=pk, request=request)
+        )
+
+
+# --- visits -----------------------------------------------------------------------------------
+
+
+@extend_schema_view(get=extend_schema(parameters=[VisitFilterSerializer]))
+class VisitListCreateApi(ListAPIView):
+    permission_classes = [IsAuthenticated, RecordsVisits]
+    serializer_class = VisitSerializer
+
+    def get_queryset(self) -> QuerySet[Visit]:
+        filters = _filters(VisitFilterSerializer, self.request)
+        visits = selectors.visits_visible_to(self.request.user)
+        if "household" in filters:
+            visits = visits.filter(household_id=filters["household"])
+        if "business_entity" in filters:
+            visits = visits.filter(business_entity_id=filters["business_entity"])
+        return visits
+
+    @extend_schema(
+        request=VisitInputSerializer,
+        responses={201: VisitSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        fields = _input(VisitInputSerializer, request)
+        subject = {"household": fields.pop("household", None)}
+        subject["business_entity"] = fields.pop("business_entity", None)
+        visit = services.visit_create(actor=request.user, fields=fields, request=request, **subject)
+        return Response(VisitSerializer(visit).data, status=status.HTTP_201_CREATED)
+
+
+# --- organisation (read-only) -----------------------------------------------------------------
+
+
+class VillageListApi(ListAPIView):
+    serializer_class = VillageSerializer
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.villages_visible_to(self.request.user)
+
+
+class GridListApi(ListAPIView):
+    serializer_class = GridSerializer
+
+    def get_queryset(self) -> QuerySet[Any]:
+        user = self.request.user
+        villages = Prefetch("villages", queryset=selectors.villages_visible_to(user))
+        return selectors.grids_visible_to(user).prefetch_related(villages)
+
+
+# --- authentication ---------------------------------------------------------------------------
+
+
+class TokenObtainApi(APIView):
+    """Exchange a user name and password for an API token. Goes through ``authenticate`` so
+    that django-axes counts failures and locks the account like the login page does."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        request=TokenObtainSerializer,
+        responses={
+            200: TokenSerializer,
+            400: ErrorSerializer,
+            429: OpenApiResponse(DetailSerializer, description="失败次数过多，账号已锁定"),
+        },
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        credentials = _input(TokenObtainSerializer, request)
+        user = authenticate(request=request, **credentials)
+        if getattr(request, "axes_locked_out", False):
+            return Response(
+                {"detail": "登录失败次数过多，账号已被锁定，请稍后再试或联系总行管理员"},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
+        if user is None:
+            raise ValidationError({"__all__": ["用户名或密码不正确"]})
+        # A token is a sign-in: record it, reset axes' failure count, update last_login.
+        user_logged_in.send(sender=type(user), request=request, user=user)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response(TokenSerializer({"token": token.key}).data)
