@@ -4,6 +4,11 @@ and the rule that a test needing a service skips without it — except in CI, wh
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -38,6 +43,50 @@ def postgres(settings):
         if IN_CI:
             pytest.fail(f"CI must test this: {message}")
         pytest.skip(message)
+
+
+@pytest.fixture
+def celery_worker(postgres, transactional_db, settings, tmp_path):
+    """A real ``celery worker`` process on Redis, using the test database, consuming a queue
+    of its own (so no other worker on the machine takes the test's tasks). Tests using it
+    must commit their data: it comes with ``transactional_db``."""
+    require_service("CELERY_BROKER_URL", "Celery broker (Redis)")
+    from django.db import connection
+
+    from fuxiang.celery import app
+
+    db = connection.settings_dict
+    database_url = (
+        f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    log = tmp_path / "worker.log"
+    env = {**os.environ, "DATABASE_URL": database_url, "CELERY_TASK_DEFAULT_QUEUE": queue}
+    command = [
+        sys.executable, "-m", "celery", "-A", "fuxiang", "worker", "--pool=solo",
+        "--queues", queue, "--hostname", f"{queue}@%h", "--loglevel", "INFO",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    with log.open("w") as out:
+        process = subprocess.Popen(  # noqa: S603  (our own worker, fixed arguments)
+            command, cwd=Path(__file__).parent, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    previous_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    try:
+        deadline = time.monotonic() + 60
+        while " ready." not in log.read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"Celery worker did not start:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield SimpleNamespace(process=process, queue=queue, log=log)
+    finally:
+        app.conf.task_default_queue = previous_queue
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 @pytest.fixture

@@ -182,6 +182,7 @@ if not DEBUG and not (FUXIANG_DATA_KEYS and FUXIANG_BLIND_INDEX_KEY):
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or ""
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE") or "celery"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or (REDIS_URL or None)
 CELERY_TASK_ACKS_LATE = True
@@ -196,8 +197,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first, so an anonymous API call gets 401 with WWW-Authenticate: Token
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -215,6 +217,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Name enums after the domain so later apps' own "status"/"kind" never collide.
+    "ENUM_NAME_OVERRIDES": {
+        "HouseholdStatusEnum": "households.models.HouseholdStatus",
+        "EntityKindEnum": "households.models.EntityKind",
+        "EntityCategoryEnum": "households.models.EntityCategory",
+        "RelationEnum": "households.models.Relation",
+        "VisitOutcomeEnum": "households.models.VisitOutcome",
+    },
 }
 
 # --- security (production) ------------------------------------------------------------------

@@ -188,8 +188,7 @@ class MemberUpdateApi(APIView):
 
     @extend_schema(request=MemberInputSerializer, responses={200: MemberSerializer, **WRITE_ERRORS})
     def patch(self, request: Request, pk: int) -> Response:
-        editable = selectors.households_editable_by(request.user).values("pk")
-        member = _get(selectors.members_visible_to(request.user).filter(household__in=editable), pk)
+        member = _get(selectors.members_editable_by(request.user), pk)
         member = services.member_update(
             actor=request.user,
             member=member,

@@ -156,6 +156,10 @@ class MemberForm(BootstrapMixin, forms.ModelForm):
         if head:
             del self.fields["relation"]
         if editing:
+            if self.instance.phone_masked:
+                self.fields["clear_phone"] = forms.BooleanField(
+                    label="删除已登记的手机号码", required=False
+                )
             self.fields["id_number"].required = False
             self.fields[
                 "id_number"
@@ -179,7 +183,9 @@ class MemberForm(BootstrapMixin, forms.ModelForm):
 
     def service_fields(self) -> dict[str, Any]:
         names = [n for n in MEMBER_FIELDS if n in self.fields]
-        return {n: self.cleaned_data[n] for n in (*names, "id_number", "phone")}
+        values = {n: self.cleaned_data[n] for n in (*names, "id_number", "phone")}
+        values["clear_phone"] = self.cleaned_data.get("clear_phone", False)
+        return values
 
 
 class BusinessEntityForm(BootstrapMixin, forms.ModelForm):

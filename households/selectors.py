@@ -22,6 +22,7 @@ from households.models import (
     Member,
     Relation,
     Village,
+    VillageGroup,
     Visit,
 )
 
@@ -83,6 +84,14 @@ def households_editable_by(user: Any) -> QuerySet[Household]:
 
 def members_visible_to(user: Any) -> QuerySet[Member]:
     return Member.objects.filter(household__in=households_visible_to(user).values("pk"))
+
+
+def members_editable_by(user: Any) -> QuerySet[Member]:
+    return Member.objects.filter(household__in=households_editable_by(user).values("pk"))
+
+
+def village_groups_editable_by(user: Any) -> QuerySet[VillageGroup]:
+    return VillageGroup.objects.filter(village__in=villages_editable_by(user).values("pk"))
 
 
 def business_entities_visible_to(user: Any) -> QuerySet[BusinessEntity]:
@@ -159,7 +168,8 @@ def household_detail(*, user: Any, household_id: int) -> Household:
         .select_related("village__township", "village__grid__branch", "village_group")
         .prefetch_related(
             Prefetch("members", queryset=Member.objects.order_by("id")),
-            "business_entities",
+            # an entity may belong to households in several grids: show only visible ones
+            Prefetch("business_entities", queryset=business_entities_visible_to(user)),
             Prefetch(
                 "visits",
                 queryset=Visit.objects.select_related("officer").order_by("-visited_at"),

@@ -32,7 +32,6 @@ from households.models import (
     HouseholdStatus,
     Member,
     Village,
-    VillageGroup,
     Visit,
 )
 from households.services import ENTITY_FIELDS, HOUSEHOLD_FIELDS, MEMBER_FIELDS, VISIT_FIELDS
@@ -93,11 +92,6 @@ class InputSerializer(serializers.ModelSerializer):
         raise NotImplementedError("Archive writes go through households.services.")
 
 
-def _village_groups_editable_by(user: Any) -> QuerySet[VillageGroup]:
-    villages = selectors.villages_editable_by(user).values("pk")
-    return VillageGroup.objects.filter(village__in=villages)
-
-
 def _resident_id(value: str, label: str) -> str:
     try:
         return parse_resident_id(value, as_of=timezone.localdate()).number
@@ -150,7 +144,7 @@ class HouseholdUpdateSerializer(InputSerializer):
         scope=selectors.villages_editable_by, error_messages=field_messages("村/社区")
     )
     village_group = ScopedPrimaryKeyRelatedField(
-        scope=_village_groups_editable_by,
+        scope=selectors.village_groups_editable_by,
         required=False,
         allow_null=True,
         error_messages=field_messages("村民小组"),

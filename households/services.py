@@ -349,7 +349,10 @@ def _create_member_in(household: Household, values: Mapping[str, Any]) -> Member
     _assign(member, values, MEMBER_FIELDS)
     if not values.get("id_number"):
         raise DomainError({"id_number": "身份证号码为必填项"})
-    if member.relation == Relation.HEAD and household.members.filter(relation=Relation.HEAD):
+    if (
+        member.relation == Relation.HEAD
+        and household.members.filter(relation=Relation.HEAD).exists()
+    ):
         raise DomainError({"relation": "该户已有户主，每户只能有一位户主"})
     _set_member_id(member, values["id_number"])
     _set_phone(member, values.get("phone") or "")
@@ -386,7 +389,8 @@ def member_update(
     fields: Mapping[str, Any],
     request: HttpRequest | None = None,
 ) -> Member:
-    """Change a member. ``id_number``/``phone`` change only when given (blank keeps them)."""
+    """Change a member. ``id_number``/``phone`` change only when given (blank keeps them);
+    ``clear_phone=True`` removes the phone number."""
     household = _lock_editable_household(actor, member.household_id)
     member = Member.objects.select_for_update().get(pk=member.pk, household=household)
     changed = _assign(member, fields, MEMBER_FIELDS)
@@ -401,9 +405,9 @@ def member_update(
         _set_member_id(member, fields["id_number"])
         if member.id_number_index != old_index:
             changed += ["id_number"]
-    if fields.get("phone"):
+    if fields.get("phone") or fields.get("clear_phone"):
         old_phone = member.phone_index
-        _set_phone(member, fields["phone"])
+        _set_phone(member, "" if fields.get("clear_phone") else fields["phone"])
         if member.phone_index != old_phone:
             changed += ["phone"]
     if not changed:
@@ -525,6 +529,12 @@ def _prepare_entity(entity: BusinessEntity, values: Mapping[str, Any]) -> list[s
     return changed
 
 
+_ENTITY_COLUMNS = {
+    "kind": "kind category",
+    "legal_rep_id_number": "legal_rep_id_encrypted legal_rep_id_index legal_rep_id_masked",
+}
+
+
 def _set_owners(actor: Any, entity: BusinessEntity, owners: Iterable[Household] | None) -> bool:
     if owners is None:
         return False
@@ -590,8 +600,10 @@ def business_entity_update(
     changed = _prepare_entity(entity, fields)
     if entity.village_id != old_village:
         _check_editable_village(actor, entity.village)
-    _full_clean(entity, exclude=["legal_rep_id_encrypted", "legal_rep_id_index"])
-    entity.save()
+    if changed:
+        _full_clean(entity, exclude=["legal_rep_id_encrypted", "legal_rep_id_index"])
+        stored = [_ENTITY_COLUMNS.get(name, name) for name in changed]
+        entity.save(update_fields=sorted({*(c for f in stored for c in f.split()), "updated_at"}))
     if _set_owners(actor, entity, owner_households):
         changed.append("owner_households")
     if changed:
@@ -628,10 +640,11 @@ def visit_create(
         raise DomainError("只有客户经理可以登记走访", code="forbidden")
     if (household is None) == (business_entity is None):
         raise DomainError("走访对象应为一户农户或一个经营主体")
-    if household is not None and not households_editable_by(actor).filter(pk=household.pk):
+    if household is not None and not households_editable_by(actor).filter(pk=household.pk).exists():
         raise NotFound()
-    if business_entity is not None and not business_entities_editable_by(actor).filter(
-        pk=business_entity.pk
+    if (
+        business_entity is not None
+        and not business_entities_editable_by(actor).filter(pk=business_entity.pk).exists()
     ):
         raise NotFound()
     visit = Visit(officer=actor, household=household, business_entity=business_entity)
@@ -648,3 +661,64 @@ def visit_create(
         request=request,
     )
     return visit
+
+
+# --- key rotation -----------------------------------------------------------------------------
+
+_ENCRYPTED_COLUMNS: tuple[tuple[type[models.Model], str, str], ...] = (
+    (Member, "id_number_encrypted", ID_COLUMN),
+    (Member, "phone_encrypted", PHONE_COLUMN),
+    (BusinessEntity, "legal_rep_id_encrypted", LEGAL_REP_ID_COLUMN),
+)
+
+
+def personal_data_rotate_batch(*, after: dict[str, int], limit: int = 2000) -> tuple[int, int]:
+    """Re-encrypt up to ``limit`` stored values per column that were written with a key other
+    than the active one. ``after`` holds, per column, the last primary key already visited and
+    is advanced in place. Returns (rows visited, values re-encrypted); (0, 0) means done.
+
+    Idempotent: a value already under the active key is left alone, so a crashed run can
+    simply start again."""
+    active = crypto.keyring().active_id
+    visited = rotated = 0
+    for model, field, column in _ENCRYPTED_COLUMNS:
+        key = f"{model._meta.label_lower}.{field}"
+        with transaction.atomic():
+            rows = list(
+                model.objects.select_for_update()
+                .filter(pk__gt=after.get(key, 0))
+                .order_by("pk")
+                .values_list("pk", field)[:limit]
+            )
+            changed = []
+            for pk, stored in rows:
+                if stored and crypto.key_id_of(stored) != active:
+                    plain = crypto.decrypt(stored, column=column)
+                    changed.append(model(pk=pk, **{field: crypto.encrypt(plain, column=column)}))
+            model.objects.bulk_update(changed, [field], batch_size=limit)
+        if rows:
+            after[key] = rows[-1][0]
+        visited += len(rows)
+        rotated += len(changed)
+    return visited, rotated
+
+
+def personal_data_rotate_keys(*, actor: Any = None, progress: Any = None, limit: int = 2000) -> int:
+    """Re-encrypt every stored ID and phone number with the active key; returns how many
+    values changed. ``progress(visited_so_far)`` is called after each batch."""
+    after: dict[str, int] = {}
+    total_visited = total_rotated = 0
+    while True:
+        visited, rotated = personal_data_rotate_batch(after=after, limit=limit)
+        if not visited:
+            break
+        total_visited += visited
+        total_rotated += rotated
+        if progress:
+            progress(total_visited)
+    audit_record(
+        action=AuditAction.KEY_ROTATION,
+        actor=actor,
+        details={"active_key": crypto.keyring().active_id, "re_encrypted": total_rotated},
+    )
+    return total_rotated

@@ -349,3 +349,36 @@ def test_postgresql_itself_refuses_to_rewrite_the_audit_log(org, postgres):
     ):
         cursor.execute("DELETE FROM audit_auditevent")
     assert AuditEvent.objects.count() == 1
+
+
+def test_rotate_data_keys_command_re_encrypts_old_values_and_reports_progress(org, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.FUXIANG_DATA_KEY_ID = "old2025"
+    crypto.keyring.cache_clear()
+    household = HouseholdFactory(village=org.village_a, head__phone="13800001111")
+    id_before = crypto.decrypt(
+        household.members.get().id_number_encrypted, column="member.id_number"
+    )
+    settings.FUXIANG_DATA_KEY_ID = "test2026"
+    crypto.keyring.cache_clear()
+
+    out = StringIO()
+    call_command("rotate_data_keys", stdout=out)
+
+    member = household.members.get()
+    assert member.id_number_encrypted.startswith("test2026$")
+    assert member.phone_encrypted.startswith("test2026$")
+    assert crypto.decrypt(member.id_number_encrypted, column="member.id_number") == id_before
+    assert "100%" in out.getvalue()
+    assert "2 项已改用密钥 test2026" in out.getvalue()
+
+
+def test_clearing_a_phone_number_removes_every_trace_of_it(org):
+    household = HouseholdFactory(village=org.village_a, head__phone="13800001111")
+    member = household.members.get()
+    services.member_update(actor=org.officer_a, member=member, fields={"clear_phone": True})
+    member.refresh_from_db()
+    assert (member.phone_encrypted, member.phone_index, member.phone_masked) == ("", "", "")
