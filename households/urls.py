@@ -17,6 +17,7 @@ urlpatterns = [
     path("entities/<int:pk>/", views.entity_detail, name="entity_detail"),
     path("entities/<int:pk>/edit/", views.entity_update, name="entity_update"),
     path("entities/<int:pk>/reveal/", views.entity_reveal, name="entity_reveal"),
+    path("visits/<int:pk>/photo/", views.visit_photo, name="visit_photo"),
     path(
         "<int:pk>/visits/new/",
         views.visit_create,

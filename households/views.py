@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -295,6 +295,16 @@ def entity_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- visits -----------------------------------------------------------------------------------
+
+
+@login_required
+def visit_photo(request: HttpRequest, pk: int) -> FileResponse:
+    """Visit photos are personal data: served only through the same scope as the archive, never
+    from a public media URL."""
+    visit = _get_or_404(selectors.visits_visible_to(request.user).exclude(photo=""), pk)
+    response = FileResponse(visit.photo.open("rb"))
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

@@ -239,3 +239,48 @@ def test_pages_require_login(client):
     response = client.get(reverse("households:list"))
     assert response.status_code == 302
     assert reverse("login") in response.url
+
+
+def test_visit_with_photo_is_recorded_and_the_photo_is_scoped(org, as_user, settings, tmp_path):
+    from io import BytesIO
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    household = HouseholdFactory(village=org.village_a)
+    buffer = BytesIO()
+    Image.new("RGB", (8, 8), "green").save(buffer, format="PNG")
+    photo = SimpleUploadedFile("visit.png", buffer.getvalue(), content_type="image/png")
+    client = as_user(org.officer_a)
+    response = client.post(
+        reverse("households:household_visit_create", args=[household.pk]),
+        {
+            "visited_at": "2026-11-20T10:30",
+            "place": "农户家中",
+            "met_person": "户主",
+            "outcome": "updated",
+            "notes": "核实了养殖规模",
+            "photo": photo,
+        },
+    )
+    assert response.status_code == 302
+    visit = household.visits.get()
+    assert visit.officer == org.officer_a
+    page = client.get(reverse("households:detail", args=[household.pk])).content.decode()
+    assert "核实了养殖规模" in page
+    photo_url = reverse("households:visit_photo", args=[visit.pk])
+    assert photo_url in page
+    served = client.get(photo_url)
+    assert b"".join(served.streaming_content) == buffer.getvalue()
+    assert as_user(org.officer_b).get(photo_url).status_code == 404
+
+
+def test_visit_in_the_future_is_refused_on_the_form(org, as_user):
+    household = HouseholdFactory(village=org.village_a)
+    response = as_user(org.officer_a).post(
+        reverse("households:household_visit_create", args=[household.pk]),
+        {"visited_at": "2099-01-01T10:00", "place": "村部", "outcome": "updated"},
+    )
+    assert "走访时间不能晚于现在" in response.content.decode()
+    assert not household.visits.exists()
