@@ -13,6 +13,13 @@ from households.tests.factories import DEFAULT_PASSWORD, next_resident_id
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def fits_the_screen(page) -> bool:
+    """Nothing wider than the phone: no sideways scrolling."""
+    return page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+
+
 def sign_in(page, live_server, username, password=DEFAULT_PASSWORD):
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", username)
@@ -35,6 +42,7 @@ def test_officer_archives_a_household_on_a_phone_and_reveals_the_id(
     phone.fill("#id_income_crops", "45000")
     phone.fill("#id_annual_costs", "15000")
     phone.check("#id_rating_consent")
+    assert fits_the_screen(phone)
     screenshot(phone, "form")
     phone.click("button:has-text('保存')")
 
@@ -50,6 +58,7 @@ def test_officer_archives_a_household_on_a_phone_and_reveals_the_id(
     revealed = phone.wait_for_selector("[data-testid=revealed]")
     assert id_number in revealed.inner_text()
     assert "13907330001" in revealed.inner_text()
+    assert fits_the_screen(phone)
     screenshot(phone, "revealed")
 
     household = Household.objects.get()
