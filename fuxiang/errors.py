@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 
 class DomainError(Exception):
     """A business rule refused an operation.
@@ -10,9 +12,12 @@ class DomainError(Exception):
     and the rule, so a form or an API response can show them where they belong.
     """
 
-    def __init__(self, message: str | dict[str, list[str] | str], *, code: str = "invalid"):
-        if isinstance(message, dict):
-            self.errors = {k: v if isinstance(v, list) else [v] for k, v in message.items()}
+    def __init__(
+        self, message: str | Mapping[str, Sequence[str] | str], *, code: str = "invalid"
+    ) -> None:
+        self.errors: dict[str, list[str]]
+        if isinstance(message, Mapping):
+            self.errors = {k: [v] if isinstance(v, str) else list(v) for k, v in message.items()}
         else:
             self.errors = {"__all__": [message]}
         self.code = code

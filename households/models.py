@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from fuxiang.masking import mask_name
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
+else:
+    StrOrPromise = str
+
 ZERO = Decimal("0")
 
 
-def _non_negative(label: str) -> MinValueValidator:
-    return MinValueValidator(0, message=f"{label}不能为负数")
+def _non_negative(label: StrOrPromise) -> MinValueValidator:
+    return MinValueValidator(0, message=format_lazy("{}不能为负数", label))
 
 
-def money(label: str, **kwargs: object) -> models.DecimalField:
+def money(label: StrOrPromise, **kwargs: Any) -> models.DecimalField:
     """Yuan, two places, never negative."""
     return models.DecimalField(
         label,
@@ -27,12 +34,12 @@ def money(label: str, **kwargs: object) -> models.DecimalField:
         decimal_places=2,
         default=ZERO,
         validators=[_non_negative(label)],
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
 
 
-def count(label: str, **kwargs: object) -> models.PositiveIntegerField:
-    return models.PositiveIntegerField(label, default=0, **kwargs)  # type: ignore[arg-type]
+def count(label: StrOrPromise, **kwargs: Any) -> models.PositiveIntegerField:
+    return models.PositiveIntegerField(label, default=0, **kwargs)
 
 
 # --- geography --------------------------------------------------------------------------------

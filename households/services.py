@@ -685,7 +685,7 @@ def personal_data_rotate_batch(*, after: dict[str, int], limit: int = 2000) -> t
         key = f"{model._meta.label_lower}.{field}"
         with transaction.atomic():
             rows = list(
-                model.objects.select_for_update()
+                model._default_manager.select_for_update()
                 .filter(pk__gt=after.get(key, 0))
                 .order_by("pk")
                 .values_list("pk", field)[:limit]
@@ -695,7 +695,7 @@ def personal_data_rotate_batch(*, after: dict[str, int], limit: int = 2000) -> t
                 if stored and crypto.key_id_of(stored) != active:
                     plain = crypto.decrypt(stored, column=column)
                     changed.append(model(pk=pk, **{field: crypto.encrypt(plain, column=column)}))
-            model.objects.bulk_update(changed, [field], batch_size=limit)
+            model._default_manager.bulk_update(changed, [field], batch_size=limit)
         if rows:
             after[key] = rows[-1][0]
         visited += len(rows)
