@@ -181,17 +181,24 @@ def member_update(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def member_reveal(request: HttpRequest, pk: int) -> HttpResponse:
-    """Decrypt one member for the page (an htmx swap); audited by the service."""
+def _revealed(request: HttpRequest, reveal: Any, **target: int) -> HttpResponse:
+    """Run a reveal service and render the htmx fragment; the service writes the audit."""
     try:
-        person = services.member_reveal(actor=request.user, member_id=pk, request=request)
+        person = reveal(actor=request.user, request=request, **target)
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except DomainError as exc:
         raise PermissionDenied(exc.message) from exc
-    return render(request, "households/_revealed.html", {"person": person})
+    response = render(request, "households/_revealed.html", {"person": person})
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def member_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Decrypt one member for the page (an htmx swap)."""
+    return _revealed(request, services.member_reveal, member_id=pk)
 
 
 # --- business entities ------------------------------------------------------------------------
@@ -285,13 +292,7 @@ def entity_update(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def entity_reveal(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        person = services.legal_rep_reveal(actor=request.user, entity_id=pk, request=request)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    except DomainError as exc:
-        raise PermissionDenied(exc.message) from exc
-    return render(request, "households/_revealed.html", {"person": person})
+    return _revealed(request, services.legal_rep_reveal, entity_id=pk)
 
 
 # --- visits -----------------------------------------------------------------------------------
