@@ -1,0 +1,269 @@
+"""Reading spreadsheets that people in the county actually make: ``.xlsx`` from Excel or WPS,
+``.csv`` in UTF-8 or GBK, headers with "*" or spaces, blank rows, numbers written as
+"1,200", "3.5万" or "¥8000元", dates as "2024/5/1", "2024年5月1日" or Excel serials.
+
+Whole-file problems raise ``SpreadsheetError``; cell parsers raise ``CellError`` whose message
+says what was expected, in Chinese. Pure Python apart from openpyxl; no Django.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
+
+from openpyxl import load_workbook
+
+XLSX_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
+MAX_COLUMNS = 200
+
+
+class SpreadsheetError(ValueError):
+    """The file as a whole cannot be read as the expected table."""
+
+
+class CellError(ValueError):
+    """One cell's value does not fit its column."""
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int  # as the user sees it in Excel (the header is row 1 of its sheet)
+    values: dict[str, Any]  # header → raw value (str from CSV; str/number/date from xlsx)
+
+    def text(self, column: str) -> str:
+        return cell_text(self.values.get(column))
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: Iterator[Row]
+    sheet_name: str = ""
+
+
+def normalise_header(value: Any) -> str:
+    text = cell_text(value)
+    text = text.replace("＊", "*").strip(" *\u3000\t\r\n")
+    return re.sub(r"\s+", "", text)
+
+
+def cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip().replace("\u3000", " ").strip()
+
+
+def _decode(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise SpreadsheetError("无法识别文件编码：请另存为 UTF-8 或 GBK 编码的 CSV，或 .xlsx 文件")
+
+
+def _check_headers(headers: list[str], required: Iterable[str], where: str) -> None:
+    missing = [name for name in required if name not in headers]
+    if missing:
+        raise SpreadsheetError(
+            f"{where}缺少必需的列：{'、'.join(missing)}。请使用系统提供的导入模板，不要修改表头"
+        )
+    duplicated = sorted({h for h in headers if h and headers.count(h) > 1})
+    if duplicated:
+        raise SpreadsheetError(f"{where}的列名重复：{'、'.join(duplicated)}")
+
+
+def _rows(headers: list[str], records: Iterable[tuple[int, Iterable[Any]]]) -> Iterator[Row]:
+    for number, cells in records:
+        values = dict(zip(headers, cells, strict=False))
+        values.pop("", None)
+        if all(cell_text(v) == "" for v in values.values()):
+            continue  # blank rows are allowed anywhere
+        yield Row(number=number, values=values)
+
+
+def read_table(stream: IO[bytes], *, filename: str, required: Iterable[str]) -> Table:
+    """Open an uploaded ``.xlsx`` or ``.csv`` and return its header and non-blank rows.
+
+    For a workbook, the first sheet whose first row holds the required columns is used (the
+    templates carry an instructions sheet too)."""
+    required = list(required)
+    head = stream.read(8)
+    stream.seek(0)
+    lower = filename.lower()
+    if head.startswith(OLE_MAGIC) or lower.endswith(".xls"):
+        raise SpreadsheetError("不支持旧版 .xls 文件：请在 Excel 中“另存为” .xlsx 后再上传")
+    if head.startswith(XLSX_MAGIC):
+        return _read_xlsx(stream, required)
+    if lower.endswith((".xlsx", ".xlsm")):
+        raise SpreadsheetError("文件不是有效的 .xlsx 表格（可能已损坏或只是改了扩展名）")
+    if not lower.endswith((".csv", ".txt")):
+        raise SpreadsheetError("只能导入 .xlsx 或 .csv 文件")
+    raw = stream.read()
+    if b"\x00" in raw[:4096]:
+        raise SpreadsheetError("文件不是文本格式的 CSV：请上传 .xlsx 或 .csv 文件")
+    text = _decode(raw)
+    sample = text[:4096]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;，")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        header_cells = next(reader)
+    except StopIteration as exc:
+        raise SpreadsheetError("文件是空的") from exc
+    headers = [normalise_header(h) for h in header_cells[:MAX_COLUMNS]]
+    _check_headers(headers, required, "表格")
+    return Table(headers=headers, rows=_rows(headers, enumerate(reader, start=2)))
+
+
+def _read_xlsx(stream: IO[bytes], required: list[str]) -> Table:
+    try:
+        workbook = load_workbook(stream, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise SpreadsheetError("文件不是有效的 .xlsx 表格（可能已损坏）") from exc
+    first_problem: SpreadsheetError | None = None
+    for sheet in workbook.worksheets:
+        rows = sheet.iter_rows(values_only=True)
+        try:
+            header_cells = next(rows)
+        except StopIteration:
+            continue
+        headers = [normalise_header(h) for h in header_cells[:MAX_COLUMNS]]
+        try:
+            _check_headers(headers, required, f"工作表“{sheet.title}”")
+        except SpreadsheetError as problem:
+            first_problem = first_problem or problem
+            continue
+        return Table(
+            headers=headers,
+            rows=_rows(headers, enumerate(rows, start=2)),
+            sheet_name=sheet.title,
+        )
+    raise first_problem or SpreadsheetError("表格中没有数据")
+
+
+# --- cells ------------------------------------------------------------------------------------
+
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－", "0123456789.,-")
+_AMOUNT = re.compile(r"^(-?\d+(?:\.\d+)?)(万|千|元|亿)?$")
+
+
+def parse_amount(value: Any, *, allow_negative: bool = False) -> Decimal:
+    """A yuan amount: 12000, "12,000", "1.2万", "¥8000元", "" (→ 0). Two decimal places."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return Decimal("0.00")
+    if isinstance(value, bool):
+        raise CellError("应为金额数字")
+    if isinstance(value, int | float | Decimal):
+        amount = Decimal(str(value))
+    else:
+        text = str(value).translate(_FULL_WIDTH).strip()
+        text = re.sub(r"[\s,¥￥]|人民币", "", text).removesuffix("元")
+        match = _AMOUNT.match(text)
+        if not match:
+            raise CellError(f"“{value}”不是金额：应为数字，可带“万”或千分位逗号")
+        amount = Decimal(match.group(1)) * {"万": 10000, "千": 1000, "亿": 10**8}.get(
+            match.group(2) or "", 1
+        )
+    if amount < 0 and not allow_negative:
+        raise CellError("不能为负数")
+    try:
+        return amount.quantize(Decimal("0.01"))
+    except InvalidOperation as exc:
+        raise CellError(f"“{value}”数值过大") from exc
+
+
+def parse_decimal(value: Any, *, places: int = 2) -> Decimal:
+    """A non-negative quantity such as 亩 (no 万 units); "" → 0."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return Decimal("0")
+    text = cell_text(value).translate(_FULL_WIDTH).replace(",", "")
+    text = re.sub(r"(亩|头|只|人|户|年)$", "", text)
+    try:
+        number = Decimal(text)
+    except InvalidOperation as exc:
+        raise CellError(f"“{value}”不是数字") from exc
+    if number < 0:
+        raise CellError("不能为负数")
+    return number.quantize(Decimal(1).scaleb(-places))
+
+
+def parse_count(value: Any) -> int:
+    number = parse_decimal(value, places=2)
+    if number != number.to_integral_value():
+        raise CellError(f"“{value}”应为整数")
+    return int(number)
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def parse_date(value: Any) -> date | None:
+    """2024-05-01, 2024/5/1, 2024.5.1, 20240501, 2024年5月1日, Excel dates; "" → None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and 20000 < value < 80000:
+        return _EXCEL_EPOCH + timedelta(days=int(value))
+    text = cell_text(value).translate(_FULL_WIDTH).split(" ")[0]
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            try:
+                return date(*(int(part) for part in match.groups()))
+            except ValueError as exc:
+                raise CellError(f"“{value}”不是有效日期") from exc
+    raise CellError(f"“{value}”不是日期：应写作 2024-05-01 或 2024年5月1日")
+
+
+_TRUE = {"是", "有", "y", "yes", "true", "1", "√", "✓", "同意"}
+_FALSE = {"否", "无", "n", "no", "false", "0", "", "×", "不同意"}
+
+
+def parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = cell_text(value).lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise CellError(f"“{value}”应填“是”或“否”")
+
+
+def parse_choice(value: Any, choices: Mapping[str, str], *, default: str | None = None) -> str:
+    """Map a label (良好) or code (good) to the stored code; ``choices`` is code → label."""
+    text = cell_text(value)
+    if not text:
+        if default is None:
+            raise CellError("不能为空")
+        return default
+    for code, label in choices.items():
+        if text in (code, str(label)):
+            return code
+    allowed = "、".join(str(label) for label in choices.values())
+    raise CellError(f"“{text}”不是可选值，应为：{allowed}")
