@@ -1,4 +1,4 @@
-"""Celery tasks of the archives: thin wrappers around services."""
+"""Celery tasks of the archives: thin wrappers around services; arguments are ids."""
 
 from __future__ import annotations
 
@@ -11,3 +11,11 @@ from households import services
 def rotate_data_keys() -> int:
     """Re-encrypt all personal identifiers with the active data key (safe to run again)."""
     return services.personal_data_rotate_keys()
+
+
+@shared_task(acks_late=True)
+def run_import_job(job_id: int) -> None:
+    """Import one uploaded archive file (``ImportJob``); safe to run again after a crash."""
+    from households import imports
+
+    imports.import_job_run(job_id=job_id)

@@ -11,5 +11,6 @@ def role(request: HttpRequest) -> dict[str, object]:
         "can_edit_archives": roles.can_edit_archives(user),
         "can_reveal": roles.can_reveal_personal_data(user),
         "can_view_audit_log": roles.can_view_audit_log(user),
+        "can_view_watchlists": roles.can_manage_watchlists(user) or roles.sees_everything(user),
         "can_record_visit": roles.can_record_visit(user),
     }

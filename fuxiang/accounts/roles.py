@@ -28,6 +28,11 @@ def can_reveal_personal_data(user: Any) -> bool:
     return _role(user) in {Role.OFFICER, Role.BRANCH_MANAGER, Role.HEAD_OFFICE}
 
 
+def can_manage_watchlists(user: Any) -> bool:
+    """Official lists (失信, 犯罪, 低保, ...) arrive at head office and are imported there."""
+    return _role(user) == Role.HEAD_OFFICE
+
+
 def can_view_audit_log(user: Any) -> bool:
     return _role(user) in {Role.AUDITOR, Role.HEAD_OFFICE}
 
