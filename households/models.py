@@ -646,6 +646,7 @@ class ImportJob(models.Model):
     unchanged_count = count(_("无变化"))
     rejected_count = count(_("拒绝行数"))
     error = models.TextField(_("错误"), blank=True)
+    rejected = models.JSONField(_("被拒绝的行（前500条）"), default=list, blank=True)
     report = models.FileField(_("错误报告"), upload_to="imports/reports/%Y/%m/", blank=True)
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)

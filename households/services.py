@@ -26,6 +26,7 @@ from fuxiang.masking import mask_name, mask_phone, mask_resident_id
 from households.identity import (
     COOPERATIVE_PREFIX,
     IdentityError,
+    normalise_uscc,
     parse_resident_id,
     validate_mobile,
     validate_uscc,
@@ -493,6 +494,8 @@ def legal_rep_reveal(
 
 
 def _prepare_entity(entity: BusinessEntity, values: Mapping[str, Any]) -> list[str]:
+    if "uscc" in values:  # "" and None both mean "no code"; compare normalised values
+        values = {**values, "uscc": normalise_uscc(values["uscc"] or "") or None}
     changed = _assign(entity, values, ENTITY_FIELDS)
     entity.category = ENTITY_KIND_CATEGORY[EntityKind(entity.kind)]
     if entity.uscc:

@@ -19,3 +19,14 @@ def run_import_job(job_id: int) -> None:
     from households import imports
 
     imports.import_job_run(job_id=job_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def recheck_watchlists() -> dict[str, int]:
+    """Nightly (CELERY_BEAT_SCHEDULE): bring watch-list matches up to date for today; running
+    it twice changes nothing the second time."""
+    from django.utils import timezone
+
+    from households import watchlists
+
+    return watchlists.watchlists_recheck(as_of=timezone.localdate())

@@ -21,6 +21,8 @@ class AuditAction(models.TextChoices):
     VISIT_CREATE = "visit.create", _("登记走访")
     EXPORT = "archive.export", _("导出档案")
     KEY_ROTATION = "crypto.rotate", _("数据密钥轮换")
+    WATCHLIST_IMPORT = "watchlist.import", _("导入名单")
+    WATCHLIST_RECHECK = "watchlist.recheck", _("名单重新比对")
 
 
 class AuditEventQuerySet(models.QuerySet):

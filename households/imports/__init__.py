@@ -1,0 +1,223 @@
+"""Importing and exporting archives as spreadsheets (templates in ``columns``).
+
+``import_file`` is the one entry point for the back office, the API of the job runner and
+``manage.py import_archives``; ``import_job_run`` runs an uploaded ``ImportJob`` (on a Celery
+worker for large files) and keeps its progress and report up to date.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import IO, Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from fuxiang.audit.models import AuditAction
+from fuxiang.audit.services import audit_record
+from households import selectors
+from households.imports.columns import COLUMNS, ERROR_HEADER, ERROR_ROW_HEADER, write_rows
+from households.imports.common import ImportResult, RowError, VillageResolver
+from households.imports.entity_rows import import_entities
+from households.imports.household_rows import import_households
+from households.models import Household, ImportJob, ImportKind, ImportStatus, Village
+from households.spreadsheets import SpreadsheetError, read_table
+
+__all__ = [
+    "ImportResult",
+    "RowError",
+    "SpreadsheetError",
+    "import_file",
+    "import_job_run",
+    "import_job_start",
+    "import_jobs_visible_to",
+    "write_report",
+]
+
+logger = logging.getLogger(__name__)
+REJECTED_KEPT_ON_JOB = 500
+
+
+def _scope(actor: Any) -> tuple[Any, Any]:
+    """(editable villages, editable households); ``actor=None`` is the command line: all."""
+    if actor is None:
+        return Village.objects.all(), Household.objects.all()
+    return selectors.villages_editable_by(actor), selectors.households_editable_by(actor)
+
+
+def import_file(
+    *,
+    stream: IO[bytes],
+    filename: str,
+    kind: str,
+    actor: Any,
+    dry_run: bool = False,
+    job_id: int | None = None,
+    progress: Any = None,
+) -> ImportResult:
+    """Validate every row and write the valid ones (households: per whole household).
+
+    Raises ``SpreadsheetError`` when the file as a whole is unusable (not a spreadsheet, wrong
+    template, missing columns)."""
+    columns = COLUMNS[kind]
+    table = read_table(
+        stream, filename=filename, required=[c.header for c in columns if c.required]
+    )
+    villages, households = _scope(actor)
+    resolver = VillageResolver(villages, everything=Village.objects.all())
+    if kind == ImportKind.HOUSEHOLDS:
+        return import_households(
+            table.rows,
+            actor=actor,
+            resolver=resolver,
+            editable=resolver.editable,
+            dry_run=dry_run,
+            job_id=job_id,
+            progress=progress,
+        )
+    return import_entities(
+        table.rows,
+        kind=kind,
+        actor=actor,
+        resolver=resolver,
+        households_scope=households.values("pk"),
+        dry_run=dry_run,
+        progress=progress,
+    )
+
+
+def write_report(result: ImportResult, stream: IO[bytes]) -> int:
+    """The rejected rows as a re-importable workbook: the template's columns with the values
+    as given, then the original row number and every reason."""
+    rows = (
+        [
+            *row.raw,
+            row.number,
+            "；".join(
+                str(e.message) if not e.column else f"{e.column}：{e.message}" for e in row.errors
+            ),
+        ]
+        for row in result.rejected
+    )
+    return write_rows(result.kind, rows, stream, extra_headers=[ERROR_ROW_HEADER, ERROR_HEADER])
+
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+@transaction.atomic
+def import_job_start(*, actor: Any, kind: str, upload: Any, dry_run: bool = False) -> ImportJob:
+    """Store an uploaded file as an ``ImportJob`` and queue it for a worker once committed.
+    In development (eager Celery) it has finished by the time this returns."""
+    from fuxiang.errors import DomainError
+    from households import tasks
+
+    if kind not in ImportKind.values:
+        raise DomainError({"kind": "请选择导入类型"})
+    if upload.size > MAX_UPLOAD_BYTES:
+        raise DomainError({"file": "文件超过20MB，请按村拆分后分别导入"})
+    if not selectors.villages_editable_by(actor).exists():
+        raise DomainError("您的角色不能导入档案", code="forbidden")
+    job = ImportJob(kind=kind, original_name=upload.name[:200], dry_run=dry_run, uploaded_by=actor)
+    job.file.save(upload.name, upload, save=False)
+    job.save()
+    transaction.on_commit(lambda: tasks.run_import_job.delay(job.pk))
+    return job
+
+
+def import_jobs_visible_to(user: Any) -> Any:
+    """Officers see their own uploads; head office and auditors see all."""
+    from fuxiang.accounts import roles
+
+    jobs = ImportJob.objects.select_related("uploaded_by")
+    return jobs if roles.sees_everything(user) else jobs.filter(uploaded_by=user)
+
+
+def _claim(job_id: int) -> ImportJob | None:
+    """Take the job if it is new, or was left running by a worker that died (imports are
+    idempotent, so running it again is safe)."""
+    claimed = ImportJob.objects.filter(
+        pk=job_id, status__in=[ImportStatus.PENDING, ImportStatus.RUNNING]
+    ).update(status=ImportStatus.RUNNING, started_at=timezone.now(), processed_rows=0)
+    return ImportJob.objects.select_related("uploaded_by").get(pk=job_id) if claimed else None
+
+
+def import_job_run(*, job_id: int) -> None:
+    """Run an uploaded import; updates progress, counts, rejected rows and the report."""
+    job = _claim(job_id)
+    if job is None:
+        return
+
+    def progress(done: int, total: int) -> None:
+        ImportJob.objects.filter(pk=job_id).update(processed_rows=done, total_rows=total)
+
+    try:
+        with job.file.open("rb") as stored:
+            result = import_file(
+                stream=io.BytesIO(stored.read()),
+                filename=job.original_name,
+                kind=job.kind,
+                actor=job.uploaded_by,
+                dry_run=job.dry_run,
+                job_id=job.pk,
+                progress=progress,
+            )
+    except SpreadsheetError as problem:
+        _fail(job, str(problem))
+        return
+    except Exception:
+        logger.exception("import job %s failed", job_id)
+        _fail(job, "导入时发生系统错误，已导入的农户保持完整；请稍后重试或联系管理员")
+        raise
+    _finish(job, result)
+
+
+def _fail(job: ImportJob, message: str) -> None:
+    job.status = ImportStatus.FAILED
+    job.error = message
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "finished_at"])
+
+
+@transaction.atomic
+def _finish(job: ImportJob, result: ImportResult) -> None:
+    job.total_rows = job.processed_rows = result.total_rows
+    job.created_count = result.created
+    job.updated_count = result.updated
+    job.unchanged_count = result.unchanged
+    job.rejected_count = result.rejected_rows
+    job.rejected = [
+        {"row": e.row, "column": e.column, "message": e.message}
+        for e in result.errors[:REJECTED_KEPT_ON_JOB]
+    ]
+    fields = [
+        "total_rows",
+        "processed_rows",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "rejected_count",
+        "rejected",
+        "status",
+        "finished_at",
+    ]
+    if result.rejected:
+        buffer = io.BytesIO()
+        write_report(result, buffer)
+        stem = job.original_name.rsplit(".", 1)[0]
+        job.report.save(f"{stem}-错误报告.xlsx", ContentFile(buffer.getvalue()), save=False)
+        fields.append("report")
+    job.status = ImportStatus.DONE
+    job.finished_at = timezone.now()
+    job.save(update_fields=fields)
+    audit_record(
+        action=AuditAction.HOUSEHOLD_UPDATE
+        if job.kind == ImportKind.HOUSEHOLDS
+        else AuditAction.ENTITY_UPDATE,
+        actor=job.uploaded_by,
+        target=job,
+        target_label=job.original_name[:200],
+        details={"import": result.summary(), "dry_run": job.dry_run},
+    )

@@ -1,0 +1,138 @@
+"""Importing small businesses and agricultural entities, one row each, through the same
+services the back office uses (entities are few: dozens per village). Each row is its own
+transaction; upsert by USCC, or for a large grower without one by (operator's ID, kind)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from fuxiang.errors import DomainError
+from households import services
+from households.identity import IdentityError, normalise_uscc, parse_resident_id
+from households.imports.columns import COLUMNS
+from households.imports.common import ImportResult, ParsedRow, Progress, VillageResolver, parse_row
+from households.models import BusinessEntity, Household, Member, Relation
+from households.services import ENTITY_FIELDS
+from households.spreadsheets import Row
+
+_HEADER_OF = {
+    "uscc": "统一社会信用代码",
+    "legal_rep_id_number": "法定代表人身份证号码",
+    "village": "村/社区",
+    "current_liabilities": "流动负债（元）",
+    "owner_households": "所属农户户主身份证号码",
+    "kind": "主体类型",
+}
+
+
+def _owners(row: ParsedRow, scope: Any) -> list[Household] | None:
+    raw = row.values.get("owner_head_ids", "")
+    ids = [part.strip().upper() for part in raw.replace("，", ",").split(",") if part.strip()]
+    if not ids:
+        return []
+    indexes = {services.resident_id_index(i): i for i in ids}
+    heads = Member.objects.filter(
+        id_number_index__in=indexes, relation=Relation.HEAD, household__in=scope
+    ).values_list("id_number_index", "household_id")
+    found = dict(heads)
+    missing = [indexes[i] for i in indexes if i not in found]
+    if missing:
+        row.fail(
+            _HEADER_OF["owner_households"], f"{'、'.join(missing)}不是您负责网格内已建档的户主"
+        )
+        return None
+    return list(Household.objects.filter(pk__in=found.values()))
+
+
+def _existing(values: dict[str, Any]) -> BusinessEntity | None:
+    if values.get("uscc"):
+        return BusinessEntity.objects.filter(uscc=normalise_uscc(values["uscc"])).first()
+    try:
+        number = parse_resident_id(
+            values.get("legal_rep_id_number", ""), as_of=timezone.localdate()
+        )
+    except IdentityError:
+        return None
+    return BusinessEntity.objects.filter(
+        uscc__isnull=True,
+        kind=values.get("kind"),
+        legal_rep_id_index=services.resident_id_index(number.number),
+    ).first()
+
+
+def import_entities(
+    rows: Iterable[Row],
+    *,
+    kind: str,
+    actor: Any,
+    resolver: VillageResolver,
+    households_scope: Any,
+    dry_run: bool,
+    progress: Progress | None = None,
+) -> ImportResult:
+    rows = list(rows)
+    result = ImportResult(kind=kind, dry_run=dry_run, total_rows=len(rows))
+    seen: dict[str, int] = {}
+    with transaction.atomic():
+        for done, row in enumerate(rows, start=1):
+            parsed = parse_row(row, COLUMNS[kind])
+            _import_one(parsed, result, actor, resolver, households_scope, seen)
+            if progress and not dry_run and done % 50 == 0:
+                progress(done, result.total_rows)
+        if dry_run:
+            transaction.set_rollback(True)
+    if progress:
+        progress(result.total_rows, result.total_rows)
+    return result
+
+
+def _import_one(
+    parsed: ParsedRow,
+    result: ImportResult,
+    actor: Any,
+    resolver: VillageResolver,
+    households_scope: Any,
+    seen: dict[str, int],
+) -> None:
+    values = parsed.values
+    village = resolver.resolve(parsed) if not parsed.errors else None
+    key = normalise_uscc(values.get("uscc", "")) or values.get("legal_rep_id_number", "")
+    if key and key in seen:
+        parsed.fail(_HEADER_OF["uscc"], f"与第{seen[key]}行是同一个主体")
+    elif key:
+        seen[key] = parsed.number
+    owners = _owners(parsed, households_scope) if not parsed.errors else None
+    if parsed.errors or village is None or owners is None:
+        result.rejected.append(parsed)
+        return
+    fields = {f: values[f] for f in ENTITY_FIELDS if f in values and f != "village"}
+    fields["village"] = village
+    fields["legal_rep_id_number"] = values["legal_rep_id_number"]
+    existing = _existing(values)
+    if existing is not None and existing.village_id not in resolver.editable:
+        parsed.fail(_HEADER_OF["uscc"], "该主体已在其他网格建档，请联系该网格的客户经理")
+        result.rejected.append(parsed)
+        return
+    try:
+        with transaction.atomic():
+            if existing is None:
+                services.business_entity_create(actor=actor, fields=fields, owner_households=owners)
+                result.created += 1
+            else:
+                before = existing.updated_at
+                entity = services.business_entity_update(
+                    actor=actor, entity=existing, fields=fields, owner_households=owners or None
+                )
+                if entity.updated_at != before:
+                    result.updated += 1
+                else:
+                    result.unchanged += 1
+    except DomainError as error:
+        for field, messages in error.errors.items():
+            for message in messages:
+                parsed.fail(_HEADER_OF.get(field, ""), message)
+        result.rejected.append(parsed)

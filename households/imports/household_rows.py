@@ -1,0 +1,400 @@
+"""Importing households with their members, one row per person, grouped by the head's ID.
+
+A household and its rows are all-or-nothing: any error in any of its rows rejects the whole
+household. Valid households are written in chunks of set-based statements (a few queries per
+chunk, not per row), each chunk in one transaction, so a crash leaves no half-imported
+household and a rerun picks up where the file says. Re-importing the same file changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from fuxiang import crypto
+from fuxiang.audit.models import AuditAction, AuditEvent
+from fuxiang.masking import mask_name, mask_phone, mask_resident_id
+from households import services
+from households.identity import IdentityError, parse_resident_id, validate_mobile
+from households.imports.columns import HOUSEHOLD_COLUMNS, HOUSEHOLD_KEY
+from households.imports.common import ImportResult, ParsedRow, Progress, VillageResolver
+from households.models import (
+    Household,
+    ImportKind,
+    Member,
+    Relation,
+    Village,
+    VillageGroup,
+)
+from households.services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
+from households.spreadsheets import Row
+
+HOUSEHOLD_IMPORT_FIELDS = tuple(f for f in HOUSEHOLD_FIELDS if f != "village_group")
+CHUNK_HOUSEHOLDS = 500
+LOOKUP_CHUNK = 5000
+
+
+@dataclass
+class PersonRow:
+    parsed: ParsedRow
+    id_number: str = ""
+    index: str = ""
+    birth_date: date | None = None
+    sex: str = ""
+    phone: str = ""
+    existing: dict[str, Any] | None = None  # the archived member with this ID, if any
+
+
+@dataclass
+class HouseholdGroup:
+    key: str
+    rows: list[PersonRow] = field(default_factory=list)
+    head: PersonRow | None = None
+    village: Village | None = None
+    target_id: int | None = None  # existing household to update
+
+    @property
+    def failed(self) -> bool:
+        return any(p.parsed.errors for p in self.rows)
+
+    def reject_all(self, reason: str) -> None:
+        for person in self.rows:
+            if not person.parsed.errors:
+                person.parsed.fail("", reason)
+
+
+def _parse_person(row: Row, as_of: date) -> PersonRow:
+    from households.imports.common import parse_row
+
+    person = PersonRow(parsed=parse_row(row, HOUSEHOLD_COLUMNS))
+    values = person.parsed.values
+    if values.get("id_number"):
+        try:
+            resident = parse_resident_id(values["id_number"], as_of=as_of)
+        except IdentityError as exc:
+            person.parsed.fail("身份证号码", f"身份证号码{exc}")
+        else:
+            person.id_number = resident.number
+            person.index = services.resident_id_index(resident.number)
+            person.birth_date, person.sex = resident.birth_date, resident.sex
+    if values.get("phone"):
+        try:
+            person.phone = validate_mobile(values["phone"])
+        except IdentityError as exc:
+            person.parsed.fail("手机号码", f"手机号码{exc}")
+    if values.get("household_key"):
+        values["household_key"] = values["household_key"].strip().upper()
+    return person
+
+
+def _group(people: Iterable[PersonRow], resolver: VillageResolver) -> list[HouseholdGroup]:
+    groups: dict[str, HouseholdGroup] = {}
+    first_row_of_id: dict[str, int] = {}
+    for person in people:
+        key = person.parsed.values.get("household_key") or f"#row{person.parsed.number}"
+        group = groups.setdefault(key, HouseholdGroup(key=key))
+        group.rows.append(person)
+        if person.id_number:
+            first = first_row_of_id.setdefault(person.id_number, person.parsed.number)
+            if first != person.parsed.number:
+                person.parsed.fail("身份证号码", f"与第{first}行的身份证号码重复")
+    for group in groups.values():
+        heads = [p for p in group.rows if p.parsed.values.get("relation") == Relation.HEAD]
+        if len(heads) != 1:
+            problem = "没有户主行" if not heads else "有多个户主行"
+            group.reject_all(f"{HOUSEHOLD_KEY}为{group.key}的这户{problem}（与户主关系填“户主”）")
+            continue
+        group.head = heads[0]
+        if group.head.id_number and group.head.id_number != group.key:
+            group.head.parsed.fail(HOUSEHOLD_KEY, "户主行的户主身份证号码应与本人身份证号码一致")
+        group.village = resolver.resolve(group.head.parsed)
+    return list(groups.values())
+
+
+def _lookup_existing(groups: Sequence[HouseholdGroup]) -> None:
+    people = {p.index: p for g in groups for p in g.rows if p.index}
+    indexes = list(people)
+    for start in range(0, len(indexes), LOOKUP_CHUNK):
+        found = Member.objects.filter(
+            id_number_index__in=indexes[start : start + LOOKUP_CHUNK]
+        ).values("id", "id_number_index", "household_id", "relation", "household__village_id")
+        for member in found:
+            people[member["id_number_index"]].existing = member
+
+
+def _match_targets(groups: Sequence[HouseholdGroup], editable: set[int]) -> None:
+    for group in groups:
+        if group.failed or group.head is None:
+            continue
+        existing_head = group.head.existing
+        if existing_head is not None:
+            if existing_head["relation"] != Relation.HEAD:
+                group.head.parsed.fail("身份证号码", "此人已作为其他户的成员建档，不能再作为户主")
+                continue
+            if existing_head["household__village_id"] not in editable:
+                group.head.parsed.fail("身份证号码", "该户已在其他网格建档，请联系该网格的客户经理")
+                continue
+            group.target_id = existing_head["household_id"]
+        for person in group.rows:
+            other = person.existing
+            if other is not None and other["household_id"] != group.target_id:
+                person.parsed.fail("身份证号码", "此身份证号码已在另一户的档案中建档")
+
+
+def plan_households(
+    rows: Iterable[Row], *, resolver: VillageResolver, editable: set[int], as_of: date
+) -> list[HouseholdGroup]:
+    """Parse, group and check every row against the file and the archives (no writes)."""
+    groups = _group((_parse_person(row, as_of) for row in rows), resolver)
+    _lookup_existing(groups)
+    _match_targets(groups, editable)
+    for group in groups:
+        if group.failed:
+            group.reject_all("同一户的其他行有错误，整户未导入")
+    return groups
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def _household_values(group: HouseholdGroup) -> dict[str, Any]:
+    assert group.head is not None  # noqa: S101  (planned groups always have a head)
+    values = group.head.parsed.values
+    return {f: values[f] for f in HOUSEHOLD_IMPORT_FIELDS if f in values}
+
+
+def _member_values(person: PersonRow) -> dict[str, Any]:
+    values = person.parsed.values
+    return {f: values[f] for f in MEMBER_FIELDS if f in values}
+
+
+def _new_member(person: PersonRow, household_id: int) -> Member:
+    member = Member(
+        household_id=household_id,
+        id_number_encrypted=crypto.encrypt(person.id_number, column=services.ID_COLUMN),
+        id_number_index=person.index,
+        id_number_masked=mask_resident_id(person.id_number),
+        birth_date=person.birth_date,
+        sex=person.sex,
+        **_member_values(person),
+    )
+    _set_phone(member, person.phone)
+    return member
+
+
+def _set_phone(member: Member, phone: str) -> bool:
+    """Set a phone given in the file; a blank cell keeps the archived one. True if changed."""
+    if not phone:
+        return False
+    index = services.phone_index(phone)
+    if index == member.phone_index:
+        return False
+    member.phone_encrypted = crypto.encrypt(phone, column=services.PHONE_COLUMN)
+    member.phone_index = index
+    member.phone_masked = mask_phone(phone)
+    return True
+
+
+class _GroupCache:
+    def __init__(self) -> None:
+        self.groups: dict[tuple[int, str], VillageGroup] = {}
+
+    def get(self, village: Village, name: str) -> VillageGroup | None:
+        if not name:
+            return None
+        key = (village.pk, name)
+        if key not in self.groups:
+            self.groups[key], _ = VillageGroup.objects.get_or_create(village=village, name=name)
+        return self.groups[key]
+
+
+def _write_chunk(
+    groups: Sequence[HouseholdGroup], *, actor: Any, job_id: int | None, cache: _GroupCache
+) -> tuple[int, int, int]:
+    """Write one chunk of planned households; returns (created, updated, unchanged)."""
+    now = timezone.now()
+    created: list[Household] = []
+    updated: list[Household] = []
+    events: list[AuditEvent] = []
+    new_members: list[Member] = []
+    changed_members: list[Member] = []
+    existing_ids = [g.target_id for g in groups if g.target_id]
+    households = Household.objects.select_for_update().in_bulk(existing_ids)
+    members: dict[str, Member] = {
+        m.id_number_index: m for m in Member.objects.filter(household_id__in=existing_ids)
+    }
+    unchanged = 0
+    for group in groups:
+        assert group.village is not None  # noqa: S101
+        values = _household_values(group)
+        village_group = cache.get(
+            group.village, group.head.parsed.values.get("village_group_name", "")
+        )  # type: ignore[union-attr]
+        if group.target_id is None:
+            household = Household(
+                village=group.village, village_group=village_group, created_by=actor, **values
+            )
+            if household.rating_consent:
+                household.consent_recorded_at = now
+            created.append(household)
+            continue
+        household = households[group.target_id]
+        changed = [f for f, v in values.items() if getattr(household, f) != v]
+        had_consent = household.rating_consent
+        for name in changed:
+            setattr(household, name, values[name])
+        if household.village_id != group.village.pk:
+            household.village = group.village
+            changed.append("village")
+        if village_group is not None and household.village_group_id != village_group.pk:
+            household.village_group = village_group
+            changed.append("village_group")
+        if household.rating_consent and not had_consent:
+            household.consent_recorded_at = now
+        member_changes = 0
+        for person in group.rows:
+            member = members.get(person.index)
+            if member is None:
+                new_members.append(_new_member(person, household.pk))
+                member_changes += 1
+                continue
+            member_fields = _member_values(person)
+            dirty = [f for f, v in member_fields.items() if getattr(member, f) != v]
+            for name in dirty:
+                setattr(member, name, member_fields[name])
+            if _set_phone(member, person.phone) or dirty:
+                member.updated_at = now
+                changed_members.append(member)
+                member_changes += 1
+        if changed or member_changes:
+            household.updated_at = now
+            updated.append(household)
+            events.append(
+                _event(
+                    AuditAction.HOUSEHOLD_UPDATE,
+                    actor,
+                    household,
+                    group,
+                    job_id,
+                    sorted(changed) + (["members"] if member_changes else []),
+                )
+            )
+        else:
+            unchanged += 1
+    Household.objects.bulk_create(created)
+    for household, group in zip(created, (g for g in groups if g.target_id is None), strict=True):
+        new_members.extend(_new_member(person, household.pk) for person in group.rows)
+        events.append(_event(AuditAction.HOUSEHOLD_CREATE, actor, household, group, job_id, []))
+    if updated:
+        Household.objects.bulk_update(
+            updated,
+            [
+                *HOUSEHOLD_IMPORT_FIELDS,
+                "village",
+                "village_group",
+                "consent_recorded_at",
+                "updated_at",
+            ],
+        )
+    Member.objects.bulk_create(new_members)
+    if changed_members:
+        Member.objects.bulk_update(
+            changed_members,
+            [*MEMBER_FIELDS, "phone_encrypted", "phone_index", "phone_masked", "updated_at"],
+        )
+    AuditEvent.objects.bulk_create(events)
+    return len(created), len(updated), unchanged
+
+
+def _event(
+    action: str,
+    actor: Any,
+    household: Household,
+    group: HouseholdGroup,
+    job_id: int | None,
+    fields: list[str],
+) -> AuditEvent:
+    head_name = group.head.parsed.values.get("name", "") if group.head else ""
+    details: dict[str, Any] = {"via": "import", "import_job": job_id}
+    if fields:
+        details["fields"] = fields
+    return AuditEvent(
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor_label=getattr(actor, "username", "") or "manage.py",
+        action=action,
+        target_type="households.household",
+        target_id=str(household.pk),
+        target_label=f"{group.village.name if group.village else ''} {mask_name(head_name)}户",
+        details=details,
+    )
+
+
+def write_households(
+    groups: Sequence[HouseholdGroup],
+    result: ImportResult,
+    *,
+    actor: Any,
+    job_id: int | None,
+    progress: Progress | None,
+) -> None:
+    cache = _GroupCache()
+    valid = [g for g in groups if not g.failed]
+    done_rows = result.total_rows - sum(len(g.rows) for g in valid)
+    for start in range(0, len(valid), CHUNK_HOUSEHOLDS):
+        chunk = valid[start : start + CHUNK_HOUSEHOLDS]
+        try:
+            with transaction.atomic():
+                counts = _write_chunk(chunk, actor=actor, job_id=job_id, cache=cache)
+        except IntegrityError:
+            # Someone archived one of these people meanwhile: write one household at a time
+            # so only the one that clashes is refused.
+            counts = (0, 0, 0)
+            for group in chunk:
+                try:
+                    with transaction.atomic():
+                        one = _write_chunk([group], actor=actor, job_id=job_id, cache=cache)
+                except IntegrityError:
+                    group.reject_all("保存时发现身份证号码已被他人同时建档，请重新导入本户")
+                    result.rejected.extend(p.parsed for p in group.rows)
+                    continue
+                counts = tuple(a + b for a, b in zip(counts, one, strict=True))  # type: ignore[assignment]
+        result.created += counts[0]
+        result.updated += counts[1]
+        result.unchanged += counts[2]
+        done_rows += sum(len(g.rows) for g in chunk)
+        if progress:
+            progress(done_rows, result.total_rows)
+
+
+def import_households(
+    rows: Iterable[Row],
+    *,
+    actor: Any,
+    resolver: VillageResolver,
+    editable: set[int],
+    dry_run: bool,
+    job_id: int | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    rows = list(rows)
+    result = ImportResult(kind=ImportKind.HOUSEHOLDS, dry_run=dry_run, total_rows=len(rows))
+    groups = plan_households(rows, resolver=resolver, editable=editable, as_of=timezone.localdate())
+    result.rejected = sorted(
+        (p.parsed for g in groups if g.failed for p in g.rows), key=lambda r: r.number
+    )
+    if progress:
+        progress(len(result.rejected), result.total_rows)
+    if dry_run:
+        # Write everything, count exactly, then roll it all back.
+        with transaction.atomic():
+            write_households(groups, result, actor=actor, job_id=job_id, progress=None)
+            transaction.set_rollback(True)
+    else:
+        write_households(groups, result, actor=actor, job_id=job_id, progress=progress)
+    result.rejected.sort(key=lambda r: r.number)
+    return result

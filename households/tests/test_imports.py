@@ -1,0 +1,259 @@
+"""Importing archive spreadsheets: good rows in, bad rows reported, nothing half-saved."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from fuxiang import crypto
+from households import services
+from households.imports import SpreadsheetError, import_file, write_report
+from households.imports import household_rows as household_import
+from households.imports.columns import COLUMNS, write_template
+from households.models import BusinessEntity, Household, ImportKind, Member
+from households.tests.factories import HouseholdFactory, next_resident_id, next_uscc
+
+pytestmark = pytest.mark.django_db
+HEADERS = [c.header for c in COLUMNS[ImportKind.HOUSEHOLDS]]
+
+
+def person(head_id, village, relation="户主", **values):
+    row = {
+        "户主身份证号码": head_id,
+        "与户主关系": relation,
+        "姓名": values.pop("姓名", "罗志强"),
+        "身份证号码": values.pop("身份证号码", head_id),
+        "手机号码": values.pop("手机号码", ""),
+    }
+    if relation == "户主":
+        row.update({"村编码": village.code, "村民小组": "3组", "种植业收入（元/年）": "4.5万",
+                    "工资性收入（元/年）": "12,000", "年生产生活支出（元/年）": "15000",
+                    "同意评级授信": "是"})  # fmt: skip
+    row.update(values)
+    return row
+
+
+def family(village, *, size=3):
+    head = next_resident_id()
+    rows = [person(head, village, 手机号码="13907330001")]
+    for n in range(size - 1):
+        rows.append(person(head, village, "子女", 姓名=f"罗小{n}", 身份证号码=next_resident_id()))
+    return rows
+
+
+def xlsx(rows, headers=HEADERS):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(headers)
+    for row in rows:
+        sheet.append([row.get(h, "") for h in headers])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    return buffer
+
+
+def run(rows, actor, **kwargs):
+    return import_file(
+        stream=xlsx(rows), filename="村档案.xlsx", kind=ImportKind.HOUSEHOLDS, actor=actor,
+        **kwargs,
+    )  # fmt: skip
+
+
+def test_template_has_the_headers_and_an_instructions_sheet():
+    buffer = io.BytesIO()
+    write_template(ImportKind.HOUSEHOLDS, buffer)
+    workbook = load_workbook(buffer)
+    assert workbook.sheetnames == ["数据", "填写说明"]
+    headers = [c.value for c in workbook["数据"][1]]
+    assert headers[:4] == ["户主身份证号码*", "与户主关系*", "姓名*", "身份证号码*"]
+    assert "种植业收入（元/年）" in headers
+
+
+def test_good_households_are_imported_with_members_and_encrypted_ids(org):
+    rows = family(org.village_a, size=3) + family(org.village_a, size=2)
+    result = run(rows, org.officer_a)
+    assert (result.created, result.rejected_rows) == (2, 0)
+    household = Household.objects.get(
+        members__id_number_index=services.resident_id_index(rows[0]["身份证号码"])
+    )
+    assert household.members.count() == 3
+    assert household.income_crops == 45000
+    assert household.income_wages == 12000
+    assert household.village_group.name == "3组"
+    assert household.rating_consent
+    head = household.members.get(relation="head")
+    assert (
+        crypto.decrypt(head.id_number_encrypted, column=services.ID_COLUMN) == rows[0]["身份证号码"]
+    )
+    assert head.phone_masked == "139****0001"
+
+
+def test_reimporting_the_same_file_changes_nothing(org):
+    rows = family(org.village_a) + family(org.village_a)
+    run(rows, org.officer_a)
+    before = list(Household.objects.values_list("pk", "updated_at").order_by("pk"))
+    again = run(rows, org.officer_a)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    assert list(Household.objects.values_list("pk", "updated_at").order_by("pk")) == before
+    assert Member.objects.count() == 6
+
+
+def test_a_changed_value_updates_only_that_household(org):
+    first, second = family(org.village_a), family(org.village_a)
+    run(first + second, org.officer_a)
+    first[0]["种植业收入（元/年）"] = "60000"
+    result = run(first + second, org.officer_a)
+    assert (result.created, result.updated, result.unchanged) == (0, 1, 1)
+    head_index = services.resident_id_index(first[0]["身份证号码"])
+    assert Household.objects.get(members__id_number_index=head_index).income_crops == 60000
+
+
+def test_bad_rows_are_reported_with_row_numbers_and_good_households_still_import(org):
+    good = family(org.village_a)
+    bad_id = family(org.village_a)
+    valid = bad_id[1]["身份证号码"]
+    bad_id[1]["身份证号码"] = valid[:17] + ("1" if valid[17] != "1" else "2")  # wrong check char
+    negative = family(org.village_a)
+    negative[0]["养殖业收入（元/年）"] = "-500"
+    headless = family(org.village_a)[1:]  # no 户主 row
+    result = run(good + bad_id + negative + headless, org.officer_a)
+    assert result.created == 1
+    assert Household.objects.count() == 1
+    messages = {(e.row, e.column): e.message for e in result.errors}
+    assert messages[(6, "身份证号码")].startswith("身份证号码校验码不正确")
+    assert messages[(8, "养殖业收入（元/年）")] == "不能为负数"
+    assert "没有户主行" in messages[(11, "")]
+    # The other rows of a rejected household say why they were not imported either.
+    assert "整户未导入" in messages[(5, "")]
+    assert sorted({row.number for row in result.rejected}) == list(range(5, 13))
+
+
+def test_the_error_report_is_itself_re_importable_once_fixed(org):
+    bad = family(org.village_a)
+    bad[0]["工资性收入（元/年）"] = "一万"
+    result = run(bad, org.officer_a)
+    report = io.BytesIO()
+    write_report(result, report)
+    report.seek(0)
+    sheet = load_workbook(report).active
+    headers = [c.value for c in sheet[1]]
+    assert headers[-2:] == ["原行号", "错误说明"]
+    rows = [dict(zip([h.rstrip("*") for h in headers], [c.value for c in r], strict=True))
+            for r in sheet.iter_rows(min_row=2)]  # fmt: skip
+    assert "工资性收入（元/年）" in rows[0]["错误说明"]
+    rows[0]["工资性收入（元/年）"] = "10000"
+    fixed = run(rows, org.officer_a)
+    assert (fixed.created, fixed.rejected_rows) == (1, 0)
+
+
+def test_duplicate_ids_in_one_file_and_ids_archived_in_another_grid_are_refused(org):
+    elsewhere = HouseholdFactory(village=org.village_b)
+    their_id = crypto.decrypt(
+        elsewhere.members.get().id_number_encrypted, column=services.ID_COLUMN
+    )
+    rows = family(org.village_a)
+    rows[2]["身份证号码"] = rows[1]["身份证号码"]
+    takeover = [person(their_id, org.village_a, 姓名="冒名")]
+    result = run(rows + takeover, org.officer_a)
+    messages = {(e.row, e.column): e.message for e in result.errors}
+    assert messages[(4, "身份证号码")] == "与第3行的身份证号码重复"
+    assert "其他网格" in messages[(5, "身份证号码")]
+    assert Household.objects.count() == 1  # only the factory's
+
+
+def test_officer_cannot_import_into_another_grid(org):
+    result = run(family(org.village_b), org.officer_a)
+    assert result.created == 0
+    assert "不在您负责的网格内" in result.errors[0].message
+    assert not Household.objects.exists()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk"])
+def test_csv_in_gbk_or_utf8_imports(org, encoding):
+    rows = family(org.village_a)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=HEADERS)
+    writer.writeheader()
+    writer.writerows(rows)
+    result = import_file(
+        stream=io.BytesIO(text.getvalue().encode(encoding)),
+        filename="档案.csv",
+        kind=ImportKind.HOUSEHOLDS,
+        actor=org.officer_a,
+    )
+    assert (result.created, result.rejected_rows) == (1, 0)
+    assert Member.objects.filter(name="罗志强").exists()
+
+
+def test_a_crash_in_the_middle_leaves_no_half_imported_household(org, monkeypatch):
+    monkeypatch.setattr(household_import, "CHUNK_HOUSEHOLDS", 1)
+    original = Member.objects.bulk_create
+    calls = {"n": 0}
+
+    def crash_on_second_household(objs, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker killed")
+        return original(objs, *args, **kwargs)
+
+    monkeypatch.setattr(Member.objects, "bulk_create", crash_on_second_household)
+    with pytest.raises(RuntimeError):
+        run(family(org.village_a) + family(org.village_a) + family(org.village_a), org.officer_a)
+    households = list(Household.objects.all())
+    assert len(households) == 1
+    assert households[0].members.count() == 3
+
+
+def test_dry_run_counts_exactly_and_writes_nothing(org):
+    result = run(family(org.village_a) + family(org.village_a), org.officer_a, dry_run=True)
+    assert (result.created, result.dry_run) == (2, True)
+    assert not Household.objects.exists()
+    assert not Member.objects.exists()
+
+
+def test_wrong_template_is_refused_as_a_whole(org):
+    with pytest.raises(SpreadsheetError, match="缺少必需的列"):
+        import_file(
+            stream=xlsx([{"名称": "x"}], headers=["名称", "统一社会信用代码"]),
+            filename="x.xlsx",
+            kind=ImportKind.HOUSEHOLDS,
+            actor=org.officer_a,
+        )
+
+
+def test_entities_import_by_uscc_idempotently(org):
+    head = HouseholdFactory(village=org.village_a)
+    head_id = crypto.decrypt(head.members.get().id_number_encrypted, column=services.ID_COLUMN)
+    headers = [c.header for c in COLUMNS[ImportKind.ENTITIES]]
+    rows = [
+        {"主体类型": "农民专业合作社", "名称": "罗家坪油茶专业合作社", "统一社会信用代码": next_uscc("93"),
+         "法定代表人/经营者": "罗大", "法定代表人身份证号码": next_resident_id(),
+         "村编码": org.village_a.code, "行业": "油茶种植", "年销售收入（元）": "120万",
+         "合作社成员数": "86", "所属农户户主身份证号码": head_id},
+        {"主体类型": "种养大户", "名称": "罗二养猪场", "法定代表人/经营者": "罗二",
+         "法定代表人身份证号码": next_resident_id(), "村编码": org.village_a.code, "行业": "生猪养殖"},
+        {"主体类型": "家庭农场", "名称": "坏代码农场", "统一社会信用代码": "91430223MA4L12345X",
+         "法定代表人/经营者": "罗三", "法定代表人身份证号码": next_resident_id(),
+         "村编码": org.village_a.code, "行业": "水稻"},
+    ]  # fmt: skip
+
+    def go():
+        return import_file(
+            stream=xlsx(rows, headers), filename="主体.xlsx", kind=ImportKind.ENTITIES,
+            actor=org.officer_a,
+        )  # fmt: skip
+
+    first = go()
+    assert (first.created, first.rejected_rows) == (2, 1)
+    assert first.errors[0].row == 4
+    assert first.errors[0].column == "统一社会信用代码"
+    cooperative = BusinessEntity.objects.get(kind="cooperative")
+    assert cooperative.annual_revenue == 1200000
+    assert list(cooperative.owner_households.all()) == [head]
+    second = go()
+    assert (second.created, second.updated, second.unchanged) == (0, 0, 2)
+    assert BusinessEntity.objects.count() == 2

@@ -1,0 +1,436 @@
+"""Official watch lists (失信被执行人, 犯罪记录, 涉毒涉赌, 低保, 脱贫户) and their matches against
+the archives.
+
+Head office imports a list file; each row becomes a ``WatchlistEntry`` whose ID number is stored
+like a member's (encrypted, blind index, masked). Matching joins entries to members on the blind
+index in one set-based statement, never one query per person. A ``WatchlistMatch`` is the
+evidence (which entry, hence which upload and row, and when it was matched); when the entry is
+lifted the match is cleared, never deleted, and nothing is re-opened silently: a re-listing is a
+new entry with a new 列入日期 and so a new match.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import IO, Any
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from fuxiang.accounts import roles
+from fuxiang.audit.models import AuditAction
+from fuxiang.audit.services import audit_record
+from fuxiang.errors import DomainError
+from households import selectors
+from households.models import (
+    Household,
+    Member,
+    WatchlistEntry,
+    WatchlistKind,
+    WatchlistMatch,
+    WatchlistUpload,
+)
+from households.services import protect_resident_id
+from households.spreadsheets import CellError, Row, SpreadsheetError, parse_date, read_table
+
+logger = logging.getLogger(__name__)
+
+ENTRY_ID_COLUMN = "watchlist_entry.id_number"
+COL_ID = "身份证号码"
+COL_NAME = "姓名"
+COL_SOURCE = "来源"
+COL_LISTED = "列入日期"
+COL_LIFTED = "移出日期"
+REQUIRED_COLUMNS = (COL_ID, COL_NAME, COL_LISTED)
+TEMPLATE_COLUMNS = (COL_ID, COL_NAME, COL_SOURCE, COL_LISTED, COL_LIFTED)
+
+REASON_LIFTED = "名单已移出"
+REASON_ID_CHANGED = "成员身份证号码已更正"
+
+_NAME_MAX = WatchlistEntry._meta.get_field("name").max_length or 50
+_SOURCE_MAX = WatchlistEntry._meta.get_field("source").max_length or 100
+_CHUNK = 500  # IN-lists and bulk writes stay well under every backend's parameter limit
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """One refused cell: ``row`` as the user sees it in Excel, ``field`` the column header."""
+
+    row: int
+    field: str
+    reason: str
+
+    @property
+    def message(self) -> str:
+        return f"第{self.row}行 {self.field}{self.reason}"
+
+
+@dataclass
+class WatchlistImportResult:
+    upload: WatchlistUpload
+    total_rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[RejectedRow] = field(default_factory=list)
+    recheck: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def accepted(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+    @property
+    def rejected_rows(self) -> int:
+        return len({r.row for r in self.rejected})
+
+
+@dataclass(frozen=True)
+class _ParsedRow:
+    number: int
+    name: str
+    source: str
+    listed_on: date
+    lifted_on: date | None
+    encrypted: str
+    index: str
+    masked: str
+
+
+# --- import -----------------------------------------------------------------------------------
+
+
+def _kind(value: str) -> str:
+    for code, label in WatchlistKind.choices:
+        if value in (code, str(label)):
+            return code
+    allowed = "、".join(str(label) for label in WatchlistKind.labels)
+    raise DomainError({"kind": f"名单类型“{value}”无效，应为：{allowed}"})
+
+
+def _parse_row(row: Row, *, default_source: str, as_of: date) -> _ParsedRow | list[RejectedRow]:
+    problems: list[RejectedRow] = []
+
+    def refuse(column: str, reason: str) -> None:
+        problems.append(RejectedRow(row=row.number, field=column, reason=reason))
+
+    protected = None
+    id_text = row.text(COL_ID)
+    if not id_text:
+        refuse(COL_ID, "不能为空")
+    else:
+        try:
+            protected = protect_resident_id(
+                id_text, field="id_number", label="", column=ENTRY_ID_COLUMN, as_of=as_of
+            )
+        except DomainError as error:
+            refuse(COL_ID, error.message)
+    name = row.text(COL_NAME)
+    if not name:
+        refuse(COL_NAME, "不能为空")
+    elif len(name) > _NAME_MAX:
+        refuse(COL_NAME, f"不能超过{_NAME_MAX}个字")
+    source = row.text(COL_SOURCE) or default_source
+    if len(source) > _SOURCE_MAX:
+        refuse(COL_SOURCE, f"不能超过{_SOURCE_MAX}个字")
+    listed_on = lifted_on = None
+    try:
+        listed_on = parse_date(row.values.get(COL_LISTED))
+        if listed_on is None:
+            refuse(COL_LISTED, "不能为空")
+        elif listed_on > as_of:
+            refuse(COL_LISTED, f"{listed_on:%Y-%m-%d}晚于导入日期{as_of:%Y-%m-%d}")
+    except CellError as error:
+        refuse(COL_LISTED, str(error))
+    try:
+        lifted_on = parse_date(row.values.get(COL_LIFTED))
+    except CellError as error:
+        refuse(COL_LIFTED, str(error))
+    if listed_on and lifted_on and lifted_on < listed_on:
+        refuse(COL_LIFTED, f"{lifted_on:%Y-%m-%d}早于列入日期{listed_on:%Y-%m-%d}")
+    if problems:
+        return problems
+    assert protected is not None and listed_on is not None  # noqa: S101  (no problems above)
+    return _ParsedRow(
+        number=row.number,
+        name=name,
+        source=source,
+        listed_on=listed_on,
+        lifted_on=lifted_on,
+        encrypted=protected.encrypted,
+        index=protected.index,
+        masked=protected.masked,
+    )
+
+
+def _chunks(items: list[Any], size: int = _CHUNK) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _existing_entries(kind: str, indexes: list[str]) -> dict[tuple[str, date], WatchlistEntry]:
+    found: dict[tuple[str, date], WatchlistEntry] = {}
+    for chunk in _chunks(indexes):
+        for entry in WatchlistEntry.objects.filter(kind=kind, id_number_index__in=chunk):
+            found[(entry.id_number_index, entry.listed_on)] = entry
+    return found
+
+
+def _upsert(upload: WatchlistUpload, rows: list[_ParsedRow], result: WatchlistImportResult) -> None:
+    """Create new (kind, ID, 列入日期) entries; on existing ones change only name, source and
+    移出日期. A blank 移出日期 never erases a recorded one: lists re-activate nobody."""
+    existing = _existing_entries(upload.kind, sorted({r.index for r in rows}))
+    now = timezone.now()
+    new: list[WatchlistEntry] = []
+    changed: list[WatchlistEntry] = []
+    for row in rows:
+        entry = existing.get((row.index, row.listed_on))
+        if entry is None:
+            new.append(
+                WatchlistEntry(
+                    kind=upload.kind,
+                    upload=upload,
+                    row_number=row.number,
+                    name=row.name,
+                    id_number_encrypted=row.encrypted,
+                    id_number_index=row.index,
+                    id_number_masked=row.masked,
+                    source=row.source,
+                    listed_on=row.listed_on,
+                    lifted_on=row.lifted_on,
+                )
+            )
+            continue
+        lifted_on = row.lifted_on or entry.lifted_on
+        if (entry.name, entry.source, entry.lifted_on) == (row.name, row.source, lifted_on):
+            result.unchanged += 1
+            continue
+        entry.name, entry.source, entry.lifted_on = row.name, row.source, lifted_on
+        entry.updated_at = now
+        changed.append(entry)
+    WatchlistEntry.objects.bulk_create(new, batch_size=_CHUNK)
+    WatchlistEntry.objects.bulk_update(
+        changed, ["name", "source", "lifted_on", "updated_at"], batch_size=_CHUNK
+    )
+    result.created, result.updated = len(new), len(changed)
+
+
+@transaction.atomic
+def watchlist_import(
+    *,
+    actor: Any,
+    kind: str,
+    source: str,
+    stream: IO[bytes],
+    filename: str,
+    as_of: date,
+    system: bool = False,
+    request: HttpRequest | None = None,
+) -> WatchlistImportResult:
+    """Import one official list file (.xlsx or UTF-8/GBK .csv) of ``kind``.
+
+    Only head office may import; ``actor=None`` with ``system=True`` is the management command.
+    Bad rows are reported (row, column, reason) and skipped; good rows are stored in one
+    transaction. A (kind, ID, 列入日期) already stored only has its name, source and 移出日期
+    updated, so importing the same file again changes nothing. Matches are re-checked before
+    returning. Raises ``DomainError`` for a refused user or an unreadable file."""
+    if not (actor is None and system) and not roles.can_manage_watchlists(actor):
+        raise DomainError("只有总行可以导入名单", code="forbidden")
+    kind = _kind(kind)
+    source = (source or "").strip()
+    if not source:
+        raise DomainError({"source": "名单来源不能为空"})
+    if len(source) > _SOURCE_MAX:
+        raise DomainError({"source": f"名单来源不能超过{_SOURCE_MAX}个字"})
+    try:
+        table = read_table(stream, filename=filename, required=REQUIRED_COLUMNS)
+        rows = list(table.rows)
+    except SpreadsheetError as error:
+        raise DomainError({"file": str(error)}) from error
+
+    upload = WatchlistUpload.objects.create(
+        kind=kind,
+        source=source,
+        original_name=filename[-200:],
+        uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    result = WatchlistImportResult(upload=upload, total_rows=len(rows))
+    accepted: list[_ParsedRow] = []
+    first_row_of: dict[str, int] = {}
+    for row in rows:
+        parsed = _parse_row(row, default_source=source, as_of=as_of)
+        if isinstance(parsed, list):
+            result.rejected.extend(parsed)
+            continue
+        if parsed.index in first_row_of:
+            result.rejected.append(
+                RejectedRow(
+                    row=row.number,
+                    field=COL_ID,
+                    reason=f"与第{first_row_of[parsed.index]}行重复，同一文件中每人只能出现一次",
+                )
+            )
+            continue
+        first_row_of[parsed.index] = row.number
+        accepted.append(parsed)
+    _upsert(upload, accepted, result)
+
+    upload.total_rows = result.total_rows
+    upload.accepted_rows = result.accepted
+    upload.rejected_rows = result.rejected_rows
+    upload.save(update_fields=["total_rows", "accepted_rows", "rejected_rows"])
+    result.recheck = _recheck(as_of=as_of)
+    audit_record(
+        action=AuditAction.WATCHLIST_IMPORT,
+        actor=actor,
+        target=upload,
+        target_label=str(upload),
+        request=request,
+        details={
+            "kind": kind,
+            "as_of": as_of.isoformat(),
+            "total_rows": result.total_rows,
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "rejected_rows": result.rejected_rows,
+            **{f"matches_{k}": v for k, v in result.recheck.items()},
+        },
+    )
+    return result
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+
+def _active_on(as_of: date) -> Q:
+    """Entries in force on ``as_of``: listed by then and not yet lifted."""
+    return Q(listed_on__lte=as_of) & (Q(lifted_on__isnull=True) | Q(lifted_on__gt=as_of))
+
+
+def _insert_new_matches(*, as_of: date, now: datetime) -> int:
+    """One INSERT … SELECT joining entries in force to members on the blind index; pairs that
+    already have a match row (active or cleared) are left alone, so nothing is re-opened."""
+    q = connection.ops.quote_name
+    match, entry, member = WatchlistMatch._meta, WatchlistEntry._meta, Member._meta
+    sql = f"""
+        INSERT INTO {q(match.db_table)}
+            ({q("entry_id")}, {q("member_id")}, {q("household_id")}, {q("kind")},
+             {q("matched_at")}, {q("cleared_at")}, {q("cleared_reason")})
+        SELECT e.{q("id")}, m.{q("id")}, m.{q("household_id")}, e.{q("kind")}, %s, NULL, ''
+        FROM {q(entry.db_table)} e
+        INNER JOIN {q(member.db_table)} m ON m.{q("id_number_index")} = e.{q("id_number_index")}
+        WHERE e.{q("listed_on")} <= %s
+          AND (e.{q("lifted_on")} IS NULL OR e.{q("lifted_on")} > %s)
+          AND NOT EXISTS (
+              SELECT 1 FROM {q(match.db_table)} x
+              WHERE x.{q("entry_id")} = e.{q("id")} AND x.{q("member_id")} = m.{q("id")}
+          )
+        ON CONFLICT DO NOTHING
+    """  # noqa: S608  (identifiers come from model metadata; values are parameters)
+    day = connection.ops.adapt_datefield_value(as_of)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(now), day, day])
+        return max(cursor.rowcount, 0)
+
+
+def _recheck(*, as_of: date) -> dict[str, int]:
+    now = timezone.now()
+    matched = _insert_new_matches(as_of=as_of, now=now)
+    active = WatchlistMatch.objects.filter(cleared_at__isnull=True)
+    lifted = active.filter(entry__lifted_on__lte=as_of).update(
+        cleared_at=now, cleared_reason=REASON_LIFTED
+    )
+    # a member's ID corrected after matching: the evidence no longer points at them
+    corrected = active.exclude(entry__id_number_index=F("member__id_number_index")).update(
+        cleared_at=now, cleared_reason=REASON_ID_CHANGED
+    )
+    return {"matched": matched, "cleared": lifted + corrected, "active": active.count()}
+
+
+@transaction.atomic
+def watchlists_recheck(*, as_of: date, actor: Any = None) -> dict[str, int]:
+    """Bring matches up to date on ``as_of``: match entries in force to members archived since,
+    clear matches whose entry was lifted (移出日期 ≤ ``as_of``), re-open nothing. A fixed number
+    of set-based queries whatever the number of entries or members. Returns
+    ``{"matched": new, "cleared": n, "active": total active}``; audits only when something
+    changed (the nightly job runs with ``actor=None``)."""
+    counts = _recheck(as_of=as_of)
+    if counts["matched"] or counts["cleared"]:
+        audit_record(
+            action=AuditAction.WATCHLIST_RECHECK,
+            actor=actor,
+            target_label="名单重新比对",
+            details={"as_of": as_of.isoformat(), **counts},
+        )
+    logger.info("watch lists re-checked on %s: %s", as_of, counts)
+    return counts
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+def watchlist_matches_for_household(*, user: Any, household: Household) -> list[WatchlistMatch]:
+    """The household's active matches if the user may see the household (officers and
+    managers: their grids/branch; head office and auditors: all), else an empty list."""
+    if not selectors.households_visible_to(user).filter(pk=household.pk).exists():
+        return []
+    return list(
+        WatchlistMatch.objects.filter(household=household, cleared_at__isnull=True)
+        .select_related("entry", "member")
+        .order_by("kind", "-matched_at", "-id")
+    )
+
+
+def watchlist_active_match_counts() -> list[dict[str, Any]]:
+    """Per list kind: active matches, people and households matched (every kind listed)."""
+    rows = {
+        row["kind"]: row
+        for row in WatchlistMatch.objects.filter(cleared_at__isnull=True)
+        .order_by()
+        .values("kind")
+        .annotate(
+            matches=Count("pk"),
+            members=Count("member", distinct=True),
+            households=Count("household", distinct=True),
+        )
+    }
+    return [
+        {
+            "kind": code,
+            "label": str(label),
+            "matches": rows.get(code, {}).get("matches", 0),
+            "members": rows.get(code, {}).get("members", 0),
+            "households": rows.get(code, {}).get("households", 0),
+        }
+        for code, label in WatchlistKind.choices
+    ]
+
+
+def watchlist_entries(
+    *, as_of: date, kind: str = "", state: str = "", upload_id: int | None = None
+) -> QuerySet[WatchlistEntry]:
+    """Entries for the list page; ``state`` is "active", "lifted" or "" (all)."""
+    entries = WatchlistEntry.objects.select_related("upload").annotate(
+        active_matches=Count("matches", filter=Q(matches__cleared_at__isnull=True))
+    )
+    if kind:
+        entries = entries.filter(kind=kind)
+    if state == "active":
+        entries = entries.filter(_active_on(as_of))
+    elif state == "lifted":
+        entries = entries.filter(lifted_on__lte=as_of)
+    if upload_id:
+        entries = entries.filter(upload_id=upload_id)
+    return entries.order_by("-listed_on", "-id")
+
+
+def watchlist_uploads() -> QuerySet[WatchlistUpload]:
+    return WatchlistUpload.objects.select_related("uploaded_by").order_by("-uploaded_at", "-id")
