@@ -46,6 +46,17 @@ def postgres(settings):
 
 
 @pytest.fixture
+def eager_celery():
+    """Run queued tasks in-process for tests about a page, not about the queue."""
+    from fuxiang.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
 def celery_worker(postgres, transactional_db, settings, tmp_path):
     """A real ``celery worker`` process on Redis, using the test database, consuming a queue
     of its own (so no other worker on the machine takes the test's tasks). Tests using it
@@ -61,7 +72,14 @@ def celery_worker(postgres, transactional_db, settings, tmp_path):
     )
     queue = f"test-{uuid.uuid4().hex[:8]}"
     log = tmp_path / "worker.log"
-    env = {**os.environ, "DATABASE_URL": database_url, "CELERY_TASK_DEFAULT_QUEUE": queue}
+    media = tmp_path / "media"
+    settings.MEDIA_ROOT = media  # uploads must be where the worker looks for them
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "DJANGO_MEDIA_ROOT": str(media),
+    }
     command = [
         sys.executable, "-m", "celery", "-A", "fuxiang", "worker", "--pool=solo",
         "--queues", queue, "--hostname", f"{queue}@%h", "--loglevel", "INFO",

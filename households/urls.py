@@ -1,12 +1,18 @@
 from django.urls import path
 
-from households import views
+from households import import_views, views
 
 app_name = "households"
 
 urlpatterns = [
     path("", views.household_list, name="list"),
     path("new/", views.household_create, name="create"),
+    path("export/", import_views.household_export, name="export"),
+    path("import/", import_views.import_start, name="import"),
+    path("import/<int:pk>/", import_views.import_job, name="import_job"),
+    path("import/<int:pk>/progress/", import_views.import_job_progress, name="import_progress"),
+    path("import/<int:pk>/report/", import_views.import_report, name="import_report"),
+    path("import/template/<str:kind>/", import_views.import_template, name="import_template"),
     path("<int:pk>/", views.household_detail, name="detail"),
     path("<int:pk>/edit/", views.household_update, name="update"),
     path("<int:household_pk>/members/new/", views.member_create, name="member_create"),

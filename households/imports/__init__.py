@@ -26,6 +26,7 @@ from households.models import Household, ImportJob, ImportKind, ImportStatus, Vi
 from households.spreadsheets import SpreadsheetError, read_table
 
 __all__ = [
+    "ImportJob",
     "ImportResult",
     "RowError",
     "SpreadsheetError",

@@ -6,8 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from households.management.commands.seed_county import progress_printer, report
 from households.models import County
-from households.synthetic import CountyPlan, build_county
+from households.synthetic import build_county, demo_plan
 
 
 class Command(BaseCommand):
@@ -24,39 +25,16 @@ class Command(BaseCommand):
         if County.objects.filter(townships__isnull=False).exists():
             if options["if_empty"]:
                 self.stdout.write("演示数据已存在，跳过生成。")
-                self._print_logins(None)
+                self._print_existing_logins()
                 return
             raise CommandError("数据库中已有县域数据；请使用空数据库，或加 --if-empty")
-        plan = CountyPlan(
-            households=options["households"],
-            seed=options["seed"],
-            townships=2,
-            villages=6,
-            villages_per_grid=2,
-        )
+        plan = demo_plan(households=options["households"], seed=options["seed"])
+        summary = build_county(plan, progress=progress_printer(self))
+        report(self, summary, plan.password)
 
-        def progress(done: int, total: int) -> None:
-            self.stdout.write(f"\r生成农户档案 {done}/{total} ({done * 100 // total}%)", ending="")
-            self.stdout.flush()
-
-        summary = build_county(plan, progress=progress)
-        self.stdout.write("")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"已生成：{summary.townships}个乡镇、{summary.villages}个村、"
-                f"{summary.households}户、{summary.members}人、{summary.entities}个经营主体"
-            )
-        )
-        self._print_logins(summary.logins, password=plan.password)
-
-    def _print_logins(self, logins: list[tuple[str, str, str]] | None, password: str = "") -> None:
+    def _print_existing_logins(self) -> None:
         from fuxiang.accounts.models import User
 
-        if logins is None:
-            logins = [
-                (u.username, u.get_role_display(), "")
-                for u in User.objects.order_by("role", "username")
-            ]
-        self.stdout.write("\n演示账号" + (f"（密码均为 {password}）" if password else "") + "：")
-        for username, role, scope in logins:
-            self.stdout.write(f"  {username:<12} {role:<8} {scope}")
+        self.stdout.write("\n演示账号：")
+        for user in User.objects.order_by("role", "username"):
+            self.stdout.write(f"  {user.username:<12} {user.get_role_display():<8}")
