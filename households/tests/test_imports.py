@@ -231,7 +231,8 @@ def test_entities_import_by_uscc_idempotently(org):
     headers = [c.header for c in COLUMNS[ImportKind.ENTITIES]]
     rows = [
         {"主体类型": "农民专业合作社", "名称": "罗家坪油茶专业合作社",
-         "统一社会信用代码": next_uscc("93"), "法定代表人/经营者": "罗大", "法定代表人身份证号码": next_resident_id(),
+         "统一社会信用代码": next_uscc("93"), "法定代表人/经营者": "罗大",
+         "法定代表人身份证号码": next_resident_id(),
          "村编码": org.village_a.code, "行业": "油茶种植", "年销售收入（元）": "120万",
          "合作社成员数": "86", "所属农户户主身份证号码": head_id},
         {"主体类型": "种养大户", "名称": "罗二养猪场", "法定代表人/经营者": "罗二",
