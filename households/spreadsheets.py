@@ -1,5 +1,5 @@
-"""Reading spreadsheets that people in the county actually make: ``.xlsx`` from Excel or WPS,
-``.csv`` in UTF-8 or GBK, headers with "*" or spaces, blank rows, numbers written as
+"""Reading spreadsheets that people in the county actually make: ``.xlsx``/``.xls`` from
+Excel or WPS, ``.csv`` in UTF-8 or GBK, headers with "*" or spaces, blank rows, numbers written as
 "1,200", "3.5万" or "¥8000元", dates as "2024/5/1", "2024年5月1日" or Excel serials.
 
 Whole-file problems raise ``SpreadsheetError``; cell parsers raise ``CellError`` whose message
@@ -11,17 +11,16 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
-from openpyxl import load_workbook
+from python_calamine import CalamineError, CalamineWorkbook
 
 XLSX_MAGIC = b"PK\x03\x04"
-OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls (Excel 97-2003, WPS)
 MAX_COLUMNS = 200
 
 
@@ -97,22 +96,22 @@ def _rows(headers: list[str], records: Iterable[tuple[int, Iterable[Any]]]) -> I
 
 
 def read_table(stream: IO[bytes], *, filename: str, required: Iterable[str]) -> Table:
-    """Open an uploaded ``.xlsx`` or ``.csv`` and return its header and non-blank rows.
+    """Open an uploaded ``.xlsx``/``.xls`` workbook or ``.csv`` and return its header and
+    non-blank rows.
 
     For a workbook, the first sheet whose first row holds the required columns is used (the
-    templates carry an instructions sheet too)."""
+    templates carry an instructions sheet too). Workbooks are read with calamine (Rust), which
+    is an order of magnitude faster than openpyxl on a village's 30,000 rows."""
     required = list(required)
     head = stream.read(8)
     stream.seek(0)
     lower = filename.lower()
-    if head.startswith(OLE_MAGIC) or lower.endswith(".xls"):
-        raise SpreadsheetError("不支持旧版 .xls 文件：请在 Excel 中“另存为” .xlsx 后再上传")
-    if head.startswith(XLSX_MAGIC):
-        return _read_xlsx(stream, required)
-    if lower.endswith((".xlsx", ".xlsm")):
-        raise SpreadsheetError("文件不是有效的 .xlsx 表格（可能已损坏或只是改了扩展名）")
+    if head.startswith((XLSX_MAGIC, OLE_MAGIC)):
+        return _read_workbook(stream, required)
+    if lower.endswith((".xlsx", ".xlsm", ".xls")):
+        raise SpreadsheetError("文件不是有效的 Excel 表格（可能已损坏或只是改了扩展名）")
     if not lower.endswith((".csv", ".txt")):
-        raise SpreadsheetError("只能导入 .xlsx 或 .csv 文件")
+        raise SpreadsheetError("只能导入 .xlsx、.xls 或 .csv 文件")
     raw = stream.read()
     if b"\x00" in raw[:4096]:
         raise SpreadsheetError("文件不是文本格式的 CSV：请上传 .xlsx 或 .csv 文件")
@@ -132,28 +131,28 @@ def read_table(stream: IO[bytes], *, filename: str, required: Iterable[str]) -> 
     return Table(headers=headers, rows=_rows(headers, enumerate(reader, start=2)))
 
 
-def _read_xlsx(stream: IO[bytes], required: list[str]) -> Table:
+def _read_workbook(stream: IO[bytes], required: list[str]) -> Table:
     try:
-        workbook = load_workbook(stream, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise SpreadsheetError("文件不是有效的 .xlsx 表格（可能已损坏）") from exc
+        workbook = CalamineWorkbook.from_filelike(stream)
+    except (CalamineError, ValueError, OSError) as exc:
+        raise SpreadsheetError("文件不是有效的 Excel 表格（可能已损坏或设置了密码）") from exc
     first_problem: SpreadsheetError | None = None
-    for sheet in workbook.worksheets:
-        rows = sheet.iter_rows(values_only=True)
+    for name in workbook.sheet_names:
         try:
-            header_cells = next(rows)
-        except StopIteration:
+            sheet = workbook.get_sheet_by_name(name)
+            rows = sheet.to_python(skip_empty_area=False)
+        except (CalamineError, ValueError) as exc:
+            raise SpreadsheetError(f"工作表“{name}”无法读取") from exc
+        if not rows:
             continue
-        headers = [normalise_header(h) for h in header_cells[:MAX_COLUMNS]]
+        headers = [normalise_header(h) for h in rows[0][:MAX_COLUMNS]]
         try:
-            _check_headers(headers, required, f"工作表“{sheet.title}”")
+            _check_headers(headers, required, f"工作表“{name}”")
         except SpreadsheetError as problem:
             first_problem = first_problem or problem
             continue
         return Table(
-            headers=headers,
-            rows=_rows(headers, enumerate(rows, start=2)),
-            sheet_name=sheet.title,
+            headers=headers, rows=_rows(headers, enumerate(rows[1:], start=2)), sheet_name=name
         )
     raise first_problem or SpreadsheetError("表格中没有数据")
 

@@ -68,13 +68,30 @@ def _required_text(limit: int) -> Parser:
 
 
 def _choice(choices: Any, default: str | None) -> Parser:
-    mapping = dict(choices.choices)
-    return lambda value: cells.parse_choice(value, mapping, default=default)
+    """Accept a label (良好) or a code (good); the lookup table is built on first use, when
+    translations are ready, and reused for every row."""
+    lookup: dict[str, str] = {}
+
+    def parse(value: Any) -> str:
+        if not lookup:
+            for code, label in choices.choices:
+                lookup[str(code)] = lookup[str(label)] = code
+        text = cells.cell_text(value)
+        if not text:
+            if default is None:
+                raise cells.CellError("不能为空")
+            return default
+        try:
+            return lookup[text]
+        except KeyError:
+            allowed = "、".join(str(label) for _, label in choices.choices)
+            raise cells.CellError(f"“{text}”不是可选值，应为：{allowed}") from None
+
+    return parse
 
 
 def _optional_choice(choices: Any) -> Parser:
-    mapping = dict(choices.choices)
-    return lambda value: cells.parse_choice(value, mapping, default="")
+    return _choice(choices, "")
 
 
 def _labels(choices: Any) -> str:
@@ -180,8 +197,10 @@ HOUSEHOLD_COLUMNS: tuple[Column, ...] = (
 
 
 def _entity_kind(kinds: Sequence[EntityKind]) -> Parser:
-    mapping = {kind.value: kind.label for kind in kinds}
-    return lambda value: cells.parse_choice(value, mapping)
+    class Kinds:
+        choices = [(kind.value, kind.label) for kind in kinds]
+
+    return _choice(Kinds, None)
 
 
 def _entity_columns(kinds: Sequence[EntityKind]) -> tuple[Column, ...]:

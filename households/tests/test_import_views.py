@@ -66,7 +66,7 @@ def test_a_file_that_is_not_a_spreadsheet_fails_with_a_clear_message(officer, ea
     job = ImportJob.objects.get()
     page = officer.get(reverse("households:import_job", args=[job.pk])).content.decode()
     assert job.status == "failed"
-    assert "只能导入 .xlsx 或 .csv 文件" in page
+    assert "只能导入 .xlsx、.xls 或 .csv 文件" in page
 
 
 def test_jobs_and_reports_are_private_to_the_uploader(officer, org, client, eager_celery):

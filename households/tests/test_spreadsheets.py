@@ -60,9 +60,10 @@ def test_missing_columns_are_named():
 @pytest.mark.parametrize(
     ("content", "filename", "message"),
     [
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", "old.xls", "不支持旧版 .xls"),
-        (b"PK\x03\x04 not really a zip", "broken.xlsx", "不是有效的 .xlsx"),
-        (b"%PDF-1.4 binary", "scan.pdf", "只能导入 .xlsx 或 .csv"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", "old.xls", "不是有效的 Excel 表格"),
+        (b"PK\x03\x04 not really a zip", "broken.xlsx", "不是有效的 Excel 表格"),
+        (b"not a zip at all", "renamed.xlsx", "不是有效的 Excel 表格"),
+        (b"%PDF-1.4 binary", "scan.pdf", "只能导入 .xlsx、.xls 或 .csv"),
         (b"", "empty.csv", "文件是空的"),
     ],
 )
