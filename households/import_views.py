@@ -28,8 +28,8 @@ class ImportForm(BootstrapMixin, forms.Form):
     kind = forms.ChoiceField(label="导入类型", choices=ImportKind.choices)
     file = forms.FileField(
         label="文件",
-        help_text="使用下方模板填写；支持 .xlsx 和 .csv（UTF-8 或 GBK 编码均可）",
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+        help_text="使用下方模板填写；支持 .xlsx、.xls 和 .csv（UTF-8 或 GBK 编码均可）",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls,.csv"}),
     )
     dry_run = forms.BooleanField(label="只校验，不写入（先看看有哪些错误）", required=False)
 

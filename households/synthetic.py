@@ -201,6 +201,16 @@ def _split(total: int, weights: list[float]) -> list[int]:
     return parts
 
 
+def _unique(stem: str, suffix: str, used: set[str]) -> str:
+    """``stem + suffix``, or 上/下/东/西… + it, as neighbouring villages are told apart."""
+    for prefix in ("", *"上下东西南北新老大小"):
+        name = f"{prefix}{stem}{suffix}"
+        if name not in used:
+            used.add(name)
+            return name
+    return _unique(f"{stem}{len(used)}", suffix, used)
+
+
 def _build_organisation(
     plan: CountyPlan, names: _Names, fake: Faker, rng: random.Random, summary: CountySummary
 ) -> list[_Place]:
@@ -222,15 +232,12 @@ def _build_organisation(
         for _ in range(n):
             village_clans = [names.surname() for _ in range(rng.randint(1, 3))]
             community = urban[t] and rng.random() < 0.6
-            name = ""
-            while not name or name in used:
-                stem = (
-                    rng.choice(township_streets)
-                    if community
-                    else village_clans[0] + rng.choice(VILLAGE_FEATURES)
-                )
-                name = stem + ("社区" if community else "村")
-            used.add(name)
+            stem = (
+                rng.choice(township_streets)
+                if community
+                else village_clans[0] + rng.choice(VILLAGE_FEATURES)
+            )
+            name = _unique(stem, "社区" if community else "村", used)
             villages.append(
                 Village(
                     township=township, name=name, code=f"{township.code}{len(villages) + 1:04d}"
@@ -555,6 +562,9 @@ class _Maker:
             if consent
             else None,
             "created_by_id": place.officer_id,
+            "is_dishonest_debtor": False,  # set below from the watch list
+            "has_criminal_record": False,
+            "has_drug_gambling_flag": False,
             **self.economy(industry, workers, poor, place.urban),
         }
         members = [self.member(household_id, person, industry) for person in people]

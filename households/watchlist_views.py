@@ -60,7 +60,9 @@ class WatchlistUploadForm(BootstrapMixin, forms.Form):
     )
     file = forms.FileField(
         label="名单文件",
-        help_text="Excel（.xlsx）或 CSV（UTF-8/GBK 编码）；列：身份证号码、姓名、来源、列入日期、移出日期",
+        help_text=(
+            "Excel（.xlsx）或 CSV（UTF-8/GBK 编码）；列：身份证号码、姓名、来源、列入日期、移出日期"
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
     )
 

@@ -157,7 +157,9 @@ def _parse_row(row: Row, *, default_source: str, as_of: date) -> _ParsedRow | li
         refuse(COL_LIFTED, f"{lifted_on:%Y-%m-%d}早于列入日期{listed_on:%Y-%m-%d}")
     if problems:
         return problems
-    assert protected is not None and listed_on is not None  # noqa: S101  (no problems above)
+    # no problems above means both were parsed
+    assert protected is not None  # noqa: S101
+    assert listed_on is not None  # noqa: S101
     return _ParsedRow(
         number=row.number,
         name=name,
@@ -391,7 +393,7 @@ def watchlist_matches_for_household(*, user: Any, household: Household) -> list[
 
 def watchlist_active_match_counts() -> list[dict[str, Any]]:
     """Per list kind: active matches, people and households matched (every kind listed)."""
-    rows = {
+    rows: dict[str, dict[str, Any]] = {
         row["kind"]: row
         for row in WatchlistMatch.objects.filter(cleared_at__isnull=True)
         .order_by()
@@ -402,14 +404,9 @@ def watchlist_active_match_counts() -> list[dict[str, Any]]:
             households=Count("household", distinct=True),
         )
     }
+    empty = {"matches": 0, "members": 0, "households": 0}
     return [
-        {
-            "kind": code,
-            "label": str(label),
-            "matches": rows.get(code, {}).get("matches", 0),
-            "members": rows.get(code, {}).get("members", 0),
-            "households": rows.get(code, {}).get("households", 0),
-        }
+        {**empty, **rows.get(code, {}), "kind": code, "label": str(label)}
         for code, label in WatchlistKind.choices
     ]
 
