@@ -1,0 +1,160 @@
+"""Benchmark: building the synthetic county on PostgreSQL (DESIGN.md §5).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+        .venv/bin/python benchmarks/bench_import.py [--households 222200]
+
+``DATABASE_URL`` names the server (any database on it); the benchmark drops and re-creates its
+own database (``fuxiang_bench`` unless ``--database`` says otherwise), migrates it, then times
+``manage.py seed_county`` end to end. As a same-run baseline it COPYs the members just written
+into an empty table of the same shape and indexes (no Python generation, no encryption), so the
+ratio holds on a noisy machine. Without FUXIANG_* keys in the environment it runs with
+DJANGO_DEBUG=1 and the development keyring. Prints figures; it is not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_SECONDS = 90
+TARGET_RSS_MB = 1536
+
+
+def _peak_rss_mb() -> tuple[float, float]:
+    """Peak resident set size of this process and of its (waited-for) children, in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+def fresh_database(server_url: str, name: str) -> str:
+    """Drop and create ``name`` on the server of ``server_url``; return its URL."""
+    import psycopg2
+
+    url = urlparse(server_url)
+    admin = psycopg2.connect(urlunparse(url._replace(path="/postgres")))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    return urlunparse(url._replace(path=f"/{name}"))
+
+
+def setup_django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fuxiang.settings")
+    if not os.environ.get("FUXIANG_DATA_KEYS"):
+        os.environ.setdefault("DJANGO_DEBUG", "1")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def bench_seed(households: int) -> dict[str, Any]:
+    """Time ``seed_county --households N`` on the (fresh, migrated) benchmark database."""
+    from django.core.management import call_command
+
+    from households.models import BusinessEntity, Household, Member
+
+    started = time.perf_counter()
+    with open(os.devnull, "w") as quiet:
+        call_command("seed_county", households=households, stdout=quiet)
+    seconds = time.perf_counter() - started
+    own, children = _peak_rss_mb()
+    members = Member.objects.count()
+    return {
+        "households": Household.objects.count(),
+        "members": members,
+        "entities": BusinessEntity.objects.count(),
+        "seconds": seconds,
+        "households_per_s": households / seconds,
+        "members_per_s": members / seconds,
+        "peak_rss_mb": own,
+        "children_peak_rss_mb": children,
+    }
+
+
+def bench_raw_copy() -> dict[str, Any]:
+    """The raw limit: COPY the stored members (already encrypted and indexed) into an empty
+    table with the same columns and indexes. No generation, no Python per row."""
+    from django.db import connection
+
+    from households.models import Member
+
+    table = Member._meta.db_table
+    columns = ", ".join(f.column for f in Member._meta.concrete_fields)
+    with connection.cursor() as django_cursor, tempfile.TemporaryFile() as data:
+        cursor = django_cursor.cursor  # psycopg2's own cursor, for COPY
+        cursor.copy_expert(f"COPY {table} ({columns}) TO STDOUT", data)
+        size = data.tell()
+        cursor.execute("DROP TABLE IF EXISTS bench_raw_member")
+        cursor.execute(f"CREATE TABLE bench_raw_member (LIKE {table} INCLUDING ALL)")
+        data.seek(0)
+        started = time.perf_counter()
+        cursor.copy_expert(f"COPY bench_raw_member ({columns}) FROM STDIN", data, size=1 << 20)
+        seconds = time.perf_counter() - started
+        rows = cursor.rowcount
+        cursor.execute("DROP TABLE bench_raw_member")
+    return {"rows": rows, "bytes": size, "seconds": seconds, "rows_per_s": rows / seconds}
+
+
+def bench_xlsx_import(households: int = 10_000) -> None:
+    """Excel import of 10,000 households (target ≤ 20 s). To be written."""
+    print("xlsx import: see below")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# xlsx import measurement goes here (bench_xlsx_import above is the placeholder).
+# ---------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--households", type=int, default=222_200)
+    parser.add_argument("--database", default="fuxiang_bench", help="benchmark database name")
+    args = parser.parse_args()
+    server = os.environ.get("DATABASE_URL", "")
+    if not server.startswith(("postgres://", "postgresql://")):
+        sys.exit("set DATABASE_URL=postgres://user@host:port/any-db (the benchmark makes its own)")
+
+    setup_django(fresh_database(server, args.database))
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    print(f"synthetic county, {args.households:,} households, PostgreSQL database {args.database}")
+    seed = bench_seed(args.households)
+    raw = bench_raw_copy()
+    ratio = seed["seconds"] / raw["seconds"]
+    print(f"  seed_county: {seed['seconds']:.1f} s  (target ≤ {TARGET_SECONDS} s)")
+    print(
+        f"    {seed['households']:,} households, {seed['members']:,} members, "
+        f"{seed['entities']:,} entities"
+    )
+    print(
+        f"    {seed['households_per_s']:,.0f} households/s, {seed['members_per_s']:,.0f} members/s"
+    )
+    print(
+        f"    peak RSS {seed['peak_rss_mb']:.0f} MB "
+        f"(children {seed['children_peak_rss_mb']:.0f} MB; target ≤ {TARGET_RSS_MB} MB)"
+    )
+    print(
+        f"  raw COPY baseline: {raw['rows']:,} member rows ({raw['bytes'] / 2**20:.0f} MB) "
+        f"in {raw['seconds']:.1f} s = {raw['rows_per_s']:,.0f} rows/s"
+    )
+    print(f"  ratio seed_county / raw COPY of its members: {ratio:.1f}×")
+    bench_xlsx_import()
+
+
+if __name__ == "__main__":
+    main()
