@@ -147,8 +147,8 @@ def watchlist_template(request: HttpRequest) -> HttpResponse:
         cell.font = Font(bold=True)
         cell.fill = header_fill
         sheet.column_dimensions[cell.column_letter].width = width
-    for row in range(2, 1002):  # IDs as text, or Excel turns them into 4.30223E+17
-        sheet.cell(row=row, column=1).number_format = "@"
+    for number in range(2, 1002):  # IDs as text, or Excel turns them into 4.30223E+17
+        sheet.cell(row=number, column=1).number_format = "@"
     sheet.freeze_panes = "A2"
 
     notes = workbook.create_sheet("填写说明")

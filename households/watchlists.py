@@ -394,7 +394,7 @@ def watchlist_matches_for_household(*, user: Any, household: Household) -> list[
 def watchlist_active_match_counts() -> list[dict[str, Any]]:
     """Per list kind: active matches, people and households matched (every kind listed)."""
     rows: dict[str, dict[str, Any]] = {
-        row["kind"]: row
+        row["kind"]: dict(row)
         for row in WatchlistMatch.objects.filter(cleared_at__isnull=True)
         .order_by()
         .values("kind")

@@ -425,6 +425,7 @@ def test_upload_page_is_forbidden_to_everyone_but_head_office(client, org, peopl
 
 def test_head_office_uploads_a_list_and_sees_accepted_and_rejected_rows(client, org, people):
     client.force_login(org.head_office)
+    assert "导入并比对" in client.get(reverse("watchlists:upload")).content.decode()
     upload = io.BytesIO(
         csv_bytes([row(people["listed_id"]), row("43022319750309131", "短号")], encoding="gbk")
     )
