@@ -12,11 +12,15 @@ from households.models import (
     County,
     Grid,
     Household,
+    ImportJob,
     Member,
     Township,
     Village,
     VillageGroup,
     Visit,
+    WatchlistEntry,
+    WatchlistMatch,
+    WatchlistUpload,
 )
 
 
@@ -104,3 +108,44 @@ class VisitAdmin(ReadOnlyAdmin):
     list_display = ("visited_at", "officer", "outcome", "household", "business_entity")
     list_filter = ("outcome",)
     list_select_related = ("officer", "household__village", "business_entity")
+
+
+@admin.register(WatchlistUpload)
+class WatchlistUploadAdmin(ReadOnlyAdmin):
+    list_display = (
+        "uploaded_at",
+        "kind",
+        "source",
+        "original_name",
+        "accepted_rows",
+        "rejected_rows",
+    )
+    list_filter = ("kind",)
+
+
+@admin.register(WatchlistEntry)
+class WatchlistEntryAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "id_number_masked", "source", "listed_on", "lifted_on")
+    list_filter = ("kind",)
+    exclude = ("id_number_encrypted", "id_number_index", "name")
+
+
+@admin.register(WatchlistMatch)
+class WatchlistMatchAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "member", "household", "matched_at", "cleared_at", "cleared_reason")
+    list_filter = ("kind",)
+    list_select_related = ("member", "household")
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "kind",
+        "original_name",
+        "uploaded_by",
+        "status",
+        "rejected_count",
+    )
+    list_filter = ("kind", "status")
+    exclude = ("rejected",)

@@ -41,6 +41,7 @@ from households.models import (
     Village,
     VillageGroup,
     Visit,
+    WatchlistEntry,
 )
 from households.selectors import (
     business_entities_editable_by,
@@ -53,6 +54,7 @@ from households.selectors import (
 ID_COLUMN = "member.id_number"
 PHONE_COLUMN = "member.phone"
 LEGAL_REP_ID_COLUMN = "business_entity.legal_rep_id"
+WATCHLIST_ENTRY_ID_COLUMN = "watchlist_entry.id_number"
 
 HOUSEHOLD_FIELDS = (
     "village_group",
@@ -672,6 +674,7 @@ _ENCRYPTED_COLUMNS: tuple[tuple[type[models.Model], str, str], ...] = (
     (Member, "id_number_encrypted", ID_COLUMN),
     (Member, "phone_encrypted", PHONE_COLUMN),
     (BusinessEntity, "legal_rep_id_encrypted", LEGAL_REP_ID_COLUMN),
+    (WatchlistEntry, "id_number_encrypted", WATCHLIST_ENTRY_ID_COLUMN),
 )
 
 

@@ -63,7 +63,7 @@ VILLAGE_FEATURES = "家冲坪塘湾岭桥山田垅源"
 INDUSTRIES = ("farming", "livestock", "business", "wages")
 INDUSTRY_WEIGHTS = (40, 15, 15, 30)
 WATCHLIST_SOURCE = "合成数据"
-ENTRY_ID_COLUMN = "watchlist_entry.id_number"  # as households.watchlists stores entries
+ENTRY_ID_COLUMN = services.WATCHLIST_ENTRY_ID_COLUMN
 ProgressCallback = Callable[[int, int], None]
 
 

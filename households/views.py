@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from fuxiang.accounts import roles
 from fuxiang.errors import DomainError, NotFound
-from households import selectors, services
+from households import selectors, services, watchlists
 from households.forms import (
     BusinessEntityForm,
     HouseholdForm,
@@ -70,7 +70,12 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         household = selectors.household_detail(user=request.user, household_id=pk)
     except Household.DoesNotExist as exc:
         raise Http404("未找到该农户，或您无权访问") from exc
-    return render(request, "households/household_detail.html", {"household": household})
+    matches = watchlists.watchlist_matches_for_household(user=request.user, household=household)
+    return render(
+        request,
+        "households/household_detail.html",
+        {"household": household, "watchlist_matches": matches},
+    )
 
 
 @login_required

@@ -35,12 +35,12 @@ from households.models import (
     WatchlistMatch,
     WatchlistUpload,
 )
-from households.services import protect_resident_id
+from households.services import WATCHLIST_ENTRY_ID_COLUMN, protect_resident_id
 from households.spreadsheets import CellError, Row, SpreadsheetError, parse_date, read_table
 
 logger = logging.getLogger(__name__)
 
-ENTRY_ID_COLUMN = "watchlist_entry.id_number"
+ENTRY_ID_COLUMN = WATCHLIST_ENTRY_ID_COLUMN
 COL_ID = "身份证号码"
 COL_NAME = "姓名"
 COL_SOURCE = "来源"

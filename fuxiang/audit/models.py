@@ -20,6 +20,7 @@ class AuditAction(models.TextChoices):
     ENTITY_UPDATE = "agri_entity.update", _("修改新型农业经营主体档案")
     VISIT_CREATE = "visit.create", _("登记走访")
     EXPORT = "archive.export", _("导出档案")
+    IMPORT = "archive.import", _("导入档案")
     KEY_ROTATION = "crypto.rotate", _("数据密钥轮换")
     WATCHLIST_IMPORT = "watchlist.import", _("导入名单")
     WATCHLIST_RECHECK = "watchlist.recheck", _("名单重新比对")

@@ -214,9 +214,7 @@ def _finish(job: ImportJob, result: ImportResult) -> None:
     job.finished_at = timezone.now()
     job.save(update_fields=fields)
     audit_record(
-        action=AuditAction.HOUSEHOLD_UPDATE
-        if job.kind == ImportKind.HOUSEHOLDS
-        else AuditAction.ENTITY_UPDATE,
+        action=AuditAction.IMPORT,
         actor=job.uploaded_by,
         target=job,
         target_label=job.original_name[:200],

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 
 from fuxiang import crypto
 from households import services, tasks
-from households.models import BusinessEntity, Member
+from households.models import BusinessEntity, Member, WatchlistEntry
 
 
 class Command(BaseCommand):
@@ -25,7 +25,11 @@ class Command(BaseCommand):
             result = tasks.rotate_data_keys.delay()
             self.stdout.write(f"已提交后台任务 {result.id}（当前密钥 {active}）")
             return
-        total = Member.objects.count() * 2 + BusinessEntity.objects.count()
+        total = (
+            Member.objects.count() * 2
+            + BusinessEntity.objects.count()
+            + WatchlistEntry.objects.count()
+        )
 
         def progress(visited: int) -> None:
             percent = visited * 100 // total if total else 100
