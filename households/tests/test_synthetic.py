@@ -23,6 +23,7 @@ from households.models import (
     Village,
     WatchlistEntry,
     WatchlistMatch,
+    WatchlistUpload,
 )
 from households.synthetic import WATCHLIST_SOURCE, build_county, demo_plan
 
@@ -151,7 +152,15 @@ def test_about_one_percent_of_people_are_on_watch_lists_and_archived_ones_are_ma
     assert {e.source for e in entries} == {WATCHLIST_SOURCE}
     assert entries.filter(lifted_on__isnull=False).exists()
     assert entries.values("kind").distinct().count() >= 4
-    assert entries.first().upload.accepted_rows == entries.count()
+    uploads = WatchlistUpload.objects.annotate(n=Count("entries"))
+    assert uploads.count() == entries.values("kind").distinct().count()
+    assert sum(upload.n for upload in uploads) == entries.count()
+    for upload in uploads:
+        assert set(upload.entries.values_list("kind", flat=True)) == {upload.kind}
+        assert upload.source == WATCHLIST_SOURCE
+        assert upload.total_rows == upload.accepted_rows == upload.n
+        rows = sorted(upload.entries.values_list("row_number", flat=True))
+        assert rows == list(range(1, upload.n + 1))
     if summary.watchlist_matches is None:
         pytest.skip("households.watchlists not available: matching not tested")
     active = entries.filter(Q(lifted_on__isnull=True) | Q(lifted_on__gt=AS_OF))

@@ -1,115 +1,29 @@
-"""A synthetic county (DESIGN.md §4.1, §4.2, §5): geography with registered household counts,
-branches and grids with staff, archived households with plausible families, business entities,
-and watch-list entries. Deterministic for a given seed and ``as_of`` (only the AES-GCM nonces
-and the rows' created/updated timestamps differ between runs).
-
-Used by ``manage.py seed_county`` (full size), ``manage.py seed_demo`` (small) and benchmarks.
-Households are generated in chunks (flat memory) as plain rows holding exactly the columns the
-services write (ciphertext, blind index, masked value, birth date, sex ...). On PostgreSQL the
-rows go in with COPY from a writer thread, so generation (Python) and ingestion (the server)
-use both cores; primary keys are taken from the table sequences up front, under a table lock,
-so members point at their households without a round trip. Elsewhere (SQLite) ``bulk_create``.
-"""
+"""People and their households: names, resident IDs, families, economics, entities, list entries."""
 
 from __future__ import annotations
 
-import csv
-import io
-import operator
-import queue
 import random
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import accumulate
 from typing import Any
 
-from django.contrib.auth.hashers import make_password
-from django.db import connection, models, transaction
 from django.utils import timezone
-from faker import Faker
 from faker.providers.person.zh_CN import Provider as ChineseNames
 
 from fuxiang import crypto
-from fuxiang.accounts.models import Role, User
 from fuxiang.masking import mask_phone, mask_resident_id
 from households import services
 from households.identity import make_resident_id, make_uscc
-from households.models import (
-    ENTITY_KIND_CATEGORY,
-    Branch,
-    BusinessEntity,
-    County,
-    EntityKind,
-    Grid,
-    Household,
-    Member,
-    Township,
-    Village,
-    VillageGroup,
-    WatchlistEntry,
-    WatchlistKind,
-    WatchlistUpload,
+from households.models import ENTITY_KIND_CATEGORY, EntityKind, Village, VillageGroup, WatchlistKind
+from households.synthetic.plan import (
+    ENTRY_ID_COLUMN,
+    INDUSTRIES,
+    INDUSTRY_WEIGHTS,
+    WATCHLIST_SOURCE,
+    CountyPlan,
 )
-
-TOWNSHIP_NAMES = (
-    "网岭镇", "联星街道", "皇图岭镇", "江桥街道", "黄丰桥镇", "酒埠江镇", "桃水镇", "鸾山镇",
-    "莲塘坳镇", "宁家坪镇", "新市镇", "菜花坪镇", "丫江桥镇", "渌田镇", "峦山镇", "石羊塘镇",
-    "柏市镇", "坪阳庙乡",
-)  # fmt: skip
-VILLAGE_FEATURES = "家冲坪塘湾岭桥山田垅源"
-INDUSTRIES = ("farming", "livestock", "business", "wages")
-INDUSTRY_WEIGHTS = (40, 15, 15, 30)
-WATCHLIST_SOURCE = "合成数据"
-ENTRY_ID_COLUMN = services.WATCHLIST_ENTRY_ID_COLUMN
-ProgressCallback = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class CountyPlan:
-    households: int  # archived households to create; the registered count is larger
-    seed: int = 2026
-    county_name: str = "攸县"
-    county_code: str = "430223"
-    townships: int = 18
-    villages: int = 250
-    villages_per_grid: int = 2
-    archived_share: float = 0.88
-    entity_share: float = 0.036
-    watchlist_share: float = 0.01  # of people
-    as_of: date | None = None  # ages, list dates and consent times are relative to it
-    chunk: int = 4000
-    password: str = "fuxiang2026"  # noqa: S105  (demo and benchmark logins only)
-
-
-def demo_plan(households: int = 400, seed: int = 2026, **overrides: Any) -> CountyPlan:
-    """A small county (two townships, six villages) for the demo and tests."""
-    return CountyPlan(
-        households=households,
-        seed=seed,
-        townships=2,
-        villages=6,
-        villages_per_grid=2,
-        **overrides,
-    )
-
-
-@dataclass
-class CountySummary:
-    county: County
-    townships: int = 0
-    villages: int = 0
-    registered_households: int = 0
-    households: int = 0
-    members: int = 0
-    entities: int = 0
-    watchlist_entries: int = 0
-    watchlist_matches: int | None = None  # None: matching was not available
-    notes: list[str] = field(default_factory=list)
-    logins: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, scope)
-
 
 # --- names, ID numbers, amounts -------------------------------------------------------------
 
@@ -174,171 +88,6 @@ def _org_code(n: int) -> str:
     return body + {10: "X", 11: "0"}.get(check, str(check))
 
 
-# --- organisation ---------------------------------------------------------------------------
-
-
-@dataclass
-class _Place:
-    """What household generation needs to know about a village."""
-
-    village: Village
-    groups: list[VillageGroup]
-    officer_id: int
-    clans: list[str]
-    streets: list[str]
-    urban: bool
-    archived: int  # households to create here
-
-
-def _split(total: int, weights: list[float]) -> list[int]:
-    """``total`` split in proportion to ``weights`` (largest remainder, exact sum)."""
-    scale = total / sum(weights)
-    raw = [w * scale for w in weights]
-    parts = [int(r) for r in raw]
-    by_remainder = sorted(range(len(raw)), key=lambda i: parts[i] - raw[i])
-    for i in by_remainder[: total - sum(parts)]:
-        parts[i] += 1
-    return parts
-
-
-def _unique(stem: str, suffix: str, used: set[str]) -> str:
-    """``stem + suffix``, or 上/下/东/西… + it, as neighbouring villages are told apart."""
-    for prefix in ("", *"上下东西南北新老大小"):
-        name = f"{prefix}{stem}{suffix}"
-        if name not in used:
-            used.add(name)
-            return name
-    return _unique(f"{stem}{len(used)}", suffix, used)
-
-
-def _build_organisation(
-    plan: CountyPlan, names: _Names, fake: Faker, rng: random.Random, summary: CountySummary
-) -> list[_Place]:
-    county = summary.county
-    password = make_password(plan.password)
-    townships = Township.objects.bulk_create(
-        Township(county=county, name=name, code=f"{plan.county_code}{i + 1:03d}")
-        for i, name in enumerate(TOWNSHIP_NAMES[: plan.townships])
-    )
-    urban = [t.name.endswith("街道") for t in townships]
-    per_township = _split(plan.villages, [1.6 if u else 1.0 for u in urban])
-    village_weights: list[float] = []
-    villages: list[Village] = []
-    clans: list[list[str]] = []
-    streets: list[list[str]] = []
-    for t, (township, n) in enumerate(zip(townships, per_township, strict=True)):
-        township_streets = list(dict.fromkeys(fake.street_name() for _ in range(12)))
-        used: set[str] = set()
-        for _ in range(n):
-            village_clans = [names.surname() for _ in range(rng.randint(1, 3))]
-            community = urban[t] and rng.random() < 0.6
-            stem = (
-                rng.choice(township_streets)
-                if community
-                else village_clans[0] + rng.choice(VILLAGE_FEATURES)
-            )
-            name = _unique(stem, "社区" if community else "村", used)
-            villages.append(
-                Village(
-                    township=township, name=name, code=f"{township.code}{len(villages) + 1:04d}"
-                )
-            )
-            village_weights.append(rng.lognormvariate(0, 0.4) * (1.8 if community else 1.0))
-            clans.append(village_clans)
-            streets.append(township_streets)
-
-    # Archived households per village, then the registered count with the coverage gap.
-    archived = _split(plan.households, village_weights)
-    target_registered = round(plan.households / plan.archived_share)
-    gaps = [a * (1 / min(0.99, max(0.65, rng.gauss(0.88, 0.06))) - 1) for a in archived]
-    extra = _split(target_registered - plan.households, gaps) if sum(gaps) else [0] * len(gaps)
-    for village, a, e in zip(villages, archived, extra, strict=True):
-        village.registered_households = a + e
-    summary.registered_households = sum(v.registered_households for v in villages)
-
-    # The bank: one branch per township, grids of a few neighbouring villages, one officer each.
-    branches = Branch.objects.bulk_create(
-        Branch(name=f"{t.name[:-2] if u else t.name[:-1]}支行", code=f"B{i + 1:03d}")
-        for i, (t, u) in enumerate(zip(townships, urban, strict=True))
-    )
-    grids: list[Grid] = []
-    for b, branch in enumerate(branches):
-        own = [v for v in villages if v.township == townships[b]]
-        for start in range(0, len(own), plan.villages_per_grid):
-            grid = Grid(
-                branch=branch,
-                name=f"{own[start].name}网格",
-                code=f"G{b + 1:03d}{len(grids) + 1:03d}",
-            )
-            grids.append(grid)
-            for village in own[start : start + plan.villages_per_grid]:
-                village.grid = grid
-    Grid.objects.bulk_create(grids)
-    for village in villages:
-        village.grid_id = village.grid.pk if village.grid else None
-    Village.objects.bulk_create(villages)
-    summary.townships, summary.villages = len(townships), len(villages)
-
-    def staff(username: str, role: str, male: bool | None = None) -> User:
-        male = rng.random() < 0.6 if male is None else male
-        return User(username=username, full_name=names.full(male), role=role, password=password)
-
-    admin = User(
-        username="admin",
-        full_name="总行管理员",
-        role=Role.HEAD_OFFICE,
-        is_staff=True,
-        is_superuser=True,
-        password=password,
-    )
-    auditor = User(username="auditor", full_name="审计员", role=Role.AUDITOR, password=password)
-    managers = [staff(f"manager{i + 1}", Role.BRANCH_MANAGER) for i in range(len(branches))]
-    officers = [staff(f"officer{i + 1}", Role.OFFICER) for i in range(len(grids))]
-    User.objects.bulk_create([admin, auditor, *managers, *officers])
-    Branch.managers.through.objects.bulk_create(
-        Branch.managers.through(branch_id=b.pk, user_id=m.pk)
-        for b, m in zip(branches, managers, strict=True)
-    )
-    Grid.officers.through.objects.bulk_create(
-        Grid.officers.through(grid_id=g.pk, user_id=o.pk)
-        for g, o in zip(grids, officers, strict=True)
-    )
-    summary.logins += [
-        ("admin", Role.HEAD_OFFICE.label, "全县 + 系统管理"),
-        ("auditor", Role.AUDITOR.label, "全县只读 + 审计日志"),
-    ]
-    summary.logins += [
-        (m.username, Role.BRANCH_MANAGER.label, b.name)
-        for b, m in zip(branches, managers, strict=True)
-    ]
-    summary.logins += [
-        (o.username, Role.OFFICER.label, g.name) for g, o in zip(grids, officers, strict=True)
-    ]
-
-    # Village groups (村民小组): about one per 40 registered households.
-    groups = VillageGroup.objects.bulk_create(
-        VillageGroup(village=v, name=f"{n}组")
-        for v in villages
-        for n in range(1, min(15, max(3, v.registered_households // 40)) + 1)
-    )
-    groups_of: dict[int, list[VillageGroup]] = {}
-    for group in groups:
-        groups_of.setdefault(group.village_id, []).append(group)
-    officer_of_grid = {g.pk: o.pk for g, o in zip(grids, officers, strict=True)}
-    return [
-        _Place(
-            village=v,
-            groups=groups_of[v.pk],
-            officer_id=officer_of_grid[v.grid_id],
-            clans=c,
-            streets=s,
-            urban=v.name.endswith("社区"),
-            archived=a,
-        )
-        for v, c, s, a in zip(villages, clans, streets, archived, strict=True)
-    ]
-
-
 # --- households, members, entities, list entries --------------------------------------------
 
 HEAD, SPOUSE, CHILD, PARENT = "head", "spouse", "child", "parent"
@@ -352,6 +101,19 @@ OCCUPATIONS = {"farming": "务农", "livestock": "养殖", "business": "个体�
 TRADES = ("批发零售", "餐饮", "农产品加工", "交通运输", "建材", "汽修", "服装")
 PRODUCTS = ("水稻种植", "油茶种植", "蔬菜种植", "生猪养殖", "家禽养殖", "中药材种植", "水产养殖")
 Person = tuple[str, str, int, bool]  # relation, name, age, male
+
+
+@dataclass
+class _Place:
+    """What household generation needs to know about a village."""
+
+    village: Village
+    groups: list[VillageGroup]
+    officer_id: int
+    clans: list[str]
+    streets: list[str]
+    urban: bool
+    archived: int  # households to create here
 
 
 class _Maker:
@@ -700,239 +462,3 @@ class _Chunk:
     members: list[dict[str, Any]] = field(default_factory=list)
     entities: list[dict[str, Any]] = field(default_factory=list)
     entries: list[dict[str, Any]] = field(default_factory=list)
-
-
-# --- writing ----------------------------------------------------------------------------------
-
-BULK_MODELS: tuple[type[models.Model], ...] = (
-    Household,
-    Member,
-    BusinessEntity,
-    BusinessEntity.owner_households.through,
-    WatchlistEntry,
-)
-
-
-class _OrmWriter:
-    """Any backend: ``bulk_create`` with primary keys assigned here (SQLite's AUTOINCREMENT
-    moves past explicit ids by itself)."""
-
-    def __init__(self) -> None:
-        self.next_id: dict[type[models.Model], int] = {}
-
-    def start(self) -> None:
-        for model in BULK_MODELS:
-            last = model.objects.aggregate(last=models.Max("pk"))["last"] or 0
-            self.next_id[model] = last + 1
-
-    def assign_ids(self, model: type[models.Model], rows: list[dict[str, Any]]) -> None:
-        first = self.next_id[model]
-        for offset, row in enumerate(rows):
-            row["id"] = first + offset
-        self.next_id[model] = first + len(rows)
-
-    def write(self, model: type[models.Model], rows: list[dict[str, Any]]) -> None:
-        model.objects.bulk_create([model(**row) for row in rows], batch_size=500)
-
-    def finish(self) -> None:
-        pass
-
-
-class _CopyWriter(_OrmWriter):
-    """PostgreSQL: COPY (CSV) from a writer thread while the main thread generates the next
-    chunk. The tables are locked against other inserts for the transaction, so the ids taken
-    from the sequences here stay ours; the sequences are moved past them at the end."""
-
-    _STOP = None
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=4)
-        self.error: BaseException | None = None
-        self.thread: threading.Thread | None = None
-        self.now = timezone.now()
-        self.formats: dict[tuple[type[models.Model], tuple[str, ...]], tuple[Any, ...]] = {}
-
-    def start(self) -> None:
-        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in BULK_MODELS)
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
-            for model in BULK_MODELS:
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [model._meta.db_table]
-                )
-                self.next_id[model] = cursor.fetchone()[0]
-        connection.ensure_connection()
-        raw = connection.connection
-        self.thread = threading.Thread(target=self._copy_loop, args=(raw,), daemon=True)
-        self.thread.start()
-
-    def _copy_loop(self, raw: Any) -> None:
-        try:
-            with raw.cursor() as cursor:
-                while (item := self.queue.get()) is not self._STOP:
-                    sql, data = item
-                    cursor.copy_expert(sql, io.BytesIO(data), size=1 << 20)
-        except BaseException as exc:  # handed to the main thread in write()/finish()
-            self.error = exc
-            while self.queue.get() is not self._STOP:  # let the producer finish and stop
-                pass
-
-    def _format(self, model: type[models.Model], keys: tuple[str, ...]) -> tuple[Any, ...]:
-        """COPY statement, row getter and constant tail for rows with these keys."""
-        found = self.formats.get((model, keys))
-        if found:
-            return found
-        given, defaults, columns, nullable = [], [], [], []
-        for f in model._meta.concrete_fields:
-            if f.attname in keys:
-                given.append(f)
-            elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                defaults.append((f, self.now))
-            elif f.has_default():
-                defaults.append((f, f.get_default()))
-            elif f.null:
-                defaults.append((f, None))
-            else:
-                raise ValueError(f"{model.__name__}.{f.attname} 没有值")
-        for f in [*given, *((f for f, _ in defaults))]:
-            columns.append(connection.ops.quote_name(f.column))
-            if f.null:
-                nullable.append(columns[-1])
-        q = connection.ops.quote_name
-        force_null = f", FORCE_NULL ({', '.join(nullable)})" if nullable else ""
-        sql = (
-            f"COPY {q(model._meta.db_table)} ({', '.join(columns)}) "
-            f"FROM STDIN WITH (FORMAT csv{force_null})"
-        )
-        getter = operator.itemgetter(*(f.attname for f in given))
-        tail = tuple(value for _, value in defaults)
-        self.formats[(model, keys)] = found = (sql, getter, tail, len(given) == 1)
-        return found
-
-    def write(self, model: type[models.Model], rows: list[dict[str, Any]]) -> None:
-        if self.error:
-            raise self.error
-        if not rows:
-            return
-        sql, getter, tail, single = self._format(model, tuple(rows[0]))
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
-        if single:
-            writer.writerows((getter(row), *tail) for row in rows)
-        else:
-            writer.writerows(getter(row) + tail for row in rows)
-        self.queue.put((sql, buffer.getvalue().encode()))
-
-    def finish(self) -> None:
-        self.queue.put(self._STOP)
-        if self.thread:
-            self.thread.join()
-        if self.error:
-            raise self.error
-        with connection.cursor() as cursor:
-            for model in BULK_MODELS:
-                cursor.execute(
-                    "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s, false)",
-                    [model._meta.db_table, self.next_id[model]],
-                )
-            cursor.execute(f"ANALYZE {', '.join(q._meta.db_table for q in BULK_MODELS)}")
-
-
-# --- the county -------------------------------------------------------------------------------
-
-
-def build_county(plan: CountyPlan, *, progress: ProgressCallback | None = None) -> CountySummary:
-    """Create the whole county in one transaction (all or nothing). Refuses to run twice for
-    the same county code. Watch-list matches are made by ``households.watchlists``."""
-    if County.objects.filter(code=plan.county_code, townships__isnull=False).exists():
-        raise ValueError(f"县 {plan.county_code} 已存在，请换一个空数据库")
-    as_of = plan.as_of or timezone.localdate()
-    rng = random.Random(plan.seed)
-    fake = Faker("zh_CN")
-    fake.seed_instance(plan.seed)
-    names = _Names(rng)
-    with transaction.atomic():
-        county, _ = County.objects.get_or_create(
-            code=plan.county_code, defaults={"name": plan.county_name}
-        )
-        summary = CountySummary(county=county)
-        places = _build_organisation(plan, names, fake, rng, summary)
-        upload = WatchlistUpload.objects.create(
-            kind=WatchlistKind.DISHONEST_DEBTOR,  # one upload holds every kind (see entries)
-            source=WATCHLIST_SOURCE,
-            original_name=f"合成名单-{plan.county_code}-{plan.seed}.csv",
-        )
-        writer = _CopyWriter() if connection.vendor == "postgresql" else _OrmWriter()
-        writer.start()
-        try:
-            _build_households(plan, as_of, rng, names, places, writer, upload, summary, progress)
-        finally:
-            writer.finish()
-        upload.total_rows = upload.accepted_rows = summary.watchlist_entries
-        upload.save(update_fields=["total_rows", "accepted_rows"])
-        _match_watchlists(as_of, summary)
-    return summary
-
-
-def _build_households(
-    plan: CountyPlan,
-    as_of: date,
-    rng: random.Random,
-    names: _Names,
-    places: list[_Place],
-    writer: _OrmWriter,
-    upload: WatchlistUpload,
-    summary: CountySummary,
-    progress: ProgressCallback | None,
-) -> None:
-    maker = _Maker(plan, as_of, rng, names)
-    through = BusinessEntity.owner_households.through
-    row_number = 1
-    chunk = _Chunk()
-
-    def flush() -> None:
-        nonlocal chunk, row_number
-        writer.write(Household, chunk.households)
-        writer.assign_ids(Member, chunk.members)
-        writer.write(Member, chunk.members)
-        owners = [e.pop("household_id") for e in chunk.entities]
-        writer.assign_ids(BusinessEntity, chunk.entities)
-        writer.write(BusinessEntity, chunk.entities)
-        links = [
-            {"businessentity_id": e["id"], "household_id": h}
-            for e, h in zip(chunk.entities, owners, strict=True)
-        ]
-        writer.assign_ids(through, links)
-        writer.write(through, links)
-        for entry in chunk.entries:
-            entry["upload_id"], entry["row_number"] = upload.pk, row_number
-            row_number += 1
-        writer.assign_ids(WatchlistEntry, chunk.entries)
-        writer.write(WatchlistEntry, chunk.entries)
-        summary.households += len(chunk.households)
-        summary.members += len(chunk.members)
-        summary.entities += len(chunk.entities)
-        summary.watchlist_entries += len(chunk.entries)
-        chunk = _Chunk()
-        if progress:
-            progress(summary.households, plan.households)
-
-    for place in places:
-        for _ in range(place.archived):
-            household_id = writer.next_id[Household]
-            writer.next_id[Household] += 1
-            maker.household(place, household_id, chunk)
-            if len(chunk.households) >= plan.chunk:
-                flush()
-    flush()
-
-
-def _match_watchlists(as_of: date, summary: CountySummary) -> None:
-    try:
-        from households.watchlists import watchlists_recheck
-    except ImportError:
-        summary.notes.append("名单比对模块（households.watchlists）尚不可用，未生成名单匹配")
-        return
-    counts = watchlists_recheck(as_of=as_of)
-    summary.watchlist_matches = counts.get("active")

@@ -1,0 +1,69 @@
+"""Geography, the bank's organisation, and the archives (DESIGN.md §4.1, §4.2).
+
+Django loads the app's models from here; they live in the modules of this package and every
+name is re-exported so that ``from households.models import Household`` keeps working."""
+
+from __future__ import annotations
+
+from households.models.archives import (
+    ENTITY_KIND_CATEGORY,
+    BusinessEntity,
+    CommitteeAssessment,
+    Education,
+    EntityCategory,
+    EntityKind,
+    Health,
+    Household,
+    HouseholdStatus,
+    HouseOwnership,
+    LabourAbility,
+    Member,
+    Relation,
+    Sex,
+    Visit,
+    VisitOutcome,
+)
+from households.models.fields import ZERO, count, money
+from households.models.geography import Branch, County, Grid, Township, Village, VillageGroup
+from households.models.imports import ImportJob, ImportKind, ImportStatus
+from households.models.watchlists import (
+    WatchlistEntry,
+    WatchlistKind,
+    WatchlistMatch,
+    WatchlistUpload,
+)
+
+__all__ = [
+    "ENTITY_KIND_CATEGORY",
+    "ZERO",
+    "Branch",
+    "BusinessEntity",
+    "CommitteeAssessment",
+    "County",
+    "Education",
+    "EntityCategory",
+    "EntityKind",
+    "Grid",
+    "Health",
+    "HouseOwnership",
+    "Household",
+    "HouseholdStatus",
+    "ImportJob",
+    "ImportKind",
+    "ImportStatus",
+    "LabourAbility",
+    "Member",
+    "Relation",
+    "Sex",
+    "Township",
+    "Village",
+    "VillageGroup",
+    "Visit",
+    "VisitOutcome",
+    "WatchlistEntry",
+    "WatchlistKind",
+    "WatchlistMatch",
+    "WatchlistUpload",
+    "count",
+    "money",
+]

@@ -1,0 +1,66 @@
+"""Archive imports: one uploaded file per ``ImportJob`` and what became of it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from households.models.fields import count
+
+
+class ImportKind(models.TextChoices):
+    HOUSEHOLDS = "households", _("农户及家庭成员")
+    ENTERPRISES = "enterprises", _("小微企业/个体工商户")
+    ENTITIES = "entities", _("新型农业经营主体")
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("排队中")
+    RUNNING = "running", _("导入中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class ImportJob(models.Model):
+    """One uploaded archive file and what became of it. Large files are imported by a Celery
+    worker; ``processed_rows`` drives the progress bar."""
+
+    kind = models.CharField(_("导入类型"), max_length=12, choices=ImportKind.choices)
+    file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    dry_run = models.BooleanField(_("仅校验不导入"), default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="import_jobs"
+    )
+    status = models.CharField(
+        _("状态"), max_length=8, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
+    total_rows = count(_("总行数"))
+    processed_rows = count(_("已处理行数"))
+    created_count = count(_("新建"))
+    updated_count = count(_("更新"))
+    unchanged_count = count(_("无变化"))
+    rejected_count = count(_("拒绝行数"))
+    error = models.TextField(_("错误"), blank=True)
+    rejected = models.JSONField(_("被拒绝的行（前500条）"), default=list, blank=True)
+    report = models.FileField(_("错误报告"), upload_to="imports/reports/%Y/%m/", blank=True)
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导入任务")
+        verbose_name_plural = _("导入任务")
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.original_name}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == ImportStatus.DONE:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, self.processed_rows * 100 // self.total_rows)

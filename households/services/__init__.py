@@ -1,0 +1,69 @@
+"""Every write to the archives. Each service checks the actor's scope, validates with the rules
+of DESIGN.md §4.3, saves all or nothing, and appends an audit event.
+
+Services take already-parsed values (forms, serializers and imports do the parsing) and raise
+``DomainError`` with Chinese messages keyed by field name.
+
+The services live in the modules of this package (``archives``, ``entities``, ``visits``,
+``personal_data``); every public name is re-exported here, so callers write
+``from households import services`` and ``services.household_create(...)``.
+"""
+
+from __future__ import annotations
+
+from households.services.archives import (
+    HOUSEHOLD_FIELDS,
+    MEMBER_FIELDS,
+    household_create,
+    household_update,
+    member_create,
+    member_update,
+)
+from households.services.entities import (
+    ENTITY_FIELDS,
+    business_entity_create,
+    business_entity_update,
+)
+from households.services.personal_data import (
+    ID_COLUMN,
+    LEGAL_REP_ID_COLUMN,
+    PHONE_COLUMN,
+    WATCHLIST_ENTRY_ID_COLUMN,
+    ProtectedId,
+    RevealedPerson,
+    legal_rep_reveal,
+    member_reveal,
+    personal_data_rotate_batch,
+    personal_data_rotate_keys,
+    phone_index,
+    protect_resident_id,
+    resident_id_index,
+)
+from households.services.visits import VISIT_FIELDS, visit_create
+
+__all__ = [
+    "ENTITY_FIELDS",
+    "HOUSEHOLD_FIELDS",
+    "ID_COLUMN",
+    "LEGAL_REP_ID_COLUMN",
+    "MEMBER_FIELDS",
+    "PHONE_COLUMN",
+    "VISIT_FIELDS",
+    "WATCHLIST_ENTRY_ID_COLUMN",
+    "ProtectedId",
+    "RevealedPerson",
+    "business_entity_create",
+    "business_entity_update",
+    "household_create",
+    "household_update",
+    "legal_rep_reveal",
+    "member_create",
+    "member_reveal",
+    "member_update",
+    "personal_data_rotate_batch",
+    "personal_data_rotate_keys",
+    "phone_index",
+    "protect_resident_id",
+    "resident_id_index",
+    "visit_create",
+]

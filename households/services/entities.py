@@ -1,0 +1,171 @@
+"""Business entities (small businesses and agricultural entities): create and update."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from fuxiang.audit.models import AuditAction
+from fuxiang.audit.services import audit_record
+from fuxiang.errors import DomainError, NotFound
+from households.identity import COOPERATIVE_PREFIX, IdentityError, normalise_uscc, validate_uscc
+from households.models import ENTITY_KIND_CATEGORY, BusinessEntity, EntityKind, Household
+from households.selectors import business_entities_editable_by, households_editable_by
+from households.services._common import _assign, _check_editable_village, _full_clean
+from households.services.personal_data import LEGAL_REP_ID_COLUMN, protect_resident_id
+
+ENTITY_FIELDS = (
+    "kind",
+    "name",
+    "uscc",
+    "legal_rep_name",
+    "village",
+    "production_address",
+    "industry",
+    "years_operating",
+    "annual_revenue",
+    "total_assets",
+    "total_liabilities",
+    "current_liabilities",
+    "employees",
+    "land_mu",
+    "cooperative_members",
+    "tax_compliant",
+)
+
+
+def _prepare_entity(entity: BusinessEntity, values: Mapping[str, Any]) -> list[str]:
+    if "uscc" in values:  # "" and None both mean "no code"; compare normalised values
+        values = {**values, "uscc": normalise_uscc(values["uscc"] or "") or None}
+    changed = _assign(entity, values, ENTITY_FIELDS)
+    entity.category = ENTITY_KIND_CATEGORY[EntityKind(entity.kind)]
+    if entity.uscc:
+        try:
+            entity.uscc = validate_uscc(entity.uscc)
+        except IdentityError as exc:
+            raise DomainError({"uscc": f"统一社会信用代码{exc}"}) from exc
+        if entity.kind == EntityKind.COOPERATIVE and not entity.uscc.startswith(COOPERATIVE_PREFIX):
+            raise DomainError({"uscc": "农民专业合作社的统一社会信用代码应以93开头"})
+        taken = BusinessEntity.objects.filter(uscc=entity.uscc).exclude(pk=entity.pk)
+        if taken.exists():
+            raise DomainError({"uscc": "该统一社会信用代码已建档，一个代码只能对应一个主体"})
+    else:
+        entity.uscc = None
+        if entity.kind != EntityKind.LARGE_GROWER:
+            raise DomainError({"uscc": "统一社会信用代码为必填项（仅种养大户可不填）"})
+    if values.get("legal_rep_id_number"):
+        protected = protect_resident_id(
+            values["legal_rep_id_number"],
+            field="legal_rep_id_number",
+            label="法定代表人身份证号码",
+            column=LEGAL_REP_ID_COLUMN,
+            as_of=timezone.localdate(),
+        )
+        if protected.index != entity.legal_rep_id_index:
+            changed.append("legal_rep_id_number")
+        entity.legal_rep_id_encrypted = protected.encrypted
+        entity.legal_rep_id_index = protected.index
+        entity.legal_rep_id_masked = protected.masked
+    elif not entity.legal_rep_id_index:
+        raise DomainError({"legal_rep_id_number": "法定代表人身份证号码为必填项"})
+    if entity.current_liabilities > entity.total_liabilities:
+        raise DomainError({"current_liabilities": "流动负债不能大于负债总额"})
+    return changed
+
+
+_ENTITY_COLUMNS = {
+    "kind": "kind category",
+    "legal_rep_id_number": "legal_rep_id_encrypted legal_rep_id_index legal_rep_id_masked",
+}
+
+
+def _set_owners(actor: Any, entity: BusinessEntity, owners: Iterable[Household] | None) -> bool:
+    if owners is None:
+        return False
+    owner_ids = {h.pk for h in owners}
+    allowed = set(
+        households_editable_by(actor).filter(pk__in=owner_ids).values_list("pk", flat=True)
+    )
+    if owner_ids - allowed:
+        raise DomainError({"owner_households": "只能关联您负责网格内的农户"}, code="forbidden")
+    before = set(entity.owner_households.values_list("pk", flat=True))
+    entity.owner_households.set(owner_ids)
+    return before != owner_ids
+
+
+@transaction.atomic
+def business_entity_create(
+    *,
+    actor: Any,
+    fields: Mapping[str, Any],
+    owner_households: Iterable[Household] = (),
+    request: HttpRequest | None = None,
+) -> BusinessEntity:
+    """Archive a small business or agricultural entity in a village the actor may edit."""
+    if "village" not in fields or fields["village"] is None:
+        raise DomainError({"village": "请选择生产经营地所在村"})
+    _check_editable_village(actor, fields["village"])
+    entity = BusinessEntity(created_by=actor)
+    _prepare_entity(entity, fields)
+    _full_clean(entity, exclude=["legal_rep_id_encrypted", "legal_rep_id_index"])
+    try:
+        with transaction.atomic():
+            entity.save()
+    except IntegrityError as exc:
+        raise DomainError({"uscc": "该统一社会信用代码已建档，一个代码只能对应一个主体"}) from exc
+    _set_owners(actor, entity, owner_households)
+    action = (
+        AuditAction.ENTERPRISE_CREATE
+        if entity.category == "enterprise"
+        else AuditAction.ENTITY_CREATE
+    )
+    audit_record(
+        action=action, actor=actor, target=entity, target_label=entity.name, request=request
+    )
+    return entity
+
+
+@transaction.atomic
+def business_entity_update(
+    *,
+    actor: Any,
+    entity: BusinessEntity,
+    fields: Mapping[str, Any],
+    owner_households: Iterable[Household] | None = None,
+    request: HttpRequest | None = None,
+) -> BusinessEntity:
+    try:
+        entity = (
+            business_entities_editable_by(actor).select_for_update(of=("self",)).get(pk=entity.pk)
+        )
+    except BusinessEntity.DoesNotExist as exc:
+        raise NotFound() from exc
+    old_village = entity.village_id
+    changed = _prepare_entity(entity, fields)
+    if entity.village_id != old_village:
+        _check_editable_village(actor, entity.village)
+    if changed:
+        _full_clean(entity, exclude=["legal_rep_id_encrypted", "legal_rep_id_index"])
+        stored = [_ENTITY_COLUMNS.get(name, name) for name in changed]
+        entity.save(update_fields=sorted({*(c for f in stored for c in f.split()), "updated_at"}))
+    if _set_owners(actor, entity, owner_households):
+        changed.append("owner_households")
+    if changed:
+        action = (
+            AuditAction.ENTERPRISE_UPDATE
+            if entity.category == "enterprise"
+            else AuditAction.ENTITY_UPDATE
+        )
+        audit_record(
+            action=action,
+            actor=actor,
+            target=entity,
+            target_label=entity.name,
+            request=request,
+            details={"fields": sorted(changed)},
+        )
+    return entity

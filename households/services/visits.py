@@ -1,0 +1,66 @@
+"""Officers' visits to households and business entities."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from fuxiang.accounts import roles
+from fuxiang.audit.models import AuditAction
+from fuxiang.audit.services import audit_record
+from fuxiang.errors import DomainError, NotFound
+from households.models import BusinessEntity, Household, Visit
+from households.selectors import business_entities_editable_by, households_editable_by
+from households.services._common import _assign, _full_clean
+
+VISIT_FIELDS = (
+    "visited_at",
+    "place",
+    "met_person",
+    "outcome",
+    "notes",
+    "latitude",
+    "longitude",
+    "photo",
+)
+
+
+@transaction.atomic
+def visit_create(
+    *,
+    actor: Any,
+    fields: Mapping[str, Any],
+    household: Household | None = None,
+    business_entity: BusinessEntity | None = None,
+    request: HttpRequest | None = None,
+) -> Visit:
+    """Record an officer's visit to a household or business entity of their grids."""
+    if not roles.can_record_visit(actor):
+        raise DomainError("只有客户经理可以登记走访", code="forbidden")
+    if (household is None) == (business_entity is None):
+        raise DomainError("走访对象应为一户农户或一个经营主体")
+    if household is not None and not households_editable_by(actor).filter(pk=household.pk).exists():
+        raise NotFound()
+    if (
+        business_entity is not None
+        and not business_entities_editable_by(actor).filter(pk=business_entity.pk).exists()
+    ):
+        raise NotFound()
+    visit = Visit(officer=actor, household=household, business_entity=business_entity)
+    _assign(visit, fields, VISIT_FIELDS)
+    if visit.visited_at and visit.visited_at > timezone.now():
+        raise DomainError({"visited_at": "走访时间不能晚于现在"})
+    _full_clean(visit)
+    visit.save()
+    audit_record(
+        action=AuditAction.VISIT_CREATE,
+        actor=actor,
+        target=visit,
+        target_label=str(visit),
+        request=request,
+    )
+    return visit
