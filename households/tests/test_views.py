@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db.models import DecimalField, PositiveIntegerField
 from django.urls import reverse
 
 from fuxiang.audit.models import AuditAction, AuditEvent
@@ -41,30 +42,9 @@ def household_form(village, **overrides):
         "head-labour_ability": "full",
         "rating_consent": "on",
     }
-    for name in [
-        "house_value",
-        "land_contracted_mu",
-        "livestock_heads",
-        "livestock_value",
-        "vehicles_value",
-        "deposits",
-        "other_assets",
-        "avg_daily_deposit_here",
-        "loans_this_bank",
-        "loans_other_banks",
-        "private_loans",
-        "other_lenders_count",
-        "income_crops",
-        "income_livestock",
-        "income_business",
-        "income_wages",
-        "income_other",
-        "annual_costs",
-        "overdue_count_24m",
-        "honours_count",
-        "public_record_deductions",
-    ]:
-        data[name] = "0"
+    for field in Household._meta.get_fields():  # every amount and count starts at 0
+        if isinstance(field, DecimalField | PositiveIntegerField):
+            data[field.name] = "0"
     data.update(income_crops="45000", annual_costs="15000", house_value="280000")
     data.update(overrides)
     return data
