@@ -39,3 +39,9 @@ def can_view_audit_log(user: Any) -> bool:
 
 def can_record_visit(user: Any) -> bool:
     return _role(user) == Role.OFFICER
+
+
+def can_approve_policy(user: Any) -> bool:
+    """Policy (scorecards, later pricing) is head office's: drafting and approving both; the
+    maker-checker rule (the approver is not the submitter) is enforced by the services."""
+    return _role(user) == Role.HEAD_OFFICE

@@ -24,6 +24,11 @@ class AuditAction(models.TextChoices):
     KEY_ROTATION = "crypto.rotate", _("数据密钥轮换")
     WATCHLIST_IMPORT = "watchlist.import", _("导入名单")
     WATCHLIST_RECHECK = "watchlist.recheck", _("名单重新比对")
+    SCORECARD_CREATE = "scorecard.create", _("起草评分卡")
+    SCORECARD_UPDATE = "scorecard.update", _("修改评分卡草稿")
+    SCORECARD_SUBMIT = "scorecard.submit", _("提交评分卡审批")
+    SCORECARD_APPROVE = "scorecard.approve", _("批准评分卡")
+    SCORECARD_REJECT = "scorecard.reject", _("退回评分卡")
 
 
 class AuditEventQuerySet(models.QuerySet):

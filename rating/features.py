@@ -1,0 +1,216 @@
+"""Features (评级特征): the one place a subject's rating inputs are computed from its archive.
+
+Pure Python, like the engine: the caller (a batch run) reads the archive and passes plain
+values and the run's ``as_of`` date; nothing here touches Django. ``FEATURE_CATALOGUE`` lists
+every feature a scorecard of each kind may refer to — the engine's validation checks cards
+against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+INFINITY = Decimal("Infinity")  # liabilities ÷ no assets: worse than any debt-ratio bin
+
+HOUSEHOLD_FEATURES: dict[str, str] = {
+    "head_age": "户主年龄（周岁，按评级基准日）",
+    "head_health": "户主健康状况 good/fair/poor",
+    "head_education": "户主文化程度 college/senior/junior/primary",
+    "labour_force": "劳动力人数（有劳动能力计1人，部分劳动能力计0.5人）",
+    "house_ownership": "住房情况 owned/rented/other",
+    "net_annual_income": "家庭年净收入（元）= 各项收入 − 生产生活支出",
+    "net_assets": "家庭净资产（元）= 资产 − 负债",
+    "debt_ratio": "资产负债率 = 负债 ÷ 资产（无资产时为无穷大，落入最差分箱）",
+    "overdue_class": "近24个月逾期 none/settled_1_2/serious",
+    "avg_daily_deposit_here": "在本行日均存款（元）",
+    "other_lenders_count": "本行以外贷款机构数",
+    "committee_assessment": "村两委评议 very_good/good/fair/poor",
+    "honours_count": "荣誉表彰（项）",
+    "public_record_deductions": "公共记录扣分（项）",
+    "is_dishonest_debtor": "失信被执行人（档案标记或有效名单匹配）",
+    "has_criminal_record": "有犯罪记录（档案标记或有效名单匹配）",
+    "has_drug_gambling_flag": "涉毒涉赌（档案标记或有效名单匹配）",
+    "has_bad_loan": "有不良贷款余额",
+    "is_dibao": "低保户（任一成员或有效名单匹配）",
+    "is_poverty_alleviated": "脱贫户（任一成员或有效名单匹配）",
+}
+
+ENTERPRISE_FEATURES: dict[str, str] = {
+    "debt_ratio": "资产负债率 = 负债总额 ÷ 资产总额（无资产时为无穷大）",
+    "sales_to_current_liabilities": "销售收入 ÷ 流动负债（无流动负债时为无穷大，落入最好分箱）",
+    "years_operating": "经营年限（年）",
+    "annual_revenue": "年销售收入（元）",
+    "employees": "从业人数",
+    "land_mu": "经营土地（亩）",
+    "members": "成员数（合作社为社员数，其他为从业人数）",
+    "tax_compliance": "纳税情况 compliant/not_compliant",
+    "is_dishonest_debtor": "法定代表人/经营者为失信被执行人",
+    "has_criminal_record": "法定代表人/经营者有犯罪记录",
+    "has_bad_loan": "有不良贷款余额",
+}
+
+FEATURE_CATALOGUE: dict[str, dict[str, str]] = {
+    "household": HOUSEHOLD_FEATURES,
+    "enterprise": ENTERPRISE_FEATURES,
+    "agricultural": ENTERPRISE_FEATURES,
+}
+
+
+@dataclass(frozen=True)
+class HouseholdArchive:
+    """A household's archive as plain values (the model's field names). ``None`` means "not
+    recorded": the feature it feeds is then missing and the result is flagged incomplete.
+    ``watchlist_kinds`` are the kinds of the household's active (uncleared) list matches."""
+
+    as_of: date
+    head_birth_date: date | None = None
+    head_health: str | None = None
+    head_education: str | None = None
+    member_labour_abilities: Sequence[str] = ()  # "full" / "partial" / "none", head included
+    house_ownership: str | None = None
+    income_crops: Decimal | None = None
+    income_livestock: Decimal | None = None
+    income_business: Decimal | None = None
+    income_wages: Decimal | None = None
+    income_other: Decimal | None = None
+    annual_costs: Decimal | None = None
+    house_value: Decimal | None = None
+    livestock_value: Decimal | None = None
+    vehicles_value: Decimal | None = None
+    deposits: Decimal | None = None
+    other_assets: Decimal | None = None
+    loans_this_bank: Decimal | None = None
+    loans_other_banks: Decimal | None = None
+    private_loans: Decimal | None = None
+    avg_daily_deposit_here: Decimal | None = None
+    other_lenders_count: int | None = None
+    overdue_count_24m: int | None = None
+    has_outstanding_overdue: bool = False
+    has_bad_loan: bool = False
+    is_dishonest_debtor: bool = False
+    has_criminal_record: bool = False
+    has_drug_gambling_flag: bool = False
+    committee_assessment: str | None = None
+    honours_count: int = 0
+    public_record_deductions: int = 0
+    is_dibao: bool = False  # any member flagged
+    is_poverty_alleviated: bool = False  # any member flagged
+    watchlist_kinds: frozenset[str] = frozenset()
+
+
+def household_features(archive: HouseholdArchive) -> dict[str, Any]:
+    """The one place a household's features are computed (DESIGN.md §4.5)."""
+    a = archive
+    income = _sum_known(
+        a.income_crops, a.income_livestock, a.income_business, a.income_wages, a.income_other
+    )
+    assets = _sum_known(
+        a.house_value, a.livestock_value, a.vehicles_value, a.deposits, a.other_assets
+    )
+    liabilities = _sum_known(a.loans_this_bank, a.loans_other_banks, a.private_loans)
+    net_income = None if income is None else income - (a.annual_costs or Decimal(0))
+    net_assets = (
+        None
+        if assets is None and liabilities is None
+        else ((assets or Decimal(0)) - (liabilities or Decimal(0)))
+    )
+    if a.overdue_count_24m is None:
+        overdue = None
+    elif a.has_outstanding_overdue or a.overdue_count_24m >= 3:
+        overdue = "serious"
+    else:
+        overdue = "none" if a.overdue_count_24m == 0 else "settled_1_2"
+    labour = {"full": Decimal(1), "partial": Decimal("0.5")}
+    kinds = a.watchlist_kinds
+    return {
+        "head_age": None if a.head_birth_date is None else age_on(a.head_birth_date, a.as_of),
+        "head_health": a.head_health or None,
+        "head_education": a.head_education or None,
+        "labour_force": sum(
+            (labour.get(x, Decimal(0)) for x in a.member_labour_abilities), Decimal(0)
+        ),
+        "house_ownership": a.house_ownership or None,
+        "net_annual_income": net_income,
+        "net_assets": net_assets,
+        "debt_ratio": _ratio(liabilities, assets),
+        "overdue_class": overdue,
+        "avg_daily_deposit_here": a.avg_daily_deposit_here,
+        "other_lenders_count": a.other_lenders_count,
+        "committee_assessment": a.committee_assessment or None,
+        "honours_count": a.honours_count,
+        "public_record_deductions": a.public_record_deductions,
+        "is_dishonest_debtor": a.is_dishonest_debtor or "dishonest_debtor" in kinds,
+        "has_criminal_record": a.has_criminal_record or "criminal_record" in kinds,
+        "has_drug_gambling_flag": a.has_drug_gambling_flag or "drug_gambling" in kinds,
+        "has_bad_loan": a.has_bad_loan,
+        "is_dibao": a.is_dibao or "dibao" in kinds,
+        "is_poverty_alleviated": a.is_poverty_alleviated or "poverty_alleviated" in kinds,
+    }
+
+
+@dataclass(frozen=True)
+class EnterpriseArchive:
+    """A business or new agricultural entity as plain values (``BusinessEntity`` field names).
+    ``legal_rep_watchlist_kinds`` are the active list-match kinds of its legal representative."""
+
+    kind: str  # micro_enterprise / individual_business / family_farm / cooperative / large_grower
+    years_operating: int | None = None
+    annual_revenue: Decimal | None = None
+    total_assets: Decimal | None = None
+    total_liabilities: Decimal | None = None
+    current_liabilities: Decimal | None = None
+    employees: int | None = None
+    land_mu: Decimal | None = None
+    cooperative_members: int | None = None
+    tax_compliant: bool | None = None
+    has_bad_loan: bool = False
+    legal_rep_watchlist_kinds: frozenset[str] = frozenset()
+
+
+def enterprise_features(entity: EnterpriseArchive) -> dict[str, Any]:
+    """The one place an enterprise's or agricultural entity's features are computed."""
+    e = entity
+    if e.annual_revenue is None or e.current_liabilities is None:
+        sales_ratio = None
+    elif e.current_liabilities <= 0:
+        sales_ratio = INFINITY  # nothing short-term to repay: the best bin
+    else:
+        sales_ratio = e.annual_revenue / e.current_liabilities
+    members = e.cooperative_members if e.kind == "cooperative" else e.employees
+    return {
+        "debt_ratio": _ratio(e.total_liabilities, e.total_assets),
+        "sales_to_current_liabilities": sales_ratio,
+        "years_operating": e.years_operating,
+        "annual_revenue": e.annual_revenue,
+        "employees": e.employees,
+        "land_mu": e.land_mu,
+        "members": members,
+        "tax_compliance": None
+        if e.tax_compliant is None
+        else ("compliant" if e.tax_compliant else "not_compliant"),
+        "is_dishonest_debtor": "dishonest_debtor" in e.legal_rep_watchlist_kinds,
+        "has_criminal_record": "criminal_record" in e.legal_rep_watchlist_kinds,
+        "has_bad_loan": e.has_bad_loan,
+    }
+
+
+def age_on(birth: date, as_of: date) -> int:
+    """Whole years of age on ``as_of`` (a birthday on 29 February counts from 1 March)."""
+    return as_of.year - birth.year - ((as_of.month, as_of.day) < (birth.month, birth.day))
+
+
+def _ratio(liabilities: Decimal | None, assets: Decimal | None) -> Decimal | None:
+    if liabilities is None and assets is None:
+        return None
+    if not assets or assets <= 0:
+        return INFINITY  # DESIGN: no assets → the worst debt-ratio bin
+    return (liabilities or Decimal(0)) / assets
+
+
+def _sum_known(*values: Decimal | None) -> Decimal | None:
+    known = [v for v in values if v is not None]
+    return sum(known, Decimal(0)) if known else None
