@@ -1,0 +1,73 @@
+"""The rating engine (评级): scorecards as data, features in, a reasoned result out.
+
+Pure Python — no Django, no ORM, no settings, no clock. The caller passes plain values and
+``as_of``; the same inputs always give the same result, so a batch chunk can simply run again.
+
+- A ``Scorecard`` has blocks of ``Indicator``\\ s. An indicator reads one *feature* and scores it
+  by numeric ``Bin``\\ s or by ``Category`` values. Bins are half-open ``[low, high)`` (``None`` =
+  open end); an indicator with ``right_closed=True`` uses ``(low, high]``, which is how "debt
+  ratio ≤ 30%" is written without fudging the boundary. Bins must cover every value.
+- ``Adjustment``\\ s add or deduct points per unit of a count (honours, public-record
+  deductions); the total is then clamped to the card's ``[min_score, max_score]``.
+- ``KnockOut`` rules put a subject into the lowest grade band (no credit) whatever its score.
+- ``Flag``\\ s mark a subject for later steps (低保/脱贫 → preferential pricing); they never
+  change the score.
+- Features are computed in one place, :func:`household_features` and :func:`enterprise_features`
+  (``rating/features.py``); ``FEATURE_CATALOGUE`` lists the features a card may refer to.
+- The seeded default cards (DESIGN.md §4.5) are data in ``rating/default_cards.py``.
+"""
+
+from __future__ import annotations
+
+from rating.engine.cards import (
+    Adjustment,
+    Bin,
+    Block,
+    Category,
+    Flag,
+    GradeBand,
+    Indicator,
+    KnockOut,
+    Scorecard,
+    ScorecardError,
+    validate_scorecard,
+)
+from rating.engine.scoring import RatingResult, score
+from rating.engine.serialization import card_from_json, card_to_json
+
+# Features are computed in rating/features.py (kept apart only for size); the engine is their
+# public entry point, so callers import everything rating needs from here.
+from rating.features import (
+    FEATURE_CATALOGUE,
+    INFINITY,
+    EnterpriseArchive,
+    HouseholdArchive,
+    age_on,
+    enterprise_features,
+    household_features,
+)
+
+__all__ = [
+    "FEATURE_CATALOGUE",
+    "INFINITY",
+    "Adjustment",
+    "Bin",
+    "Block",
+    "Category",
+    "EnterpriseArchive",
+    "Flag",
+    "GradeBand",
+    "HouseholdArchive",
+    "Indicator",
+    "KnockOut",
+    "RatingResult",
+    "Scorecard",
+    "ScorecardError",
+    "age_on",
+    "card_from_json",
+    "card_to_json",
+    "enterprise_features",
+    "household_features",
+    "score",
+    "validate_scorecard",
+]
