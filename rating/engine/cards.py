@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Literal
 
 from rating.engine.numbers import _fmt, _low_key
@@ -55,7 +56,7 @@ class Indicator:
     scale: Decimal = Decimal(1)
     improvable: bool = True  # no "what would improve it" hint for age, health, education
 
-    @property
+    @cached_property  # cards are immutable; a batch asks this once per subject and indicator
     def max_points(self) -> Decimal:
         options = [b.points for b in self.bins] + [c.points for c in self.categories]
         return max(options, default=Decimal(0))

@@ -109,9 +109,12 @@ class RatingResult:
         }
 
 
-def score(card: Scorecard, features: Mapping[str, Any]) -> RatingResult:
+def score(card: Scorecard, features: Mapping[str, Any], *, explain: bool = True) -> RatingResult:
     """Score one subject. A missing feature (absent or ``None``) scores 0 and marks the result
-    incomplete; a knocked-out subject gets the lowest grade whatever its score."""
+    incomplete; a knocked-out subject gets the lowest grade whatever its score.
+
+    ``explain=False`` skips the top factors and the hints (half the work): a batch stores the
+    per-indicator points, from which the explanation is the same whenever it is asked for."""
     missing: list[str] = []
     scored: list[IndicatorScore] = []
     for block in card.blocks:
@@ -146,7 +149,7 @@ def score(card: Scorecard, features: Mapping[str, Any]) -> RatingResult:
     if knock_outs:
         band = _band_for(card, card.min_score)
     flags = tuple(Reason(f.code, f.label) for f in card.flags if features.get(f.feature) is True)
-    raised, lowered = _factors(scored, adjustments)
+    raised, lowered = _factors(scored, adjustments) if explain else ((), ())
     return RatingResult(
         kind=card.kind,
         card_version=card.version,
@@ -161,7 +164,7 @@ def score(card: Scorecard, features: Mapping[str, Any]) -> RatingResult:
         missing=tuple(missing),
         raised=raised,
         lowered=lowered,
-        hints=_hints(card, scored),
+        hints=_hints(card, scored) if explain else (),
         flags=flags,
     )
 

@@ -467,3 +467,41 @@ def test_the_engine_does_not_import_django():
     root = Path(__file__).parents[2]
     completed = subprocess.run([sys.executable, "-c", code], cwd=root, check=False)  # noqa: S603
     assert completed.returncode == 0
+
+
+@given(
+    income=st.integers(min_value=0, max_value=500_000),
+    assets=st.integers(min_value=0, max_value=3_000_000),
+    overdue=st.integers(min_value=0, max_value=5),
+)
+def test_a_batch_score_without_explanation_has_the_same_numbers(income, assets, overdue):
+    from datetime import date as day
+
+    from rating.default_cards import household_card
+    from rating.engine import HouseholdArchive, household_features, score
+
+    archive = HouseholdArchive(
+        as_of=day(2026, 11, 28),
+        head_birth_date=day(1978, 3, 9),
+        head_health="good",
+        head_education="senior",
+        member_labour_abilities=("full", "full"),
+        house_ownership="owned",
+        income_crops=Decimal(income),
+        annual_costs=Decimal(20_000),
+        house_value=Decimal(assets),
+        loans_this_bank=Decimal(50_000),
+        overdue_count_24m=overdue,
+        committee_assessment="good",
+    )
+    features = household_features(archive)
+    full = score(household_card(), features)
+    batch = score(household_card(), features, explain=False)
+    assert (batch.score, batch.grade, batch.knocked_out) == (
+        full.score,
+        full.grade,
+        full.knocked_out,
+    )
+    assert [i.points for i in batch.indicators] == [i.points for i in full.indicators]
+    assert batch.hints == ()
+    assert full.hints or full.score == 100
