@@ -19,4 +19,4 @@ RUN DJANGO_DEBUG=1 python manage.py collectstatic --no-input -v 0
 RUN useradd --system --home /app fuxiang && mkdir -p /app/media && chown fuxiang /app/media
 USER fuxiang
 EXPOSE 8000
-CMD ["gunicorn", "fuxiang.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "fuxiang.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "120", "--access-logfile", "-"]

@@ -200,7 +200,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "households.tasks.recheck_watchlists",
         "schedule": crontab(hour=2, minute=30),
     },
+    "import-reports-purge-nightly": {
+        "task": "households.tasks.purge_import_reports",
+        "schedule": crontab(hour=3, minute=0),
+    },
 }
+# Import error reports carry the uploaded rows (IDs, phones) so they can be fixed and
+# re-uploaded; they are deleted this many days after the import.
+IMPORT_REPORT_RETENTION_DAYS = env_int("IMPORT_REPORT_RETENTION_DAYS", 7)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -215,11 +215,10 @@ class BusinessEntityForm(BootstrapMixin, forms.ModelForm):
             self.fields[
                 "legal_rep_id_number"
             ].help_text = f"当前：{self.instance.legal_rep_id_masked}；留空表示不修改"
+            mine = self.instance.owner_households.filter(pk__in=households.values("pk"))
             self.initial.setdefault(
                 "owner_household_ids",
-                ",".join(
-                    str(pk) for pk in self.instance.owner_households.values_list("pk", flat=True)
-                ),
+                ",".join(str(pk) for pk in mine.values_list("pk", flat=True)),
             )
 
     def clean_uscc(self) -> str | None:

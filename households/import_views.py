@@ -14,6 +14,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from fuxiang.accounts import roles
+from fuxiang.audit.models import AuditAction
+from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
 from households import imports, selectors
 from households.forms import BootstrapMixin, HouseholdSearchForm, apply_domain_error
@@ -85,8 +87,18 @@ def import_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def import_report(request: HttpRequest, pk: int) -> FileResponse:
     job = _job(request, pk)
+    if job.uploaded_by_id != request.user.pk:
+        raise PermissionDenied("错误报告含有身份证号等原始数据，只有上传人可以下载")
     if not job.report:
-        raise Http404("该任务没有错误报告")
+        raise Http404("该任务没有错误报告，或已超过保存期限被删除")
+    audit_record(
+        action=AuditAction.EXPORT,
+        actor=request.user,
+        target=job,
+        target_label=f"导入错误报告 {job.original_name}"[:200],
+        request=request,
+        details={"import_job": job.pk, "rejected_rows": job.rejected_count},
+    )
     return FileResponse(
         job.report.open("rb"),
         as_attachment=True,
@@ -136,7 +148,8 @@ def household_export(request: HttpRequest) -> HttpResponse:
             unmasked=unmasked,
             stream=spool,
             request=request,
-            filters={k: v for k, v in filters.items() if v},
+            # the searched name is personal data: the log keeps only where and what status
+            filters={k: v for k, v in filters.items() if v and k in ("village_id", "status")},
         )
     except DomainError as error:
         spool.close()

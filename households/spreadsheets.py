@@ -160,6 +160,7 @@ def _read_workbook(stream: IO[bytes], required: list[str]) -> Table:
 # --- cells ------------------------------------------------------------------------------------
 
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－", "0123456789.,-")
+_GROUPED = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?")  # 1,234,567.8 — commas every 3 digits
 _AMOUNT = re.compile(r"^(-?\d+(?:\.\d+)?)(万|千|元|亿)?$")
 
 
@@ -172,8 +173,12 @@ def parse_amount(value: Any, *, allow_negative: bool = False) -> Decimal:
     if isinstance(value, int | float | Decimal):
         amount = Decimal(str(value))
     else:
-        text = str(value).translate(_FULL_WIDTH).strip()
-        text = re.sub(r"[\s,¥￥]|人民币", "", text).removesuffix("元")
+        text = re.sub(r"[\s¥￥]|人民币", "", str(value).translate(_FULL_WIDTH))
+        if "," in text:
+            if not _GROUPED.match(text):
+                raise CellError(f"“{value}”的千分位逗号位置不对")
+            text = text.replace(",", "")
+        text = text.removesuffix("元")
         match = _AMOUNT.match(text)
         if not match:
             raise CellError(f"“{value}”不是金额：应为数字，可带“万”或千分位逗号")

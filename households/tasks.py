@@ -30,3 +30,11 @@ def recheck_watchlists() -> dict[str, int]:
     from households import watchlists
 
     return watchlists.watchlists_recheck(as_of=timezone.localdate())
+
+
+@shared_task
+def purge_import_reports() -> int:
+    """Nightly: delete import error reports past their retention (they hold raw rows)."""
+    from households import imports
+
+    return imports.import_reports_purge()

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import timedelta
 from typing import IO, Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from fuxiang.audit.models import AuditAction
@@ -106,6 +108,9 @@ def write_report(result: ImportResult, stream: IO[bytes]) -> int:
 
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# A job still "running" after this long was left by a worker that died; it may be taken again
+# (a redelivered task for a live job must not run beside it).
+STALE_AFTER = timedelta(minutes=30)
 
 
 @transaction.atomic
@@ -129,19 +134,32 @@ def import_job_start(*, actor: Any, kind: str, upload: Any, dry_run: bool = Fals
 
 
 def import_jobs_visible_to(user: Any) -> Any:
-    """Officers see their own uploads; head office and auditors see all."""
+    """Officers see their own uploads, branch managers those of their branch's officers, head
+    office and auditors all (the rejected-row messages carry no personal identifiers)."""
     from fuxiang.accounts import roles
+    from fuxiang.accounts.models import Role
 
     jobs = ImportJob.objects.select_related("uploaded_by")
-    return jobs if roles.sees_everything(user) else jobs.filter(uploaded_by=user)
+    if roles.sees_everything(user):
+        return jobs
+    if getattr(user, "role", None) == Role.BRANCH_MANAGER:
+        officers = selectors.grids_visible_to(user).values("officers")
+        return jobs.filter(Q(uploaded_by=user) | Q(uploaded_by__in=officers))
+    return jobs.filter(uploaded_by=user)
 
 
 def _claim(job_id: int) -> ImportJob | None:
     """Take the job if it is new, or was left running by a worker that died (imports are
     idempotent, so running it again is safe)."""
-    claimed = ImportJob.objects.filter(
-        pk=job_id, status__in=[ImportStatus.PENDING, ImportStatus.RUNNING]
-    ).update(status=ImportStatus.RUNNING, started_at=timezone.now(), processed_rows=0)
+    now = timezone.now()
+    claimed = (
+        ImportJob.objects.filter(pk=job_id)
+        .filter(
+            Q(status=ImportStatus.PENDING)
+            | Q(status=ImportStatus.RUNNING, started_at__lt=now - STALE_AFTER)
+        )
+        .update(status=ImportStatus.RUNNING, started_at=now, processed_rows=0)
+    )
     return ImportJob.objects.select_related("uploaded_by").get(pk=job_id) if claimed else None
 
 
@@ -167,12 +185,35 @@ def import_job_run(*, job_id: int) -> None:
             )
     except SpreadsheetError as problem:
         _fail(job, str(problem))
+        _discard_upload(job)
         return
     except Exception:
         logger.exception("import job %s failed", job_id)
         _fail(job, "导入时发生系统错误，已导入的农户保持完整；请稍后重试或联系管理员")
         raise
     _finish(job, result)
+    _discard_upload(job)
+
+
+def _discard_upload(job: ImportJob) -> None:
+    """The uploaded file holds plaintext IDs and phones: once imported it is deleted (the
+    rejected rows live on in the report, for the uploader, until the retention ends)."""
+    if job.file:
+        job.file.delete(save=False)
+        ImportJob.objects.filter(pk=job.pk).update(file="")
+
+
+def import_reports_purge(*, now: Any = None) -> int:
+    """Delete error reports older than ``IMPORT_REPORT_RETENTION_DAYS``; returns how many."""
+    from django.conf import settings
+
+    cutoff = (now or timezone.now()) - timedelta(days=settings.IMPORT_REPORT_RETENTION_DAYS)
+    purged = 0
+    for job in ImportJob.objects.filter(finished_at__lt=cutoff).exclude(report=""):
+        job.report.delete(save=False)
+        ImportJob.objects.filter(pk=job.pk).update(report="")
+        purged += 1
+    return purged
 
 
 def _fail(job: ImportJob, message: str) -> None:

@@ -72,8 +72,11 @@ def parse_row(row: Row, columns: Sequence[Column]) -> ParsedRow:
         number=row.number, raw=[row.values.get(c.header) for c in columns], values={}
     )
     for column in columns:
+        raw = row.values.get(column.header)
+        if not column.required and cells.cell_text(raw) == "":
+            continue  # blank: a new record takes the default, an archived one keeps its value
         try:
-            value = column.parse(row.values.get(column.header))
+            value = column.parse(raw)
         except cells.CellError as exc:
             parsed.fail(column.header, str(exc))
             continue

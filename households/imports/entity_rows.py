@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fuxiang.errors import DomainError
+from fuxiang.masking import mask_resident_id
 from households import services
 from households.identity import IdentityError, normalise_uscc, parse_resident_id
 from households.imports.columns import COLUMNS
@@ -39,7 +40,7 @@ def _owners(row: ParsedRow, scope: Any) -> list[Household] | None:
         id_number_index__in=indexes, relation=Relation.HEAD, household__in=scope
     ).values_list("id_number_index", "household_id")
     found = dict(heads)
-    missing = [indexes[i] for i in indexes if i not in found]
+    missing = [mask_resident_id(indexes[i]) for i in indexes if i not in found]
     if missing:
         row.fail(
             _HEADER_OF["owner_households"], f"{'、'.join(missing)}不是您负责网格内已建档的户主"
@@ -77,14 +78,20 @@ def import_entities(
     rows = list(rows)
     result = ImportResult(kind=kind, dry_run=dry_run, total_rows=len(rows))
     seen: dict[str, int] = {}
-    with transaction.atomic():
+
+    def run() -> None:
         for done, row in enumerate(rows, start=1):
             parsed = parse_row(row, COLUMNS[kind])
             _import_one(parsed, result, actor, resolver, households_scope, seen)
             if progress and not dry_run and done % 50 == 0:
                 progress(done, result.total_rows)
-        if dry_run:
+
+    if dry_run:  # everything written, counted exactly, then rolled back
+        with transaction.atomic():
+            run()
             transaction.set_rollback(True)
+    else:  # each row is its own transaction (inside the service), so progress shows
+        run()
     if progress:
         progress(result.total_rows, result.total_rows)
     return result
@@ -100,10 +107,12 @@ def _import_one(
 ) -> None:
     values = parsed.values
     village = resolver.resolve(parsed) if not parsed.errors else None
-    key = normalise_uscc(values.get("uscc", "")) or values.get("legal_rep_id_number", "")
-    if key and key in seen:
+    key = normalise_uscc(values.get("uscc", "")) or (
+        f"{values.get('kind', '')}:{values.get('legal_rep_id_number', '')}"
+    )
+    if key.strip(":") and key in seen:
         parsed.fail(_HEADER_OF["uscc"], f"与第{seen[key]}行是同一个主体")
-    elif key:
+    elif key.strip(":"):
         seen[key] = parsed.number
     owners = _owners(parsed, households_scope) if not parsed.errors else None
     if parsed.errors or village is None or owners is None:

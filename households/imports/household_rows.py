@@ -107,7 +107,8 @@ def _group(people: Iterable[PersonRow], resolver: VillageResolver) -> list[House
         heads = [p for p in group.rows if p.parsed.values.get("relation") == Relation.HEAD]
         if len(heads) != 1:
             problem = "没有户主行" if not heads else "有多个户主行"
-            group.reject_all(f"{HOUSEHOLD_KEY}为{group.key}的这户{problem}（与户主关系填“户主”）")
+            rows = "、".join(str(p.parsed.number) for p in group.rows[:10])
+            group.reject_all(f"第{rows}行同属一户，但这户{problem}（与户主关系填“户主”）")
             continue
         group.head = heads[0]
         if group.head.id_number and group.head.id_number != group.key:
@@ -342,22 +343,22 @@ def write_households(
     job_id: int | None,
     progress: Progress | None,
 ) -> None:
-    cache = _GroupCache()
     valid = [g for g in groups if not g.failed]
     done_rows = result.total_rows - sum(len(g.rows) for g in valid)
     for start in range(0, len(valid), CHUNK_HOUSEHOLDS):
         chunk = valid[start : start + CHUNK_HOUSEHOLDS]
         try:
             with transaction.atomic():
-                counts = _write_chunk(chunk, actor=actor, job_id=job_id, cache=cache)
+                counts = _write_chunk(chunk, actor=actor, job_id=job_id, cache=_GroupCache())
         except IntegrityError:
             # Someone archived one of these people meanwhile: write one household at a time
             # so only the one that clashes is refused.
             counts = (0, 0, 0)
             for group in chunk:
                 try:
+                    # a fresh cache: village groups made in the rolled-back attempt are gone
                     with transaction.atomic():
-                        one = _write_chunk([group], actor=actor, job_id=job_id, cache=cache)
+                        one = _write_chunk([group], actor=actor, job_id=job_id, cache=_GroupCache())
                 except IntegrityError:
                     group.reject_all("保存时发现身份证号码已被他人同时建档，请重新导入本户")
                     result.rejected.extend(p.parsed for p in group.rows)

@@ -93,8 +93,13 @@ def _set_owners(actor: Any, entity: BusinessEntity, owners: Iterable[Household] 
     if owner_ids - allowed:
         raise DomainError({"owner_households": "只能关联您负责网格内的农户"}, code="forbidden")
     before = set(entity.owner_households.values_list("pk", flat=True))
-    entity.owner_households.set(owner_ids)
-    return before != owner_ids
+    # Links to households outside the actor's grids are not theirs to remove.
+    editable = set(households_editable_by(actor).filter(pk__in=before).values_list("pk", flat=True))
+    wanted = owner_ids | (before - editable)
+    entity.owner_households.set(wanted)
+    if before != wanted:
+        entity.save(update_fields=["updated_at"])
+    return before != wanted
 
 
 @transaction.atomic

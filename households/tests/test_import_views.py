@@ -7,6 +7,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from fuxiang.audit.models import AuditAction, AuditEvent
@@ -126,3 +127,49 @@ def test_unmasked_export_re_imports_without_changes(officer, org):
         stream=io.BytesIO(exported), filename="export.xlsx", kind="households", actor=org.officer_a
     )
     assert (result.created, result.updated, result.unchanged, result.rejected_rows) == (0, 0, 1, 0)
+
+
+def test_only_the_uploader_downloads_the_report_and_it_is_audited(officer, org, eager_celery):
+    from django.test import Client
+
+    bad = family(org.village_a)
+    bad[1]["身份证号码"] = "12345"
+    upload(eager_celery, officer, bad)
+    job = ImportJob.objects.get()
+    url = reverse("households:import_report", args=[job.pk])
+    auditor = Client()
+    auditor.force_login(org.auditor)
+    assert auditor.get(reverse("households:import_job", args=[job.pk])).status_code == 200
+    assert auditor.get(url).status_code == 403
+    assert officer.get(url).status_code == 200
+    event = AuditEvent.objects.get(action=AuditAction.EXPORT)
+    assert (event.actor, event.details["import_job"]) == (org.officer_a, job.pk)
+
+
+def test_a_redelivered_task_does_not_run_beside_a_live_job(officer, org):
+    from households.imports import import_job_run
+    from households.models import ImportStatus
+
+    job = ImportJob.objects.create(
+        kind="households", original_name="x.xlsx", uploaded_by=org.officer_a,
+        status=ImportStatus.RUNNING, started_at=timezone.now(), total_rows=10, processed_rows=4,
+    )  # fmt: skip
+    import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.processed_rows) == (ImportStatus.RUNNING, 4)
+
+
+def test_old_reports_are_purged(officer, org, eager_celery):
+    from datetime import timedelta
+
+    from households.imports import import_reports_purge
+
+    bad = family(org.village_a)
+    bad[1]["身份证号码"] = "12345"
+    upload(eager_celery, officer, bad)
+    job = ImportJob.objects.get()
+    assert job.report
+    assert import_reports_purge(now=timezone.now() + timedelta(days=3)) == 0
+    assert import_reports_purge(now=timezone.now() + timedelta(days=8)) == 1
+    job.refresh_from_db()
+    assert not job.report

@@ -259,3 +259,61 @@ def test_entities_import_by_uscc_idempotently(org):
     second = go()
     assert (second.created, second.updated, second.unchanged) == (0, 0, 2)
     assert BusinessEntity.objects.count() == 2
+
+
+def test_a_blank_cell_keeps_the_archived_value_on_re_import(org):
+    rows = family(org.village_a)
+    run(rows, org.officer_a)
+    rows[0]["种植业收入（元/年）"] = ""
+    rows[0]["同意评级授信"] = ""
+    result = run(rows, org.officer_a)
+    assert (result.updated, result.unchanged) == (0, 1)
+    household = Household.objects.get()
+    assert household.income_crops == 45000
+    assert household.rating_consent
+
+
+def test_misplaced_thousands_separators_are_refused(org):
+    rows = family(org.village_a)
+    rows[0]["存款（元）"] = "1,2,3"
+    result = run(rows, org.officer_a)
+    assert result.errors[0].column == "存款（元）"
+    assert "千分位" in result.errors[0].message
+
+
+def test_households_still_import_after_a_clash_forces_one_by_one_writing(org, monkeypatch):
+    """A chunk rolled back by an IntegrityError is written again household by household; the
+    village groups the failed attempt created are gone and must be made again."""
+    from django.db import IntegrityError
+
+    original = Member.objects.bulk_create
+    calls = {"n": 0}
+
+    def clash_once(objs, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise IntegrityError("duplicate key value violates unique constraint")
+        return original(objs, *args, **kwargs)
+
+    monkeypatch.setattr(Member.objects, "bulk_create", clash_once)
+    first, second = family(org.village_a), family(org.village_a)
+    first[0]["村民小组"] = second[0]["村民小组"] = "9组"
+    result = run(first + second, org.officer_a)
+    assert (result.created, result.rejected_rows) == (2, 0)
+    assert set(Household.objects.values_list("village_group__name", flat=True)) == {"9组"}
+
+
+def test_one_operator_may_run_a_family_farm_and_be_a_large_grower(org):
+    headers = [c.header for c in COLUMNS[ImportKind.ENTITIES]]
+    operator = next_resident_id()
+    rows = [
+        {"主体类型": kind, "名称": name, "法定代表人/经营者": "罗大",
+         "法定代表人身份证号码": operator, "村编码": org.village_a.code, "行业": "水稻",
+         **({"统一社会信用代码": next_uscc("92")} if kind == "家庭农场" else {})}
+        for kind, name in (("家庭农场", "罗大家庭农场"), ("种养大户", "罗大种粮大户"))
+    ]  # fmt: skip
+    result = import_file(
+        stream=xlsx(rows, headers), filename="主体.xlsx", kind=ImportKind.ENTITIES,
+        actor=org.officer_a,
+    )  # fmt: skip
+    assert (result.created, result.rejected_rows) == (2, 0)

@@ -16,6 +16,7 @@ from households import services
 from households.identity import make_resident_id
 from households.models import BusinessEntity, Household, Member, Relation
 from households.tests.factories import (
+    BusinessEntityFactory,
     HouseholdFactory,
     MemberFactory,
     next_resident_id,
@@ -382,3 +383,14 @@ def test_clearing_a_phone_number_removes_every_trace_of_it(org):
     services.member_update(actor=org.officer_a, member=member, fields={"clear_phone": True})
     member.refresh_from_db()
     assert (member.phone_encrypted, member.phone_index, member.phone_masked) == ("", "", "")
+
+
+def test_an_officer_editing_owners_keeps_links_to_other_grids(org):
+    mine = HouseholdFactory(village=org.village_a)
+    theirs = HouseholdFactory(village=org.village_b)
+    entity = BusinessEntityFactory(village=org.village_a)
+    entity.owner_households.set([mine, theirs])
+    services.business_entity_update(
+        actor=org.officer_a, entity=entity, fields={}, owner_households=[]
+    )
+    assert list(entity.owner_households.all()) == [theirs]
