@@ -200,14 +200,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "households.tasks.recheck_watchlists",
         "schedule": crontab(hour=2, minute=30),
     },
-    "import-reports-purge-nightly": {
-        "task": "households.tasks.purge_import_reports",
+    "archive-files-purge-nightly": {
+        "task": "households.tasks.purge_archive_files",
         "schedule": crontab(hour=3, minute=0),
     },
 }
-# Import error reports carry the uploaded rows (IDs, phones) so they can be fixed and
-# re-uploaded; they are deleted this many days after the import.
-IMPORT_REPORT_RETENTION_DAYS = env_int("IMPORT_REPORT_RETENTION_DAYS", 7)
+# Import error reports (the rejected rows as uploaded, so they can be fixed) and export files
+# carry personal data; they are deleted this many days after they were written.
+ARCHIVE_FILE_RETENTION_DAYS = env_int("ARCHIVE_FILE_RETENTION_DAYS", 7)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

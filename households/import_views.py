@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import tempfile
 from typing import Any
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
@@ -19,9 +17,9 @@ from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
 from households import imports, selectors
 from households.forms import BootstrapMixin, HouseholdSearchForm, apply_domain_error
+from households.imports import export
 from households.imports.columns import write_template
-from households.imports.export import households_export
-from households.models import ImportKind, ImportStatus
+from households.models import ExportJob, ImportKind, ImportStatus
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -125,10 +123,12 @@ def _attachment(filename: str) -> str:
 
 
 @login_required
+@require_POST
 def household_export(request: HttpRequest) -> HttpResponse:
-    """The household list as filtered on the list page, in the import template's layout."""
+    """Queue an export of the household list as filtered on the list page (the filters come
+    along as the list's query string); the job page shows progress and the download."""
     villages = selectors.villages_visible_to(request.user)
-    form = HouseholdSearchForm(request.GET or None, villages=villages)
+    form = HouseholdSearchForm(QueryDict(request.POST.get("query", "")), villages=villages)
     filters: dict[str, Any] = {}
     if form.is_valid():
         data = form.cleaned_data
@@ -138,29 +138,49 @@ def household_export(request: HttpRequest) -> HttpResponse:
             "village_id": data["village"].pk if data["village"] else None,
             "status": data["status"],
         }
-    households = selectors.household_list(user=request.user, **filters)
-    unmasked = request.GET.get("unmasked") == "1"
-    spool = tempfile.TemporaryFile()  # noqa: SIM115  (handed to FileResponse, which closes it)
     try:
-        households_export(
+        job = export.export_job_start(
             actor=request.user,
-            households=households,
-            unmasked=unmasked,
-            stream=spool,
+            filters=filters,
+            unmasked=request.POST.get("unmasked") == "1",
             request=request,
-            # the searched name is personal data: the log keeps only where and what status
-            filters={k: v for k, v in filters.items() if v and k in ("village_id", "status")},
         )
     except DomainError as error:
-        spool.close()
-        if error.code == "forbidden":
-            raise PermissionDenied(error.message) from error
-        messages.error(request, error.message)
-        return redirect(f"{request.path.replace('export/', '')}?{request.GET.urlencode()}")
-    spool.seek(0)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    kind = "完整" if unmasked else "脱敏"
-    response = FileResponse(spool, content_type=XLSX)
-    response["Content-Disposition"] = _attachment(f"农户档案-{kind}-{stamp}.xlsx")
+        raise PermissionDenied(error.message) from error
+    return redirect("households:export_job", pk=job.pk)
+
+
+def _export(request: HttpRequest, pk: int) -> Any:
+    try:
+        return export.exports_visible_to(request.user).get(pk=pk)
+    except ExportJob.DoesNotExist as exc:
+        raise Http404("未找到该导出任务") from exc
+
+
+@login_required
+def export_job(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "households/export_job.html", {"job": _export(request, pk)})
+
+
+@login_required
+def export_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _export(request, pk)
+    response = render(request, "households/_export_progress.html", {"job": job})
+    if job.status in (ImportStatus.DONE, ImportStatus.FAILED):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+def export_download(request: HttpRequest, pk: int) -> FileResponse:
+    job = _export(request, pk)
+    if not job.file:
+        raise Http404("文件尚未生成，或已超过保存期限被删除")
+    response = FileResponse(
+        job.file.open("rb"),
+        as_attachment=True,
+        filename=job.file.name.rsplit("/", 1)[-1],
+        content_type=XLSX,
+    )
     response["Cache-Control"] = "private, no-store"
     return response

@@ -33,8 +33,16 @@ def recheck_watchlists() -> dict[str, int]:
 
 
 @shared_task
-def purge_import_reports() -> int:
-    """Nightly: delete import error reports past their retention (they hold raw rows)."""
+def purge_archive_files() -> int:
+    """Nightly: delete import error reports and export files past their retention."""
     from households import imports
 
-    return imports.import_reports_purge()
+    return imports.archive_files_purge()
+
+
+@shared_task(acks_late=True)
+def run_export_job(job_id: int) -> None:
+    """Write one requested archive export (``ExportJob``)."""
+    from households.imports import export
+
+    export.export_job_run(job_id=job_id)

@@ -32,6 +32,7 @@ __all__ = [
     "ImportResult",
     "RowError",
     "SpreadsheetError",
+    "archive_files_purge",
     "import_file",
     "import_job_run",
     "import_job_start",
@@ -203,15 +204,22 @@ def _discard_upload(job: ImportJob) -> None:
         ImportJob.objects.filter(pk=job.pk).update(file="")
 
 
-def import_reports_purge(*, now: Any = None) -> int:
-    """Delete error reports older than ``IMPORT_REPORT_RETENTION_DAYS``; returns how many."""
+def archive_files_purge(*, now: Any = None) -> int:
+    """Delete import error reports and export files older than the retention
+    (``ARCHIVE_FILE_RETENTION_DAYS``): both hold rows of personal data. Returns how many."""
     from django.conf import settings
 
-    cutoff = (now or timezone.now()) - timedelta(days=settings.IMPORT_REPORT_RETENTION_DAYS)
+    from households.models import ExportJob
+
+    cutoff = (now or timezone.now()) - timedelta(days=settings.ARCHIVE_FILE_RETENTION_DAYS)
     purged = 0
     for job in ImportJob.objects.filter(finished_at__lt=cutoff).exclude(report=""):
         job.report.delete(save=False)
         ImportJob.objects.filter(pk=job.pk).update(report="")
+        purged += 1
+    for export in ExportJob.objects.filter(finished_at__lt=cutoff).exclude(file=""):
+        export.file.delete(save=False)
+        ExportJob.objects.filter(pk=export.pk).update(file="")
         purged += 1
     return purged
 

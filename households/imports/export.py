@@ -1,13 +1,21 @@
 """Exporting the archive list to .xlsx in the import template's layout (one row per person), so
 an unmasked export can be corrected and imported again. Masked unless the user may reveal
-personal data and asks for it; every export is audited."""
+personal data and asks for it; written by a Celery worker (``ExportJob``) with progress; every
+export is audited; the file is for the requester only and is purged after the retention."""
 
 from __future__ import annotations
 
+import logging
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from decimal import Decimal
-from typing import IO, Any
+from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.core.files import File
+from django.db import transaction
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from fuxiang import crypto
 from fuxiang.accounts import roles
@@ -15,13 +23,9 @@ from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
 from fuxiang.masking import mask_name
-from households import services
-from households.imports.columns import COLUMNS, Column
-from households.models import Household, ImportKind, Member, Relation
-
-# Households per file: written inside the request (≈ 1.8 s per 1,000 households), so a file
-# stays within gunicorn's 120 s; larger areas are exported township by township.
-EXPORT_LIMIT = 30_000
+from households import selectors, services
+from households.imports.columns import COLUMNS, Column, write_rows
+from households.models import ExportJob, Household, ImportKind, ImportStatus, Member, Relation
 
 
 def _cell(
@@ -68,13 +72,22 @@ def _cell(
     return value
 
 
-def export_rows(households: QuerySet[Household], *, unmasked: bool) -> Any:
+def export_rows(
+    households: QuerySet[Household],
+    *,
+    unmasked: bool,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[list[Any]]:
+    """One row per person, in the import template's columns; ``progress(households_done)``
+    every 500 households."""
     columns = COLUMNS[ImportKind.HOUSEHOLDS]
     members = Prefetch("members", queryset=Member.objects.order_by("relation", "id"))
     queryset = households.select_related("village__township", "village_group").prefetch_related(
         members
     )
-    for household in queryset.iterator(chunk_size=1000):
+    for done, household in enumerate(queryset.iterator(chunk_size=1000), start=1):
+        if progress and done % 500 == 0:
+            progress(done)
         people = sorted(household.members.all(), key=lambda m: (m.relation != Relation.HEAD, m.pk))
         head = people[0] if people and people[0].relation == Relation.HEAD else None
         if head is None:
@@ -88,33 +101,98 @@ def export_rows(households: QuerySet[Household], *, unmasked: bool) -> Any:
             yield [_cell(household, member, c, head_id, unmasked) for c in columns]
 
 
-def households_export(
-    *,
-    actor: Any,
-    households: QuerySet[Household],
-    unmasked: bool,
-    stream: IO[bytes],
-    request: Any = None,
-    filters: dict[str, Any] | None = None,
-) -> int:
-    """Write the (already scoped and filtered) households to ``stream``; returns rows written."""
-    from households.imports.columns import write_rows
+FILTER_KEYS = ("name", "id_suffix", "village_id", "status")
+logger = logging.getLogger(__name__)
+FAILED_MESSAGE = "导出时发生系统错误，请稍后重试"
+
+
+@transaction.atomic
+def export_job_start(
+    *, actor: Any, filters: dict[str, Any], unmasked: bool, request: Any = None
+) -> ExportJob:
+    """Queue an export of the archive list as the actor sees it, filtered; masked unless
+    ``unmasked`` and the actor may reveal personal data."""
+    from households import tasks
 
     if unmasked and not roles.can_reveal_personal_data(actor):
         raise DomainError("您的角色只能导出脱敏数据", code="forbidden")
-    total = households.count()
-    if total > EXPORT_LIMIT:
-        raise DomainError(f"一次最多导出{EXPORT_LIMIT}户，请按乡镇或村筛选后导出")
-    written = write_rows(
-        ImportKind.HOUSEHOLDS,
-        export_rows(households.order_by("village__code", "pk"), unmasked=unmasked),
-        stream,
+    job = ExportJob.objects.create(
+        requested_by=actor,
+        filters={k: v for k, v in filters.items() if k in FILTER_KEYS and v},
+        unmasked=unmasked,
     )
+    transaction.on_commit(lambda: tasks.run_export_job.delay(job.pk))
+    return job
+
+
+def exports_visible_to(user: Any) -> QuerySet[ExportJob]:
+    """An export file is for the person who asked for it."""
+    return ExportJob.objects.filter(requested_by=user)
+
+
+def export_job_run(*, job_id: int) -> None:
+    """Write the file (flat memory: rows stream to a temporary file), then audit. A job that
+    fails is marked so, with a message for the page."""
+    now = timezone.now()
+    claimed = (
+        ExportJob.objects.filter(pk=job_id)
+        .filter(
+            Q(status=ImportStatus.PENDING)
+            | Q(status=ImportStatus.RUNNING, started_at__lt=now - timedelta(minutes=30))
+        )
+        .update(status=ImportStatus.RUNNING, started_at=now, processed_households=0)
+    )
+    if not claimed:
+        return
+    job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
+    actor = job.requested_by
+    households = selectors.household_list(user=actor, **job.filters).order_by("village__code", "pk")
+    total = households.count()
+    ExportJob.objects.filter(pk=job_id).update(total_households=total)
+
+    def progress(done: int) -> None:
+        ExportJob.objects.filter(pk=job_id).update(processed_households=done)
+
+    try:
+        written = _write(job, households, progress)
+    except Exception:
+        logger.exception("export job %s failed", job_id)
+        ExportJob.objects.filter(pk=job_id).update(
+            status=ImportStatus.FAILED, finished_at=timezone.now(), error=FAILED_MESSAGE
+        )
+        raise
+    job.rows = written
+    job.total_households = job.processed_households = total
+    job.status = ImportStatus.DONE
+    job.finished_at = timezone.now()
+    job.save(update_fields=[
+        "file", "rows", "total_households", "processed_households", "status", "finished_at",
+    ])  # fmt: skip
     audit_record(
         action=AuditAction.EXPORT,
         actor=actor,
-        request=request,
+        target=job,
         target_label=f"农户档案 {total}户 {written}人",
-        details={"households": total, "rows": written, "unmasked": unmasked, **(filters or {})},
+        # the searched name is personal data: the log keeps only where and what status
+        details={
+            "households": total,
+            "rows": written,
+            "unmasked": job.unmasked,
+            **{k: v for k, v in job.filters.items() if k in ("village_id", "status")},
+        },
     )
+
+
+def _write(job: ExportJob, households: QuerySet[Household], progress: Callable[[int], None]) -> int:
+    """Stream the rows into a temporary file and store it on the job; returns rows written."""
+    with tempfile.TemporaryFile() as spool:
+        written = write_rows(
+            ImportKind.HOUSEHOLDS,
+            export_rows(households, unmasked=job.unmasked, progress=progress),
+            spool,
+        )
+        spool.seek(0)
+        stamp = timezone.localtime(job.created_at).strftime("%Y%m%d-%H%M")
+        kind = "完整" if job.unmasked else "脱敏"
+        job.file.save(f"农户档案-{kind}-{stamp}.xlsx", File(spool), save=False)
     return written

@@ -25,7 +25,7 @@ from households.models.archives import (
 )
 from households.models.fields import ZERO, count, money
 from households.models.geography import Branch, County, Grid, Township, Village, VillageGroup
-from households.models.imports import ImportJob, ImportKind, ImportStatus
+from households.models.imports import ExportJob, ImportJob, ImportKind, ImportStatus
 from households.models.watchlists import (
     WatchlistEntry,
     WatchlistKind,
@@ -43,6 +43,7 @@ __all__ = [
     "Education",
     "EntityCategory",
     "EntityKind",
+    "ExportJob",
     "Grid",
     "Health",
     "HouseOwnership",

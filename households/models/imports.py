@@ -1,4 +1,5 @@
-"""Archive imports: one uploaded file per ``ImportJob`` and what became of it."""
+"""Archive imports and exports: one uploaded file per ``ImportJob`` and what became of it;
+one requested export per ``ExportJob``."""
 
 from __future__ import annotations
 
@@ -64,3 +65,41 @@ class ImportJob(models.Model):
         if not self.total_rows:
             return 0
         return min(99, self.processed_rows * 100 // self.total_rows)
+
+
+class ExportJob(models.Model):
+    """One requested export of the archive list, written by a Celery worker (a township's
+    list takes longer than a web request should). The file is for the requester only."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="export_jobs"
+    )
+    filters = models.JSONField(_("筛选条件"), default=dict, blank=True)
+    unmasked = models.BooleanField(_("完整信息（未脱敏）"), default=False)
+    status = models.CharField(
+        _("状态"), max_length=8, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
+    total_households = count(_("农户数"))
+    processed_households = count(_("已写入农户数"))
+    rows = count(_("行数"))
+    file = models.FileField(_("文件"), upload_to="exports/%Y/%m/", blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导出任务")
+        verbose_name_plural = _("导出任务")
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"导出 {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == ImportStatus.DONE:
+            return 100
+        if not self.total_households:
+            return 0
+        return min(99, self.processed_households * 100 // self.total_households)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from fuxiang.audit.models import AuditAction, AuditEvent
-from households.models import Household, ImportJob
+from households.models import ExportJob, Household, ImportJob
 from households.tests.factories import HouseholdFactory
 from households.tests.test_imports import family, xlsx
 
@@ -88,43 +88,70 @@ def test_template_download(officer):
     assert "主体类型*" in [c.value for c in workbook["数据"][1]]
 
 
-def test_export_is_masked_by_default_and_unmasked_export_is_audited(officer, org):
-    household = HouseholdFactory(village=org.village_a, head__name="罗志强")
+def export(post, client, **data):
+    """Ask for an export from the list page and download the finished file."""
+    response = post(client, reverse("households:export"), data)
+    job = ExportJob.objects.latest("id")
+    assert response.url == reverse("households:export_job", args=[job.pk])
+    page = client.get(response.url).content.decode()
+    assert 'data-testid="export-done"' in page
+    download = client.get(reverse("households:export_download", args=[job.pk]))
+    return load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
+
+
+def test_export_is_masked_by_default_and_unmasked_export_is_audited(officer, org, eager_celery):
+    HouseholdFactory(village=org.village_a, head__name="罗志强")
     HouseholdFactory(village=org.village_b)  # another grid: never exported
-    masked = load_workbook(
-        io.BytesIO(b"".join(officer.get(reverse("households:export")).streaming_content))
-    ).active
-    rows = list(masked.iter_rows(min_row=2, values_only=True))
+    rows = list(export(eager_celery, officer).iter_rows(min_row=2, values_only=True))
     assert len(rows) == 1
     assert rows[0][2] == "罗**"
     assert "*" in rows[0][3]
-    full = officer.get(reverse("households:export"), {"unmasked": "1"})
-    row = next(
-        load_workbook(io.BytesIO(b"".join(full.streaming_content))).active.iter_rows(
-            min_row=2, values_only=True
-        )
-    )
+    row = next(export(eager_celery, officer, unmasked="1").iter_rows(min_row=2, values_only=True))
     assert row[2] == "罗志强"
     assert "*" not in row[3]
     events = AuditEvent.objects.filter(action=AuditAction.EXPORT).order_by("id")
     assert [e.details["unmasked"] for e in events] == [False, True]
-    assert household.pk  # exported household belongs to officer A's grid
+
+
+def test_export_follows_the_list_filters(officer, org, eager_celery):
+    HouseholdFactory(village=org.village_a, head__name="欧阳娜娜")
+    HouseholdFactory(village=org.village_a, head__name="罗大")
+    sheet = export(eager_celery, officer, query="name=%E6%AC%A7%E9%98%B3")  # name=欧阳
+    names = [row[2] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert names == ["欧***"]
+    assert "name" not in AuditEvent.objects.get(action=AuditAction.EXPORT).details
 
 
 def test_auditor_cannot_export_unmasked(client, org):
     client.force_login(org.auditor)
-    assert client.get(reverse("households:export"), {"unmasked": "1"}).status_code == 403
+    response = client.post(reverse("households:export"), {"unmasked": "1"})
+    assert response.status_code == 403
+    assert not ExportJob.objects.exists()
 
 
-def test_unmasked_export_re_imports_without_changes(officer, org):
+def test_export_files_are_for_the_requester_only(officer, org, eager_celery):
+    from django.test import Client
+
     HouseholdFactory(village=org.village_a)
-    exported = b"".join(
-        officer.get(reverse("households:export"), {"unmasked": "1"}).streaming_content
-    )
+    export(eager_celery, officer)
+    job = ExportJob.objects.get()
+    other = Client()
+    other.force_login(org.head_office)
+    assert other.get(reverse("households:export_download", args=[job.pk])).status_code == 404
+
+
+def test_unmasked_export_re_imports_without_changes(officer, org, eager_celery):
+    HouseholdFactory(village=org.village_a)
+    sheet = export(eager_celery, officer, unmasked="1")
+    buffer = io.BytesIO()
+    sheet.parent.save(buffer)
     from households.imports import import_file
 
     result = import_file(
-        stream=io.BytesIO(exported), filename="export.xlsx", kind="households", actor=org.officer_a
+        stream=io.BytesIO(buffer.getvalue()),
+        filename="export.xlsx",
+        kind="households",
+        actor=org.officer_a,
     )
     assert (result.created, result.updated, result.unchanged, result.rejected_rows) == (0, 0, 1, 0)
 
@@ -162,14 +189,14 @@ def test_a_redelivered_task_does_not_run_beside_a_live_job(officer, org):
 def test_old_reports_are_purged(officer, org, eager_celery):
     from datetime import timedelta
 
-    from households.imports import import_reports_purge
+    from households.imports import archive_files_purge
 
     bad = family(org.village_a)
     bad[1]["身份证号码"] = "12345"
     upload(eager_celery, officer, bad)
     job = ImportJob.objects.get()
     assert job.report
-    assert import_reports_purge(now=timezone.now() + timedelta(days=3)) == 0
-    assert import_reports_purge(now=timezone.now() + timedelta(days=8)) == 1
+    assert archive_files_purge(now=timezone.now() + timedelta(days=3)) == 0
+    assert archive_files_purge(now=timezone.now() + timedelta(days=8)) == 1
     job.refresh_from_db()
     assert not job.report
