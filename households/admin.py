@@ -18,6 +18,7 @@ from households.models import (
     Village,
     VillageGroup,
     Visit,
+    WatchlistEntityMatch,
     WatchlistEntry,
     WatchlistMatch,
     WatchlistUpload,
@@ -149,3 +150,10 @@ class ImportJobAdmin(ReadOnlyAdmin):
     )
     list_filter = ("kind", "status")
     exclude = ("rejected",)
+
+
+@admin.register(WatchlistEntityMatch)
+class WatchlistEntityMatchAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "business_entity", "matched_at", "cleared_at", "cleared_reason")
+    list_filter = ("kind",)
+    list_select_related = ("business_entity",)

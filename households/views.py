@@ -236,7 +236,12 @@ def entity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk,
     )
-    return render(request, "households/entity_detail.html", {"entity": entity})
+    matches = watchlists.watchlist_matches_for_entity(user=request.user, entity=entity)
+    return render(
+        request,
+        "households/entity_detail.html",
+        {"entity": entity, "watchlist_matches": matches},
+    )
 
 
 def _entity_form(request: HttpRequest, instance: BusinessEntity | None) -> BusinessEntityForm:

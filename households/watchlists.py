@@ -28,8 +28,10 @@ from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
 from households import selectors
 from households.models import (
+    BusinessEntity,
     Household,
     Member,
+    WatchlistEntityMatch,
     WatchlistEntry,
     WatchlistKind,
     WatchlistMatch,
@@ -343,9 +345,37 @@ def _insert_new_matches(*, as_of: date, now: datetime) -> int:
         return max(cursor.rowcount, 0)
 
 
+def _insert_new_entity_matches(*, as_of: date, now: datetime) -> int:
+    """The same for business entities, joined on their legal representative's blind index."""
+    q = connection.ops.quote_name
+    match, entry = WatchlistEntityMatch._meta, WatchlistEntry._meta
+    entity = BusinessEntity._meta
+    sql = f"""
+        INSERT INTO {q(match.db_table)}
+            ({q("entry_id")}, {q("business_entity_id")}, {q("kind")},
+             {q("matched_at")}, {q("cleared_at")}, {q("cleared_reason")})
+        SELECT e.{q("id")}, b.{q("id")}, e.{q("kind")}, %s, NULL, ''
+        FROM {q(entry.db_table)} e
+        INNER JOIN {q(entity.db_table)} b
+            ON b.{q("legal_rep_id_index")} = e.{q("id_number_index")}
+        WHERE e.{q("listed_on")} <= %s
+          AND (e.{q("lifted_on")} IS NULL OR e.{q("lifted_on")} > %s)
+          AND NOT EXISTS (
+              SELECT 1 FROM {q(match.db_table)} x
+              WHERE x.{q("entry_id")} = e.{q("id")} AND x.{q("business_entity_id")} = b.{q("id")}
+          )
+        ON CONFLICT DO NOTHING
+    """  # noqa: S608  (identifiers come from model metadata; values are parameters)
+    day = connection.ops.adapt_datefield_value(as_of)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(now), day, day])
+        return max(cursor.rowcount, 0)
+
+
 def _recheck(*, as_of: date) -> dict[str, int]:
     now = timezone.now()
     matched = _insert_new_matches(as_of=as_of, now=now)
+    matched += _insert_new_entity_matches(as_of=as_of, now=now)
     active = WatchlistMatch.objects.filter(cleared_at__isnull=True)
     lifted = active.filter(entry__lifted_on__lte=as_of).update(
         cleared_at=now, cleared_reason=REASON_LIFTED
@@ -354,7 +384,18 @@ def _recheck(*, as_of: date) -> dict[str, int]:
     corrected = active.exclude(entry__id_number_index=F("member__id_number_index")).update(
         cleared_at=now, cleared_reason=REASON_ID_CHANGED
     )
-    return {"matched": matched, "cleared": lifted + corrected, "active": active.count()}
+    entities = WatchlistEntityMatch.objects.filter(cleared_at__isnull=True)
+    lifted += entities.filter(entry__lifted_on__lte=as_of).update(
+        cleared_at=now, cleared_reason=REASON_LIFTED
+    )
+    corrected += entities.exclude(
+        entry__id_number_index=F("business_entity__legal_rep_id_index")
+    ).update(cleared_at=now, cleared_reason=REASON_ID_CHANGED)
+    return {
+        "matched": matched,
+        "cleared": lifted + corrected,
+        "active": active.count() + entities.count(),
+    }
 
 
 @transaction.atomic
@@ -387,6 +428,18 @@ def watchlist_matches_for_household(*, user: Any, household: Household) -> list[
     return list(
         WatchlistMatch.objects.filter(household=household, cleared_at__isnull=True)
         .select_related("entry", "member")
+        .order_by("kind", "-matched_at", "-id")
+    )
+
+
+def watchlist_matches_for_entity(*, user: Any, entity: BusinessEntity) -> list[Any]:
+    """The entity's active matches (its legal representative/operator) if the user may see
+    the entity, else an empty list."""
+    if not selectors.business_entities_visible_to(user).filter(pk=entity.pk).exists():
+        return []
+    return list(
+        WatchlistEntityMatch.objects.filter(business_entity=entity, cleared_at__isnull=True)
+        .select_related("entry")
         .order_by("kind", "-matched_at", "-id")
     )
 

@@ -27,6 +27,7 @@ from households.models.fields import ZERO, count, money
 from households.models.geography import Branch, County, Grid, Township, Village, VillageGroup
 from households.models.imports import ExportJob, ImportJob, ImportKind, ImportStatus
 from households.models.watchlists import (
+    WatchlistEntityMatch,
     WatchlistEntry,
     WatchlistKind,
     WatchlistMatch,
@@ -61,6 +62,7 @@ __all__ = [
     "VillageGroup",
     "Visit",
     "VisitOutcome",
+    "WatchlistEntityMatch",
     "WatchlistEntry",
     "WatchlistKind",
     "WatchlistMatch",

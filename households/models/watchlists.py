@@ -125,3 +125,39 @@ class WatchlistMatch(models.Model):
     @property
     def is_active(self) -> bool:
         return self.cleared_at is None
+
+
+class WatchlistEntityMatch(models.Model):
+    """Evidence that a business entity's legal representative/operator is on a list (the
+    entity's own rating card reads these, as a household's reads ``WatchlistMatch``)."""
+
+    entry = models.ForeignKey(
+        WatchlistEntry, on_delete=models.PROTECT, related_name="entity_matches"
+    )
+    business_entity = models.ForeignKey(
+        "households.BusinessEntity", on_delete=models.PROTECT, related_name="watchlist_matches"
+    )
+    kind = models.CharField(_("名单类型"), max_length=20, choices=WatchlistKind.choices)
+    matched_at = models.DateTimeField(_("匹配时间"), auto_now_add=True)
+    cleared_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
+    cleared_reason = models.CharField(_("解除原因"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("经营主体名单匹配")
+        verbose_name_plural = _("经营主体名单匹配")
+        ordering = ("-matched_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry", "business_entity"], name="watchlist_entity_match_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["business_entity", "kind"],
+                condition=Q(cleared_at__isnull=True),
+                name="watchlist_entity_match_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.business_entity}"

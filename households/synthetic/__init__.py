@@ -145,10 +145,9 @@ def _build_households(
 
 
 def _match_watchlists(as_of: date, summary: CountySummary) -> None:
-    try:
-        from households.watchlists import watchlists_recheck
-    except ImportError:
-        summary.notes.append("名单比对模块（households.watchlists）尚不可用，未生成名单匹配")
-        return
-    counts = watchlists_recheck(as_of=as_of)
-    summary.watchlist_matches = counts.get("active")
+    from households.models import WatchlistMatch
+    from households.watchlists import watchlists_recheck
+
+    watchlists_recheck(as_of=as_of)
+    # people matched (an entity whose operator is listed is matched too, but is not a person)
+    summary.watchlist_matches = WatchlistMatch.objects.filter(cleared_at__isnull=True).count()

@@ -306,16 +306,18 @@ def test_recheck_query_count_does_not_grow_with_entries(
         do_import(org.head_office, rows, as_of=TODAY - timedelta(days=1))
         WatchlistMatch.objects.all().delete()
 
+    # members and business entities: an INSERT … SELECT, two UPDATEs and a count for each,
+    # plus the savepoint and the audit row — the same whatever the number of entries
     add_listed_people(3)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(11):
         assert watchlists.watchlists_recheck(as_of=TODAY)["matched"] == 3
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(11):
         assert watchlists.watchlists_recheck(as_of=TODAY + timedelta(days=5))["cleared"] == 3
 
     add_listed_people(60)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(11):
         assert watchlists.watchlists_recheck(as_of=TODAY)["matched"] == 63
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(11):
         assert watchlists.watchlists_recheck(as_of=TODAY + timedelta(days=5))["cleared"] == 63
 
 
@@ -581,3 +583,26 @@ def test_nightly_recheck_runs_on_a_real_worker(celery_worker, org, people):
         newcomer.pk,
     }
     assert "recheck_watchlists" in celery_worker.log.read_text()
+
+
+def test_a_listed_legal_representative_marks_the_entity_until_lifted(org, client):
+    from households.models import WatchlistEntityMatch
+    from households.tests.factories import BusinessEntityFactory
+
+    operator = next_resident_id()
+    entity = BusinessEntityFactory(village=org.village_a, legal_rep_id=operator)
+    BusinessEntityFactory(village=org.village_a)  # someone else: never matched
+    do_import(org.head_office, [row(operator, "李四")], as_of=TODAY)
+    match = WatchlistEntityMatch.objects.get()
+    assert (match.business_entity, match.kind, match.cleared_at) == (
+        entity,
+        "dishonest_debtor",
+        None,
+    )
+    client.force_login(org.officer_a)
+    page = client.get(reverse("households:entity_detail", args=[entity.pk])).content.decode()
+    assert "名单匹配（法定代表人/经营者）" in page
+
+    do_import(org.head_office, [row(operator, "李四", lifted=TODAY)], as_of=TODAY)
+    match.refresh_from_db()
+    assert match.cleared_reason == "名单已移出"
