@@ -62,6 +62,6 @@ class CountySummary:
     members: int = 0
     entities: int = 0
     watchlist_entries: int = 0
-    watchlist_matches: int | None = None  # None: matching was not available
+    watchlist_matches: int | None = None  # people matched, once the lists are checked
     notes: list[str] = field(default_factory=list)
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, scope)
