@@ -38,7 +38,8 @@ class Command(BaseCommand):
 
 def progress_printer(command: BaseCommand) -> Any:
     def progress(done: int, total: int) -> None:
-        command.stdout.write(f"\r生成农户档案 {done}/{total} ({done * 100 // total}%)", ending="")
+        line = f"\r生成农户档案 {done}/{total} ({done * 100 // total}%)"
+        command.stdout.write(line, ending="\n" if done >= total else "")
         command.stdout.flush()
 
     return progress
