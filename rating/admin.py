@@ -8,7 +8,7 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-from rating.models import Scorecard
+from rating.models import RatingChunk, RatingRun, Scorecard
 
 
 @admin.register(Scorecard)
@@ -33,3 +33,47 @@ class ScorecardAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Runs change only through ``rating.runs`` (claims, publish, audit)."""
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+class RatingChunkInline(admin.TabularInline):
+    model = RatingChunk
+    fields = ("village", "status", "attempts", "claim", "claimed_at", "subjects", "skipped")
+    readonly_fields = fields
+    can_delete = False
+    extra = 0
+    max_num = 0
+
+
+@admin.register(RatingRun)
+class RatingRunAdmin(_ReadOnly):
+    list_display = (
+        "id",
+        "scope_label",
+        "as_of",
+        "status",
+        "chunks_done",
+        "chunks_total",
+        "rated",
+        "skipped",
+        "knocked_out",
+        "incomplete",
+        "started_by",
+        "created_at",
+        "published_at",
+    )
+    list_filter = ("status", "scope")
+    ordering = ("-created_at",)
+    inlines = [RatingChunkInline]

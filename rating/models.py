@@ -135,3 +135,295 @@ class Scorecard(models.Model):
     def card(self) -> engine.Scorecard:
         """The definition as the engine's card (structure checked, not re-validated)."""
         return engine.card_from_json(self.definition, validate=False)
+
+
+# --- batch runs and results -------------------------------------------------------------------
+
+
+class RunScope(models.TextChoices):
+    COUNTY = "county", _("全县")
+    TOWNSHIP = "township", _("乡镇")
+    GRID = "grid", _("网格")
+    VILLAGE = "village", _("村")
+    SUBJECTS = "subjects", _("指定对象")
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending", _("排队中")
+    RUNNING = "running", _("评级中")
+    PUBLISHING = "publishing", _("发布中")
+    PUBLISHED = "published", _("已发布")
+    FAILED = "failed", _("失败")
+    CANCELLED = "cancelled", _("已取消")
+
+
+# A run in one of these statuses holds the single lane (see RatingRun.Meta.constraints).
+ACTIVE_RUN_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.PUBLISHING)
+
+
+class RatingRun(models.Model):
+    """One batch rating (评级任务) over a scope, with the cards in force when it started.
+
+    Work is split into one ``RatingChunk`` per village so that workers on several machines
+    share a run. Results become *current* only at publish, in one transaction, once every
+    chunk is done (``CurrentRating``): nobody sees a half-rated village.
+
+    Two runs never overlap: every run sits in the same ``lane`` and a partial unique
+    constraint allows at most one run of the lane in pending/running/publishing. A second
+    start (or a single-household re-rating) while a run is active fails at the database,
+    whatever the race between the two starters.
+    """
+
+    lane = models.CharField(max_length=10, default="rating", editable=False)
+    scope = models.CharField(_("评级范围"), max_length=10, choices=RunScope.choices)
+    scope_ids = models.JSONField(_("范围编号"), default=list, blank=True)
+    household_ids = models.JSONField(_("指定农户"), default=list, blank=True)
+    entity_ids = models.JSONField(_("指定经营主体"), default=list, blank=True)
+    scope_label = models.CharField(_("范围"), max_length=200, blank=True)
+    household_card = models.ForeignKey(
+        Scorecard, verbose_name=_("农户评分卡"), on_delete=models.PROTECT, related_name="+"
+    )
+    enterprise_card = models.ForeignKey(
+        Scorecard, verbose_name=_("企业评分卡"), on_delete=models.PROTECT, related_name="+"
+    )
+    agricultural_card = models.ForeignKey(
+        Scorecard,
+        verbose_name=_("新型农业经营主体评分卡"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    as_of = models.DateField(_("评级基准日"))
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING
+    )
+    error = models.CharField(_("失败原因"), max_length=500, blank=True)
+
+    chunks_total = models.PositiveIntegerField(_("分片数"), default=0)
+    chunks_done = models.PositiveIntegerField(_("已完成分片"), default=0)
+    subjects = models.PositiveIntegerField(_("评级对象数"), default=0)
+    rated = models.PositiveIntegerField(_("已评级"), default=0)
+    skipped = models.PositiveIntegerField(_("未评级（未授权/已销户）"), default=0)
+    knocked_out = models.PositiveIntegerField(_("一票否决"), default=0)
+    incomplete = models.PositiveIntegerField(_("档案不完整"), default=0)
+    grade_counts = models.JSONField(_("等级分布"), default=dict, blank=True)
+
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("评级任务")
+        verbose_name_plural = _("评级任务")
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lane"],
+                condition=Q(status__in=["pending", "running", "publishing"]),
+                name="rating_run_one_active",
+                violation_error_message="已有评级任务正在进行",
+            ),
+            models.CheckConstraint(
+                condition=Q(chunks_done__lte=models.F("chunks_total")),
+                name="rating_run_chunks_done_le_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = self.scope_label or self.get_scope_display()
+        return f"评级任务#{self.pk} {label} {self.as_of:%Y-%m-%d}（{self.get_status_display()}）"
+
+    @property
+    def progress(self) -> float:
+        """Chunks done ÷ chunks (0–1)."""
+        return self.chunks_done / self.chunks_total if self.chunks_total else 0.0
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_RUN_STATUSES
+
+    @property
+    def seconds(self) -> float | None:
+        end = self.published_at or self.finished_at
+        if self.started_at is None or end is None:
+            return None
+        return (end - self.started_at).total_seconds()
+
+
+class ChunkStatus(models.TextChoices):
+    PENDING = "pending", _("待处理")
+    RUNNING = "running", _("处理中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class RatingChunk(models.Model):
+    """One village of a run: the unit a worker claims. ``claim`` identifies the current claim
+    (worker, process and a random tag); a chunk still "running" with a claim older than the
+    stale timeout belongs to a dead worker and may be claimed again."""
+
+    run = models.ForeignKey(RatingRun, on_delete=models.CASCADE, related_name="chunks")
+    village = models.ForeignKey(
+        "households.Village", verbose_name=_("村"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("状态"), max_length=8, choices=ChunkStatus.choices, default=ChunkStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True)
+    claim = models.CharField(_("领取者"), max_length=120, blank=True)
+    subjects = models.PositiveIntegerField(_("评级对象数"), default=0)
+    skipped = models.PositiveIntegerField(_("未评级"), default=0)
+    seconds = models.FloatField(_("用时（秒）"), null=True, blank=True)
+    error = models.CharField(_("错误"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("评级分片")
+        verbose_name_plural = _("评级分片")
+        ordering = ("run", "id")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "village"], name="rating_chunk_unique_village"),
+        ]
+        indexes = [models.Index(fields=["run", "status"], name="rating_chunk_run_status")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.village_id}（{self.get_status_display()}）"
+
+
+class RatingResult(models.Model):
+    """One subject's rating in one run. ``breakdown`` is compact: the feature values used and
+    the points per indicator and adjustment; re-scoring the values with the run's card and
+    ``explain=True`` gives the full explanation (factors, hints) whenever it is asked for
+    (``selectors.result_explain``).
+
+    A county run writes ~230,000 rows, so the table carries only the indexes it needs: the
+    two partial unique constraints (subject, run) — which also serve a subject's history —
+    and (run, village) for a run's and a chunk's rows. ``run`` and ``village`` are written only
+    by the chunk that owns them (itself constrained), so they carry no database foreign key
+    check; the subjects do."""
+
+    run = models.ForeignKey(
+        RatingRun,
+        on_delete=models.CASCADE,
+        related_name="results",
+        db_index=False,
+        db_constraint=False,
+    )
+    village = models.ForeignKey(
+        "households.Village",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    household = models.ForeignKey(
+        "households.Household",
+        on_delete=models.PROTECT,
+        related_name="rating_results",
+        null=True,
+        blank=True,
+        db_index=False,
+    )
+    business_entity = models.ForeignKey(
+        "households.BusinessEntity",
+        on_delete=models.PROTECT,
+        related_name="rating_results",
+        null=True,
+        blank=True,
+        db_index=False,
+    )
+    kind = models.CharField(_("评级对象"), max_length=12, choices=SubjectKind.choices)
+    score = models.DecimalField(_("得分"), max_digits=7, decimal_places=2)
+    grade = models.CharField(_("等级"), max_length=8)
+    knocked_out = models.BooleanField(_("一票否决"), default=False)
+    knock_outs = models.JSONField(_("否决原因"), default=list, blank=True)
+    incomplete = models.BooleanField(_("档案不完整"), default=False)
+    missing = models.JSONField(_("缺失指标"), default=list, blank=True)
+    flags = models.JSONField(_("标记"), default=list, blank=True)
+    breakdown = models.JSONField(_("评分明细"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("评级结果")
+        verbose_name_plural = _("评级结果")
+        ordering = ("run", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "run"],
+                condition=Q(household__isnull=False),
+                name="rating_result_household",
+            ),
+            models.UniqueConstraint(
+                fields=["business_entity", "run"],
+                condition=Q(business_entity__isnull=False),
+                name="rating_result_entity",
+            ),
+            models.CheckConstraint(
+                condition=(Q(household__isnull=False) & Q(business_entity__isnull=True))
+                | (Q(household__isnull=True) & Q(business_entity__isnull=False)),
+                name="rating_result_one_subject",
+                violation_error_message="评级结果应属于一户农户或一个经营主体",
+            ),
+        ]
+        indexes = [models.Index(fields=["run", "village"], name="rating_result_run_village")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.grade} {self.score}"
+
+
+class CurrentRating(models.Model):
+    """The rating in force for each subject: one row per household or entity, pointing at the
+    result of the last published run that rated it. Switched only by a run's publish, in the
+    same transaction for the whole run."""
+
+    household = models.OneToOneField(
+        "households.Household",
+        on_delete=models.CASCADE,
+        related_name="current_rating",
+        null=True,
+        blank=True,
+    )
+    business_entity = models.OneToOneField(
+        "households.BusinessEntity",
+        on_delete=models.CASCADE,
+        related_name="current_rating",
+        null=True,
+        blank=True,
+    )
+    # Written only by the publish statement, from the run's own results in the same
+    # transaction: no database check per row (230,000 of them at a county publish).
+    result = models.ForeignKey(
+        RatingResult,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    run = models.ForeignKey(
+        RatingRun, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    kind = models.CharField(_("评级对象"), max_length=12, choices=SubjectKind.choices)
+    grade = models.CharField(_("等级"), max_length=8)
+    score = models.DecimalField(_("得分"), max_digits=7, decimal_places=2)
+    knocked_out = models.BooleanField(_("一票否决"), default=False)
+
+    class Meta:
+        verbose_name = _("当前评级")
+        verbose_name_plural = _("当前评级")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(household__isnull=False) & Q(business_entity__isnull=True))
+                | (Q(household__isnull=True) & Q(business_entity__isnull=False)),
+                name="current_rating_one_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.grade}"

@@ -1,8 +1,22 @@
-"""Reads of scorecards."""
+"""Reads of scorecards, runs and results."""
 
 from __future__ import annotations
 
-from rating.models import Scorecard, ScorecardStatus
+from typing import Any
+
+from django.db.models import QuerySet
+
+from rating import engine
+from rating.models import (
+    ACTIVE_RUN_STATUSES,
+    CurrentRating,
+    RatingResult,
+    RatingRun,
+    Scorecard,
+    ScorecardStatus,
+    SubjectKind,
+)
+from rating.results_sql import breakdown_decode
 
 
 def scorecard_active(kind: str) -> Scorecard | None:
@@ -12,3 +26,55 @@ def scorecard_active(kind: str) -> Scorecard | None:
         .filter(kind=kind, status=ScorecardStatus.APPROVED)
         .first()
     )
+
+
+def rating_run_active() -> RatingRun | None:
+    """The run holding the lane (pending, running or publishing), if any."""
+    return RatingRun.objects.filter(status__in=ACTIVE_RUN_STATUSES).first()
+
+
+def rating_runs_recent(limit: int = 20) -> QuerySet[RatingRun]:
+    return RatingRun.objects.select_related("started_by").order_by("-created_at", "-id")[:limit]
+
+
+def current_rating_of_household(household_id: int) -> CurrentRating | None:
+    return (
+        CurrentRating.objects.select_related("result", "run")
+        .filter(household_id=household_id)
+        .first()
+    )
+
+
+def rating_history_of_household(household_id: int) -> QuerySet[RatingResult]:
+    """Every result of the household, newest run first (published or not: callers filter)."""
+    return (
+        RatingResult.objects.select_related("run")
+        .filter(household_id=household_id)
+        .order_by("-run__created_at", "-run_id")
+    )
+
+
+def result_card(result: RatingResult) -> engine.Scorecard:
+    """The card (engine form) a result was scored with: its run's card for its kind."""
+    run = result.run
+    card_id = {
+        SubjectKind.HOUSEHOLD: run.household_card_id,
+        SubjectKind.ENTERPRISE: run.enterprise_card_id,
+        SubjectKind.AGRICULTURAL: run.agricultural_card_id,
+    }[SubjectKind(result.kind)]
+    return Scorecard.objects.get(pk=card_id).card
+
+
+def result_breakdown(result: RatingResult) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A result's breakdown as ({feature: value used}, {feature: points}); money and ratios
+    are exact decimal strings."""
+    return breakdown_decode(result_card(result), result.breakdown)
+
+
+def result_explain(result: RatingResult) -> engine.RatingResult:
+    """The full explanation of a stored result (top factors, hints), re-scored from the values
+    kept in its breakdown with the card of its run: the engine is deterministic, so this is the
+    result the run computed."""
+    card = result_card(result)
+    values, _ = breakdown_decode(card, result.breakdown)
+    return engine.score(card, values, explain=True)

@@ -29,6 +29,9 @@ class AuditAction(models.TextChoices):
     SCORECARD_SUBMIT = "scorecard.submit", _("提交评分卡审批")
     SCORECARD_APPROVE = "scorecard.approve", _("批准评分卡")
     SCORECARD_REJECT = "scorecard.reject", _("退回评分卡")
+    RATING_RUN_START = "rating.run_start", _("发起评级任务")
+    RATING_PUBLISH = "rating.publish", _("发布评级结果")
+    RATING_RUN_FAIL = "rating.run_fail", _("评级任务失败或取消")
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from rating.engine.cards import TOP_FACTORS, Bin, Block, GradeBand, Indicator, KnockOut, Scorecard
 from rating.engine.numbers import (
@@ -21,8 +21,10 @@ from rating.engine.numbers import (
 # --- scoring ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class IndicatorScore:
+class IndicatorScore(NamedTuple):
+    """One indicator's outcome. A named tuple, not a frozen dataclass: a county run builds
+    about 2.7 million of them, and a tuple is four times cheaper to create."""
+
     block: str
     feature: str
     label: str
@@ -117,12 +119,14 @@ def score(card: Scorecard, features: Mapping[str, Any], *, explain: bool = True)
     per-indicator points, from which the explanation is the same whenever it is asked for."""
     missing: list[str] = []
     scored: list[IndicatorScore] = []
+    total = _ZERO
     for block in card.blocks:
         for indicator in block.indicators:
             result = _score_indicator(block, indicator, features.get(indicator.feature))
             if result.missing:
                 missing.append(indicator.feature)
             scored.append(result)
+            total += result.points
     adjustments = []
     for adjustment in card.adjustments:
         count = _count(features.get(adjustment.feature))
@@ -133,6 +137,7 @@ def score(card: Scorecard, features: Mapping[str, Any], *, explain: bool = True)
         if adjustment.limit is not None and abs(points) > adjustment.limit:
             points = adjustment.limit if points > 0 else -adjustment.limit
         adjustments.append(AdjustmentScore(adjustment.feature, adjustment.label, count, points))
+        total += points
     knock_outs: list[Reason] = []
     for rule in card.knock_outs:
         value = features.get(rule.feature)
@@ -141,9 +146,6 @@ def score(card: Scorecard, features: Mapping[str, Any], *, explain: bool = True)
                 missing.append(rule.feature)
         elif _knocks_out(rule, value) and all(r.code != rule.code for r in knock_outs):
             knock_outs.append(Reason(rule.code, rule.reason))
-    total = sum((i.points for i in scored), Decimal(0)) + sum(
-        (a.points for a in adjustments), Decimal(0)
-    )
     total = min(max(total, card.min_score), card.max_score)
     band = _band_for(card, total)
     if knock_outs:
@@ -170,31 +172,27 @@ def score(card: Scorecard, features: Mapping[str, Any], *, explain: bool = True)
 
 
 def _score_indicator(block: Block, indicator: Indicator, value: Any) -> IndicatorScore:
-    def result(band: str, points: Decimal, used: Any, missing: bool = False) -> IndicatorScore:
-        return IndicatorScore(
-            block.name,
-            indicator.feature,
-            indicator.label,
-            used,
-            band,
-            points,
-            indicator.max_points,
-            missing,
-        )
-
+    # Hot path (once per indicator per subject in a batch): no closures, positional tuples.
+    name, feature, label, top = block.name, indicator.feature, indicator.label, indicator.max_points
     if value is None:
-        return result("", Decimal(0), None, missing=True)
+        return IndicatorScore(name, feature, label, None, "", _ZERO, top, True)
     if indicator.categories:
         key = _category_key(value)
         for category in indicator.categories:
             if category.value == key:
-                return result(category.label, category.points, key)
-        return result("", Decimal(0), key, missing=True)  # a value the card does not know
+                return IndicatorScore(
+                    name, feature, label, key, category.label, category.points, top, False
+                )
+        # a value the card does not know
+        return IndicatorScore(name, feature, label, key, "", _ZERO, top, True)
     number = _decimal(value)
     matched = _bin_for(indicator, number) if number is not None else None
     if matched is None:
-        return result("", Decimal(0), value, missing=True)
-    return result(matched.label, matched.points, number)
+        return IndicatorScore(name, feature, label, value, "", _ZERO, top, True)
+    return IndicatorScore(name, feature, label, number, matched.label, matched.points, top, False)
+
+
+_ZERO = Decimal(0)
 
 
 def _bin_for(indicator: Indicator, number: Decimal) -> Bin | None:

@@ -1,0 +1,111 @@
+"""Start a rating run from the command line and follow it with a progress line.
+
+With eager Celery (development: no broker) the chunks run in this process, one village after
+another; with a broker they are queued to the workers and this command polls the run.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from fuxiang.celery import app
+from fuxiang.errors import DomainError
+from households.models import Grid, Township, Village
+from rating import runs
+from rating.models import RatingChunk, RatingRun, RunScope, RunStatus
+
+FINISHED = (RunStatus.PUBLISHED, RunStatus.FAILED, RunStatus.CANCELLED)
+MODELS = {RunScope.TOWNSHIP: Township, RunScope.GRID: Grid, RunScope.VILLAGE: Village}
+
+
+class Command(BaseCommand):
+    help = "发起评级任务（全县、乡镇、网格或村），并显示进度"
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--scope", required=True, choices=["county", "township", "grid", "village"]
+        )
+        parser.add_argument("--code", default="", help="乡镇/网格/村的代码，多个用逗号分隔")
+        parser.add_argument("--as-of", default="", help="评级基准日 YYYY-MM-DD（默认今天）")
+        parser.add_argument("--timeout", type=float, default=3600, help="等待任务完成的秒数")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        scope = options["scope"]
+        try:
+            as_of = date.fromisoformat(options["as_of"]) if options["as_of"] else None
+        except ValueError as exc:
+            raise CommandError("--as-of 应为 YYYY-MM-DD") from exc
+        scope_ids = self._scope_ids(scope, options["code"])
+        eager = bool(app.conf.task_always_eager)
+        started = time.perf_counter()
+        try:
+            run = runs.rating_run_start(
+                actor=None,
+                scope=scope,
+                as_of=as_of or timezone.localdate(),
+                scope_ids=scope_ids,
+                dispatch=not eager,
+            )
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
+        if eager:
+            chunk_ids = list(RatingChunk.objects.filter(run=run).values_list("pk", flat=True))
+            for chunk_id in chunk_ids:
+                try:
+                    runs.rating_chunk_run(chunk_id=chunk_id, queue_publish=False)
+                except Exception as exc:
+                    runs.rating_chunk_give_up(chunk_id=chunk_id, error=f"{exc}")
+                    raise CommandError(f"评级任务#{run.pk}失败：{exc}") from exc
+                run.refresh_from_db()
+                self._progress(run)
+            if run.status == RunStatus.PUBLISHING:
+                run = runs.rating_run_publish(run_id=run.pk)
+        else:
+            deadline = time.monotonic() + options["timeout"]
+            while run.status not in FINISHED:
+                if time.monotonic() > deadline:
+                    raise CommandError(f"等待超时：{runs.run_progress_line(run)}")
+                time.sleep(0.5)
+                run.refresh_from_db()
+                self._progress(run)
+        run.refresh_from_db()
+        self.stdout.write("")
+        seconds = time.perf_counter() - started
+        self._report(run, seconds)
+
+    def _scope_ids(self, scope: str, codes: str) -> list[int]:
+        if scope == RunScope.COUNTY:
+            return []
+        wanted = [c.strip() for c in codes.split(",") if c.strip()]
+        if not wanted:
+            raise CommandError(f"--scope {scope} 需要 --code")
+        model = MODELS[RunScope(scope)]
+        found = dict(model._default_manager.filter(code__in=wanted).values_list("code", "pk"))
+        missing = [c for c in wanted if c not in found]
+        if missing:
+            raise CommandError(f"找不到代码：{'、'.join(missing)}")
+        return list(found.values())
+
+    def _progress(self, run: RatingRun) -> None:
+        self.stdout.write(f"\r{runs.run_progress_line(run)}", ending="")
+        self.stdout.flush()
+
+    def _report(self, run: RatingRun, seconds: float) -> None:
+        if run.status != RunStatus.PUBLISHED:
+            raise CommandError(f"评级任务#{run.pk}{run.get_status_display()}：{run.error}")
+        grades = "，".join(
+            f"{kind} " + " ".join(f"{g}:{n}" for g, n in sorted(counts.items()))
+            for kind, counts in run.grade_counts.items()
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"评级任务#{run.pk}已发布：评级{run.rated}个对象（未评级{run.skipped}户，"
+                f"一票否决{run.knocked_out}，档案不完整{run.incomplete}），用时{seconds:.1f}秒"
+            )
+        )
+        self.stdout.write(f"等级分布：{grades}")

@@ -1,0 +1,543 @@
+"""Rating runs (评级任务): start, chunks, publish, re-rating a single household.
+
+Life cycle of a run: *pending* (created with one chunk per village of its scope) → *running*
+(a worker claimed a chunk) → *publishing* (the last chunk finished) → *published* (the current
+ratings switched in one transaction). A run may instead end *failed* (a chunk gave up after its
+retries, or the publish check found results missing) or *cancelled*; either way nothing of it
+was ever current.
+
+Guarantees:
+
+- **No overlap.** At most one run is pending/running/publishing at any time (a partial unique
+  constraint on ``RatingRun.lane``), whoever starts it and however they race.
+- **Chunks are idempotent.** A worker claims a chunk with one conditional ``UPDATE`` (pending,
+  failed, or running with a claim older than ``RATING_CHUNK_STALE_SECONDS``) and a claim tag of
+  its own; it writes the chunk's results in one transaction, deleting any earlier results of
+  that chunk first, and only while it still holds the claim. Running a chunk twice leaves the
+  same rows, never duplicates (also a unique constraint per run and subject).
+- **The last chunk is detected once**: a conditional ``UPDATE`` of the run from running to
+  publishing where ``chunks_done = chunks_total``; only the worker whose update matched queues
+  the publish.
+- **Atomic publish.** Publishing checks that every chunk is done and every counted subject has
+  a result, switches ``CurrentRating`` for the whole scope, records counts, runs the publish
+  hooks (credit) and audits, all in one transaction. Before it commits, everyone sees the
+  previous ratings.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils import timezone
+
+from fuxiang.accounts import roles
+from fuxiang.accounts.models import Role
+from fuxiang.audit.models import AuditAction
+from fuxiang.audit.services import audit_record
+from fuxiang.errors import DomainError
+from households.models import (
+    BusinessEntity,
+    Grid,
+    Household,
+    HouseholdStatus,
+    Township,
+    Village,
+)
+from households.selectors import households_visible_to, villages_visible_to
+from rating import batch, publish
+from rating.models import (
+    ACTIVE_RUN_STATUSES,
+    ChunkStatus,
+    RatingChunk,
+    RatingRun,
+    RunScope,
+    RunStatus,
+    SubjectKind,
+)
+from rating.results_sql import (
+    current_ratings_switch,
+    results_delete,
+    results_summary,
+    results_write,
+)
+from rating.selectors import scorecard_active
+
+EMPTY_SCOPE = "范围内没有已建档的农户或经营主体"
+BUSY = "已有评级任务正在进行，请待其完成后再发起"
+
+
+def stale_after() -> timedelta:
+    """How long a chunk may stay claimed before another worker may take it over."""
+    return timedelta(seconds=getattr(settings, "RATING_CHUNK_STALE_SECONDS", 600))
+
+
+class ChunkOutcome(StrEnum):
+    DONE = "done"  # rated and written
+    LAST = "last"  # rated and written, and it was the run's last chunk
+    BUSY = "busy"  # another worker holds a fresh claim: try again after the stale timeout
+    SKIPPED = "skipped"  # already done, or the run is no longer active
+    LOST = "lost"  # the claim was taken over while this worker was rating; nothing written
+
+
+# --- starting a run ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def rating_run_start(
+    *,
+    actor: Any,
+    scope: str,
+    as_of: date,
+    scope_ids: Sequence[int] = (),
+    subject_ids: Sequence[int] | None = None,
+    entity_ids: Sequence[int] | None = None,
+    dispatch: bool = True,
+) -> RatingRun:
+    """Start a run over ``scope`` (county; townships, grids or villages by ``scope_ids``; or
+    ``subjects``: households ``subject_ids`` and entities ``entity_ids``) with the cards in
+    force, one chunk per village. With ``dispatch`` the chunks are queued to Celery when the
+    transaction commits (one task per chunk, so workers share the run).
+
+    Head office may rate anything; a branch manager their branch's grids and villages;
+    ``actor=None`` is the system (the ``rate`` command, archive-change re-rating). Refused:
+    another run active, no approved card, an empty scope."""
+    return _run_create(
+        actor=actor,
+        scope=scope,
+        as_of=as_of,
+        scope_ids=scope_ids,
+        subject_ids=subject_ids,
+        entity_ids=entity_ids,
+        dispatch=dispatch,
+        check_permission=True,
+    )
+
+
+def _run_create(
+    *,
+    actor: Any,
+    scope: str,
+    as_of: date,
+    scope_ids: Sequence[int],
+    subject_ids: Sequence[int] | None,
+    entity_ids: Sequence[int] | None,
+    dispatch: bool,
+    check_permission: bool,
+) -> RatingRun:
+    if scope not in RunScope.values:
+        raise DomainError({"scope": f"评级范围“{scope}”无效"})
+    villages = _scope_villages(scope, scope_ids, subject_ids, entity_ids)
+    if check_permission:
+        _check_may_start(actor, scope, villages)
+    cards = {kind: scorecard_active(kind) for kind in SubjectKind.values}
+    for kind, card in cards.items():
+        if card is None:
+            label = SubjectKind(kind).label
+            raise DomainError(f"没有已批准的{label}评分卡，不能发起评级", code="no_card")
+    if RatingRun.objects.filter(status__in=ACTIVE_RUN_STATUSES).exists():
+        raise DomainError(BUSY, code="busy")
+    chunk_villages = _villages_with_subjects(villages, scope, subject_ids, entity_ids)
+    if not chunk_villages:
+        raise DomainError(EMPTY_SCOPE, code="empty_scope")
+    run = RatingRun(
+        scope=scope,
+        scope_ids=sorted(set(scope_ids)),
+        household_ids=sorted(set(subject_ids or ())),
+        entity_ids=sorted(set(entity_ids or ())),
+        scope_label=_scope_label(scope, scope_ids, subject_ids, entity_ids),
+        household_card=cards[SubjectKind.HOUSEHOLD],
+        enterprise_card=cards[SubjectKind.ENTERPRISE],
+        agricultural_card=cards[SubjectKind.AGRICULTURAL],
+        as_of=as_of,
+        started_by=actor if getattr(actor, "is_authenticated", False) else None,
+        chunks_total=len(chunk_villages),
+    )
+    try:
+        with transaction.atomic():
+            run.save(force_insert=True)
+    except IntegrityError as exc:  # a concurrent start won the lane
+        raise DomainError(BUSY, code="busy") from exc
+    chunks = RatingChunk.objects.bulk_create(
+        [RatingChunk(run=run, village_id=v) for v in chunk_villages]
+    )
+    audit_record(
+        action=AuditAction.RATING_RUN_START,
+        actor=actor,
+        target=run,
+        target_label=str(run),
+        details={
+            "scope": scope,
+            "scope_label": run.scope_label,
+            "as_of": as_of.isoformat(),
+            "chunks": len(chunks),
+            "cards": {kind: card.version for kind, card in cards.items() if card is not None},
+        },
+    )
+    if dispatch:
+        chunk_ids = [c.pk for c in chunks]
+        transaction.on_commit(lambda: _queue_chunks(chunk_ids))
+    return run
+
+
+def _queue_chunks(chunk_ids: Sequence[int]) -> None:
+    from rating import tasks
+
+    for chunk_id in chunk_ids:
+        tasks.rate_chunk.delay(chunk_id)
+
+
+def _scope_villages(
+    scope: str,
+    scope_ids: Sequence[int],
+    subject_ids: Sequence[int] | None,
+    entity_ids: Sequence[int] | None,
+) -> QuerySet[Village]:
+    villages = Village.objects.all()
+    if scope == RunScope.COUNTY:
+        return villages
+    if scope == RunScope.SUBJECTS:
+        if not subject_ids and not entity_ids:
+            raise DomainError(EMPTY_SCOPE, code="empty_scope")
+        return villages.filter(
+            Q(pk__in=Household.objects.filter(pk__in=subject_ids or ()).values("village_id"))
+            | Q(pk__in=BusinessEntity.objects.filter(pk__in=entity_ids or ()).values("village_id"))
+        )
+    if not scope_ids:
+        raise DomainError({"scope_ids": "请选择评级范围"})
+    field = {RunScope.TOWNSHIP: "township_id", RunScope.GRID: "grid_id", RunScope.VILLAGE: "pk"}
+    return villages.filter(**{f"{field[RunScope(scope)]}__in": list(scope_ids)})
+
+
+def _villages_with_subjects(
+    villages: QuerySet[Village],
+    scope: str,
+    subject_ids: Sequence[int] | None,
+    entity_ids: Sequence[int] | None,
+) -> list[int]:
+    """The villages to chunk: every village of the scope holding a household (closed ones
+    too, so that their current ratings are withdrawn at publish) or an entity. Empty when the
+    scope holds no archived (not closed) household and no entity."""
+    households = Household.objects.filter(village__in=villages)
+    entities = BusinessEntity.objects.filter(village__in=villages)
+    if scope == RunScope.SUBJECTS:
+        households = households.filter(pk__in=subject_ids or ())
+        entities = entities.filter(pk__in=entity_ids or ())
+    if not (households.exclude(status=HouseholdStatus.CLOSED).exists() or entities.exists()):
+        return []
+    found = set(households.values_list("village_id", flat=True).distinct())
+    found |= set(entities.values_list("village_id", flat=True).distinct())
+    return sorted(found)
+
+
+def _check_may_start(actor: Any, scope: str, villages: QuerySet[Village]) -> None:
+    if actor is None or roles.can_approve_policy(actor):
+        return  # the system, or head office
+    if getattr(actor, "role", None) == Role.BRANCH_MANAGER and scope in (
+        RunScope.GRID,
+        RunScope.VILLAGE,
+        RunScope.SUBJECTS,
+    ):
+        outside = villages.exclude(pk__in=villages_visible_to(actor).values("pk"))
+        if not outside.exists():
+            return
+        raise DomainError("只能对本支行的网格和村发起评级", code="permission_denied")
+    raise DomainError(
+        "只有总行可以对全县或乡镇发起评级，支行行长可以对本支行的网格和村发起评级",
+        code="permission_denied",
+    )
+
+
+def _scope_label(
+    scope: str,
+    scope_ids: Sequence[int],
+    subject_ids: Sequence[int] | None,
+    entity_ids: Sequence[int] | None,
+) -> str:
+    if scope == RunScope.COUNTY:
+        return "全县"
+    if scope == RunScope.SUBJECTS:
+        return f"指定对象（农户{len(subject_ids or ())}户，经营主体{len(entity_ids or ())}个）"
+    model = {RunScope.TOWNSHIP: Township, RunScope.GRID: Grid, RunScope.VILLAGE: Village}[
+        RunScope(scope)
+    ]
+    names = list(model._default_manager.filter(pk__in=scope_ids).values_list("name", flat=True)[:5])
+    more = "等" if len(scope_ids) > len(names) else ""
+    return ("、".join(names) + more)[:200]
+
+
+# --- one chunk --------------------------------------------------------------------------------
+
+
+def rating_chunk_run(*, chunk_id: int, queue_publish: bool = True) -> ChunkOutcome:
+    """Claim one chunk (a village of a run), rate its subjects and write the results.
+
+    Safe to call any number of times, concurrently or after a crash: see the module's
+    guarantees. When this chunk completes the run, the run moves to publishing and (with
+    ``queue_publish``) the publish task is queued after commit. An exception marks the chunk
+    failed (claimable again by the retry) and propagates."""
+    now = timezone.now()
+    token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    claimable = (
+        Q(status=ChunkStatus.PENDING)
+        | Q(status=ChunkStatus.FAILED)
+        | Q(status=ChunkStatus.RUNNING, claimed_at__lt=now - stale_after())
+    )
+    claimed = RatingChunk.objects.filter(
+        claimable,
+        pk=chunk_id,
+        run__status__in=(RunStatus.PENDING, RunStatus.RUNNING),
+    ).update(
+        status=ChunkStatus.RUNNING,
+        claim=token,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+        error="",
+    )
+    if not claimed:
+        busy = RatingChunk.objects.filter(
+            pk=chunk_id,
+            status=ChunkStatus.RUNNING,
+            run__status__in=(RunStatus.PENDING, RunStatus.RUNNING),
+        ).exists()
+        return ChunkOutcome.BUSY if busy else ChunkOutcome.SKIPPED
+    chunk = RatingChunk.objects.select_related("run").get(pk=chunk_id)
+    run = chunk.run
+    RatingRun.objects.filter(pk=run.pk, status=RunStatus.PENDING).update(
+        status=RunStatus.RUNNING, started_at=now
+    )
+    try:
+        return _rate_claimed_chunk(chunk, run, token, queue_publish=queue_publish)
+    except Exception as exc:
+        RatingChunk.objects.filter(pk=chunk_id, claim=token, status=ChunkStatus.RUNNING).update(
+            status=ChunkStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:500]
+        )
+        raise
+
+
+def _rate_claimed_chunk(
+    chunk: RatingChunk, run: RatingRun, token: str, *, queue_publish: bool
+) -> ChunkOutcome:
+    started = time.perf_counter()
+    rows, skipped = batch.rate_village(run, chunk.village_id)
+    with transaction.atomic():
+        held = (
+            RatingChunk.objects.select_for_update()
+            .filter(pk=chunk.pk, claim=token, status=ChunkStatus.RUNNING)
+            .exists()
+        )
+        if not held:
+            return ChunkOutcome.LOST
+        results_delete(run_id=run.pk, village_id=chunk.village_id)
+        results_write(rows)
+        RatingChunk.objects.filter(pk=chunk.pk).update(
+            status=ChunkStatus.DONE,
+            subjects=len(rows),
+            skipped=skipped,
+            seconds=time.perf_counter() - started,
+        )
+        RatingRun.objects.filter(pk=run.pk).update(chunks_done=F("chunks_done") + 1)
+        last = RatingRun.objects.filter(
+            pk=run.pk, status=RunStatus.RUNNING, chunks_done=F("chunks_total")
+        ).update(status=RunStatus.PUBLISHING, finished_at=timezone.now())
+        if last and queue_publish:
+            run_id = run.pk
+            transaction.on_commit(lambda: _queue_publish(run_id))
+    return ChunkOutcome.LAST if last else ChunkOutcome.DONE
+
+
+def _queue_publish(run_id: int) -> None:
+    from rating import tasks
+
+    tasks.publish_run.delay(run_id)
+
+
+# --- publish, fail, cancel --------------------------------------------------------------------
+
+
+@transaction.atomic
+def rating_run_publish(*, run_id: int) -> RatingRun:
+    """Publish a finished run in ONE transaction: check that every chunk is done and every
+    counted subject has a result, switch the current ratings of the whole scope, record the
+    counts, run the publish hooks and audit. A run that fails the check is marked failed and
+    nothing is published. Publishing a published run again changes nothing."""
+    run = RatingRun.objects.select_for_update().get(pk=run_id)
+    if run.status == RunStatus.PUBLISHED:
+        return run
+    if run.status != RunStatus.PUBLISHING:
+        raise DomainError(f"评级任务当前状态为“{run.get_status_display()}”，不能发布")
+    chunks = RatingChunk.objects.filter(run=run).aggregate(
+        undone=Count("pk", filter=~Q(status=ChunkStatus.DONE)),
+        subjects=Sum("subjects"),
+        skipped=Sum("skipped"),
+    )
+    summary = results_summary(run.pk)
+    expected = chunks["subjects"] or 0
+    problem = ""
+    if chunks["undone"]:
+        problem = f"有{chunks['undone']}个分片未完成"
+    elif summary["rated"] != expected:
+        problem = f"评级结果{summary['rated']}条，应为{expected}条"
+    if problem:
+        _fail(run, f"发布前检查未通过：{problem}，未发布任何结果")
+        return run
+    current_ratings_switch(run)
+    run.status = RunStatus.PUBLISHED
+    run.published_at = timezone.now()
+    run.subjects = expected + (chunks["skipped"] or 0)
+    run.skipped = chunks["skipped"] or 0
+    run.rated = summary["rated"]
+    run.knocked_out = summary["knocked_out"]
+    run.incomplete = summary["incomplete"]
+    run.grade_counts = summary["grade_counts"]
+    run.save(
+        update_fields=[
+            "status",
+            "published_at",
+            "subjects",
+            "skipped",
+            "rated",
+            "knocked_out",
+            "incomplete",
+            "grade_counts",
+        ]
+    )
+    publish.run_steps(run)
+    audit_record(
+        action=AuditAction.RATING_PUBLISH,
+        actor=run.started_by,
+        target=run,
+        target_label=str(run),
+        details={
+            "rated": run.rated,
+            "skipped": run.skipped,
+            "knocked_out": run.knocked_out,
+            "incomplete": run.incomplete,
+            "grades": run.grade_counts,
+        },
+    )
+    return run
+
+
+def rating_run_fail(*, run_id: int, reason: str) -> bool:
+    """Mark an active run failed (a chunk gave up). Nothing of it becomes current; a new run may
+    start. Returns whether the run was active."""
+    with transaction.atomic():
+        run = RatingRun.objects.select_for_update().get(pk=run_id)
+        if run.status not in ACTIVE_RUN_STATUSES:
+            return False
+        _fail(run, reason)
+        return True
+
+
+def rating_run_cancel(*, actor: Any, run: RatingRun) -> RatingRun:
+    """Cancel a pending or running run: chunks not yet claimed are never rated, nothing is
+    published. A run already publishing cannot be cancelled."""
+    if not (roles.can_approve_policy(actor) or getattr(actor, "pk", None) == run.started_by_id):
+        raise DomainError("只有发起人或总行可以取消评级任务", code="permission_denied")
+    with transaction.atomic():
+        run = RatingRun.objects.select_for_update().get(pk=run.pk)
+        if run.status not in (RunStatus.PENDING, RunStatus.RUNNING):
+            raise DomainError(f"评级任务当前状态为“{run.get_status_display()}”，不能取消")
+        _fail(run, "已取消", status=RunStatus.CANCELLED, actor=actor)
+    return run
+
+
+def _fail(
+    run: RatingRun, reason: str, *, status: str = RunStatus.FAILED, actor: Any = None
+) -> None:
+    run.status = status
+    run.error = reason[:500]
+    run.finished_at = run.finished_at or timezone.now()
+    run.save(update_fields=["status", "error", "finished_at"])
+    audit_record(
+        action=AuditAction.RATING_RUN_FAIL,
+        actor=actor,
+        target=run,
+        target_label=str(run),
+        details={"status": status, "reason": run.error},
+    )
+
+
+def rating_chunk_give_up(*, chunk_id: int, error: str) -> None:
+    """A chunk exhausted its retries: the chunk and its run fail (nothing is published)."""
+    chunk = RatingChunk.objects.filter(pk=chunk_id).first()
+    if chunk is None:
+        return
+    RatingChunk.objects.filter(pk=chunk_id).exclude(status=ChunkStatus.DONE).update(
+        status=ChunkStatus.FAILED, error=error[:500]
+    )
+    rating_run_fail(
+        run_id=chunk.run_id, reason=f"分片（村{chunk.village_id}）多次重试失败：{error}"
+    )
+
+
+def rating_run_resume(*, run_id: int) -> int:
+    """Queue again whatever an active run still needs — every chunk not done (a claim that is
+    still fresh is left to its worker) and, for a run stuck in publishing, the publish — for
+    when messages were lost (a broker restart). Safe to call any time; returns the number of
+    tasks queued."""
+    run = RatingRun.objects.get(pk=run_id)
+    if run.status == RunStatus.PUBLISHING:
+        _queue_publish(run.pk)
+        return 1
+    if run.status not in (RunStatus.PENDING, RunStatus.RUNNING):
+        return 0
+    chunk_ids = list(
+        RatingChunk.objects.filter(run=run)
+        .exclude(status=ChunkStatus.DONE)
+        .values_list("pk", flat=True)
+    )
+    _queue_chunks(chunk_ids)
+    return len(chunk_ids)
+
+
+# --- one household ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def rating_household_rerate(
+    *, household: Household, actor: Any = None, as_of: date | None = None
+) -> RatingRun:
+    """Re-rate one household now (its archive changed, or the villager asked): a one-subject
+    run, rated and published in this transaction. ``actor=None`` is the system; staff may
+    re-rate households they can see. Refused while another run is active."""
+    if actor is not None and not households_visible_to(actor).filter(pk=household.pk).exists():
+        raise DomainError("未找到该农户，或您无权访问", code="not_found")
+    household = Household.objects.get(pk=household.pk)
+    if household.status == HouseholdStatus.CLOSED:
+        raise DomainError("该户已销户，不再评级")
+    if not household.rating_consent:
+        raise DomainError("该户未同意评级授信（个人信息授权），不能评级", code="no_consent")
+    # Staff re-rate through this service only (officers cannot start runs): the scope check
+    # above is the permission.
+    run = _run_create(
+        actor=actor,
+        scope=RunScope.SUBJECTS,
+        as_of=as_of or timezone.localdate(),
+        scope_ids=(),
+        subject_ids=[household.pk],
+        entity_ids=None,
+        dispatch=False,
+        check_permission=False,
+    )
+    for chunk_id in RatingChunk.objects.filter(run=run).values_list("pk", flat=True):
+        rating_chunk_run(chunk_id=chunk_id, queue_publish=False)
+    return rating_run_publish(run_id=run.pk)
+
+
+def run_progress_line(run: RatingRun) -> str:
+    """A one-line status for the command line."""
+    return (
+        f"评级任务#{run.pk} {run.get_status_display()} "
+        f"{run.chunks_done}/{run.chunks_total}个村（{run.progress:.0%}）"
+    )
