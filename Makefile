@@ -30,6 +30,7 @@ install: $(STAMP)
 demo: install
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --no-input -v 0
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo --if-empty
+	$(DEMO_ENV) $(BIN)/python manage.py rate --scope county
 	@echo ""
 	@echo "福祥码上贷 back office: http://127.0.0.1:8000/   (API docs: http://127.0.0.1:8000/api/docs/)"
 	@echo "Press Ctrl+C to stop."
