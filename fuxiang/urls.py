@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("households/", include("households.urls")),
     path("watchlists/", include("households.watchlist_urls")),
+    path("rating/", include("rating.urls")),
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("households.api_urls")),

@@ -13,4 +13,5 @@ def role(request: HttpRequest) -> dict[str, object]:
         "can_view_audit_log": roles.can_view_audit_log(user),
         "can_view_watchlists": roles.can_manage_watchlists(user) or roles.sees_everything(user),
         "can_record_visit": roles.can_record_visit(user),
+        "can_start_rating": roles.can_start_rating(user),
     }

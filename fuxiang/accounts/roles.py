@@ -41,6 +41,11 @@ def can_record_visit(user: Any) -> bool:
     return _role(user) == Role.OFFICER
 
 
+def can_start_rating(user: Any) -> bool:
+    """Head office rates any scope; a branch manager their branch's grids and villages."""
+    return _role(user) in {Role.HEAD_OFFICE, Role.BRANCH_MANAGER}
+
+
 def can_approve_policy(user: Any) -> bool:
     """Policy (scorecards, later pricing) is head office's: drafting and approving both; the
     maker-checker rule (the approver is not the submitter) is enforced by the services."""

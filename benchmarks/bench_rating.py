@@ -1,0 +1,182 @@
+"""Benchmark: a county-wide rating run on PostgreSQL against the raw limit measured in the same
+run (DESIGN.md §5, issue 4).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+        .venv/bin/python benchmarks/bench_rating.py [--households 222200] [--reuse]
+
+``DATABASE_URL`` names the server; the benchmark drops and re-creates its own database
+(``fuxiang_bench_rating`` unless ``--database`` says otherwise), migrates it and seeds the
+synthetic county with ``seed_county`` (``--reuse`` keeps an already seeded database). It then
+times ``rating_run_start(actor=None, scope=county)`` end to end with Celery eager (features →
+scores → results → publish, all in this process), and the raw limit: one SQL read of the same
+features for the whole county (the statements of ``rating/features_sql.py``, executed once
+with a plain cursor, every row fetched) plus one COPY of the same number of result rows into a
+temporary copy of the results table — no ORM, no Python per row. Prints both, their ratio and
+peak RSS; it is not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import time
+from datetime import date
+from typing import Any
+
+from bench_import import _peak_rss_mb, fresh_database, setup_django
+
+TARGET_SECONDS = 10
+TARGET_RATIO = 4
+TARGET_RSS_MB = 1024
+AS_OF = date(2026, 6, 30)
+
+
+def seed(households: int) -> float:
+    from django.core.management import call_command
+
+    started = time.perf_counter()
+    with open(os.devnull, "w") as quiet:
+        call_command("seed_county", households=households, stdout=quiet)
+    return time.perf_counter() - started
+
+
+def bench_run() -> dict[str, Any]:
+    """One county run, eager: ``rating_run_start`` queues its chunks after commit and eager
+    Celery rates them and publishes in this process before the call returns."""
+    from fuxiang.celery import app
+    from rating import runs
+    from rating.models import RunScope, RunStatus
+
+    app.conf.task_always_eager = True
+    logging.getLogger("celery").setLevel(logging.WARNING)  # a "succeeded" line per chunk
+    started = time.perf_counter()
+    run = runs.rating_run_start(actor=None, scope=RunScope.COUNTY, as_of=AS_OF)
+    seconds = time.perf_counter() - started
+    run.refresh_from_db()
+    if run.status != RunStatus.PUBLISHED:
+        sys.exit(f"run #{run.pk} ended {run.status}: {run.error}")
+    return {
+        "run": run,
+        "seconds": seconds,
+        "villages": run.chunks_total,
+        "rated": run.rated,
+        "skipped": run.skipped,
+        "grades": run.grade_counts,
+    }
+
+
+def _county_wide(sql: str) -> str:
+    """A per-village statement of ``features_sql`` made county-wide: each ``village_id = %s``
+    becomes ``village_id = ANY(%s)`` over every village (same joins, same columns)."""
+    return sql.replace("village_id = %s", "village_id = ANY(%s)")
+
+
+def bench_raw_read() -> dict[str, Any]:
+    """The features of the whole county in one read per subject kind, every row fetched."""
+    from django.db import connection
+
+    from households.models import Village
+    from rating import features_sql
+
+    villages = list(Village.objects.values_list("pk", flat=True))
+    statements = [
+        (_county_wide(features_sql._household_sql("")), [villages] * 3),
+        (_county_wide(features_sql._entity_sql("")), [villages] * 2),
+    ]
+    rows = 0
+    with connection.cursor() as django_cursor:
+        cursor = django_cursor.cursor  # psycopg2's own cursor
+        started = time.perf_counter()
+        for sql, params in statements:
+            cursor.execute(sql, params)
+            rows += len(cursor.fetchall())
+        seconds = time.perf_counter() - started
+    return {"rows": rows, "seconds": seconds}
+
+
+def bench_raw_copy(run_id: int) -> dict[str, Any]:
+    """COPY the run's result rows (already encoded by PostgreSQL, so no Python per row) into
+    a temporary table like the results table, with its indexes and constraints."""
+    from django.db import connection
+
+    from rating.models import RatingResult
+    from rating.results_sql import RESULT_COLUMNS
+
+    table = RatingResult._meta.db_table
+    columns = ", ".join(RESULT_COLUMNS)
+    with connection.cursor() as django_cursor, tempfile.TemporaryFile() as data:
+        cursor = django_cursor.cursor
+        cursor.copy_expert(
+            f"COPY (SELECT {columns} FROM {table} WHERE run_id = {int(run_id)}) TO STDOUT",  # noqa: S608
+            data,
+        )
+        size = data.tell()
+        cursor.execute("DROP TABLE IF EXISTS bench_raw_result")
+        cursor.execute(f"CREATE TEMPORARY TABLE bench_raw_result (LIKE {table} INCLUDING ALL)")
+        data.seek(0)
+        started = time.perf_counter()
+        cursor.copy_expert(f"COPY bench_raw_result ({columns}) FROM STDIN", data, size=1 << 20)
+        seconds = time.perf_counter() - started
+        rows = cursor.rowcount
+        cursor.execute("DROP TABLE bench_raw_result")
+    return {"rows": rows, "bytes": size, "seconds": seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--households", type=int, default=222_200)
+    parser.add_argument("--database", default="fuxiang_bench_rating", help="database name")
+    parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
+    args = parser.parse_args()
+    server = os.environ.get("DATABASE_URL", "")
+    if not server.startswith(("postgres://", "postgresql://")):
+        sys.exit("set DATABASE_URL=postgres://user@host:port/any-db (the benchmark makes its own)")
+
+    if args.reuse:
+        from urllib.parse import urlparse, urlunparse
+
+        setup_django(urlunparse(urlparse(server)._replace(path=f"/{args.database}")))
+    else:
+        setup_django(fresh_database(server, args.database))
+    from django.core.management import call_command
+
+    from households.models import BusinessEntity, Household
+
+    call_command("migrate", verbosity=0)
+    if not Household.objects.exists():
+        print(f"seeding {args.households:,} households …", flush=True)
+        print(f"  seed_county: {seed(args.households):.1f} s")
+    households, entities = Household.objects.count(), BusinessEntity.objects.count()
+    print(
+        f"county rating run, {households:,} households and {entities:,} entities, "
+        f"PostgreSQL database {args.database}"
+    )
+    run = bench_run()
+    read = bench_raw_read()
+    copy = bench_raw_copy(run["run"].pk)
+    raw = read["seconds"] + copy["seconds"]
+    rss = _peak_rss_mb()[0]
+    print(
+        f"  end to end (eager, one process): {run['seconds']:.2f} s  (target ≤ {TARGET_SECONDS} s)"
+    )
+    print(
+        f"    {run['villages']:,} villages, {run['rated']:,} rated, {run['skipped']:,} skipped; "
+        f"{run['seconds'] / max(run['rated'], 1) * 1e6:.0f} µs per subject"
+    )
+    print(f"    grades {run['grades']}")
+    print(
+        f"  raw limit: {raw:.2f} s = one feature read {read['seconds']:.2f} s "
+        f"({read['rows']:,} rows) + one COPY {copy['seconds']:.2f} s "
+        f"({copy['rows']:,} result rows, {copy['bytes'] / 2**20:.0f} MB)"
+    )
+    print(
+        f"  ratio end to end / raw limit: {run['seconds'] / raw:.1f}×  (target ≤ {TARGET_RATIO}×)"
+    )
+    print(f"  peak RSS {rss:.0f} MB  (target ≤ {TARGET_RSS_MB} MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""The rating pages as head office, a branch manager and an officer use them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from households.tests.factories import HouseholdFactory
+from rating import runs, services
+from rating.models import CurrentRating, RatingRun, RunScope, RunStatus, ScorecardStatus
+from rating.selectors import scorecard_active
+
+pytestmark = pytest.mark.django_db
+
+AS_OF = date(2026, 6, 30)
+
+
+@pytest.fixture
+def post_and_run(eager_celery, django_capture_on_commit_callbacks):
+    """POST, then run what was queued after commit in-process: the run page finds it done."""
+
+    def post(client, url, data):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(url, data)
+
+    return post
+
+
+def household(village, **kwargs):
+    return HouseholdFactory(village=village, committee_assessment="good", **kwargs)
+
+
+def test_head_office_starts_a_county_run_and_sees_it_published_with_grades(
+    client, org, post_and_run
+):
+    for village in (org.village_a, org.village_a, org.village_b):
+        household(village)
+    client.force_login(org.head_office)
+
+    response = post_and_run(
+        client, reverse("rating:runs"), {"scope": "county", "as_of": AS_OF.isoformat()}
+    )
+
+    run = RatingRun.objects.get()
+    assert response.url == reverse("rating:run", args=[run.pk])
+    assert run.status == RunStatus.PUBLISHED
+    page = client.get(response.url).content.decode()
+    assert "已发布" in page
+    assert 'data-testid="rated">3<' in page
+    assert 'data-testid="grade-distribution-household"' in page
+    grade, count = next(iter(run.grade_counts["household"].items()))
+    assert f'data-grade="{grade}">{count} 个' in page
+    progress = client.get(reverse("rating:run_progress", args=[run.pk]))
+    assert progress["HX-Refresh"] == "true"
+    listing = client.get(reverse("rating:runs")).content.decode()
+    assert f"{grade} {count}" in listing
+
+
+def test_a_branch_manager_may_choose_only_the_branch_grids_and_villages(client, org):
+    client.force_login(org.manager)
+    page = client.get(reverse("rating:runs")).content.decode()
+    assert f'value="grid:{org.grid_a.pk}"' in page
+    assert f'value="village:{org.village_b.pk}"' in page
+    assert 'value="county"' not in page
+    assert "township:" not in page
+
+
+def test_an_officer_may_not_start_runs(client, org):
+    household(org.village_a)
+    client.force_login(org.officer_a)
+
+    response = client.post(reverse("rating:runs"), {"scope": "county", "as_of": "2026-06-30"})
+
+    assert response.status_code == 403
+    assert client.get(reverse("rating:runs")).status_code == 403
+    assert not RatingRun.objects.exists()
+
+
+def test_a_second_run_while_one_is_active_is_refused_on_the_form(client, org):
+    household(org.village_a)
+    runs.rating_run_start(actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF)
+    client.force_login(org.head_office)
+
+    response = client.post(reverse("rating:runs"), {"scope": "county", "as_of": "2026-06-30"})
+
+    assert response.status_code == 200
+    assert "已有评级任务正在进行" in response.content.decode()
+    assert RatingRun.objects.count() == 1
+    run = RatingRun.objects.get()
+    page = client.get(reverse("rating:run", args=[run.pk])).content.decode()
+    assert reverse("rating:run_progress", args=[run.pk]) in page
+    assert "HX-Refresh" not in client.get(reverse("rating:run_progress", args=[run.pk]))
+
+
+def test_the_household_fragment_shows_the_grade_and_hides_other_grids(client, org):
+    mine = household(org.village_a)
+    theirs = household(org.village_b)
+    runs.rating_household_rerate(household=mine, as_of=AS_OF)
+    current = CurrentRating.objects.get(household=mine)
+    client.force_login(org.officer_a)
+
+    fragment = client.get(reverse("rating:household_card", args=[mine.pk])).content.decode()
+
+    assert f'data-testid="grade">{current.grade}<' in fragment
+    assert f"{current.score} 分" in fragment
+    assert 'data-testid="breakdown"' in fragment
+    assert "家庭年净收入" in fragment or "净收入" in fragment
+    assert 'data-testid="history"' in fragment
+    assert "<html" not in fragment
+    outside = client.get(reverse("rating:household_card", args=[theirs.pk]))
+    assert outside.status_code == 404
+    detail = client.get(reverse("households:detail", args=[mine.pk])).content.decode()
+    assert reverse("rating:household_card", args=[mine.pk]) in detail
+
+
+def test_a_card_submitted_by_a_user_cannot_be_approved_by_them_on_the_page(client, org):
+    draft = services.scorecard_draft_create(
+        actor=org.head_office, version="2026.2", from_card=scorecard_active("household")
+    )
+    services.scorecard_submit(actor=org.head_office, scorecard=draft)
+    client.force_login(org.head_office)
+
+    page = client.get(reverse("rating:scorecard", args=[draft.pk])).content.decode()
+    assert 'data-testid="maker-checker-note"' in page
+    response = client.post(reverse("rating:scorecard_approve", args=[draft.pk]), follow=True)
+
+    assert "审批人不能是提交人本人" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == ScorecardStatus.SUBMITTED
+
+
+def test_the_default_household_card_reads_in_chinese(client, org):
+    card = scorecard_active("household")
+    client.force_login(org.auditor)
+
+    page = client.get(reverse("rating:scorecard", args=[card.pk])).content.decode()
+
+    engine_card = card.card
+    for block in engine_card.blocks:
+        assert block.name in page
+        for indicator in block.indicators:
+            assert indicator.label in page
+    assert "AAA" in page
+    assert "一票否决" in page
+    assert "批准并生效" not in page  # the auditor reads, head office decides
+
+
+def test_a_card_exported_as_json_imports_as_a_new_draft(client, org):
+    card = scorecard_active("household")
+    client.force_login(org.head_office)
+    exported = client.get(reverse("rating:scorecard_export", args=[card.pk]))
+    assert exported["Content-Type"].startswith("application/json")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("card.json", exported.content, content_type="application/json")
+    response = client.post(
+        reverse("rating:scorecard_import"), {"file": upload, "version": "2026.9"}
+    )
+
+    imported = card.__class__.objects.get(version="2026.9")
+    assert response.url == reverse("rating:scorecard", args=[imported.pk])
+    assert imported.status == ScorecardStatus.DRAFT
+    assert imported.kind == "household"
+
+
+def test_only_head_office_may_act_on_cards(client, org):
+    card = scorecard_active("household")
+    client.force_login(org.manager)
+    assert client.get(reverse("rating:scorecards")).status_code == 200
+    assert client.post(reverse("rating:scorecard_submit", args=[card.pk])).status_code == 403
+    client.force_login(org.officer_a)
+    assert client.get(reverse("rating:scorecards")).status_code == 403

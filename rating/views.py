@@ -1,0 +1,304 @@
+"""Back-office pages of rating: runs (start, live progress, grade distribution), scorecards
+(read, maker-checker approval, JSON export and import) and the rating card shown on a
+household's page. Thin: permission, form, service, render."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from fuxiang.accounts import roles
+from fuxiang.errors import DomainError
+from households.forms import apply_domain_error
+from households.selectors import households_visible_to
+from rating import runs, selectors, services
+from rating.forms import RunStartForm, ScorecardImportForm, ScorecardRejectForm
+from rating.models import (
+    RatingRun,
+    RunStatus,
+    Scorecard,
+    ScorecardStatus,
+    SubjectKind,
+)
+
+# --- runs -------------------------------------------------------------------------------------
+
+
+def _require_run_reader(user: Any) -> None:
+    if not (roles.can_start_rating(user) or roles.sees_everything(user)):
+        raise PermissionDenied("只有总行、审计和支行行长可以查看评级任务")
+
+
+def _distribution(run: RatingRun, grade_order: dict[int, list[str]]) -> list[dict[str, Any]]:
+    """The published grade counts per subject kind, best grade first, with percentages."""
+    cards = {
+        SubjectKind.HOUSEHOLD: run.household_card,
+        SubjectKind.ENTERPRISE: run.enterprise_card,
+        SubjectKind.AGRICULTURAL: run.agricultural_card,
+    }
+    kinds = []
+    for kind in SubjectKind:
+        counts = (run.grade_counts or {}).get(kind.value)
+        if not counts:
+            continue
+        card = cards[kind]
+        if card.pk not in grade_order:
+            grade_order[card.pk] = [band.grade for band in reversed(card.card.grades)]
+        order = grade_order[card.pk]
+        grades = order + sorted(set(counts) - set(order))
+        total = sum(counts.values())
+        rows = [
+            {
+                "grade": grade,
+                "count": counts.get(grade, 0),
+                "percent": round(100 * counts.get(grade, 0) / total, 1) if total else 0,
+            }
+            for grade in grades
+        ]
+        kinds.append({"kind": kind.value, "label": kind.label, "total": total, "rows": rows})
+    return kinds
+
+
+@login_required
+def run_list(request: HttpRequest) -> HttpResponse:
+    """The recent runs and, for head office and branch managers, the form to start one."""
+    _require_run_reader(request.user)
+    may_start = roles.can_start_rating(request.user)
+    form = RunStartForm(request.POST or None, user=request.user) if may_start else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied("只有总行和支行行长可以发起评级")
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                run = runs.rating_run_start(
+                    actor=request.user,
+                    scope=data["scope"],
+                    scope_ids=data["scope_ids"],
+                    as_of=data["as_of"],
+                )
+            except DomainError as error:
+                if error.code == "permission_denied":
+                    raise PermissionDenied(error.message) from error
+                apply_domain_error(form, error)
+            else:
+                return redirect("rating:run", pk=run.pk)
+    recent = list(
+        selectors.rating_runs_recent().select_related(
+            "household_card", "enterprise_card", "agricultural_card"
+        )
+    )
+    order: dict[int, list[str]] = {}
+    rows = [{"run": run, "distribution": _distribution(run, order)} for run in recent]
+    return render(
+        request,
+        "rating/run_list.html",
+        {"form": form, "rows": rows, "active": selectors.rating_run_active()},
+    )
+
+
+def _run(request: HttpRequest, pk: int) -> RatingRun:
+    _require_run_reader(request.user)
+    return get_object_or_404(
+        RatingRun.objects.select_related(
+            "started_by", "household_card", "enterprise_card", "agricultural_card"
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run(request, pk)
+    may_cancel = run.status in (RunStatus.PENDING, RunStatus.RUNNING) and (
+        roles.can_approve_policy(request.user) or run.started_by_id == request.user.pk
+    )
+    return render(
+        request,
+        "rating/run_detail.html",
+        {"run": run, "distribution": _distribution(run, {}), "may_cancel": may_cancel},
+    )
+
+
+@login_required
+def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """Polled by the run page every second while the run is active; reloads the page when it
+    has ended (published, failed or cancelled)."""
+    run = _run(request, pk)
+    response = render(request, "rating/_run_progress.html", {"run": run})
+    if not run.is_active:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_POST
+def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run(request, pk)
+    try:
+        runs.rating_run_cancel(actor=request.user, run=run)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "评级任务已取消，未发布任何结果")
+    return redirect("rating:run", pk=run.pk)
+
+
+# --- scorecards -------------------------------------------------------------------------------
+
+
+def _require_card_reader(user: Any) -> None:
+    if not (roles.can_start_rating(user) or roles.sees_everything(user)):
+        raise PermissionDenied("只有总行、审计和支行行长可以查看评分卡")
+
+
+@login_required
+def scorecard_list(request: HttpRequest) -> HttpResponse:
+    _require_card_reader(request.user)
+    form = ScorecardImportForm() if roles.can_approve_policy(request.user) else None
+    return render(request, "rating/scorecard_list.html", {"kinds": _cards_by_kind(), "form": form})
+
+
+def _cards_by_kind() -> list[dict[str, Any]]:
+    cards = list(Scorecard.objects.select_related("created_by", "submitted_by", "approved_by"))
+    return [
+        {"label": kind.label, "cards": [c for c in cards if c.kind == kind.value]}
+        for kind in SubjectKind
+    ]
+
+
+@login_required
+@require_POST
+def scorecard_import(request: HttpRequest) -> HttpResponse:
+    if not roles.can_approve_policy(request.user):
+        raise PermissionDenied("只有总行可以维护评分卡")
+    form = ScorecardImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            scorecard = services.scorecard_import_json(
+                actor=request.user,
+                data=data["file"].read(),
+                version=data["version"].strip() or None,
+                note=data["note"],
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, f"已导入为草稿：{scorecard}")
+            return redirect("rating:scorecard", pk=scorecard.pk)
+    return render(
+        request,
+        "rating/scorecard_list.html",
+        {"kinds": _cards_by_kind(), "form": form},
+        status=400,
+    )
+
+
+@login_required
+def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_card_reader(request.user)
+    scorecard = get_object_or_404(
+        Scorecard.objects.select_related(
+            "created_by", "submitted_by", "approved_by", "rejected_by"
+        ),
+        pk=pk,
+    )
+    may_edit = roles.can_approve_policy(request.user)
+    context = {
+        "scorecard": scorecard,
+        "card": scorecard.card,
+        "may_submit": may_edit
+        and scorecard.status in (ScorecardStatus.DRAFT, ScorecardStatus.REJECTED),
+        "may_review": may_edit and scorecard.status == ScorecardStatus.SUBMITTED,
+        "is_submitter": scorecard.submitted_by_id == request.user.pk,
+        "reject_form": ScorecardRejectForm(),
+    }
+    return render(request, "rating/scorecard_detail.html", context)
+
+
+def _scorecard_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    if not roles.can_approve_policy(request.user):
+        raise PermissionDenied("只有总行可以维护和审批评分卡")
+    scorecard = get_object_or_404(Scorecard, pk=pk)
+    try:
+        if action == "submit":
+            services.scorecard_submit(actor=request.user, scorecard=scorecard)
+            messages.success(request, "已提交审批，需由另一位总行用户批准")
+        elif action == "approve":
+            services.scorecard_approve(actor=request.user, scorecard=scorecard)
+            messages.success(request, "评分卡已批准并生效，此前生效的版本已停用")
+        else:
+            form = ScorecardRejectForm(request.POST)
+            reason = form.data.get("rejection_reason", "")
+            services.scorecard_reject(actor=request.user, scorecard=scorecard, reason=reason)
+            messages.success(request, "评分卡已退回起草人")
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("rating:scorecard", pk=scorecard.pk)
+
+
+@login_required
+@require_POST
+def scorecard_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _scorecard_action(request, pk, "submit")
+
+
+@login_required
+@require_POST
+def scorecard_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _scorecard_action(request, pk, "approve")
+
+
+@login_required
+@require_POST
+def scorecard_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    return _scorecard_action(request, pk, "reject")
+
+
+@login_required
+@require_GET
+def scorecard_export(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_card_reader(request.user)
+    scorecard = get_object_or_404(Scorecard, pk=pk)
+    body = json.dumps(scorecard.definition, ensure_ascii=False, indent=2)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    filename = f"评分卡-{scorecard.get_kind_display()}-{scorecard.version}.json".replace("/", "、")
+    response["Content-Disposition"] = (
+        f'attachment; filename="scorecard-{scorecard.kind}-{scorecard.version}.json"; '
+        f"filename*=UTF-8''{quote(filename)}"
+    )
+    return response
+
+
+# --- a household's rating ---------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def household_card(request: HttpRequest, household_id: int) -> HttpResponse:
+    """An HTML fragment for the household page: the current grade and score, knock-outs, the
+    breakdown per indicator with what raised and lowered the score and hints, and the history.
+    Outside the user's scope it is a 404, like the household page."""
+    if not households_visible_to(request.user).filter(pk=household_id).exists():
+        raise Http404("未找到该农户，或您无权访问")
+    current = selectors.current_rating_of_household(household_id)
+    explained = selectors.result_explain(current.result) if current is not None else None
+    history = list(
+        selectors.rating_history_of_household(household_id).filter(run__status=RunStatus.PUBLISHED)[
+            :12
+        ]
+    )
+    return render(
+        request,
+        "rating/_household_card.html",
+        {"current": current, "explained": explained, "history": history},
+    )
