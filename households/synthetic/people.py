@@ -188,8 +188,12 @@ class _Maker:
         birth = _birth(rng, self.as_of, age)
         number = self.ids.new(birth, male)
         public = 22 <= age < 60 and rng.random() < 0.03
-        if age < 7:
+        if age < 13:  # still at school: the level follows the age
             education = "primary"
+        elif age < 16:
+            education = "junior"
+        elif age < 19:
+            education = "senior"
         elif age < 50:
             education = rng.choices(("college", "senior", "junior", "primary"), (12, 28, 45, 15))[0]
         else:
