@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO, Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -319,50 +319,36 @@ def _active_on(as_of: date) -> Q:
     return Q(listed_on__lte=as_of) & (Q(lifted_on__isnull=True) | Q(lifted_on__gt=as_of))
 
 
-def _insert_new_matches(*, as_of: date, now: datetime) -> int:
-    """One INSERT … SELECT joining entries in force to members on the blind index; pairs that
-    already have a match row (active or cleared) are left alone, so nothing is re-opened."""
+def _insert_new_matches(
+    *,
+    as_of: date,
+    now: datetime,
+    match_model: type[models.Model],
+    subject_model: type[models.Model],
+    subject_fk: str,
+    subject_index: str,
+    copied: tuple[str, ...] = (),
+) -> int:
+    """One INSERT … SELECT joining entries in force to subjects (members, or entities by their
+    legal representative) on the blind index; pairs that already have a match row (active or
+    cleared) are left alone, so nothing is re-opened. ``copied`` columns come from the subject
+    (a member's household)."""
     q = connection.ops.quote_name
-    match, entry, member = WatchlistMatch._meta, WatchlistEntry._meta, Member._meta
+    match, entry, subject = match_model._meta, WatchlistEntry._meta, subject_model._meta
+    extra_targets = "".join(f", {q(column)}" for column in copied)
+    extra_values = "".join(f", s.{q(column)}" for column in copied)
     sql = f"""
         INSERT INTO {q(match.db_table)}
-            ({q("entry_id")}, {q("member_id")}, {q("household_id")}, {q("kind")},
+            ({q("entry_id")}, {q(subject_fk)}{extra_targets}, {q("kind")},
              {q("matched_at")}, {q("cleared_at")}, {q("cleared_reason")})
-        SELECT e.{q("id")}, m.{q("id")}, m.{q("household_id")}, e.{q("kind")}, %s, NULL, ''
+        SELECT e.{q("id")}, s.{q("id")}{extra_values}, e.{q("kind")}, %s, NULL, ''
         FROM {q(entry.db_table)} e
-        INNER JOIN {q(member.db_table)} m ON m.{q("id_number_index")} = e.{q("id_number_index")}
+        INNER JOIN {q(subject.db_table)} s ON s.{q(subject_index)} = e.{q("id_number_index")}
         WHERE e.{q("listed_on")} <= %s
           AND (e.{q("lifted_on")} IS NULL OR e.{q("lifted_on")} > %s)
           AND NOT EXISTS (
               SELECT 1 FROM {q(match.db_table)} x
-              WHERE x.{q("entry_id")} = e.{q("id")} AND x.{q("member_id")} = m.{q("id")}
-          )
-        ON CONFLICT DO NOTHING
-    """  # noqa: S608  (identifiers come from model metadata; values are parameters)
-    day = connection.ops.adapt_datefield_value(as_of)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(now), day, day])
-        return max(cursor.rowcount, 0)
-
-
-def _insert_new_entity_matches(*, as_of: date, now: datetime) -> int:
-    """The same for business entities, joined on their legal representative's blind index."""
-    q = connection.ops.quote_name
-    match, entry = WatchlistEntityMatch._meta, WatchlistEntry._meta
-    entity = BusinessEntity._meta
-    sql = f"""
-        INSERT INTO {q(match.db_table)}
-            ({q("entry_id")}, {q("business_entity_id")}, {q("kind")},
-             {q("matched_at")}, {q("cleared_at")}, {q("cleared_reason")})
-        SELECT e.{q("id")}, b.{q("id")}, e.{q("kind")}, %s, NULL, ''
-        FROM {q(entry.db_table)} e
-        INNER JOIN {q(entity.db_table)} b
-            ON b.{q("legal_rep_id_index")} = e.{q("id_number_index")}
-        WHERE e.{q("listed_on")} <= %s
-          AND (e.{q("lifted_on")} IS NULL OR e.{q("lifted_on")} > %s)
-          AND NOT EXISTS (
-              SELECT 1 FROM {q(match.db_table)} x
-              WHERE x.{q("entry_id")} = e.{q("id")} AND x.{q("business_entity_id")} = b.{q("id")}
+              WHERE x.{q("entry_id")} = e.{q("id")} AND x.{q(subject_fk)} = s.{q("id")}
           )
         ON CONFLICT DO NOTHING
     """  # noqa: S608  (identifiers come from model metadata; values are parameters)
@@ -374,8 +360,23 @@ def _insert_new_entity_matches(*, as_of: date, now: datetime) -> int:
 
 def _recheck(*, as_of: date) -> dict[str, int]:
     now = timezone.now()
-    matched = _insert_new_matches(as_of=as_of, now=now)
-    matched += _insert_new_entity_matches(as_of=as_of, now=now)
+    matched = _insert_new_matches(
+        as_of=as_of,
+        now=now,
+        match_model=WatchlistMatch,
+        subject_model=Member,
+        subject_fk="member_id",
+        subject_index="id_number_index",
+        copied=("household_id",),
+    )
+    matched += _insert_new_matches(
+        as_of=as_of,
+        now=now,
+        match_model=WatchlistEntityMatch,
+        subject_model=BusinessEntity,
+        subject_fk="business_entity_id",
+        subject_index="legal_rep_id_index",
+    )
     active = WatchlistMatch.objects.filter(cleared_at__isnull=True)
     lifted = active.filter(entry__lifted_on__lte=as_of).update(
         cleared_at=now, cleared_reason=REASON_LIFTED
