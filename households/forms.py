@@ -297,3 +297,15 @@ class HouseholdSearchForm(BootstrapMixin, forms.Form):
     def __init__(self, *args: Any, villages: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["village"].queryset = villages
+
+    def filters(self) -> dict[str, Any]:
+        """Keyword arguments for ``selectors.household_list`` (none when nothing valid)."""
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "id_suffix": data["id_suffix"],
+            "village_id": data["village"].pk if data["village"] else None,
+            "status": data["status"],
+        }

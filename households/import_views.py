@@ -129,15 +129,7 @@ def household_export(request: HttpRequest) -> HttpResponse:
     along as the list's query string); the job page shows progress and the download."""
     villages = selectors.villages_visible_to(request.user)
     form = HouseholdSearchForm(QueryDict(request.POST.get("query", "")), villages=villages)
-    filters: dict[str, Any] = {}
-    if form.is_valid():
-        data = form.cleaned_data
-        filters = {
-            "name": data["name"],
-            "id_suffix": data["id_suffix"],
-            "village_id": data["village"].pk if data["village"] else None,
-            "status": data["status"],
-        }
+    filters = form.filters()
     try:
         job = export.export_job_start(
             actor=request.user,

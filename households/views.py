@@ -44,15 +44,7 @@ def _require_editor(request: HttpRequest) -> None:
 def household_list(request: HttpRequest) -> HttpResponse:
     villages = selectors.villages_visible_to(request.user)
     form = HouseholdSearchForm(request.GET or None, villages=villages)
-    filters: dict[str, Any] = {}
-    if form.is_valid():
-        data = form.cleaned_data
-        filters = {
-            "name": data["name"],
-            "id_suffix": data["id_suffix"],
-            "village_id": data["village"].pk if data["village"] else None,
-            "status": data["status"],
-        }
+    filters = form.filters()
     households = selectors.household_list(user=request.user, **filters)
     page = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -22,7 +22,13 @@ from fuxiang.masking import mask_name, mask_phone, mask_resident_id
 from households import services
 from households.identity import IdentityError, parse_resident_id, validate_mobile
 from households.imports.columns import HOUSEHOLD_COLUMNS, HOUSEHOLD_KEY
-from households.imports.common import ImportResult, ParsedRow, Progress, VillageResolver
+from households.imports.common import (
+    ImportResult,
+    ParsedRow,
+    Progress,
+    VillageResolver,
+    parse_row,
+)
 from households.models import (
     Household,
     ImportKind,
@@ -69,8 +75,6 @@ class HouseholdGroup:
 
 
 def _parse_person(row: Row, as_of: date) -> PersonRow:
-    from households.imports.common import parse_row
-
     person = PersonRow(parsed=parse_row(row, HOUSEHOLD_COLUMNS))
     values = person.parsed.values
     if values.get("id_number"):
