@@ -21,7 +21,7 @@ from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from households import selectors
 from households.imports.columns import COLUMNS, ERROR_HEADER, ERROR_ROW_HEADER, write_rows
-from households.imports.common import ImportResult, RowError, VillageResolver
+from households.imports.common import ImportResult, RowError, VillageResolver, claim_job
 from households.imports.entity_rows import import_entities
 from households.imports.household_rows import import_households
 from households.models import Household, ImportJob, ImportKind, ImportStatus, Village
@@ -152,15 +152,7 @@ def import_jobs_visible_to(user: Any) -> Any:
 def _claim(job_id: int) -> ImportJob | None:
     """Take the job if it is new, or was left running by a worker that died (imports are
     idempotent, so running it again is safe)."""
-    now = timezone.now()
-    claimed = (
-        ImportJob.objects.filter(pk=job_id)
-        .filter(
-            Q(status=ImportStatus.PENDING)
-            | Q(status=ImportStatus.RUNNING, started_at__lt=now - STALE_AFTER)
-        )
-        .update(status=ImportStatus.RUNNING, started_at=now, processed_rows=0)
-    )
+    claimed = claim_job(ImportJob, job_id, stale_after=STALE_AFTER, processed_rows=0)
     return ImportJob.objects.select_related("uploaded_by").get(pk=job_id) if claimed else None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from households import spreadsheets as cells
@@ -130,3 +131,23 @@ class VillageResolver:
             row.fail("村/社区", f"“{village.name}”不在您负责的网格内，不能导入")
             return None
         return village
+
+
+def claim_job(model: Any, job_id: int, *, stale_after: timedelta, **reset: Any) -> bool:
+    """Take a background job (import or export) with one conditional UPDATE: if it is new, or
+    was left "running" longer than ``stale_after`` by a worker that died. A redelivered task
+    for a live job claims nothing. ``reset`` zeroes the job's progress fields."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from households.models import ImportStatus
+
+    now = timezone.now()
+    return bool(
+        model.objects.filter(pk=job_id)
+        .filter(
+            Q(status=ImportStatus.PENDING)
+            | Q(status=ImportStatus.RUNNING, started_at__lt=now - stale_after)
+        )
+        .update(status=ImportStatus.RUNNING, started_at=now, **reset)
+    )

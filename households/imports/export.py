@@ -8,13 +8,12 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from fuxiang import crypto
@@ -24,7 +23,9 @@ from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
 from fuxiang.masking import mask_name
 from households import selectors, services
+from households.imports import STALE_AFTER
 from households.imports.columns import COLUMNS, Column, write_rows
+from households.imports.common import claim_job
 from households.models import ExportJob, Household, ImportKind, ImportStatus, Member, Relation
 
 
@@ -133,16 +134,7 @@ def exports_visible_to(user: Any) -> QuerySet[ExportJob]:
 def export_job_run(*, job_id: int) -> None:
     """Write the file (flat memory: rows stream to a temporary file), then audit. A job that
     fails is marked so, with a message for the page."""
-    now = timezone.now()
-    claimed = (
-        ExportJob.objects.filter(pk=job_id)
-        .filter(
-            Q(status=ImportStatus.PENDING)
-            | Q(status=ImportStatus.RUNNING, started_at__lt=now - timedelta(minutes=30))
-        )
-        .update(status=ImportStatus.RUNNING, started_at=now, processed_households=0)
-    )
-    if not claimed:
+    if not claim_job(ExportJob, job_id, stale_after=STALE_AFTER, processed_households=0):
         return
     job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
     actor = job.requested_by
