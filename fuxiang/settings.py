@@ -204,10 +204,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "households.tasks.purge_archive_files",
         "schedule": crontab(hour=3, minute=0),
     },
+    "credit-lines-expire-nightly": {
+        "task": "credit.tasks.expire_lines",
+        "schedule": crontab(hour=0, minute=10),
+    },
 }
 # Import error reports (the rejected rows as uploaded, so they can be fixed) and export files
 # carry personal data; they are deleted this many days after they were written.
 ARCHIVE_FILE_RETENTION_DAYS = env_int("ARCHIVE_FILE_RETENTION_DAYS", 7)
+
+# --- rating (docs/rating.md) ----------------------------------------------------------------
+# Re-rate a household automatically when its archive changes (off: only runs and requests).
+RATING_AUTO_RERATE = env_bool("RATING_AUTO_RERATE", True)
+# How long an automatic re-rating waits for an active rating run before trying again.
+RATING_RERATE_RETRY_SECONDS = env_int("RATING_RERATE_RETRY_SECONDS", 60)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -22,6 +22,7 @@ urlpatterns = [
     path("households/", include("households.urls")),
     path("watchlists/", include("households.watchlist_urls")),
     path("rating/", include("rating.urls")),
+    path("credit/", include("credit.urls")),
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("households.api_urls")),

@@ -38,6 +38,7 @@ from households.models import (
     WatchlistUpload,
 )
 from households.services import WATCHLIST_ENTRY_ID_COLUMN, protect_resident_id
+from households.signals import archives_changed_on_commit
 from households.spreadsheets import CellError, Row, SpreadsheetError, parse_date, read_table
 
 logger = logging.getLogger(__name__)
@@ -358,7 +359,7 @@ def _insert_new_matches(
         return max(cursor.rowcount, 0)
 
 
-def _recheck(*, as_of: date) -> dict[str, int]:
+def _recheck(*, as_of: date, announce: bool = True) -> dict[str, int]:
     now = timezone.now()
     matched = _insert_new_matches(
         as_of=as_of,
@@ -392,6 +393,16 @@ def _recheck(*, as_of: date) -> dict[str, int]:
     corrected += entities.exclude(
         entry__id_number_index=F("business_entity__legal_rep_id_index")
     ).update(cleared_at=now, cleared_reason=REASON_ID_CHANGED)
+    if announce and (matched or lifted or corrected):
+        # the households whose members were matched or cleared just now: their knock-outs and
+        # flags changed
+        changed = set(
+            WatchlistMatch.objects.filter(Q(matched_at=now) | Q(cleared_at=now)).values_list(
+                "household_id", flat=True
+            )
+        )
+        if changed:
+            archives_changed_on_commit(changed, reason="watchlist")
     return {
         "matched": matched,
         "cleared": lifted + corrected,
@@ -400,13 +411,15 @@ def _recheck(*, as_of: date) -> dict[str, int]:
 
 
 @transaction.atomic
-def watchlists_recheck(*, as_of: date, actor: Any = None) -> dict[str, int]:
+def watchlists_recheck(*, as_of: date, actor: Any = None, announce: bool = True) -> dict[str, int]:
     """Bring matches up to date on ``as_of``: match entries in force to members archived since,
     clear matches whose entry was lifted (移出日期 ≤ ``as_of``), re-open nothing. A fixed number
     of set-based queries whatever the number of entries or members. Returns
     ``{"matched": new, "cleared": n, "active": total active}``; audits only when something
-    changed (the nightly job runs with ``actor=None``)."""
-    counts = _recheck(as_of=as_of)
+    changed (the nightly job runs with ``actor=None``). The households matched or cleared are
+    announced with ``archives_changed`` unless ``announce=False`` (the synthetic generator:
+    its county has never been rated, and a county run follows)."""
+    counts = _recheck(as_of=as_of, announce=announce)
     if counts["matched"] or counts["cleared"]:
         audit_record(
             action=AuditAction.WATCHLIST_RECHECK,

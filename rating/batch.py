@@ -7,11 +7,26 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from households.models import EntityCategory
-from rating import engine
+from django.db import connection
+
+from households.models import EntityCategory, Household, HouseholdStatus
+from rating import engine, features_sql, scoring_sql
 from rating.features_sql import entity_rows, household_rows
 from rating.models import RatingRun, RunScope, Scorecard
-from rating.results_sql import breakdown_order, result_row
+from rating.results_sql import breakdown_order, result_row, results_write
+
+
+def village_rate(run: RatingRun, village_id: int) -> tuple[int, int]:
+    """Rate every subject of a run in one village and write the results (the caller holds
+    the chunk's transaction and has removed any earlier results): (rated, households
+    skipped). On PostgreSQL the cards compiled to SQL do it inside the database; otherwise
+    (SQLite, or a card the compiler does not translate) the Python engine does."""
+    compiled = compiled_cards(run)
+    if compiled is not None:
+        return rate_village_sql(run, village_id, compiled)
+    rows, skipped = rate_village(run, village_id)
+    results_write(rows)
+    return len(rows), skipped
 
 
 def rate_village(run: RatingRun, village_id: int) -> tuple[list[tuple[Any, ...]], int]:
@@ -76,3 +91,82 @@ def engine_card(scorecard_id: int) -> engine.Scorecard:
     """Approved and retired cards never change (a trigger guards them), so caching the parsed
     card by id for the life of the worker is safe."""
     return Scorecard.objects.get(pk=scorecard_id).card
+
+
+# --- the compiled path (PostgreSQL) -----------------------------------------------------------
+
+
+def compiled_cards(run: RatingRun) -> dict[str, scoring_sql.CompiledCard] | None:
+    """The run's cards compiled to SQL, or ``None`` where the Python path must rate (not
+    PostgreSQL, or a card the compiler does not translate)."""
+    if connection.vendor != "postgresql":
+        return None
+    cards = {
+        "household": _compiled(run.household_card_id, "household"),
+        EntityCategory.ENTERPRISE: _compiled(run.enterprise_card_id, "entity"),
+        EntityCategory.AGRICULTURAL: _compiled(run.agricultural_card_id, "entity"),
+    }
+    if any(c is None for c in cards.values()):
+        return None
+    return {k: c for k, c in cards.items() if c is not None}
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(scorecard_id: int, source: str) -> scoring_sql.CompiledCard | None:
+    card = engine_card(scorecard_id)
+    if source == "household":
+        return scoring_sql.household_card(card)
+    return scoring_sql.entity_card(card)
+
+
+def _listed_in_run(column: str, field: str) -> str:
+    """A subjects run's own list, read from the run's row in the statement (a re-rating after
+    an import lists up to 10,000 households: sent once per village it would cost more than the
+    rating)."""
+    table = RatingRun._meta.db_table
+    select = f"SELECT jsonb_array_elements_text(rr.{field})::bigint FROM {table} rr"  # noqa: S608
+    return f"AND {column} IN ({select} WHERE rr.id = %(run)s)"
+
+
+def rate_village_sql(
+    run: RatingRun, village_id: int, cards: dict[str, scoring_sql.CompiledCard]
+) -> tuple[int, int]:
+    """Rate every subject of a run in one village inside the database and write the results
+    (the caller holds the chunk's transaction): (subjects rated, households skipped)."""
+    subjects = run.scope == RunScope.SUBJECTS
+    params: dict[str, Any] = {
+        "run": run.pk,
+        "village": village_id,
+        "as_of_year": run.as_of.year,
+        "as_of_mmdd": run.as_of.month * 100 + run.as_of.day,
+    }
+    rated = skipped = 0
+    with connection.cursor() as cursor:
+        if not subjects or run.household_ids:
+            where = _listed_in_run("h.id", "household_ids") if subjects else ""
+            household = cards["household"]
+            source = features_sql.household_features_sql(household.features, where)
+            cursor.execute(
+                scoring_sql.insert_sql(household, source, subject_column="household_id"), params
+            )
+            rated += cursor.rowcount
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {Household._meta.db_table} h "  # noqa: S608
+                f"WHERE h.village_id = %(village)s {where} "
+                f"AND (h.status = '{HouseholdStatus.CLOSED}' OR NOT h.rating_consent)",
+                params,
+            )
+            skipped = int(cursor.fetchone()[0])
+        if not subjects or run.entity_ids:
+            where = _listed_in_run("e.id", "entity_ids") if subjects else ""
+            for category in (EntityCategory.ENTERPRISE, EntityCategory.AGRICULTURAL):
+                card = cards[category]
+                source = features_sql.entity_features_sql(
+                    card.features, f"{where} AND e.category = %(category)s"
+                )
+                cursor.execute(
+                    scoring_sql.insert_sql(card, source, subject_column="business_entity_id"),
+                    {**params, "category": str(category)},
+                )
+                rated += cursor.rowcount
+    return rated, skipped

@@ -262,3 +262,158 @@ def entity_rows(*, village_id: int, entity_ids: Sequence[int] | None = None) -> 
             legal_rep_watchlist_kinds=kinds,
         )
         yield EntityRow(entity_id, category, archive)
+
+
+# --- the features themselves in SQL (PostgreSQL), for the compiled scoring path --------------
+#
+# ``rating.scoring_sql`` scores a whole village in one INSERT … SELECT. It reads the features
+# below: each is the SQL twin of ``rating.features`` for the same archive columns, with the kind
+# of value it yields ("number" → numeric, "count" → integer, "text" → a category, "flag" →
+# boolean). ``rating/tests/test_scoring_sql.py`` checks on random archives that every feature
+# and every score equals the Python path's.
+
+NUMBER, COUNT, TEXT, FLAG = "number", "count", "text", "flag"
+
+
+def _sum(columns: Sequence[str], alias: str = "h") -> str:
+    return "(" + " + ".join(f"{alias}.{c}" for c in columns) + ")"
+
+
+_INCOME = ("income_crops", "income_livestock", "income_business", "income_wages", "income_other")
+_ASSETS = ("house_value", "livestock_value", "vehicles_value", "deposits", "other_assets")
+_LIABILITIES = ("loans_this_bank", "loans_other_banks", "private_loans")
+
+
+def _listed(kind: str, alias: str = "w") -> str:
+    return f"COALESCE({alias}.w_{kind}, 0) = 1"
+
+
+# (SQL expression, kind). Money and count columns are NOT NULL, so only the head's columns and
+# the committee's assessment can be missing. The head's age is ``features.age_on`` to the letter:
+# ``%(as_of_year)s`` and ``%(as_of_mmdd)s`` (month × 100 + day) come from the run's as-of date.
+HOUSEHOLD_FEATURE_SQL: dict[str, tuple[str, str]] = {
+    "head_age": (
+        "(%(as_of_year)s - date_part('year', m.head_birth)::integer - CASE WHEN %(as_of_mmdd)s"
+        " < (date_part('month', m.head_birth) * 100 + date_part('day', m.head_birth))::integer"
+        " THEN 1 ELSE 0 END)",
+        COUNT,
+    ),
+    "head_health": ("NULLIF(m.head_health, '')", TEXT),
+    "head_education": ("NULLIF(m.head_education, '')", TEXT),
+    "labour_force": ("(COALESCE(m.full_n, 0) + 0.5 * COALESCE(m.partial_n, 0))::numeric", NUMBER),
+    "house_ownership": ("NULLIF(h.house_ownership, '')", TEXT),
+    "net_annual_income": (f"{_sum(_INCOME)} - h.annual_costs", NUMBER),
+    "net_assets": (f"{_sum(_ASSETS)} - {_sum(_LIABILITIES)}", NUMBER),
+    "debt_ratio": (
+        f"CASE WHEN {_sum(_ASSETS)} <= 0 THEN 'Infinity'::numeric "
+        f"ELSE {_sum(_LIABILITIES)} / {_sum(_ASSETS)} END",
+        NUMBER,
+    ),
+    "overdue_class": (
+        "CASE WHEN h.has_outstanding_overdue OR h.overdue_count_24m >= 3 THEN 'serious' "
+        "WHEN h.overdue_count_24m = 0 THEN 'none' ELSE 'settled_1_2' END",
+        TEXT,
+    ),
+    "avg_daily_deposit_here": ("h.avg_daily_deposit_here", NUMBER),
+    "other_lenders_count": ("h.other_lenders_count", COUNT),
+    "committee_assessment": ("NULLIF(h.committee_assessment, '')", TEXT),
+    "honours_count": ("h.honours_count", COUNT),
+    "public_record_deductions": ("h.public_record_deductions", COUNT),
+    "is_dishonest_debtor": (f"(h.is_dishonest_debtor OR {_listed('dishonest_debtor')})", FLAG),
+    "has_criminal_record": (f"(h.has_criminal_record OR {_listed('criminal_record')})", FLAG),
+    "has_drug_gambling_flag": (f"(h.has_drug_gambling_flag OR {_listed('drug_gambling')})", FLAG),
+    "has_bad_loan": ("h.has_bad_loan", FLAG),
+    "is_dibao": (f"(COALESCE(m.dibao, 0) = 1 OR {_listed('dibao')})", FLAG),
+    "is_poverty_alleviated": (
+        f"(COALESCE(m.poverty, 0) = 1 OR {_listed('poverty_alleviated')})",
+        FLAG,
+    ),
+}
+
+ENTITY_FEATURE_SQL: dict[str, tuple[str, str]] = {
+    "debt_ratio": (
+        "CASE WHEN e.total_assets <= 0 THEN 'Infinity'::numeric "
+        "ELSE e.total_liabilities / e.total_assets END",
+        NUMBER,
+    ),
+    "sales_to_current_liabilities": (
+        "CASE WHEN e.current_liabilities <= 0 THEN 'Infinity'::numeric "
+        "ELSE e.annual_revenue / e.current_liabilities END",
+        NUMBER,
+    ),
+    "years_operating": ("e.years_operating::integer", COUNT),
+    "annual_revenue": ("e.annual_revenue", NUMBER),
+    "employees": ("e.employees", COUNT),
+    "land_mu": ("e.land_mu", NUMBER),
+    "members": (
+        "CASE WHEN e.kind = 'cooperative' THEN e.cooperative_members ELSE e.employees END",
+        COUNT,
+    ),
+    "tax_compliance": (
+        "CASE WHEN e.tax_compliant THEN 'compliant' ELSE 'not_compliant' END",
+        TEXT,
+    ),
+    "is_dishonest_debtor": (_listed("dishonest_debtor"), FLAG),
+    "has_criminal_record": (_listed("criminal_record"), FLAG),
+    "has_bad_loan": ("FALSE", FLAG),  # not recorded for entities yet (as in entity_rows)
+}
+
+
+def household_features_sql(features: Sequence[str], subject_filter: str) -> str:
+    """SELECT of ``subject_id`` and the named features of a village's ratable households
+    (consent given, not closed), from the same joins as ``household_rows``. Parameters:
+    ``%(village)s``, ``%(as_of_year)s``, ``%(as_of_mmdd)s`` and, with a filter, ``%(ids)s``."""
+    h = Household._meta.db_table
+    m = Member._meta.db_table
+    w = WatchlistMatch._meta.db_table
+    select = ", ".join(f"{HOUSEHOLD_FEATURE_SQL[f][0]} AS f_{f}" for f in features)
+    kinds = ", ".join(
+        f"MAX(CASE WHEN wm.kind = '{k}' THEN 1 ELSE 0 END) AS w_{k}" for k in WATCHLIST_KINDS
+    )
+    return f"""
+        SELECT h.id AS subject_id, {select}
+        FROM {h} h
+        LEFT JOIN (
+            SELECT mm.household_id,
+                   MAX(CASE WHEN mm.relation = 'head' THEN mm.birth_date END) AS head_birth,
+                   MAX(CASE WHEN mm.relation = 'head' THEN mm.health END) AS head_health,
+                   MAX(CASE WHEN mm.relation = 'head' THEN mm.education END) AS head_education,
+                   SUM(CASE WHEN mm.labour_ability = 'full' THEN 1 ELSE 0 END) AS full_n,
+                   SUM(CASE WHEN mm.labour_ability = 'partial' THEN 1 ELSE 0 END) AS partial_n,
+                   MAX(CASE WHEN mm.is_dibao THEN 1 ELSE 0 END) AS dibao,
+                   MAX(CASE WHEN mm.is_poverty_alleviated THEN 1 ELSE 0 END) AS poverty
+            FROM {m} mm INNER JOIN {h} hm ON hm.id = mm.household_id
+            WHERE hm.village_id = %(village)s
+            GROUP BY mm.household_id
+        ) m ON m.household_id = h.id
+        LEFT JOIN (
+            SELECT wm.household_id, {kinds}
+            FROM {w} wm INNER JOIN {h} hw ON hw.id = wm.household_id
+            WHERE hw.village_id = %(village)s AND wm.cleared_at IS NULL
+            GROUP BY wm.household_id
+        ) w ON w.household_id = h.id
+        WHERE h.village_id = %(village)s AND h.status <> '{HouseholdStatus.CLOSED}'
+              AND h.rating_consent {subject_filter}
+    """  # noqa: S608
+
+
+def entity_features_sql(features: Sequence[str], subject_filter: str) -> str:
+    """SELECT of ``subject_id``, ``category`` and the named features of a village's business
+    entities. Parameters: ``%(village)s`` and, with a filter, ``%(ids)s``."""
+    e = BusinessEntity._meta.db_table
+    w = WatchlistEntityMatch._meta.db_table
+    select = ", ".join(f"{ENTITY_FEATURE_SQL[f][0]} AS f_{f}" for f in features)
+    kinds = ", ".join(
+        f"MAX(CASE WHEN wm.kind = '{k}' THEN 1 ELSE 0 END) AS w_{k}" for k in WATCHLIST_KINDS
+    )
+    return f"""
+        SELECT e.id AS subject_id, e.category AS category{", " + select if select else ""}
+        FROM {e} e
+        LEFT JOIN (
+            SELECT wm.business_entity_id, {kinds}
+            FROM {w} wm INNER JOIN {e} ew ON ew.id = wm.business_entity_id
+            WHERE ew.village_id = %(village)s AND wm.cleared_at IS NULL
+            GROUP BY wm.business_entity_id
+        ) w ON w.business_entity_id = e.id
+        WHERE e.village_id = %(village)s {subject_filter}
+    """  # noqa: S608

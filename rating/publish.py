@@ -1,4 +1,5 @@
-"""Publish hooks: steps that must happen in the same transaction as a run's publish.
+"""Publish hooks: steps that must happen in the same transaction as a run's publish, and
+chunk steps that must happen in the same transaction as a chunk's results.
 
 The credit app (to the right of rating) creates credit lines when ratings are published; it
 registers a step here from its ``AppConfig.ready()`` so that imports still point left::
@@ -44,3 +45,31 @@ def steps() -> tuple[PublishStep, ...]:
 def run_steps(run: RatingRun) -> None:
     for step in tuple(_steps):
         step(run)
+
+
+# --- chunk steps ------------------------------------------------------------------------------
+#
+# A chunk step receives the run and the village of a chunk, inside the chunk's transaction,
+# after the chunk's results were written (credit writes its lines beside them). It must first
+# remove whatever it wrote for the same (run, village) before — a chunk may run again — and
+# raising fails the chunk (its retry runs everything again).
+
+ChunkStep = Callable[["RatingRun", int], None]
+
+_chunk_steps: list[ChunkStep] = []
+
+
+def register_chunk_step(step: ChunkStep) -> ChunkStep:
+    if step not in _chunk_steps:
+        _chunk_steps.append(step)
+    return step
+
+
+def unregister_chunk_step(step: ChunkStep) -> None:
+    if step in _chunk_steps:
+        _chunk_steps.remove(step)
+
+
+def run_chunk_steps(run: RatingRun, village_id: int) -> None:
+    for step in tuple(_chunk_steps):
+        step(run, village_id)

@@ -1,4 +1,4 @@
-"""Rating runs (评级任务): start, chunks, publish, re-rating a single household.
+"""Rating runs (评级任务): start, chunks, publish, resume, re-rating households at once.
 
 Life cycle of a run: *pending* (created with one chunk per village of its scope) → *running*
 (a worker claimed a chunk) → *publishing* (the last chunk finished) → *published* (the current
@@ -36,7 +36,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -58,6 +58,7 @@ from rating import batch, publish
 from rating.models import (
     ACTIVE_RUN_STATUSES,
     ChunkStatus,
+    CurrentRating,
     RatingChunk,
     RatingRun,
     RunScope,
@@ -68,7 +69,6 @@ from rating.results_sql import (
     current_ratings_switch,
     results_delete,
     results_summary,
-    results_write,
 )
 from rating.selectors import scorecard_active
 
@@ -133,7 +133,12 @@ def _run_create(
     entity_ids: Sequence[int] | None,
     dispatch: bool,
     check_permission: bool,
+    purpose: str = "",
+    withdrawals_only_ok: bool = False,
 ) -> RatingRun:
+    """``purpose`` prefixes the run's scope label (why the system started it);
+    ``withdrawals_only_ok`` lets a subjects run hold only closed households (it withdraws
+    their current ratings)."""
     if scope not in RunScope.values:
         raise DomainError({"scope": f"评级范围“{scope}”无效"})
     villages = _scope_villages(scope, scope_ids, subject_ids, entity_ids)
@@ -146,15 +151,18 @@ def _run_create(
             raise DomainError(f"没有已批准的{label}评分卡，不能发起评级", code="no_card")
     if RatingRun.objects.filter(status__in=ACTIVE_RUN_STATUSES).exists():
         raise DomainError(BUSY, code="busy")
-    chunk_villages = _villages_with_subjects(villages, scope, subject_ids, entity_ids)
+    chunk_villages = _villages_with_subjects(
+        villages, scope, subject_ids, entity_ids, withdrawals_only_ok=withdrawals_only_ok
+    )
     if not chunk_villages:
         raise DomainError(EMPTY_SCOPE, code="empty_scope")
+    scope_label = _scope_label(scope, scope_ids, subject_ids, entity_ids)
     run = RatingRun(
         scope=scope,
         scope_ids=sorted(set(scope_ids)),
         household_ids=sorted(set(subject_ids or ())),
         entity_ids=sorted(set(entity_ids or ())),
-        scope_label=_scope_label(scope, scope_ids, subject_ids, entity_ids),
+        scope_label=(f"{purpose}：{scope_label}" if purpose else scope_label)[:200],
         household_card=cards[SubjectKind.HOUSEHOLD],
         enterprise_card=cards[SubjectKind.ENTERPRISE],
         agricultural_card=cards[SubjectKind.AGRICULTURAL],
@@ -181,6 +189,7 @@ def _run_create(
             "as_of": as_of.isoformat(),
             "chunks": len(chunks),
             "cards": {kind: card.version for kind, card in cards.items() if card is not None},
+            **({"purpose": purpose} if purpose else {}),
         },
     )
     if dispatch:
@@ -223,16 +232,22 @@ def _villages_with_subjects(
     scope: str,
     subject_ids: Sequence[int] | None,
     entity_ids: Sequence[int] | None,
+    *,
+    withdrawals_only_ok: bool = False,
 ) -> list[int]:
     """The villages to chunk: every village of the scope holding a household (closed ones
     too, so that their current ratings are withdrawn at publish) or an entity. Empty when the
-    scope holds no archived (not closed) household and no entity."""
+    scope holds no archived (not closed) household and no entity — unless
+    ``withdrawals_only_ok``, when closed households are enough."""
     households = Household.objects.filter(village__in=villages)
     entities = BusinessEntity.objects.filter(village__in=villages)
     if scope == RunScope.SUBJECTS:
         households = households.filter(pk__in=subject_ids or ())
         entities = entities.filter(pk__in=entity_ids or ())
-    if not (households.exclude(status=HouseholdStatus.CLOSED).exists() or entities.exists()):
+    archived = (
+        households if withdrawals_only_ok else households.exclude(status=HouseholdStatus.CLOSED)
+    )
+    if not (archived.exists() or entities.exists()):
         return []
     found = set(households.values_list("village_id", flat=True).distinct())
     found |= set(entities.values_list("village_id", flat=True).distinct())
@@ -328,8 +343,8 @@ def _rate_claimed_chunk(
     chunk: RatingChunk, run: RatingRun, token: str, *, queue_publish: bool
 ) -> ChunkOutcome:
     started = time.perf_counter()
-    rows, skipped = batch.rate_village(run, chunk.village_id)
     with transaction.atomic():
+        _commit_without_waiting_for_disk()
         held = (
             RatingChunk.objects.select_for_update()
             .filter(pk=chunk.pk, claim=token, status=ChunkStatus.RUNNING)
@@ -338,10 +353,11 @@ def _rate_claimed_chunk(
         if not held:
             return ChunkOutcome.LOST
         results_delete(run_id=run.pk, village_id=chunk.village_id)
-        results_write(rows)
+        subjects, skipped = batch.village_rate(run, chunk.village_id)
+        publish.run_chunk_steps(run, chunk.village_id)
         RatingChunk.objects.filter(pk=chunk.pk).update(
             status=ChunkStatus.DONE,
-            subjects=len(rows),
+            subjects=subjects,
             skipped=skipped,
             seconds=time.perf_counter() - started,
         )
@@ -353,6 +369,17 @@ def _rate_claimed_chunk(
             run_id = run.pk
             transaction.on_commit(lambda: _queue_publish(run_id))
     return ChunkOutcome.LAST if last else ChunkOutcome.DONE
+
+
+def _commit_without_waiting_for_disk() -> None:
+    """A chunk's transaction need not wait for its WAL to reach the disk (PostgreSQL's
+    ``synchronous_commit = off``, for this transaction only): should the server crash in the
+    few milliseconds before the flush, the chunk's results *and* its "done" mark are lost
+    together, so the chunk is simply rated again (stale claim, or ``rate --resume``). The
+    publish transaction keeps the server's setting: a published run is always durable."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _queue_publish(run_id: int) -> None:
@@ -508,9 +535,9 @@ def rating_run_resume(*, run_id: int) -> int:
 def rating_household_rerate(
     *, household: Household, actor: Any = None, as_of: date | None = None
 ) -> RatingRun:
-    """Re-rate one household now (its archive changed, or the villager asked): a one-subject
-    run, rated and published in this transaction. ``actor=None`` is the system; staff may
-    re-rate households they can see. Refused while another run is active."""
+    """Re-rate one household now (staff asked): a one-subject run, rated and published in this
+    transaction. ``actor=None`` is the system; staff may re-rate households they can see.
+    Refused while another run is active."""
     if actor is not None and not households_visible_to(actor).filter(pk=household.pk).exists():
         raise DomainError("未找到该农户，或您无权访问", code="not_found")
     household = Household.objects.get(pk=household.pk)
@@ -520,15 +547,51 @@ def rating_household_rerate(
         raise DomainError("该户未同意评级授信（个人信息授权），不能评级", code="no_consent")
     # Staff re-rate through this service only (officers cannot start runs): the scope check
     # above is the permission.
+    return _rate_subjects_now(actor=actor, household_ids=[household.pk], as_of=as_of)
+
+
+@transaction.atomic
+def rating_households_rerate(
+    *, household_ids: Sequence[int], purpose: str = "", as_of: date | None = None
+) -> RatingRun | None:
+    """The system re-rates these households (their archives changed, or a villager asked) as
+    ONE subjects run, rated and published in this transaction. Households closed or without
+    consent are not rated and lose their current rating, if they had one. Returns ``None``
+    when there is nothing to do: none of them can be rated and none holds a rating. Refused
+    (``DomainError`` code ``busy``) while another run is active: the caller tries again later.
+    """
+    households = Household.objects.filter(pk__in=sorted(set(household_ids)))
+    ratable = households.exclude(status=HouseholdStatus.CLOSED).filter(rating_consent=True)
+    if not (ratable.exists() or CurrentRating.objects.filter(household__in=households).exists()):
+        return None
+    return _rate_subjects_now(
+        actor=None,
+        household_ids=list(households.values_list("pk", flat=True)),
+        as_of=as_of,
+        purpose=purpose,
+        withdrawals_only_ok=True,
+    )
+
+
+def _rate_subjects_now(
+    *,
+    actor: Any,
+    household_ids: Sequence[int],
+    as_of: date | None,
+    purpose: str = "",
+    withdrawals_only_ok: bool = False,
+) -> RatingRun:
     run = _run_create(
         actor=actor,
         scope=RunScope.SUBJECTS,
         as_of=as_of or timezone.localdate(),
         scope_ids=(),
-        subject_ids=[household.pk],
+        subject_ids=household_ids,
         entity_ids=None,
         dispatch=False,
         check_permission=False,
+        purpose=purpose,
+        withdrawals_only_ok=withdrawals_only_ok,
     )
     for chunk_id in RatingChunk.objects.filter(run=run).values_list("pk", flat=True):
         rating_chunk_run(chunk_id=chunk_id, queue_publish=False)

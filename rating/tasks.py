@@ -4,6 +4,9 @@ One ``rate_chunk`` task per village of a run, so any number of workers share a r
 that raises is retried with backoff; one that still fails after its retries fails the run
 (nothing is published). A chunk held by a worker that died is retried after the stale-claim
 timeout, when it may be claimed again.
+
+``rerate_households`` re-rates households whose archives changed (queued by
+``rating.rerating``); it waits for an active run by retrying with a countdown.
 """
 
 from __future__ import annotations
@@ -11,8 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Task, shared_task
+from django.conf import settings
 
+from fuxiang.errors import DomainError
 from rating import runs
+
+# With the default 60 s between tries, a re-rating waits up to an hour for an active run.
+RERATE_MAX_RETRIES = 60
 
 
 class _ChunkTask(Task):
@@ -48,15 +56,27 @@ def publish_run(run_id: int) -> str:
     return str(runs.rating_run_publish(run_id=run_id).status)
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def rerate_household(household_id: int, as_of: str | None = None) -> int:
-    """Re-rate one household (archive changed, villager's request); returns the run id."""
-    from datetime import date
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=RERATE_MAX_RETRIES,
+)
+def rerate_households(self: Task, household_ids: list[int], purpose: str = "") -> int | None:
+    """Re-rate households as one subjects run (``runs.rating_households_rerate``): their
+    archives changed, or a villager asked. Returns the run's id, or ``None`` when none of them
+    could be rated or held a rating.
 
-    from households.models import Household
-
-    household = Household.objects.get(pk=household_id)
-    run = runs.rating_household_rerate(
-        household=household, as_of=date.fromisoformat(as_of) if as_of else None
-    )
-    return run.pk
+    While another run is active the re-rating waits ``RATING_RERATE_RETRY_SECONDS`` and tries
+    again (a run that had read these households before they changed publishes first; this
+    one then publishes the change over it), up to ``RERATE_MAX_RETRIES`` times, after which the
+    task fails with the refusal. Eager Celery (development, no broker) has no later: the
+    refusal is raised at once."""
+    try:
+        run = runs.rating_households_rerate(household_ids=household_ids, purpose=purpose)
+    except DomainError as exc:
+        if exc.code != "busy" or self.request.is_eager:
+            raise
+        raise self.retry(exc=exc, countdown=settings.RATING_RERATE_RETRY_SECONDS) from exc
+    return run.pk if run is not None else None

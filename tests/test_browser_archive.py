@@ -9,6 +9,7 @@ import pytest
 from fuxiang.audit.models import AuditAction, AuditEvent
 from households.models import Household
 from households.tests.factories import DEFAULT_PASSWORD, next_resident_id
+from tests.test_rating_worker import approved_cards  # noqa: F401  (a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +29,12 @@ def sign_in(page, live_server, username, password=DEFAULT_PASSWORD):
 
 
 def test_officer_archives_a_household_on_a_phone_and_reveals_the_id(
-    org, live_server, phone, screenshot
+    org,
+    live_server,
+    phone,
+    screenshot,
+    eager_celery,
+    approved_cards,  # noqa: F811
 ):
     sign_in(phone, live_server, "officer_a")
     assert "罗家坪网格" in phone.inner_text("main")
@@ -52,6 +58,8 @@ def test_officer_archives_a_household_on_a_phone_and_reveals_the_id(
     assert re.fullmatch(r"430\*{11}\w{4}", masked)
     assert id_number not in phone.content()
     assert "30,000.00 元" in phone.inner_text("[data-testid=net-income]")
+    # rated as soon as it was archived (eager Celery: the re-rating ran in the server)
+    assert phone.wait_for_selector("[data-testid=grade]").inner_text() in {"AAA", "AA", "A", "B"}
 
     phone.once("dialog", lambda dialog: dialog.accept())
     phone.click("text=查看完整")

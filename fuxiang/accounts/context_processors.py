@@ -14,4 +14,6 @@ def role(request: HttpRequest) -> dict[str, object]:
         "can_view_watchlists": roles.can_manage_watchlists(user) or roles.sees_everything(user),
         "can_record_visit": roles.can_record_visit(user),
         "can_start_rating": roles.can_start_rating(user),
+        "can_view_credit": roles.can_view_credit(user),
+        "can_approve_override": roles.can_approve_override(user),
     }

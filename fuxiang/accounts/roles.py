@@ -50,3 +50,28 @@ def can_approve_policy(user: Any) -> bool:
     """Policy (scorecards, later pricing) is head office's: drafting and approving both; the
     maker-checker rule (the approver is not the submitter) is enforced by the services."""
     return _role(user) == Role.HEAD_OFFICE
+
+
+def can_view_credit(user: Any) -> bool:
+    """Credit lines and policies are read by every staff role (within their scope)."""
+    return _role(user) is not None
+
+
+def can_propose_override(user: Any) -> bool:
+    """The officer who serves the household proposes a correction (maker)."""
+    return _role(user) == Role.OFFICER
+
+
+def can_approve_override(user: Any) -> bool:
+    """The branch manager (or head office) approves or rejects it (checker), never their own."""
+    return _role(user) in {Role.BRANCH_MANAGER, Role.HEAD_OFFICE}
+
+
+def can_suspend_line(user: Any) -> bool:
+    """Suspending, restoring or revoking a line is a manager's decision."""
+    return _role(user) in {Role.BRANCH_MANAGER, Role.HEAD_OFFICE}
+
+
+def can_simulate(user: Any) -> bool:
+    """What-if runs: head office on any card or policy; managers only on approved ones."""
+    return _role(user) in {Role.HEAD_OFFICE, Role.BRANCH_MANAGER}

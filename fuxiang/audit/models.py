@@ -32,6 +32,20 @@ class AuditAction(models.TextChoices):
     RATING_RUN_START = "rating.run_start", _("发起评级任务")
     RATING_PUBLISH = "rating.publish", _("发布评级结果")
     RATING_RUN_FAIL = "rating.run_fail", _("评级任务失败或取消")
+    RATING_RERATE_REQUEST = "rating.rerate_request", _("申请重新评级")
+    CREDIT_POLICY_CREATE = "credit.policy_create", _("起草授信政策")
+    CREDIT_POLICY_SUBMIT = "credit.policy_submit", _("提交授信政策审批")
+    CREDIT_POLICY_APPROVE = "credit.policy_approve", _("批准授信政策")
+    CREDIT_POLICY_REJECT = "credit.policy_reject", _("退回授信政策")
+    CREDIT_OVERRIDE_PROPOSE = "credit.override_propose", _("提议人工调整")
+    CREDIT_OVERRIDE_APPROVE = "credit.override_approve", _("批准人工调整")
+    CREDIT_OVERRIDE_REJECT = "credit.override_reject", _("退回人工调整")
+    CREDIT_OVERRIDE_WITHDRAW = "credit.override_withdraw", _("撤回人工调整")
+    CREDIT_LINE_SUSPEND = "credit.line_suspend", _("冻结授信额度")
+    CREDIT_LINE_RESTORE = "credit.line_restore", _("解冻授信额度")
+    CREDIT_LINE_REVOKE = "credit.line_revoke", _("撤销授信额度")
+    CREDIT_LINES_EXPIRE = "credit.lines_expire", _("授信额度到期")
+    CREDIT_SIMULATION = "credit.simulation", _("模拟测算")
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -38,6 +38,7 @@ from households.models import (
     VillageGroup,
 )
 from households.services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
+from households.signals import archives_changed_on_commit
 from households.spreadsheets import Row
 
 HOUSEHOLD_IMPORT_FIELDS = tuple(f for f in HOUSEHOLD_FIELDS if f != "village_group")
@@ -219,9 +220,15 @@ class _GroupCache:
 
 
 def _write_chunk(
-    groups: Sequence[HouseholdGroup], *, actor: Any, job_id: int | None, cache: _GroupCache
+    groups: Sequence[HouseholdGroup],
+    *,
+    actor: Any,
+    job_id: int | None,
+    cache: _GroupCache,
+    changed_ids: list[int],
 ) -> tuple[int, int, int]:
-    """Write one chunk of planned households; returns (created, updated, unchanged)."""
+    """Write one chunk of planned households; returns (created, updated, unchanged) and adds
+    the ids of the households created or updated to ``changed_ids``."""
     now = timezone.now()
     created: list[Household] = []
     updated: list[Household] = []
@@ -313,6 +320,7 @@ def _write_chunk(
             [*MEMBER_FIELDS, "phone_encrypted", "phone_index", "phone_masked", "updated_at"],
         )
     AuditEvent.objects.bulk_create(events)
+    changed_ids.extend(h.pk for h in (*created, *updated))
     return len(created), len(updated), unchanged
 
 
@@ -347,33 +355,67 @@ def write_households(
     job_id: int | None,
     progress: Progress | None,
 ) -> None:
+    """Write the valid households chunk by chunk; once done (or stopped by an error), announce
+    every household created or updated as one ``archives_changed``."""
     valid = [g for g in groups if not g.failed]
     done_rows = result.total_rows - sum(len(g.rows) for g in valid)
-    for start in range(0, len(valid), CHUNK_HOUSEHOLDS):
-        chunk = valid[start : start + CHUNK_HOUSEHOLDS]
-        try:
-            with transaction.atomic():
-                counts = _write_chunk(chunk, actor=actor, job_id=job_id, cache=_GroupCache())
-        except IntegrityError:
-            # Someone archived one of these people meanwhile: write one household at a time
-            # so only the one that clashes is refused.
-            counts = (0, 0, 0)
-            for group in chunk:
-                try:
-                    # a fresh cache: village groups made in the rolled-back attempt are gone
-                    with transaction.atomic():
-                        one = _write_chunk([group], actor=actor, job_id=job_id, cache=_GroupCache())
-                except IntegrityError:
-                    group.reject_all("保存时发现身份证号码已被他人同时建档，请重新导入本户")
-                    result.rejected.extend(p.parsed for p in group.rows)
-                    continue
-                counts = tuple(a + b for a, b in zip(counts, one, strict=True))  # type: ignore[assignment]
-        result.created += counts[0]
-        result.updated += counts[1]
-        result.unchanged += counts[2]
-        done_rows += sum(len(g.rows) for g in chunk)
-        if progress:
-            progress(done_rows, result.total_rows)
+    changed_ids: list[int] = []
+    try:
+        for start in range(0, len(valid), CHUNK_HOUSEHOLDS):
+            chunk = valid[start : start + CHUNK_HOUSEHOLDS]
+            counts = _write_chunk_or_each(
+                chunk, result, actor=actor, job_id=job_id, changed_ids=changed_ids
+            )
+            result.created += counts[0]
+            result.updated += counts[1]
+            result.unchanged += counts[2]
+            done_rows += sum(len(g.rows) for g in chunk)
+            if progress:
+                progress(done_rows, result.total_rows)
+    finally:
+        # the chunks written so far are committed (or, in a dry run, rolled back with this)
+        archives_changed_on_commit(changed_ids, reason="import")
+
+
+def _write_chunk_or_each(
+    chunk: Sequence[HouseholdGroup],
+    result: ImportResult,
+    *,
+    actor: Any,
+    job_id: int | None,
+    changed_ids: list[int],
+) -> tuple[int, int, int]:
+    """Write a chunk in one transaction or, if it clashes, each household in its own."""
+    written: list[int] = []
+    try:
+        with transaction.atomic():
+            counts = _write_chunk(
+                chunk, actor=actor, job_id=job_id, cache=_GroupCache(), changed_ids=written
+            )
+    except IntegrityError:
+        # Someone archived one of these people meanwhile: write one household at a time
+        # so only the one that clashes is refused.
+        counts, written = (0, 0, 0), []
+        for group in chunk:
+            one_written: list[int] = []
+            try:
+                # a fresh cache: village groups made in the rolled-back attempt are gone
+                with transaction.atomic():
+                    one = _write_chunk(
+                        [group],
+                        actor=actor,
+                        job_id=job_id,
+                        cache=_GroupCache(),
+                        changed_ids=one_written,
+                    )
+            except IntegrityError:
+                group.reject_all("保存时发现身份证号码已被他人同时建档，请重新导入本户")
+                result.rejected.extend(p.parsed for p in group.rows)
+                continue
+            written.extend(one_written)
+            counts = tuple(a + b for a, b in zip(counts, one, strict=True))  # type: ignore[assignment]
+    changed_ids.extend(written)
+    return counts
 
 
 def import_households(

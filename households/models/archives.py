@@ -77,6 +77,9 @@ class Household(models.Model):
     deposits = money(_("存款（元）"))
     other_assets = money(_("其他资产（元）"))
     avg_daily_deposit_here = money(_("在本行日均存款（元）"))
+    # the household's business with the bank (contribution pricing, DESIGN §4.6)
+    payroll_agency = models.BooleanField(_("本行代发工资"), default=False)
+    mobile_banking_active = models.BooleanField(_("手机银行活跃"), default=False)
 
     # liabilities
     loans_this_bank = money(_("本行贷款余额（元）"))

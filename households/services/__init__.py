@@ -2,7 +2,9 @@
 of DESIGN.md §4.3, saves all or nothing, and appends an audit event.
 
 Services take already-parsed values (forms, serializers and imports do the parsing) and raise
-``DomainError`` with Chinese messages keyed by field name.
+``DomainError`` with Chinese messages keyed by field name. Those that change a household's
+archive or members announce it, once committed, with ``households.signals.archives_changed``
+(rating re-rates the household).
 
 The services live in the modules of this package (``archives``, ``entities``, ``visits``,
 ``personal_data``); every public name is re-exported here, so callers write

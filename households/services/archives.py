@@ -24,6 +24,7 @@ from households.services.personal_data import (
     phone_index,
     protect_resident_id,
 )
+from households.signals import archives_changed_on_commit
 
 HOUSEHOLD_FIELDS = (
     "village_group",
@@ -152,6 +153,7 @@ def household_create(
     _full_clean(household)
     household.save()
     _create_member_in(household, {**head, "relation": Relation.HEAD})
+    archives_changed_on_commit([household.pk], reason="household_create")
     audit_record(
         action=AuditAction.HOUSEHOLD_CREATE,
         actor=actor,
@@ -187,6 +189,7 @@ def household_update(
         return household
     _full_clean(household)
     household.save(update_fields=[*changed, "updated_at"])
+    archives_changed_on_commit([household.pk], reason="household_update")
     audit_record(
         action=AuditAction.HOUSEHOLD_UPDATE,
         actor=actor,
@@ -237,6 +240,7 @@ def member_create(
     """Add a person to a household the actor may edit; their ID must not be archived yet."""
     household = _lock_editable_household(actor, household.pk)
     member = _create_member_in(household, fields)
+    archives_changed_on_commit([household.pk], reason="member_create")
     audit_record(
         action=AuditAction.MEMBER_CREATE,
         actor=actor,
@@ -279,6 +283,7 @@ def member_update(
     if not changed:
         return member
     _save_member(member)
+    archives_changed_on_commit([household.pk], reason="member_update")
     audit_record(
         action=AuditAction.MEMBER_UPDATE,
         actor=actor,

@@ -148,6 +148,12 @@ def _match_watchlists(as_of: date, summary: CountySummary) -> None:
     from households.models import WatchlistMatch
     from households.watchlists import watchlists_recheck
 
-    watchlists_recheck(as_of=as_of)
+    watchlists_recheck(as_of=as_of, announce=False)  # a bulk load: rated by a county run
+    if connection.vendor == "postgresql":  # fresh statistics for the county run that follows
+        from households.models import WatchlistEntityMatch
+
+        with connection.cursor() as cursor:
+            tables = (WatchlistMatch._meta.db_table, WatchlistEntityMatch._meta.db_table)
+            cursor.execute(f"ANALYZE {', '.join(tables)}")
     # people matched (an entity whose operator is listed is matched too, but is not a person)
     summary.watchlist_matches = WatchlistMatch.objects.filter(cleared_at__isnull=True).count()

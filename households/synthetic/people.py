@@ -283,6 +283,10 @@ class _Maker:
             "loans_other_banks": _money(sum(lognorm(10.8, 0.6) for _ in range(lenders))),
             "private_loans": _money(lognorm(9.8, 0.6) if rng.random() < 0.08 else 0),
             "other_lenders_count": lenders,
+            # the bank's business with the household, from figures already drawn (no new
+            # draws: the county stays the same for a given seed)
+            "payroll_agency": industry == "wages" and wages * scale > 40000,
+            "mobile_banking_active": deposits > 15000,
         }
         overdue = rng.choices((0, 1, 2, 3), (88, 7, 3, 2))[0] if borrows or lenders else 0
         values.update(

@@ -371,7 +371,7 @@ def test_a_chunk_that_fails_once_is_retried_and_the_run_publishes(
     for _ in range(2):
         household(org.village_a)
     household(org.village_b)
-    real = batch.rate_village
+    real = batch.village_rate
     calls = []
 
     def flaky(run, village_id):
@@ -380,7 +380,7 @@ def test_a_chunk_that_fails_once_is_retried_and_the_run_publishes(
             raise OSError("database connection lost")
         return real(run, village_id)
 
-    monkeypatch.setattr(batch, "rate_village", flaky)
+    monkeypatch.setattr(batch, "village_rate", flaky)
     run = run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
 
     assert run.status == RunStatus.PUBLISHED
@@ -399,7 +399,7 @@ def test_a_chunk_that_keeps_failing_fails_the_run_and_publishes_nothing(
     def broken(run, village_id):
         raise ValueError("bad data")
 
-    monkeypatch.setattr(batch, "rate_village", broken)
+    monkeypatch.setattr(batch, "village_rate", broken)
     failed = run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
 
     assert failed.status == RunStatus.FAILED
@@ -418,7 +418,9 @@ def test_the_chunk_query_count_does_not_grow_with_households(org, django_assert_
     )
     for chunk in run.chunks.all():  # 1 household, then 25: the same queries
         batch.engine_card.cache_clear()
-        with django_assert_max_num_queries(16):  # 3 of them read the cards
+        # 3 of them read the cards; credit's chunk step (lines beside the results) adds 6 on
+        # PostgreSQL, 8 on SQLite — none per household
+        with django_assert_max_num_queries(24):
             runs.rating_chunk_run(chunk_id=chunk.pk, queue_publish=False)
     assert RatingResult.objects.filter(run=run).count() == 26
 

@@ -1,4 +1,5 @@
-"""Start a rating run from the command line and follow it with a progress line.
+"""Start a rating run from the command line and follow it with a progress line, or resume a
+run whose queued tasks were lost (``--resume RUN_ID``).
 
 With eager Celery (development: no broker) the chunks run in this process, one village after
 another; with a broker they are queued to the workers and this command polls the run.
@@ -24,17 +25,25 @@ MODELS = {RunScope.TOWNSHIP: Township, RunScope.GRID: Grid, RunScope.VILLAGE: Vi
 
 
 class Command(BaseCommand):
-    help = "发起评级任务（全县、乡镇、网格或村），并显示进度"
+    help = "发起评级任务（全县、乡镇、网格或村）并显示进度；或用 --resume 恢复未完成的任务"
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument(
-            "--scope", required=True, choices=["county", "township", "grid", "village"]
+        what = parser.add_mutually_exclusive_group(required=True)
+        what.add_argument("--scope", choices=["county", "township", "grid", "village"])
+        what.add_argument(
+            "--resume",
+            type=int,
+            metavar="RUN_ID",
+            help="重新排队进行中的评级任务尚未完成的分片（或其发布），用于消息丢失后",
         )
         parser.add_argument("--code", default="", help="乡镇/网格/村的代码，多个用逗号分隔")
         parser.add_argument("--as-of", default="", help="评级基准日 YYYY-MM-DD（默认今天）")
         parser.add_argument("--timeout", type=float, default=3600, help="等待任务完成的秒数")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["resume"] is not None:
+            self._resume(options["resume"])
+            return
         scope = options["scope"]
         try:
             as_of = date.fromisoformat(options["as_of"]) if options["as_of"] else None
@@ -77,6 +86,23 @@ class Command(BaseCommand):
         self.stdout.write("")
         seconds = time.perf_counter() - started
         self._report(run, seconds)
+
+    def _resume(self, run_id: int) -> None:
+        run = RatingRun.objects.filter(pk=run_id).first()
+        if run is None:
+            raise CommandError(f"找不到评级任务#{run_id}")
+        if not run.is_active:
+            raise CommandError(
+                f"评级任务#{run_id}当前状态为“{run.get_status_display()}”，不是进行中的任务，无需恢复"
+            )
+        publishing = run.status == RunStatus.PUBLISHING
+        queued = runs.rating_run_resume(run_id=run_id)
+        if publishing:
+            self.stdout.write(f"已重新排队评级任务#{run_id}的发布")
+        else:
+            self.stdout.write(f"已重新排队评级任务#{run_id}未完成的{queued}个村（分片）")
+        run.refresh_from_db()
+        self.stdout.write(runs.run_progress_line(run))
 
     def _scope_ids(self, scope: str, codes: str) -> list[int]:
         if scope == RunScope.COUNTY:

@@ -1,0 +1,77 @@
+"""The credit engines (授信与定价): a policy as data, the limit, the rate, the plain words.
+
+Pure Python — no Django, no ORM, no settings, no clock; the same inputs always give the same
+result (DESIGN §4.6).
+
+- A ``CreditPolicy`` is one version of the numbers: grade caps, income and net-asset multiples,
+  rounding, the online product range, validity, LPR, grade spreads, contribution discounts and
+  their cap, the low-income preference, floor and ceiling. ``policy_from_json`` reads one and
+  checks it (``PolicyError`` with Chinese messages per field); ``policy_to_json`` writes it;
+  ``policy_diff`` lists what changed between two versions. ``DEFAULT_POLICY`` is §4.6.
+- ``credit_limit`` gives min(grade cap, income × multiple, net assets × multiple) rounded down,
+  never negative, with a trace of ``Term``\\ s and a Chinese reason.
+- ``credit_rate`` gives the rate in basis points with a trace whose terms always add up to it.
+- ``plain_words`` turns both results into sentences a villager understands.
+"""
+
+from __future__ import annotations
+
+from credit.engine.formatting import bp_to_rate, percentage_points, rate_percent, yuan, yuan_words
+from credit.engine.limits import (
+    LimitInputs,
+    LimitResult,
+    Term,
+    credit_limit,
+    terms_from_json,
+    terms_to_json,
+)
+from credit.engine.policy import (
+    DEFAULT_POLICY,
+    DEFAULT_POLICY_JSON,
+    FIELD_LABELS,
+    GRADES,
+    NO_CREDIT_GRADES,
+    NON_FIELD_ERRORS,
+    CreditPolicy,
+    FrozenMapping,
+    PolicyError,
+    policy_diff,
+    policy_from_json,
+    policy_in_force,
+    policy_to_json,
+    validate_policy,
+)
+from credit.engine.pricing import NoCredit, PriceInputs, RateResult, credit_rate, plain_words
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "DEFAULT_POLICY_JSON",
+    "FIELD_LABELS",
+    "GRADES",
+    "NON_FIELD_ERRORS",
+    "NO_CREDIT_GRADES",
+    "CreditPolicy",
+    "FrozenMapping",
+    "LimitInputs",
+    "LimitResult",
+    "NoCredit",
+    "PolicyError",
+    "PriceInputs",
+    "RateResult",
+    "Term",
+    "bp_to_rate",
+    "credit_limit",
+    "credit_rate",
+    "percentage_points",
+    "plain_words",
+    "policy_diff",
+    "policy_from_json",
+    "policy_in_force",
+    "policy_to_json",
+    "rate_percent",
+    "terms_from_json",
+    "terms_to_json",
+    "validate_policy",
+    "yuan",
+    "yuan_words",
+]

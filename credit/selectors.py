@@ -1,0 +1,90 @@
+"""Reads of credit lines and policies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from credit import engine
+from credit.models import CreditLine
+from households.selectors import villages_visible_to
+from rating.models import CurrentRating
+
+
+def current_lines() -> QuerySet[CreditLine]:
+    """Every subject's current line: the line made from its current rating result (so a line
+    becomes current in the very transaction that publishes its rating)."""
+    return CreditLine.objects.filter(rating_result_id__in=CurrentRating.objects.values("result_id"))
+
+
+def household_current_line(household_id: int) -> CreditLine | None:
+    result_id = (
+        CurrentRating.objects.filter(household_id=household_id)
+        .values_list("result_id", flat=True)
+        .first()
+    )
+    if result_id is None:
+        return None
+    return CreditLine.objects.filter(rating_result_id=result_id).select_related("policy").first()
+
+
+# --- a stored line as the engine's results (for the trace and the plain words) ----------------
+
+_RATE_LABELS = {
+    "lpr": "一年期LPR",
+    "grade_spread": "{grade}级加点",
+    "deposit": "存款贡献优惠",
+    "payroll": "代发工资优惠",
+    "mobile_banking": "手机银行活跃优惠",
+    "clean_history": "良好还款记录优惠",
+    "contribution_cap": "贡献优惠封顶回补",
+    "low_income": "低收入户优惠",
+    "floor": "利率下限调整",
+    "ceiling": "利率上限调整",
+}
+_BINDING = {
+    "grade_cap": "等级额度上限",
+    "income": "家庭年净收入×倍数",
+    "assets": "家庭净资产×倍数",
+    "override": "人工调整（已审批）",
+}
+
+
+def line_explain(line: CreditLine) -> tuple[engine.LimitResult, engine.RateResult]:
+    """The line's stored trace as the engine's result objects: the terms staff see in full,
+    and what ``engine.plain_words`` turns into sentences for the villager."""
+    limit_terms = (
+        engine.Term("grade_cap", f"{line.grade}级额度上限", line.cap),
+        engine.Term("income", "家庭年净收入×倍数", line.by_income),
+        engine.Term("assets", "家庭净资产×倍数", line.by_assets),
+        engine.Term("binding", "约束项", line.amount, _BINDING.get(line.binding, "")),
+    )
+    limit = engine.LimitResult(
+        amount=line.amount,
+        terms=limit_terms,
+        online_eligible=line.online_eligible,
+        reason=f"额度受{_BINDING.get(line.binding, line.binding)}约束",
+        grade=line.grade,
+        binding=line.binding,
+    )
+    rate = engine.RateResult(
+        rate_bp=line.rate_bp,
+        terms=tuple(
+            engine.Term(code, _RATE_LABELS[code].format(grade=line.grade), bp)
+            for code, bp in line.rate_terms
+        ),
+        grade=line.grade,
+    )
+    return limit, rate
+
+
+def lines_visible_to(user: Any) -> QuerySet[CreditLine]:
+    """Current lines of the subjects the user may see (officers their grids, managers their
+    branch, head office and auditors the county)."""
+    visible = villages_visible_to(user).values("pk")
+    return (
+        current_lines()
+        .filter(village_id__in=visible)
+        .select_related("household", "business_entity", "policy", "override")
+    )

@@ -1,0 +1,13 @@
+"""Celery tasks of credit: thin wrappers around services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from credit import services
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def expire_lines() -> int:
+    """Nightly (CELERY_BEAT_SCHEDULE): active lines past their end date expire."""
+    return services.lines_expire()

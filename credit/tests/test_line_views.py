@@ -1,0 +1,106 @@
+"""The credit line pages and the line services: the household's card, lists by status, the
+manager's suspend/restore/revoke, the nightly expiry."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from credit import services
+from credit.models import CreditLine, LineStatus
+from credit.selectors import household_current_line
+from credit.tests.test_lines import run_to_end  # noqa: F401  (fixture)
+from fuxiang.audit.models import AuditAction, AuditEvent
+from fuxiang.errors import DomainError
+from households.tests.factories import HouseholdFactory
+from rating.models import RunScope
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rated(org, run_to_end):  # noqa: F811
+    h = HouseholdFactory(
+        village=org.village_a, committee_assessment="very_good", payroll_agency=True
+    )
+    run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
+    line = household_current_line(h.pk)
+    assert line is not None
+    return h, line
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_the_household_card_shows_the_line_its_trace_and_the_villagers_words(client, org, rated):
+    h, line = rated
+    page = login(client, org.officer_a).get(f"/credit/households/{h.pk}/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert f"{line.amount:.0f} 元" in html
+    assert line.rate_percent in html
+    assert "代发工资优惠" in html  # a term of the rate
+    assert "可以在手机上直接申请线上贷款" in html or "请联系您的客户经理" in html
+
+
+def test_another_grids_officer_gets_404_for_the_card_and_the_line(client, org, rated):
+    h, line = rated
+    login(client, org.officer_b)
+    assert client.get(f"/credit/households/{h.pk}/").status_code == 404
+    assert client.get(f"/credit/lines/{line.pk}/").status_code == 404
+
+
+def test_the_list_filters_by_status(client, org, rated):
+    _, line = rated
+    login(client, org.manager)
+    assert f"/credit/lines/{line.pk}/" in client.get("/credit/").content.decode()
+    suspended = client.get("/credit/?status=suspended").content.decode()
+    assert f"/credit/lines/{line.pk}/" not in suspended
+
+
+def test_a_manager_suspends_and_restores_a_line_with_a_reason_audited(client, org, rated):
+    _, line = rated
+    login(client, org.manager)
+    response = client.post(
+        f"/credit/lines/{line.pk}/status/", {"status": "suspended", "reason": "涉诉待查"}
+    )
+    assert response.status_code == 302
+    line.refresh_from_db()
+    assert (line.status, line.status_reason) == (LineStatus.SUSPENDED, "涉诉待查")
+    assert AuditEvent.objects.filter(action=AuditAction.CREDIT_LINE_SUSPEND).exists()
+    client.post(f"/credit/lines/{line.pk}/status/", {"status": "active", "reason": "已核实"})
+    line.refresh_from_db()
+    assert line.status == LineStatus.ACTIVE
+
+
+def test_an_officer_may_not_suspend_and_a_reason_is_required(client, org, rated):
+    _, line = rated
+    login(client, org.officer_a)
+    response = client.post(f"/credit/lines/{line.pk}/status/", {"status": "suspended"})
+    assert response.status_code == 403
+    with pytest.raises(DomainError, match="请填写原因"):
+        services.line_set_status(actor=org.manager, line=line, status="suspended", reason="")
+    line.refresh_from_db()
+    assert line.status == LineStatus.ACTIVE
+
+
+def test_a_suspension_carries_over_to_the_next_runs_line(org, rated, run_to_end):  # noqa: F811
+    h, line = rated
+    services.line_set_status(actor=org.manager, line=line, status="suspended", reason="涉诉待查")
+    run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
+    new = household_current_line(h.pk)
+    assert new.pk != line.pk
+    assert (new.status, new.status_reason) == (LineStatus.SUSPENDED, "涉诉待查")
+
+
+def test_lines_past_their_end_expire_nightly_once(org, rated):
+    _, line = rated
+    CreditLine.objects.filter(pk=line.pk).update(valid_to=line.valid_from + timedelta(days=1))
+    today = line.valid_from + timedelta(days=2)
+    assert services.lines_expire(today=today) == 1
+    assert services.lines_expire(today=today) == 0
+    line.refresh_from_db()
+    assert line.status == LineStatus.EXPIRED

@@ -1,0 +1,177 @@
+"""Credit lines written beside the rating results and switched with them on publish."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from credit import engine, lines
+from credit.models import CreditLine, CreditOverride, CreditPolicyVersion, LineStatus
+from credit.selectors import household_current_line
+from households.models import Household
+from households.tests.factories import HouseholdFactory
+from rating import runs
+from rating.models import RunScope
+from rating.tests.test_scoring_sql import AS_OF, _random_village
+
+pytestmark = pytest.mark.django_db
+
+COMPARED = [c for c in lines.LINE_COLUMNS if c not in ("status_changed_at",)]
+
+
+@pytest.fixture
+def run_to_end(eager_celery, django_capture_on_commit_callbacks):
+    def start(**kwargs):
+        kwargs.setdefault("as_of", AS_OF)
+        with django_capture_on_commit_callbacks(execute=True):
+            run = runs.rating_run_start(**kwargs)
+        run.refresh_from_db()
+        return run
+
+    return start
+
+
+def _line_rows(run, village):
+    return {
+        row[2]: row
+        for row in CreditLine.objects.filter(run=run, village=village).values_list(*COMPARED)
+    }
+
+
+@pytest.mark.usefixtures("postgres")
+def test_the_compiled_policy_writes_the_lines_the_engine_computes(org, run_to_end):
+    _random_village(org.village_a, 5)
+    rng = random.Random(5)
+    for h in Household.objects.filter(village=org.village_a):
+        h.payroll_agency, h.mobile_banking_active = rng.random() < 0.4, rng.random() < 0.5
+        h.avg_daily_deposit_here = Decimal(rng.choice([0, 5000, 20000, 60000, 250000]))
+        h.save()
+    first = run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
+    granted = list(CreditLine.objects.filter(run=first).order_by("pk"))
+    assert len(granted) > 20
+    # a suspended line, an old line about to expire, a grade and a limit override
+    CreditLine.objects.filter(pk=granted[0].pk).update(
+        status=LineStatus.SUSPENDED, status_reason="名单命中", status_changed_at=timezone.now()
+    )
+    CreditLine.objects.filter(pk=granted[1].pk).update(valid_to=AS_OF - timedelta(days=1))
+    for line, kind, grade, amount in (
+        (granted[2], "grade", "AAA", None),
+        (granted[3], "limit", "", Decimal("88000")),
+    ):
+        CreditOverride.objects.create(
+            household_id=line.household_id,
+            business_entity_id=line.business_entity_id,
+            kind=kind,
+            grade=grade,
+            amount=amount,
+            reason="测试",
+            valid_until=AS_OF + timedelta(days=30),
+            status="approved",
+            proposed_by=org.officer_a,
+            reviewed_by=org.manager,
+        )
+    # a stricter policy from the day after: the contribution cap and the floor now bind
+    data = {
+        **engine.DEFAULT_POLICY_JSON,
+        "version": "test.2",
+        "effective_from": str(AS_OF + timedelta(days=1)),
+        "contribution_cap_bp": 25,
+        "lpr_bp": 250,
+        "floor_bp": 330,
+    }
+    engine.policy_from_json(data)  # valid
+    CreditPolicyVersion.objects.create(
+        version="test.2", effective_from=data["effective_from"], status="approved", data=data
+    )
+    second = runs.rating_run_start(
+        actor=org.head_office,
+        scope=RunScope.COUNTY,
+        as_of=AS_OF + timedelta(days=1),
+        dispatch=False,
+    )
+    chunk = second.chunks.get(village=org.village_a)
+    assert runs.rating_chunk_run(chunk_id=chunk.pk, queue_publish=False) in ("done", "last")
+    by_sql = _line_rows(second, org.village_a)
+
+    CreditLine.objects.filter(run=second).delete()
+    version = lines.policy_for(second)
+    assert lines._write_python(second, org.village_a.pk, version) == len(by_sql)
+    by_python = _line_rows(second, org.village_a)
+
+    assert by_sql == by_python
+    assert {r[COMPARED.index("status")] for r in by_sql.values()} >= {"active", "suspended"}
+    assert any(r[COMPARED.index("binding")] == "override" for r in by_sql.values())
+    assert len({r[COMPARED.index("rate_bp")] for r in by_sql.values()}) > 3
+    assert any(r[COMPARED.index("cap_back_bp")] > 0 for r in by_sql.values())
+    assert any(r[COMPARED.index("floor_bp")] > 0 for r in by_sql.values())
+
+
+def test_a_new_grade_and_its_new_limit_become_current_together(org, run_to_end):
+    h = HouseholdFactory(village=org.village_a, committee_assessment="good")
+    run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
+    before = household_current_line(h.pk)
+    assert before is not None
+    assert before.amount > 0
+
+    h.income_business, h.house_value, h.deposits = 300000, 2000000, 400000
+    h.save()
+    second = runs.rating_run_start(
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False
+    )
+    for chunk in second.chunks.all():
+        runs.rating_chunk_run(chunk_id=chunk.pk, queue_publish=False)
+    # rated, lines written, not yet published: the old line is still the current one
+    assert household_current_line(h.pk).pk == before.pk
+    runs.rating_run_publish(run_id=second.pk)
+    after = household_current_line(h.pk)
+    assert after.run_id == second.pk
+    assert after.amount > before.amount
+    assert after.valid_from == before.valid_from  # the 3-year term goes on
+
+
+def test_a_line_stores_every_term_of_its_rate_and_they_add_up(org, run_to_end):
+    h = HouseholdFactory(
+        village=org.village_a,
+        committee_assessment="very_good",
+        payroll_agency=True,
+        avg_daily_deposit_here=90000,
+    )
+    run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
+    line = household_current_line(h.pk)
+    assert line is not None
+    assert sum(bp for _, bp in line.rate_terms) == line.rate_bp
+    policy = line.policy.policy
+    expected = engine.credit_rate(
+        policy,
+        engine.PriceInputs(
+            grade=line.grade,
+            limit=line.amount,
+            avg_daily_deposit=Decimal(90000),
+            payroll_agency=True,
+            mobile_banking_active=False,
+            clean_repayment=True,
+            low_income=False,
+        ),
+    )
+    assert line.rate_bp == expected.rate_bp
+    assert dict(line.rate_terms) == {t.code: int(t.value) for t in expected.terms}
+    assert line.valid_to == lines.add_months(line.valid_from, policy.validity_months)
+
+
+def test_a_rating_before_any_policy_grants_no_line_but_publishes(org, run_to_end):
+    h = HouseholdFactory(village=org.village_a, committee_assessment="good")
+    run = run_to_end(actor=org.head_office, scope=RunScope.COUNTY, as_of=date(2025, 6, 30))
+    assert run.status == "published"
+    assert household_current_line(h.pk) is None
+    assert connection.vendor in ("postgresql", "sqlite")
+
+
+def test_add_months_clamps_to_the_months_end():
+    assert lines.add_months(date(2024, 2, 29), 36) == date(2027, 2, 28)
+    assert lines.add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert lines.add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)

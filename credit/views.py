@@ -1,0 +1,119 @@
+"""Pages of credit lines: the household's line with its trace, lists of lines by status, one
+line with the manager's actions (suspend, restore, revoke)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path
+from django.views.decorators.http import require_GET, require_POST
+
+from credit import engine, selectors, services
+from credit.models import CreditLine, LineStatus
+from fuxiang.accounts import roles
+from fuxiang.errors import DomainError
+from households.selectors import households_visible_to
+
+PAGE_SIZE = 50
+
+
+@login_required
+@require_GET
+def household_card(request: HttpRequest, household_id: int) -> HttpResponse:
+    """A fragment for the household page: the current line, what produced its limit and rate
+    (in full for staff) and the words the villager sees."""
+    if not households_visible_to(request.user).filter(pk=household_id).exists():
+        raise Http404("未找到该农户，或您无权访问")
+    line = selectors.household_current_line(household_id)
+    context: dict[str, object] = {"line": line, "household_id": household_id}
+    if line is not None:
+        limit, rate = selectors.line_explain(line)
+        context.update(limit=limit, rate=rate, words=engine.plain_words(limit, rate))
+    return render(request, "credit/_household_card.html", context)
+
+
+@login_required
+@require_GET
+def line_list(request: HttpRequest) -> HttpResponse:
+    lines = selectors.lines_visible_to(request.user)
+    status = request.GET.get("status", "")
+    if status in LineStatus.values:
+        lines = lines.filter(status=status)
+    else:
+        status = ""
+    page = Paginator(lines.order_by("-amount", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "credit/line_list.html",
+        {"page": page, "status": status, "statuses": LineStatus.choices},
+    )
+
+
+@login_required
+@require_GET
+def line_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    line = _line_or_404(request, pk)
+    limit, rate = selectors.line_explain(line)
+    return render(
+        request,
+        "credit/line_detail.html",
+        {
+            "line": line,
+            "limit": limit,
+            "rate": rate,
+            "words": engine.plain_words(limit, rate),
+            "is_current": selectors.current_lines().filter(pk=line.pk).exists(),
+            "can_change": roles.can_suspend_line(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def line_status(request: HttpRequest, pk: int) -> HttpResponse:
+    line = _line_or_404(request, pk)
+    try:
+        services.line_set_status(
+            actor=request.user,
+            line=line,
+            status=request.POST.get("status", ""),
+            reason=request.POST.get("reason", ""),
+            request=request,
+        )
+    except DomainError as exc:
+        if exc.code == "forbidden":
+            return HttpResponse(str(exc), status=403)
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "授信额度状态已更新")
+    return redirect("credit:line", pk=line.pk)
+
+
+def _line_or_404(request: HttpRequest, pk: int) -> CreditLine:
+    visible = households_visible_to(request.user).values("pk")
+    line = (
+        CreditLine.objects.select_related("household", "business_entity", "policy", "override")
+        .filter(pk=pk)
+        .first()
+    )
+    if line is None:
+        raise Http404("未找到该授信额度，或您无权访问")
+    if line.household_id is not None and not visible.filter(pk=line.household_id).exists():
+        raise Http404("未找到该授信额度，或您无权访问")
+    if (
+        line.household_id is None
+        and not selectors.lines_visible_to(request.user).filter(pk=line.pk).exists()
+    ):
+        raise Http404("未找到该授信额度，或您无权访问")
+    return line
+
+
+urlpatterns: list[URLPattern] = [
+    path("", line_list, name="lines"),
+    path("lines/<int:pk>/", line_detail, name="line"),
+    path("lines/<int:pk>/status/", line_status, name="line_status"),
+    path("households/<int:household_id>/", household_card, name="household_card"),
+]
