@@ -28,7 +28,11 @@ def household_card(request: HttpRequest, household_id: int) -> HttpResponse:
     if not households_visible_to(request.user).filter(pk=household_id).exists():
         raise Http404("未找到该农户，或您无权访问")
     line = selectors.household_current_line(household_id)
-    context: dict[str, object] = {"line": line, "household_id": household_id}
+    context: dict[str, object] = {
+        "line": line,
+        "household_id": household_id,
+        "can_propose": roles.can_propose_override(request.user) and line is not None,
+    }
     if line is not None:
         limit, rate = selectors.line_explain(line)
         context.update(limit=limit, rate=rate, words=engine.plain_words(limit, rate))

@@ -155,6 +155,7 @@ class RunStatus(models.TextChoices):
     PUBLISHED = "published", _("已发布")
     FAILED = "failed", _("失败")
     CANCELLED = "cancelled", _("已取消")
+    SIMULATED = "simulated", _("模拟完成")
 
 
 # A run in one of these statuses holds the single lane (see RatingRun.Meta.constraints).
@@ -175,6 +176,10 @@ class RatingRun(models.Model):
     """
 
     lane = models.CharField(max_length=10, default="rating", editable=False)
+    # A what-if run (模拟测算): rated like any run, with the cards it names (drafts allowed for
+    # head office), but never published — it ends "simulated" and nobody's current rating
+    # changes.
+    simulation = models.BooleanField(_("模拟测算"), default=False)
     scope = models.CharField(_("评级范围"), max_length=10, choices=RunScope.choices)
     scope_ids = models.JSONField(_("范围编号"), default=list, blank=True)
     household_ids = models.JSONField(_("指定农户"), default=list, blank=True)

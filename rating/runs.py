@@ -63,6 +63,8 @@ from rating.models import (
     RatingRun,
     RunScope,
     RunStatus,
+    Scorecard,
+    ScorecardStatus,
     SubjectKind,
 )
 from rating.results_sql import (
@@ -123,6 +125,46 @@ def rating_run_start(
     )
 
 
+def rating_simulation_start(
+    *,
+    actor: Any,
+    scope: str,
+    as_of: date,
+    scope_ids: Sequence[int] = (),
+    cards: dict[str, Scorecard] | None = None,
+    dispatch: bool = True,
+) -> RatingRun:
+    """Start a what-if run (模拟测算) over ``scope`` with ``cards`` per subject kind (the cards
+    in force for kinds not named). It rates like a run and is never published. Head office may
+    simulate any scope with any card, drafts included; a branch manager only their branch's
+    grids and villages with approved cards."""
+    if not roles.can_simulate(actor):
+        raise DomainError("只有总行和支行行长可以进行模拟测算", code="permission_denied")
+    unapproved = [c for c in (cards or {}).values() if c.status not in (ScorecardStatus.APPROVED,)]
+    if unapproved and not roles.can_approve_policy(actor):
+        raise DomainError(
+            {"cards": "只有总行可以用未批准的评分卡进行模拟测算"}, code="permission_denied"
+        )
+    for kind, card in (cards or {}).items():
+        if card.kind != kind:
+            raise DomainError(
+                {"cards": f"评分卡“{card.version}”不是{SubjectKind(kind).label}评分卡"}
+            )
+    return _run_create(
+        actor=actor,
+        scope=scope,
+        as_of=as_of,
+        scope_ids=scope_ids,
+        subject_ids=None,
+        entity_ids=None,
+        dispatch=dispatch,
+        check_permission=True,
+        purpose="模拟测算",
+        cards=cards,
+        simulation=True,
+    )
+
+
 def _run_create(
     *,
     actor: Any,
@@ -135,6 +177,8 @@ def _run_create(
     check_permission: bool,
     purpose: str = "",
     withdrawals_only_ok: bool = False,
+    cards: dict[str, Scorecard] | None = None,
+    simulation: bool = False,
 ) -> RatingRun:
     """``purpose`` prefixes the run's scope label (why the system started it);
     ``withdrawals_only_ok`` lets a subjects run hold only closed households (it withdraws
@@ -144,8 +188,9 @@ def _run_create(
     villages = _scope_villages(scope, scope_ids, subject_ids, entity_ids)
     if check_permission:
         _check_may_start(actor, scope, villages)
-    cards = {kind: scorecard_active(kind) for kind in SubjectKind.values}
-    for kind, card in cards.items():
+    chosen: dict[str, Scorecard | None] = {k: scorecard_active(k) for k in SubjectKind.values}
+    chosen.update(cards or {})
+    for kind, card in chosen.items():
         if card is None:
             label = SubjectKind(kind).label
             raise DomainError(f"没有已批准的{label}评分卡，不能发起评级", code="no_card")
@@ -163,12 +208,13 @@ def _run_create(
         household_ids=sorted(set(subject_ids or ())),
         entity_ids=sorted(set(entity_ids or ())),
         scope_label=(f"{purpose}：{scope_label}" if purpose else scope_label)[:200],
-        household_card=cards[SubjectKind.HOUSEHOLD],
-        enterprise_card=cards[SubjectKind.ENTERPRISE],
-        agricultural_card=cards[SubjectKind.AGRICULTURAL],
+        household_card=chosen[SubjectKind.HOUSEHOLD],
+        enterprise_card=chosen[SubjectKind.ENTERPRISE],
+        agricultural_card=chosen[SubjectKind.AGRICULTURAL],
         as_of=as_of,
         started_by=actor if getattr(actor, "is_authenticated", False) else None,
         chunks_total=len(chunk_villages),
+        simulation=simulation,
     )
     try:
         with transaction.atomic():
@@ -188,8 +234,9 @@ def _run_create(
             "scope_label": run.scope_label,
             "as_of": as_of.isoformat(),
             "chunks": len(chunks),
-            "cards": {kind: card.version for kind, card in cards.items() if card is not None},
+            "cards": {kind: card.version for kind, card in chosen.items() if card is not None},
             **({"purpose": purpose} if purpose else {}),
+            **({"simulation": True} if simulation else {}),
         },
     )
     if dispatch:
@@ -398,7 +445,7 @@ def rating_run_publish(*, run_id: int) -> RatingRun:
     counts, run the publish hooks and audit. A run that fails the check is marked failed and
     nothing is published. Publishing a published run again changes nothing."""
     run = RatingRun.objects.select_for_update().get(pk=run_id)
-    if run.status == RunStatus.PUBLISHED:
+    if run.status in (RunStatus.PUBLISHED, RunStatus.SIMULATED):
         return run
     if run.status != RunStatus.PUBLISHING:
         raise DomainError(f"评级任务当前状态为“{run.get_status_display()}”，不能发布")
@@ -417,8 +464,11 @@ def rating_run_publish(*, run_id: int) -> RatingRun:
     if problem:
         _fail(run, f"发布前检查未通过：{problem}，未发布任何结果")
         return run
-    current_ratings_switch(run)
-    run.status = RunStatus.PUBLISHED
+    if run.simulation:  # a what-if: counted, never made current, no publish steps
+        run.status = RunStatus.SIMULATED
+    else:
+        current_ratings_switch(run)
+        run.status = RunStatus.PUBLISHED
     run.published_at = timezone.now()
     run.subjects = expected + (chunks["skipped"] or 0)
     run.skipped = chunks["skipped"] or 0
@@ -438,6 +488,8 @@ def rating_run_publish(*, run_id: int) -> RatingRun:
             "grade_counts",
         ]
     )
+    if run.simulation:
+        return run
     publish.run_steps(run)
     audit_record(
         action=AuditAction.RATING_PUBLISH,
@@ -580,6 +632,8 @@ def _rate_subjects_now(
     as_of: date | None,
     purpose: str = "",
     withdrawals_only_ok: bool = False,
+    cards: dict[str, Scorecard] | None = None,
+    simulation: bool = False,
 ) -> RatingRun:
     run = _run_create(
         actor=actor,

@@ -1,0 +1,47 @@
+"""Reads of credit policy versions: the one in force on a day, the list, the one a version
+replaces (for the diff).
+
+The version in force on a day is the approved one with the latest ``effective_from`` on or
+before it; drafts, submitted and rejected versions are never in force.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import QuerySet
+
+from credit.models import CreditPolicyVersion, PolicyStatus
+
+
+def policy_versions() -> QuerySet[CreditPolicyVersion]:
+    """Every version, the latest effective date first, with the people who handled it."""
+    return CreditPolicyVersion.objects.select_related(
+        "created_by", "submitted_by", "reviewed_by"
+    ).order_by("-effective_from", "-id")
+
+
+def approved_policies() -> QuerySet[CreditPolicyVersion]:
+    return CreditPolicyVersion.objects.filter(status=PolicyStatus.APPROVED)
+
+
+def policy_in_force(as_of: date) -> CreditPolicyVersion | None:
+    """The approved version in force on ``as_of`` (None before the first one)."""
+    return approved_policies().filter(effective_from__lte=as_of).order_by("-effective_from").first()
+
+
+def policy_latest_approved() -> CreditPolicyVersion | None:
+    """The approved version with the latest effective date, in force or scheduled."""
+    return approved_policies().order_by("-effective_from").first()
+
+
+def policy_previous_approved(version: CreditPolicyVersion) -> CreditPolicyVersion | None:
+    """The approved version that ``version`` follows: the latest approved one taking effect
+    before it. For a draft that is the version it would replace on its date."""
+    return (
+        approved_policies()
+        .filter(effective_from__lt=version.effective_from)
+        .exclude(pk=version.pk)
+        .order_by("-effective_from")
+        .first()
+    )
