@@ -24,7 +24,13 @@ from typing import Any
 from django.db import connection
 
 from credit import engine
-from credit.models import CreditLine, CreditOverride, CreditPolicyVersion, LineStatus
+from credit.models import (
+    CreditLine,
+    CreditOverride,
+    CreditPolicyVersion,
+    CreditSimulation,
+    LineStatus,
+)
 from households.models import BusinessEntity, Household
 from rating.batch import engine_card
 from rating.features_sql import HOUSEHOLD_FEATURE_SQL
@@ -70,7 +76,14 @@ class NoPolicy(Exception):
 
 
 def policy_for(run: RatingRun) -> CreditPolicyVersion:
-    """The approved policy version in force on the run's as-of date."""
+    """The approved policy version in force on the run's as-of date — or, for a what-if, the
+    version the simulation names (a draft, for head office)."""
+    if run.simulation:
+        chosen = (
+            CreditSimulation.objects.filter(run_id=run.pk).values_list("policy", flat=True).first()
+        )
+        if chosen is not None:
+            return CreditPolicyVersion.objects.get(pk=chosen)
     version = (
         CreditPolicyVersion.objects.filter(status="approved", effective_from__lte=run.as_of)
         .order_by("-effective_from")

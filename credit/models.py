@@ -102,7 +102,11 @@ class CreditLine(models.Model):
 
     The trace is stored term by term: the limit's three bounds and what bound it, and every
     basis point of the rate (``rate_bp`` is their sum — a database check). Only subjects
-    granted a limit get a line; "why not" is the rating result's to explain."""
+    granted a limit get a line; "why not" is the rating result's to explain.
+
+    Like the rating results, lines are written in bulk beside them and carry no database
+    foreign-key checks (their subjects, policy and override are read by the statement that
+    writes them; none of them is ever deleted)."""
 
     run = models.ForeignKey(
         "rating.RatingRun",
@@ -132,6 +136,7 @@ class CreditLine(models.Model):
         null=True,
         blank=True,
         db_index=False,
+        db_constraint=False,
     )
     business_entity = models.ForeignKey(
         "households.BusinessEntity",
@@ -140,6 +145,7 @@ class CreditLine(models.Model):
         null=True,
         blank=True,
         db_index=False,
+        db_constraint=False,
     )
     policy = models.ForeignKey(
         CreditPolicyVersion,
@@ -147,6 +153,7 @@ class CreditLine(models.Model):
         on_delete=models.PROTECT,
         related_name="lines",
         db_index=False,
+        db_constraint=False,
     )
     override = models.ForeignKey(
         "credit.CreditOverride",
@@ -156,6 +163,7 @@ class CreditLine(models.Model):
         null=True,
         blank=True,
         db_index=False,
+        db_constraint=False,
     )
     grade = models.CharField(_("授信等级"), max_length=8)
     amount = models.DecimalField(_("授信额度（元）"), max_digits=14, decimal_places=2)
@@ -189,14 +197,10 @@ class CreditLine(models.Model):
         verbose_name = _("授信额度")
         verbose_name_plural = _("授信额度")
         ordering = ("-id",)
-        indexes = [
-            models.Index(fields=["run", "village"], name="credit_line_run_village"),
-            models.Index(fields=["household"], name="credit_line_household"),
-            models.Index(fields=["business_entity"], name="credit_line_entity"),
-            models.Index(
-                fields=["valid_to"], condition=Q(status="active"), name="credit_line_active_to"
-            ),
-        ]
+        # A county run writes ~160,000 lines: only the indexes reads need. A subject's
+        # current line is found through its current rating result (the one-to-one's unique
+        # index); the nightly expiry scans once a day.
+        indexes = [models.Index(fields=["run", "village"], name="credit_line_run_village")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(
@@ -337,3 +341,39 @@ class CreditOverride(models.Model):
 
     def subject(self) -> Any:
         return self.household or self.business_entity
+
+
+class CreditSimulation(models.Model):
+    """A what-if (模拟测算): a rating run in simulation mode — with the cards it names — plus
+    the credit policy its lines are computed under (``None``: the policy in force). Nothing of
+    it is ever current; the report compares it with what is current."""
+
+    run = models.OneToOneField(
+        "rating.RatingRun", verbose_name=_("评级任务"), on_delete=models.PROTECT, related_name="+"
+    )
+    policy = models.ForeignKey(
+        CreditPolicyVersion,
+        verbose_name=_("授信政策"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    created_at = models.DateTimeField(_("发起时间"), auto_now_add=True)
+    report = models.JSONField(_("测算结果"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("模拟测算")
+        verbose_name_plural = _("模拟测算")
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"模拟测算#{self.pk}"

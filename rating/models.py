@@ -313,7 +313,10 @@ class RatingResult(models.Model):
     two partial unique constraints (subject, run) — which also serve a subject's history —
     and (run, village) for a run's and a chunk's rows. ``run`` and ``village`` are written only
     by the chunk that owns them (itself constrained), so they carry no database foreign key
-    check; the subjects do."""
+    check. Neither do the subjects: the rows are written by set-based statements that read the
+    subjects they rate (so they exist), archives are never deleted (closed instead; the ORM
+    protects them), and a deferred check per row at each chunk's commit cost a county run
+    several seconds."""
 
     run = models.ForeignKey(
         RatingRun,
@@ -336,6 +339,7 @@ class RatingResult(models.Model):
         null=True,
         blank=True,
         db_index=False,
+        db_constraint=False,
     )
     business_entity = models.ForeignKey(
         "households.BusinessEntity",
@@ -344,6 +348,7 @@ class RatingResult(models.Model):
         null=True,
         blank=True,
         db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(_("评级对象"), max_length=12, choices=SubjectKind.choices)
     score = models.DecimalField(_("得分"), max_digits=7, decimal_places=2)
@@ -394,6 +399,7 @@ class CurrentRating(models.Model):
         related_name="current_rating",
         null=True,
         blank=True,
+        db_constraint=False,  # see the results: copied from them at publish
     )
     business_entity = models.OneToOneField(
         "households.BusinessEntity",
@@ -401,6 +407,7 @@ class CurrentRating(models.Model):
         related_name="current_rating",
         null=True,
         blank=True,
+        db_constraint=False,  # see the results: copied from them at publish
     )
     # Written only by the publish statement, from the run's own results in the same
     # transaction: no database check per row (230,000 of them at a county publish).
@@ -412,7 +419,7 @@ class CurrentRating(models.Model):
         db_constraint=False,
     )
     run = models.ForeignKey(
-        RatingRun, on_delete=models.PROTECT, related_name="+", db_constraint=False
+        RatingRun, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
     )
     kind = models.CharField(_("评级对象"), max_length=12, choices=SubjectKind.choices)
     grade = models.CharField(_("等级"), max_length=8)
