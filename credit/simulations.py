@@ -141,9 +141,9 @@ def simulation_report(simulation: CreditSimulation) -> dict[str, Any]:
             columns = [c[0] for c in cursor.description]
             for row in cursor.fetchall():
                 values = dict(zip(columns, row, strict=True))
-                village = by_village[values.pop("village_id")]
+                sums = by_village[values.pop("village_id")]
                 for key, value in values.items():
-                    village[key] += Decimal(value or 0)
+                    sums[key] += Decimal(value or 0)
     villages = {
         v.pk: v for v in Village.objects.filter(pk__in=by_village).select_related("township")
     }
