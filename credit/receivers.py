@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from households.signals import watchlist_matches_changed
 from rating import publish
 
 
@@ -13,5 +14,14 @@ def lines_for_chunk(run: Any, village_id: int) -> None:
     lines_write(run, village_id)
 
 
+def lines_follow_watchlists(sender: Any, at: Any, **kwargs: Any) -> None:
+    from credit.services import lines_follow_watchlists
+
+    lines_follow_watchlists(at=at)
+
+
 def connect() -> None:
     publish.register_chunk_step(lines_for_chunk)
+    watchlist_matches_changed.connect(
+        lines_follow_watchlists, dispatch_uid="credit.lines_follow_watchlists"
+    )

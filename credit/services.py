@@ -3,7 +3,7 @@ expiry, and the suspension a negative watch-list match causes in its own transac
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
@@ -15,12 +15,15 @@ from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
+from households.models import WatchlistEntityMatch, WatchlistKind, WatchlistMatch
 from households.selectors import households_visible_to
 
 # Lists whose match stops lending at once (the next rating knocks the household out anyway);
 # 低保/脱贫 lists give preferential pricing instead and suspend nothing.
 SUSPENDING_LISTS = frozenset({"dishonest_debtor", "criminal_record", "drug_gambling"})
-WATCHLIST_REASON = "名单命中（{kind}），授信已自动冻结"
+WATCHLIST_REASON_PREFIX = "名单命中"
+WATCHLIST_REASON = WATCHLIST_REASON_PREFIX + "（{kind}），授信已自动冻结"
+WATCHLIST_LABELS = {k.value: str(k.label) for k in WatchlistKind}
 
 
 def _visible_line(actor: Any, line: CreditLine) -> CreditLine:
@@ -75,50 +78,47 @@ def line_set_status(
     return line
 
 
-def lines_suspend_for_match(*, household_id: int, kind: str) -> int:
-    """A negative list matched a member of the household: suspend its current line now, in
-    the caller's (the match's) transaction. Returns the number of lines suspended."""
-    if kind not in SUSPENDING_LISTS:
-        return 0
-    suspended = (
-        current_lines()
-        .filter(household_id=household_id, status=LineStatus.ACTIVE)
-        .update(
-            status=LineStatus.SUSPENDED,
-            status_reason=WATCHLIST_REASON.format(kind=kind),
-            status_changed_at=timezone.now(),
+def lines_follow_watchlists(*, at: datetime) -> dict[str, int]:
+    """Watch-list matches were made or cleared at ``at``, in the caller's transaction: suspend
+    at once the current lines of the households (and entities) a negative list now matches,
+    and restore the lines such a match had suspended once no negative match is left. Set-based:
+    four UPDATEs whatever the number of matches. A manager's own suspension is never lifted
+    here (its reason is theirs)."""
+    lines = current_lines()
+    negative = {"kind__in": sorted(SUSPENDING_LISTS)}
+    counts = {"suspended": 0, "restored": 0}
+    for match_model, subject in (
+        (WatchlistMatch, "household_id"),
+        (WatchlistEntityMatch, "business_entity_id"),
+    ):
+        listed = match_model.objects.filter(matched_at=at, cleared_at__isnull=True, **negative)
+        for kind in SUSPENDING_LISTS:
+            counts["suspended"] += lines.filter(
+                status=LineStatus.ACTIVE,
+                **{f"{subject}__in": listed.filter(kind=kind).values(subject)},
+            ).update(
+                status=LineStatus.SUSPENDED,
+                status_reason=WATCHLIST_REASON.format(kind=WATCHLIST_LABELS.get(kind, kind)),
+                status_changed_at=timezone.now(),
+            )
+        still_listed = match_model.objects.filter(cleared_at__isnull=True, **negative)
+        cleared = match_model.objects.filter(cleared_at=at, **negative)
+        counts["restored"] += (
+            lines.filter(
+                status=LineStatus.SUSPENDED,
+                status_reason__startswith=WATCHLIST_REASON_PREFIX,
+                **{f"{subject}__in": cleared.values(subject)},
+            )
+            .exclude(**{f"{subject}__in": still_listed.values(subject)})
+            .update(status=LineStatus.ACTIVE, status_reason="", status_changed_at=timezone.now())
         )
-    )
-    if suspended:
+    if counts["suspended"] or counts["restored"]:
         audit_record(
             action=AuditAction.CREDIT_LINE_SUSPEND,
-            target_label=f"农户#{household_id}",
-            details={"household": household_id, "list": kind, "automatic": True},
+            target_label="名单比对联动授信",
+            details={**counts, "automatic": True},
         )
-    return suspended
-
-
-def lines_restore_after_lift(*, household_id: int, still_listed: bool) -> int:
-    """The match that suspended the line was lifted: restore it unless another negative match
-    is still active. Only automatic suspensions are lifted this way (a manager's stays)."""
-    if still_listed:
-        return 0
-    restored = (
-        current_lines()
-        .filter(
-            household_id=household_id,
-            status=LineStatus.SUSPENDED,
-            status_reason__startswith="名单命中",
-        )
-        .update(status=LineStatus.ACTIVE, status_reason="", status_changed_at=timezone.now())
-    )
-    if restored:
-        audit_record(
-            action=AuditAction.CREDIT_LINE_RESTORE,
-            target_label=f"农户#{household_id}",
-            details={"household": household_id, "automatic": True},
-        )
-    return restored
+    return counts
 
 
 def lines_expire(*, today: date | None = None) -> int:

@@ -21,6 +21,13 @@ from households.models import Household
 
 archives_changed = Signal()
 
+# ``watchlist_matches_changed`` — watch-list matches were made or cleared. Unlike
+# ``archives_changed`` it is sent INSIDE the transaction that wrote them, with ``at``: the
+# ``matched_at`` of the new matches and the ``cleared_at`` of the cleared ones. A receiver's
+# writes (credit suspends the lines of the households just listed) commit or roll back with
+# the matches; a receiver that raises rolls the change back.
+watchlist_matches_changed = Signal()
+
 
 class _Changes:
     """The households changed in one transaction, sent once when it commits."""

@@ -38,7 +38,7 @@ from households.models import (
     WatchlistUpload,
 )
 from households.services import WATCHLIST_ENTRY_ID_COLUMN, protect_resident_id
-from households.signals import archives_changed_on_commit
+from households.signals import archives_changed_on_commit, watchlist_matches_changed
 from households.spreadsheets import CellError, Row, SpreadsheetError, parse_date, read_table
 
 logger = logging.getLogger(__name__)
@@ -393,6 +393,8 @@ def _recheck(*, as_of: date, announce: bool = True) -> dict[str, int]:
     corrected += entities.exclude(
         entry__id_number_index=F("business_entity__legal_rep_id_index")
     ).update(cleared_at=now, cleared_reason=REASON_ID_CHANGED)
+    if matched or lifted or corrected:
+        watchlist_matches_changed.send(sender=WatchlistMatch, at=now)
     if announce and (matched or lifted or corrected):
         # the households whose members were matched or cleared just now: their knock-outs and
         # flags changed
