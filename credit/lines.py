@@ -22,9 +22,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
+from django.db.models import Q
 
 from credit import engine
 from credit.models import (
+    CreditHold,
     CreditLine,
     CreditOverride,
     CreditPolicyVersion,
@@ -32,7 +34,7 @@ from credit.models import (
     LineStatus,
 )
 from households.models import BusinessEntity, Household
-from rating.batch import engine_card
+from rating.batch import card_stamp, engine_card
 from rating.features_sql import HOUSEHOLD_FEATURE_SQL
 from rating.models import CurrentRating, RatingResult, RatingRun
 
@@ -68,7 +70,7 @@ LINE_COLUMNS = (
     "status_reason",
     "status_changed_at",
 )
-CARRIED = (LineStatus.SUSPENDED, LineStatus.REVOKED)  # a re-rating does not lift these
+CARRIED = (LineStatus.SUSPENDED, LineStatus.REVOKED)  # their validity carries over too
 
 
 class NoPolicy(Exception):
@@ -102,7 +104,7 @@ def granting_grades(run: RatingRun) -> dict[str, list[str]]:
         "agricultural": run.agricultural_card_id,
     }
     return {
-        kind: [b.grade for b in engine_card(card_id).grades if b.grants_credit]
+        kind: [b.grade for b in engine_card(card_id, card_stamp(run)).grades if b.grants_credit]
         for kind, card_id in cards.items()
     }
 
@@ -155,6 +157,7 @@ class Subject:
     low_income: bool
     override: CreditOverride | None
     previous: CreditLine | None
+    hold: CreditHold | None = None
 
 
 def line_for(
@@ -208,7 +211,7 @@ def line_for(
         and previous.valid_to >= as_of
     )
     valid_from = previous.valid_from if carry and previous else as_of
-    kept = previous if previous is not None and previous.status in CARRIED else None
+    hold = subject.hold
     return {
         "rating_result_id": subject.result_id,
         "household_id": subject.household_id,
@@ -234,9 +237,9 @@ def line_for(
         "ceiling_bp": terms.get("ceiling", 0),
         "valid_from": valid_from,
         "valid_to": add_months(valid_from, policy.validity_months),
-        "status": kept.status if kept else LineStatus.ACTIVE,
-        "status_reason": kept.status_reason if kept else "",
-        "status_changed_at": kept.status_changed_at if kept else None,
+        "status": hold.status if hold else LineStatus.ACTIVE,
+        "status_reason": hold.reason if hold else "",
+        "status_changed_at": hold.held_at if hold else None,
     }
 
 
@@ -278,6 +281,12 @@ def _subjects(run: RatingRun, village_id: int) -> list[Subject]:
         line.rating_result_id: line
         for line in CreditLine.objects.filter(rating_result_id__in=list(current.values()))
     }
+    holds = {
+        (h.household_id, h.business_entity_id): h
+        for h in CreditHold.objects.filter(
+            Q(household__village_id=village_id) | Q(business_entity__village_id=village_id)
+        )
+    }
     subjects = []
     for r in results:
         key = (r.household_id, r.business_entity_id)
@@ -301,6 +310,7 @@ def _subjects(run: RatingRun, village_id: int) -> list[Subject]:
                     low_income=bool(set(r.flags) & LOW_INCOME_FLAGS),
                     override=overrides.get(key),
                     previous=before,
+                    hold=holds.get(key),
                 )
             )
         elif (e := r.business_entity) is not None:
@@ -321,6 +331,7 @@ def _subjects(run: RatingRun, village_id: int) -> list[Subject]:
                     low_income=False,
                     override=overrides.get(key),
                     previous=before,
+                    hold=holds.get(key),
                 )
             )
     return subjects
@@ -384,6 +395,7 @@ def _insert_sql(policy: engine.CreditPolicy, kind: str) -> str:
     lines = CreditLine._meta.db_table
     current = CurrentRating._meta.db_table
     overrides = CreditOverride._meta.db_table
+    holds = CreditHold._meta.db_table
     if kind == "household":
         subject = "household_id"
         join = f"JOIN {Household._meta.db_table} h ON h.id = r.household_id"
@@ -427,11 +439,7 @@ def _insert_sql(policy: engine.CreditPolicy, kind: str) -> str:
                c.cap_back_bp, -c.low_income_bp, c.floor_bp,
                LEAST({p.ceiling_bp} - (c.pre + c.floor_bp), 0),
                c.valid_from, (c.valid_from + interval '{int(p.validity_months)} months')::date,
-               CASE WHEN c.prev_status IN ('suspended', 'revoked') THEN c.prev_status
-                    ELSE 'active' END,
-               CASE WHEN c.prev_status IN ('suspended', 'revoked') THEN c.prev_reason
-                    ELSE '' END,
-               CASE WHEN c.prev_status IN ('suspended', 'revoked') THEN c.prev_changed END
+               COALESCE(c.hold_status, 'active'), COALESCE(c.hold_reason, ''), c.held_at
         FROM (
             SELECT b.*, GREATEST({p.floor_bp} - b.pre, 0) AS floor_bp FROM (
                 SELECT a2.*,
@@ -482,9 +490,9 @@ def _insert_sql(policy: engine.CreditPolicy, kind: str) -> str:
                                            o.id AS override_id,
                                            CASE WHEN o.kind = 'limit' THEN o.amount END
                                            AS override_amount,
-                                           pl.status AS prev_status,
-                                           pl.status_reason AS prev_reason,
-                                           pl.status_changed_at AS prev_changed,
+                                           ho.status AS hold_status,
+                                           ho.reason AS hold_reason,
+                                           ho.held_at,
                                            CASE WHEN pl.status IN ('active', 'suspended',
                                                                    'revoked')
                                                      AND pl.valid_to >= %(as_of)s
@@ -497,6 +505,7 @@ def _insert_sql(policy: engine.CreditPolicy, kind: str) -> str:
                                          AND o.valid_until >= %(as_of)s
                                     LEFT JOIN {current} cr ON cr.{subject} = r.{subject}
                                     LEFT JOIN {lines} pl ON pl.rating_result_id = cr.result_id
+                                    LEFT JOIN {holds} ho ON ho.{subject} = r.{subject}
                                     WHERE r.run_id = %(run)s AND r.village_id = %(village)s
                                       AND r.{subject} IS NOT NULL
                                     OFFSET 0

@@ -251,6 +251,66 @@ class CreditLine(models.Model):
         return [(code, bp) for code, bp in terms if bp or code in ("lpr", "grade_spread")]
 
 
+class HoldSource(models.TextChoices):
+    MANUAL = "manual", _("人工")
+    WATCHLIST = "watchlist", _("名单命中")
+
+
+class CreditHold(models.Model):
+    """A subject's credit held (冻结) or revoked (撤销), whatever line is current: the lines a
+    re-rating writes — and the run that publishes them, however long it ran — take their
+    status from here, so a hold survives runs, runs in flight, and ratings that grant no line
+    for a while. One per subject; lifting a suspension deletes it (audited)."""
+
+    household = models.OneToOneField(
+        "households.Household",
+        on_delete=models.PROTECT,
+        related_name="credit_hold",
+        null=True,
+        blank=True,
+    )
+    business_entity = models.OneToOneField(
+        "households.BusinessEntity",
+        on_delete=models.PROTECT,
+        related_name="credit_hold",
+        null=True,
+        blank=True,
+    )
+    status = models.CharField(
+        _("状态"),
+        max_length=10,
+        choices=[
+            (LineStatus.SUSPENDED, LineStatus.SUSPENDED.label),
+            (LineStatus.REVOKED, LineStatus.REVOKED.label),
+        ],
+    )
+    source = models.CharField(_("来源"), max_length=10, choices=HoldSource.choices)
+    reason = models.CharField(_("原因"), max_length=200)
+    held_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    held_at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("授信冻结")
+        verbose_name_plural = _("授信冻结")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(household__isnull=False) & Q(business_entity__isnull=True))
+                | (Q(household__isnull=True) & Q(business_entity__isnull=False)),
+                name="credit_hold_one_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()}：{self.reason}"
+
+
 class OverrideKind(models.TextChoices):
     GRADE = "grade", _("调整授信等级")
     LIMIT = "limit", _("调整授信额度")

@@ -41,7 +41,7 @@ from credit.policy_selectors import (
     policy_previous_approved,
 )
 from fuxiang.accounts import roles
-from fuxiang.audit.models import AuditAction
+from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
 
@@ -244,9 +244,18 @@ def _require_policy_role(actor: Any, message: str = "只有总行可以维护授
 
 
 def _require_checker(actor: Any, row: CreditPolicyVersion) -> None:
-    if actor.pk in (row.created_by_id, row.submitted_by_id):
+    """The checker wrote no part of the version: not its drafter, not its submitter, and not
+    anyone who edited the draft (every edit is audited against the version)."""
+    editors = set(
+        AuditEvent.objects.filter(
+            target_type=row._meta.label_lower,
+            target_id=str(row.pk),
+            action=AuditAction.CREDIT_POLICY_CREATE,
+        ).values_list("actor_id", flat=True)
+    )
+    if actor.pk in {row.created_by_id, row.submitted_by_id, *editors}:
         raise DomainError(
-            "审批人不能是该版本的起草人或提交人本人（双人复核）", code="maker_checker"
+            "审批人不能是该版本的起草人、修改人或提交人本人（双人复核）", code="maker_checker"
         )
 
 

@@ -20,8 +20,15 @@ def lines_follow_watchlists(sender: Any, at: Any, **kwargs: Any) -> None:
     lines_follow_watchlists(at=at)
 
 
+def holds_for_publish(run: Any) -> None:
+    from credit.services import holds_apply
+
+    holds_apply(run)
+
+
 def connect() -> None:
     publish.register_chunk_step(lines_for_chunk)
+    publish.register(holds_for_publish)
     watchlist_matches_changed.connect(
         lines_follow_watchlists, dispatch_uid="credit.lines_follow_watchlists"
     )

@@ -86,5 +86,5 @@ def lines_visible_to(user: Any) -> QuerySet[CreditLine]:
     return (
         current_lines()
         .filter(village_id__in=visible)
-        .select_related("household", "business_entity", "policy", "override")
+        .select_related("village", "business_entity", "policy", "override")
     )

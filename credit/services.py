@@ -1,5 +1,12 @@
-"""Writes on credit lines: suspend, restore, revoke (a manager's decision, audited), the nightly
-expiry, and the suspension a negative watch-list match causes in its own transaction."""
+"""Writes on credit lines: suspend, restore, revoke (a manager's decision, audited), the
+suspension a negative watch-list match causes in its own transaction, the nightly expiry, and
+the publish step that keeps holds on the lines a run publishes.
+
+A suspension or revocation is a ``CreditHold`` on the subject, not only a line status: the
+lines every later rating writes take their status from it (``credit.lines``), and
+``holds_apply`` re-applies it in the publishing transaction, so a hold made while a run was in
+flight is not lost when that run publishes.
+"""
 
 from __future__ import annotations
 
@@ -7,44 +14,56 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from credit.models import CreditLine, LineStatus
-from credit.selectors import current_lines
+from credit.models import CreditHold, CreditLine, HoldSource, LineStatus
+from credit.selectors import current_lines, lines_visible_to
 from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
 from households.models import WatchlistEntityMatch, WatchlistKind, WatchlistMatch
-from households.selectors import households_visible_to
 
 # Lists whose match stops lending at once (the next rating knocks the household out anyway);
 # 低保/脱贫 lists give preferential pricing instead and suspend nothing.
 SUSPENDING_LISTS = frozenset({"dishonest_debtor", "criminal_record", "drug_gambling"})
-WATCHLIST_REASON_PREFIX = "名单命中"
-WATCHLIST_REASON = WATCHLIST_REASON_PREFIX + "（{kind}），授信已自动冻结"
+WATCHLIST_REASON = "名单命中（{kind}），授信已自动冻结"
 WATCHLIST_LABELS = {k.value: str(k.label) for k in WatchlistKind}
+_SUBJECTS = (
+    (WatchlistMatch, "household_id"),
+    (WatchlistEntityMatch, "business_entity_id"),
+)
 
 
-def _visible_line(actor: Any, line: CreditLine) -> CreditLine:
-    subject_visible = (
-        line.household_id is None
-        or households_visible_to(actor).filter(pk=line.household_id).exists()
-    )
-    if not subject_visible:
-        raise DomainError("未找到该授信额度，或您无权访问", code="not_found")
-    return line
+def _subject(line: CreditLine) -> dict[str, int | None]:
+    return {"household_id": line.household_id, "business_entity_id": line.business_entity_id}
+
+
+def _listed(line: CreditLine) -> bool:
+    """An uncleared negative watch-list match on the line's subject."""
+    if line.household_id is not None:
+        matches: QuerySet[Any] = WatchlistMatch.objects.filter(household_id=line.household_id)
+    else:
+        matches = WatchlistEntityMatch.objects.filter(business_entity_id=line.business_entity_id)
+    return matches.filter(cleared_at__isnull=True, kind__in=SUSPENDING_LISTS).exists()
+
+
+def _live_status(line: CreditLine, today: date) -> str:
+    """What a lifted line becomes: active, or expired if its term ended meanwhile."""
+    return LineStatus.ACTIVE if line.valid_to >= today else LineStatus.EXPIRED
 
 
 @transaction.atomic
 def line_set_status(
     *, actor: Any, line: CreditLine, status: str, reason: str, request: Any = None
 ) -> CreditLine:
-    """A manager suspends, restores or revokes a current line, with a reason."""
+    """A manager suspends, restores or revokes a subject's current line, with a reason."""
     if not roles.can_suspend_line(actor):
         raise DomainError("只有支行行长或总行可以冻结、解冻或撤销授信额度", code="forbidden")
+    if not lines_visible_to(actor).filter(pk=line.pk).exists():
+        raise DomainError("未找到该授信额度，或您无权访问", code="not_found")
     line = CreditLine.objects.select_for_update().get(pk=line.pk)
-    _visible_line(actor, line)
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise DomainError({"reason": "请填写原因"})
@@ -59,14 +78,30 @@ def line_set_status(
         )
     if not current_lines().filter(pk=line.pk).exists():
         raise DomainError("这不是该户当前的授信额度（已被新的评级结果取代）")
-    before = line.status
-    line.status, line.status_reason, line.status_changed_at = status, reason, timezone.now()
+    now, before = timezone.now(), line.status
+    holds = CreditHold.objects.filter(**_subject(line))
+    if status == LineStatus.ACTIVE:
+        if _listed(line):
+            raise DomainError("该主体仍在失信、犯罪或涉毒涉赌名单中，名单移出前不能解冻")
+        holds.delete()
+        status = _live_status(line, timezone.localdate())
+    else:
+        holds.delete()
+        CreditHold.objects.create(
+            **_subject(line),
+            status=status,
+            source=HoldSource.MANUAL,
+            reason=reason,
+            held_by=actor,
+            held_at=now,
+        )
+    line.status, line.status_changed_at = status, now
+    line.status_reason = "" if status == LineStatus.ACTIVE else reason
     line.save(update_fields=["status", "status_reason", "status_changed_at"])
     action = {
         LineStatus.SUSPENDED: AuditAction.CREDIT_LINE_SUSPEND,
-        LineStatus.ACTIVE: AuditAction.CREDIT_LINE_RESTORE,
         LineStatus.REVOKED: AuditAction.CREDIT_LINE_REVOKE,
-    }[LineStatus(status)]
+    }.get(LineStatus(status), AuditAction.CREDIT_LINE_RESTORE)
     audit_record(
         action=action,
         actor=actor,
@@ -79,55 +114,109 @@ def line_set_status(
 
 
 def lines_follow_watchlists(*, at: datetime) -> dict[str, int]:
-    """Watch-list matches were made or cleared at ``at``, in the caller's transaction: suspend
-    at once the current lines of the households (and entities) a negative list now matches,
-    and restore the lines such a match had suspended once no negative match is left. Set-based:
-    four UPDATEs whatever the number of matches. A manager's own suspension is never lifted
-    here (its reason is theirs)."""
+    """Watch-list matches were made or cleared at ``at``, in the caller's transaction: hold
+    the subjects a negative list now matches and suspend their current lines at once; lift
+    the holds such a match made once no negative match is left (a manager's own hold stays).
+    Set-based: a fixed number of statements whatever the number of matches."""
     lines = current_lines()
-    negative = {"kind__in": sorted(SUSPENDING_LISTS)}
     counts = {"suspended": 0, "restored": 0}
-    for match_model, subject in (
-        (WatchlistMatch, "household_id"),
-        (WatchlistEntityMatch, "business_entity_id"),
-    ):
-        listed = match_model.objects.filter(matched_at=at, cleared_at__isnull=True, **negative)
+    held: dict[str, list[int]] = {}
+    lifted: dict[str, list[int]] = {}
+    for match_model, subject in _SUBJECTS:
+        negative = match_model.objects.filter(kind__in=SUSPENDING_LISTS)
+        new = negative.filter(matched_at=at, cleared_at__isnull=True)
+        listed = dict(new.values_list(subject, "kind").order_by(subject, "kind"))
+        already = set(
+            CreditHold.objects.filter(**{f"{subject}__in": listed}).values_list(subject, flat=True)
+        )
+        CreditHold.objects.bulk_create(
+            [
+                CreditHold(
+                    **{subject: subject_id},
+                    status=LineStatus.SUSPENDED,
+                    source=HoldSource.WATCHLIST,
+                    reason=WATCHLIST_REASON.format(kind=WATCHLIST_LABELS.get(kind, kind)),
+                    held_at=at,
+                )
+                for subject_id, kind in listed.items()
+                if subject_id not in already
+            ]
+        )
+        held[subject] = sorted(listed)
         for kind in SUSPENDING_LISTS:
             counts["suspended"] += lines.filter(
                 status=LineStatus.ACTIVE,
-                **{f"{subject}__in": listed.filter(kind=kind).values(subject)},
+                **{f"{subject}__in": new.filter(kind=kind).values(subject)},
             ).update(
                 status=LineStatus.SUSPENDED,
                 status_reason=WATCHLIST_REASON.format(kind=WATCHLIST_LABELS.get(kind, kind)),
-                status_changed_at=timezone.now(),
+                status_changed_at=at,
             )
-        still_listed = match_model.objects.filter(cleared_at__isnull=True, **negative)
-        cleared = match_model.objects.filter(cleared_at=at, **negative)
-        counts["restored"] += (
-            lines.filter(
-                status=LineStatus.SUSPENDED,
-                status_reason__startswith=WATCHLIST_REASON_PREFIX,
-                **{f"{subject}__in": cleared.values(subject)},
+        still_listed = negative.filter(cleared_at__isnull=True).values(subject)
+        cleared = negative.filter(cleared_at=at).values(subject)
+        ending = CreditHold.objects.filter(
+            source=HoldSource.WATCHLIST, **{f"{subject}__in": cleared}
+        ).exclude(**{f"{subject}__in": still_listed})
+        lifted[subject] = sorted(ending.values_list(subject, flat=True))
+        ending.delete()
+        lifting = lines.filter(status=LineStatus.SUSPENDED, **{f"{subject}__in": lifted[subject]})
+        today = timezone.localdate()
+        counts["restored"] += lifting.filter(valid_to__gte=today).update(
+            status=LineStatus.ACTIVE, status_reason="", status_changed_at=at
+        )
+        lifting.filter(valid_to__lt=today).update(
+            status=LineStatus.EXPIRED, status_reason="授信期限届满", status_changed_at=at
+        )
+    for action, subjects, count in (
+        (AuditAction.CREDIT_LINE_SUSPEND, held, counts["suspended"]),
+        (AuditAction.CREDIT_LINE_RESTORE, lifted, counts["restored"]),
+    ):
+        if any(subjects.values()):
+            audit_record(
+                action=action,
+                target_label="名单比对联动授信",
+                details={
+                    "automatic": True,
+                    "households": subjects["household_id"],
+                    "entities": subjects["business_entity_id"],
+                    "lines": count,
+                },
             )
-            .exclude(**{f"{subject}__in": still_listed.values(subject)})
-            .update(status=LineStatus.ACTIVE, status_reason="", status_changed_at=timezone.now())
-        )
-    if counts["suspended"] or counts["restored"]:
-        audit_record(
-            action=AuditAction.CREDIT_LINE_SUSPEND,
-            target_label="名单比对联动授信",
-            details={**counts, "automatic": True},
-        )
     return counts
 
 
+def holds_apply(run: Any) -> None:
+    """Publish step: the lines the run is publishing take the holds as they are *now* — a
+    hold made or lifted while the run was rating is not lost. Set-based."""
+    today = timezone.localdate()
+    lines = CreditLine.objects.filter(run_id=run.pk)
+    for subject in ("household_id", "business_entity_id"):
+        holds = CreditHold.objects.filter(**{f"{subject}__isnull": False})
+        hold = holds.filter(**{subject: OuterRef(subject)})
+        lines.filter(**{f"{subject}__in": holds.values(subject)}).update(
+            status=Subquery(hold.values("status")[:1]),
+            status_reason=Subquery(hold.values("reason")[:1]),
+            status_changed_at=Subquery(hold.values("held_at")[:1]),
+        )
+        lines.filter(
+            ~Q(**{f"{subject}__in": holds.values(subject)}),
+            **{f"{subject}__isnull": False},
+            status__in=(LineStatus.SUSPENDED, LineStatus.REVOKED),
+            valid_to__gte=today,
+        ).update(status=LineStatus.ACTIVE, status_reason="", status_changed_at=timezone.now())
+
+
 def lines_expire(*, today: date | None = None) -> int:
-    """Nightly: active lines past their end date expire (safe to run twice)."""
+    """Nightly: current lines past their end date expire (safe to run twice)."""
     today = today or timezone.localdate()
-    expired = CreditLine.objects.filter(status=LineStatus.ACTIVE, valid_to__lt=today).update(
-        status=LineStatus.EXPIRED,
-        status_reason="授信期限届满",
-        status_changed_at=timezone.now(),
+    expired = (
+        current_lines()
+        .filter(status=LineStatus.ACTIVE, valid_to__lt=today)
+        .update(
+            status=LineStatus.EXPIRED,
+            status_reason="授信期限届满",
+            status_changed_at=timezone.now(),
+        )
     )
     if expired:
         audit_record(

@@ -32,10 +32,11 @@ def village_rate(run: RatingRun, village_id: int) -> tuple[int, int]:
 def rate_village(run: RatingRun, village_id: int) -> tuple[list[tuple[Any, ...]], int]:
     """Rate every subject of a run in one village: (result rows, households skipped). Two
     reads of the archive, whatever the number of households."""
-    household_card = engine_card(run.household_card_id)
+    stamp = card_stamp(run)
+    household_card = engine_card(run.household_card_id, stamp)
     entity_cards = {
-        EntityCategory.ENTERPRISE: engine_card(run.enterprise_card_id),
-        EntityCategory.AGRICULTURAL: engine_card(run.agricultural_card_id),
+        EntityCategory.ENTERPRISE: engine_card(run.enterprise_card_id, stamp),
+        EntityCategory.AGRICULTURAL: engine_card(run.agricultural_card_id, stamp),
     }
     household_order = breakdown_order(household_card)[0]
     entity_orders = {c: breakdown_order(card)[0] for c, card in entity_cards.items()}
@@ -87,10 +88,16 @@ def rate_village(run: RatingRun, village_id: int) -> tuple[list[tuple[Any, ...]]
 
 
 @functools.lru_cache(maxsize=32)
-def engine_card(scorecard_id: int) -> engine.Scorecard:
+def engine_card(scorecard_id: int, stamp: str = "") -> engine.Scorecard:
     """Approved and retired cards never change (a trigger guards them), so caching the parsed
-    card by id for the life of the worker is safe."""
+    card by id for the life of the worker is safe. A what-if may use a draft, which can be
+    edited: its runs pass their own ``stamp`` (``card_stamp``), so a later simulation reads
+    the draft afresh."""
     return Scorecard.objects.get(pk=scorecard_id).card
+
+
+def card_stamp(run: RatingRun) -> str:
+    return f"simulation-{run.pk}" if run.simulation else ""
 
 
 # --- the compiled path (PostgreSQL) -----------------------------------------------------------
@@ -101,10 +108,11 @@ def compiled_cards(run: RatingRun) -> dict[str, scoring_sql.CompiledCard] | None
     PostgreSQL, or a card the compiler does not translate)."""
     if connection.vendor != "postgresql":
         return None
+    stamp = card_stamp(run)
     cards = {
-        "household": _compiled(run.household_card_id, "household"),
-        EntityCategory.ENTERPRISE: _compiled(run.enterprise_card_id, "entity"),
-        EntityCategory.AGRICULTURAL: _compiled(run.agricultural_card_id, "entity"),
+        "household": _compiled(run.household_card_id, "household", stamp),
+        EntityCategory.ENTERPRISE: _compiled(run.enterprise_card_id, "entity", stamp),
+        EntityCategory.AGRICULTURAL: _compiled(run.agricultural_card_id, "entity", stamp),
     }
     if any(c is None for c in cards.values()):
         return None
@@ -112,8 +120,8 @@ def compiled_cards(run: RatingRun) -> dict[str, scoring_sql.CompiledCard] | None
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled(scorecard_id: int, source: str) -> scoring_sql.CompiledCard | None:
-    card = engine_card(scorecard_id)
+def _compiled(scorecard_id: int, source: str, stamp: str) -> scoring_sql.CompiledCard | None:
+    card = engine_card(scorecard_id, stamp)
     if source == "household":
         return scoring_sql.household_card(card)
     return scoring_sql.entity_card(card)

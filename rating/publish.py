@@ -1,11 +1,13 @@
 """Publish hooks: steps that must happen in the same transaction as a run's publish, and
 chunk steps that must happen in the same transaction as a chunk's results.
 
-The credit app (to the right of rating) creates credit lines when ratings are published; it
-registers a step here from its ``AppConfig.ready()`` so that imports still point left::
+The credit app (to the right of rating) writes its lines beside each chunk's results (a chunk
+step) and re-applies its holds when a run publishes (a publish step); it registers both from its
+``AppConfig.ready()`` so that imports still point left::
 
     from rating import publish
-    publish.register(credit_lines_from_run)
+    publish.register_chunk_step(lines_for_chunk)
+    publish.register(holds_for_publish)
 
 A step receives the ``RatingRun`` being published, inside the publishing transaction, after the
 current ratings were switched; raising rolls the whole publish back (the run stays

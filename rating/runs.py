@@ -76,6 +76,7 @@ from rating.selectors import scorecard_active
 
 EMPTY_SCOPE = "范围内没有已建档的农户或经营主体"
 BUSY = "已有评级任务正在进行，请待其完成后再发起"
+BUSY_SIMULATION = "已有模拟测算正在进行，请待其完成后再发起"
 
 
 def stale_after() -> timedelta:
@@ -194,8 +195,11 @@ def _run_create(
         if card is None:
             label = SubjectKind(kind).label
             raise DomainError(f"没有已批准的{label}评分卡，不能发起评级", code="no_card")
-    if RatingRun.objects.filter(status__in=ACTIVE_RUN_STATUSES).exists():
-        raise DomainError(BUSY, code="busy")
+    # What-ifs have a lane of their own: one at a time, never blocking a real run or a
+    # re-rating (nor blocked by them).
+    lane = "simulation" if simulation else "rating"
+    if RatingRun.objects.filter(lane=lane, status__in=ACTIVE_RUN_STATUSES).exists():
+        raise DomainError(BUSY_SIMULATION if simulation else BUSY, code="busy")
     chunk_villages = _villages_with_subjects(
         villages, scope, subject_ids, entity_ids, withdrawals_only_ok=withdrawals_only_ok
     )
@@ -215,12 +219,13 @@ def _run_create(
         started_by=actor if getattr(actor, "is_authenticated", False) else None,
         chunks_total=len(chunk_villages),
         simulation=simulation,
+        lane=lane,
     )
     try:
         with transaction.atomic():
             run.save(force_insert=True)
     except IntegrityError as exc:  # a concurrent start won the lane
-        raise DomainError(BUSY, code="busy") from exc
+        raise DomainError(BUSY_SIMULATION if simulation else BUSY, code="busy") from exc
     chunks = RatingChunk.objects.bulk_create(
         [RatingChunk(run=run, village_id=v) for v in chunk_villages]
     )
@@ -390,8 +395,12 @@ def _rate_claimed_chunk(
     chunk: RatingChunk, run: RatingRun, token: str, *, queue_publish: bool
 ) -> ChunkOutcome:
     started = time.perf_counter()
+    # only when this is the chunk's own transaction: inside a caller's (a one-household
+    # re-rating publishes in the same transaction) the setting would cover the publish too
+    fast_commit = not connection.in_atomic_block
     with transaction.atomic():
-        _commit_without_waiting_for_disk()
+        if fast_commit:
+            _commit_without_waiting_for_disk()
         held = (
             RatingChunk.objects.select_for_update()
             .filter(pk=chunk.pk, claim=token, status=ChunkStatus.RUNNING)

@@ -83,6 +83,8 @@ def _num(value: Any) -> str:
 
 def _text(value: str) -> str:
     """A string literal inside a statement run with named parameters (``%`` doubled)."""
+    if "\x00" in value:
+        raise NotCompilable("a NUL character in a label")
     return "'" + value.replace("'", "''").replace("%", "%%") + "'"
 
 
@@ -112,6 +114,13 @@ def _compile(card: engine.Scorecard, feature_sql: dict[str, tuple[str, str]]) ->
         point_exprs.append(expr)
         missing.append((missed, adjustment.feature))
     scored = {f for _, f in missing}
+    codes = [rule.code for rule in card.knock_outs]
+    for code in set(codes):
+        first, last = codes.index(code), len(codes) - 1 - codes[::-1].index(code)
+        if any(c != code for c in codes[first:last]):
+            # the engine lists codes in the order rules *fire*: with another code between two
+            # rules of one code, that order depends on the subject
+            raise NotCompilable(f"knock-out code {code} split by another")
     knock_outs: dict[str, list[str]] = {}  # code → conditions, in first-seen order
     for rule in card.knock_outs:
         knock_outs.setdefault(rule.code, []).append(
@@ -239,7 +248,8 @@ def _knock_out(rule: engine.KnockOut, kind: str) -> str:
         return _flag_in(col, {_category_key(v) for v in value}) if op == "in" else "FALSE"
     if kind == TEXT:
         if op == "in":
-            return f"({col} IN ({', '.join(_text(_category_key(v)) for v in value)}))"
+            keys = ", ".join(_text(_category_key(v)) for v in value)
+            return f"({col} IN ({keys}))" if keys else "FALSE"
         if op in ("eq", "ne"):  # a category is compared as text, whatever the rule's value
             return f"({col} {'=' if op == 'eq' else '<>'} {_text(_category_key(value))})"
         raise NotCompilable("a number test on a category")

@@ -30,7 +30,7 @@ def scorecard_active(kind: str) -> Scorecard | None:
 
 def rating_run_active() -> RatingRun | None:
     """The run holding the lane (pending, running or publishing), if any."""
-    return RatingRun.objects.filter(status__in=ACTIVE_RUN_STATUSES).first()
+    return RatingRun.objects.filter(lane="rating", status__in=ACTIVE_RUN_STATUSES).first()
 
 
 def rating_runs_recent(limit: int = 20) -> QuerySet[RatingRun]:

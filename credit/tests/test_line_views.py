@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from credit import services
 from credit.models import CreditLine, LineStatus
@@ -13,7 +14,9 @@ from credit.selectors import household_current_line
 from credit.tests.test_lines import run_to_end  # noqa: F401  (fixture)
 from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.errors import DomainError
+from households.models import WatchlistEntry, WatchlistMatch
 from households.tests.factories import HouseholdFactory
+from rating import runs
 from rating.models import RunScope
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +107,56 @@ def test_lines_past_their_end_expire_nightly_once(org, rated):
     assert services.lines_expire(today=today) == 0
     line.refresh_from_db()
     assert line.status == LineStatus.EXPIRED
+
+
+def test_a_suspension_made_while_a_run_is_rating_holds_when_it_publishes(org, rated):
+    h, line = rated
+    run = runs.rating_run_start(
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=line.valid_from, dispatch=False
+    )
+    for chunk in run.chunks.all():
+        runs.rating_chunk_run(chunk_id=chunk.pk, queue_publish=False)
+    # the run has written its new line (active) — now the manager suspends the current one
+    services.line_set_status(actor=org.manager, line=line, status="suspended", reason="涉诉待查")
+    runs.rating_run_publish(run_id=run.pk)
+    new = household_current_line(h.pk)
+    assert new.run_id == run.pk
+    assert (new.status, new.status_reason) == (LineStatus.SUSPENDED, "涉诉待查")
+
+
+def test_a_revocation_outlives_a_rating_that_grants_nothing(org, rated, run_to_end):  # noqa: F811
+    h, line = rated
+    services.line_set_status(actor=org.manager, line=line, status="revoked", reason="骗贷")
+    h.has_bad_loan = True
+    h.save()
+    run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
+    assert household_current_line(h.pk) is None  # knocked out: no line at all
+    h.has_bad_loan = False
+    h.save()
+    run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
+    again = household_current_line(h.pk)
+    assert (again.status, again.status_reason) == (LineStatus.REVOKED, "骗贷")
+
+
+def test_a_line_cannot_be_restored_while_listed_and_a_lapsed_one_expires(org, rated):
+    h, line = rated
+    services.line_set_status(actor=org.manager, line=line, status="suspended", reason="核查")
+    head = h.members.get()
+    entry = WatchlistEntry.objects.create(
+        kind="dishonest_debtor",
+        name=head.name,
+        id_number_encrypted="x",
+        id_number_index=head.id_number_index,
+        id_number_masked=head.id_number_masked,
+        source="法院",
+        listed_on=line.valid_from - timedelta(days=400),
+    )
+    WatchlistMatch.objects.create(entry=entry, member=head, household=h, kind=entry.kind)
+    with pytest.raises(DomainError, match="名单移出前不能解冻"):
+        services.line_set_status(actor=org.manager, line=line, status="active", reason="已核实")
+    WatchlistMatch.objects.update(cleared_at=timezone.now())
+    CreditLine.objects.filter(pk=line.pk).update(valid_to=line.valid_from)
+    line.refresh_from_db()
+    services.line_set_status(actor=org.manager, line=line, status="active", reason="已核实")
+    line.refresh_from_db()
+    assert line.status == LineStatus.EXPIRED  # its term ended while it was suspended

@@ -11,7 +11,13 @@ from django.db import connection
 from django.utils import timezone
 
 from credit import engine, lines
-from credit.models import CreditLine, CreditOverride, CreditPolicyVersion, LineStatus
+from credit.models import (
+    CreditHold,
+    CreditLine,
+    CreditOverride,
+    CreditPolicyVersion,
+    LineStatus,
+)
 from credit.selectors import household_current_line
 from households.models import Household
 from households.tests.factories import HouseholdFactory
@@ -55,8 +61,13 @@ def test_the_compiled_policy_writes_the_lines_the_engine_computes(org, run_to_en
     granted = list(CreditLine.objects.filter(run=first).order_by("pk"))
     assert len(granted) > 20
     # a suspended line, an old line about to expire, a grade and a limit override
-    CreditLine.objects.filter(pk=granted[0].pk).update(
-        status=LineStatus.SUSPENDED, status_reason="名单命中", status_changed_at=timezone.now()
+    CreditHold.objects.create(
+        household_id=granted[0].household_id,
+        business_entity_id=granted[0].business_entity_id,
+        status=LineStatus.SUSPENDED,
+        source="manual",
+        reason="涉诉待查",
+        held_at=timezone.now(),
     )
     CreditLine.objects.filter(pk=granted[1].pk).update(valid_to=AS_OF - timedelta(days=1))
     for line, kind, grade, amount in (

@@ -95,7 +95,7 @@ def test_a_second_head_office_user_approves_and_it_takes_effect_on_its_date(org,
 
 def test_the_submitter_cannot_approve_their_own_version(org):
     new = submitted(org)
-    with pytest.raises(DomainError, match="审批人不能是该版本的起草人或提交人本人"):
+    with pytest.raises(DomainError, match="审批人不能是该版本的起草人、修改人或提交人本人"):
         policies.policy_approve(actor=org.head_office, policy=new)
     new.refresh_from_db()
     assert new.status == PolicyStatus.SUBMITTED
@@ -322,3 +322,14 @@ def test_head_office_sees_versions_read_only_in_the_admin(client, org):
     )
     assert deleted.status_code == 403
     assert CreditPolicyVersion.objects.filter(version="2026.1").exists()
+
+
+def test_whoever_edited_the_draft_may_not_approve_it(org, checker):
+    new = draft(org)  # drafted by org.head_office
+    data = {**new.data, "lpr_bp": 290}
+    policies.policy_update_draft(actor=checker, policy=new, data=data)  # the checker edits
+    policies.policy_submit(actor=org.head_office, policy=new)
+    with pytest.raises(DomainError, match="修改人"):
+        policies.policy_approve(actor=checker, policy=new)
+    new.refresh_from_db()
+    assert new.status == PolicyStatus.SUBMITTED
