@@ -1,0 +1,76 @@
+"""Credit on a phone: an officer reads a household's line and its trace and opens the override
+form; a branch manager finds the line and suspends it with a reason."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from credit import engine
+from credit.models import CreditPolicyVersion, LineStatus
+from credit.selectors import household_current_line
+from households.tests.factories import HouseholdFactory
+from rating import runs
+from rating.models import RunScope
+from tests.test_browser_archive import fits_the_screen, sign_in
+from tests.test_rating_worker import approved_cards  # noqa: F401  (a fixture)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def rated_household(org, eager_celery, approved_cards):  # noqa: F811
+    """A household rated and granted a line (committed: the browser's server reads it). The
+    policy migration's row is gone after an earlier transactional test, like the cards."""
+    if not CreditPolicyVersion.objects.filter(status="approved").exists():
+        data = engine.DEFAULT_POLICY_JSON
+        CreditPolicyVersion.objects.create(
+            version=data["version"],
+            effective_from=data["effective_from"],
+            status="approved",
+            data=data,
+            reviewed_at=timezone.now(),
+        )
+    household = HouseholdFactory(
+        village=org.village_a, committee_assessment="very_good", payroll_agency=True
+    )
+    runs.rating_run_start(actor=org.head_office, scope=RunScope.COUNTY, as_of=timezone.localdate())
+    line = household_current_line(household.pk)
+    assert line is not None
+    return household, line
+
+
+def test_an_officer_reads_the_line_and_opens_the_override_form(
+    live_server, phone, screenshot, rated_household
+):
+    household, line = rated_household
+    sign_in(phone, live_server, "officer_a")
+    phone.goto(f"{live_server.url}/households/{household.pk}/")
+    card = phone.wait_for_selector("[data-testid=credit-card]")
+    assert f"{line.amount:.0f} 元" in card.inner_text()
+    assert line.rate_percent in card.inner_text()
+    phone.click("text=测算过程")
+    assert "代发工资优惠" in phone.inner_text("[data-testid=rate-trace]")
+    assert fits_the_screen(phone)
+    screenshot(phone, "household-credit")
+    phone.click("text=提议人工调整")
+    phone.wait_for_selector("text=调整理由")
+    assert fits_the_screen(phone)
+
+
+def test_a_manager_suspends_a_line_from_the_list_on_a_phone(
+    live_server, phone, screenshot, rated_household
+):
+    _, line = rated_household
+    sign_in(phone, live_server, "manager")
+    phone.goto(f"{live_server.url}/credit/")
+    phone.click(f"a[href='/credit/lines/{line.pk}/']")
+    phone.select_option("select[name=status]", "suspended")
+    phone.fill("input[name=reason]", "涉诉待查")
+    phone.click("button:has-text('确认')")
+    phone.wait_for_selector("text=授信额度状态已更新")
+    assert phone.inner_text("[data-testid=line-status]") == "已冻结"
+    assert fits_the_screen(phone)
+    screenshot(phone, "line-suspended")
+    line.refresh_from_db()
+    assert (line.status, line.status_reason) == (LineStatus.SUSPENDED, "涉诉待查")
