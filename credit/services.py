@@ -224,3 +224,25 @@ def lines_expire(*, today: date | None = None) -> int:
             details={"expired": expired, "on": today.isoformat()},
         )
     return expired
+
+
+def overrides_lapse(*, today: date | None = None) -> int:
+    """Nightly: households whose current line still carries an approved override that ended
+    before ``today`` are re-rated (after commit), so the machine's line returns without waiting
+    for the next county run. Returns the number of households queued. (An entity's lapsed
+    override goes at its next run.)"""
+    from rating.rerating import rating_rerate_queue
+
+    today = today or timezone.localdate()
+    household_ids = list(
+        current_lines()
+        .filter(
+            household_id__isnull=False,
+            override__status="approved",
+            override__valid_until__lt=today,
+        )
+        .values_list("household_id", flat=True)
+    )
+    if household_ids:
+        rating_rerate_queue(household_ids=household_ids, purpose="人工调整到期")
+    return len(household_ids)

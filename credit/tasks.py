@@ -11,3 +11,9 @@ from credit import services
 def expire_lines() -> int:
     """Nightly (CELERY_BEAT_SCHEDULE): active lines past their end date expire."""
     return services.lines_expire()
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def lapse_overrides() -> int:
+    """Nightly (CELERY_BEAT_SCHEDULE): re-rate households whose override has ended."""
+    return services.overrides_lapse()

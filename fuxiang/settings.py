@@ -208,6 +208,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "credit.tasks.expire_lines",
         "schedule": crontab(hour=0, minute=10),
     },
+    "credit-overrides-lapse-nightly": {
+        "task": "credit.tasks.lapse_overrides",
+        "schedule": crontab(hour=0, minute=20),
+    },
 }
 # Import error reports (the rejected rows as uploaded, so they can be fixed) and export files
 # carry personal data; they are deleted this many days after they were written.

@@ -4,12 +4,13 @@ manager's suspend/restore/revoke, the nightly expiry."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from credit import services
-from credit.models import CreditLine, LineStatus
+from credit.models import CreditLine, CreditOverride, LineStatus
 from credit.selectors import household_current_line
 from credit.tests.test_lines import run_to_end  # noqa: F401  (fixture)
 from fuxiang.audit.models import AuditAction, AuditEvent
@@ -160,3 +161,29 @@ def test_a_line_cannot_be_restored_while_listed_and_a_lapsed_one_expires(org, ra
     services.line_set_status(actor=org.manager, line=line, status="active", reason="已核实")
     line.refresh_from_db()
     assert line.status == LineStatus.EXPIRED  # its term ended while it was suspended
+
+
+def test_a_lapsed_override_leaves_the_line_the_night_after(
+    org, rated, eager_celery, django_capture_on_commit_callbacks
+):
+    h, line = rated
+    today = timezone.localdate()
+    override = CreditOverride.objects.create(
+        household=h,
+        kind="limit",
+        amount=Decimal("88000"),
+        reason="测试到期",
+        valid_until=today - timedelta(days=1),  # its last day was yesterday
+        status="approved",
+        proposed_by=org.officer_a,
+        reviewed_by=org.manager,
+    )
+    with django_capture_on_commit_callbacks(execute=True):  # rated while it was in force
+        runs.rating_households_rerate(household_ids=[h.pk], as_of=today - timedelta(days=5))
+    assert household_current_line(h.pk).override_id == override.pk
+    assert services.overrides_lapse(today=today - timedelta(days=1)) == 0  # still in force
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.overrides_lapse(today=today) == 1
+    after = household_current_line(h.pk)
+    assert after.override_id is None
+    assert after.amount == line.amount  # the machine's limit again
