@@ -162,3 +162,19 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.longrepr = f"skipped in CI (CI=true), which counts as a failure: {reason}"
+
+
+@pytest.fixture
+def run_to_end(eager_celery, django_capture_on_commit_callbacks, request):
+    """Start a rating run and let eager Celery rate its chunks and publish it, as the workers
+    would. ``as_of`` defaults to the test module's ``AS_OF``."""
+    from rating import runs
+
+    def start(**kwargs):
+        kwargs.setdefault("as_of", request.module.AS_OF)
+        with django_capture_on_commit_callbacks(execute=True):
+            run = runs.rating_run_start(**kwargs)
+        run.refresh_from_db()
+        return run
+
+    return start

@@ -100,24 +100,19 @@ class EntityRow:
     archive: EnterpriseArchive
 
 
-def _household_sql(subject_filter: str) -> str:
+def _household_joins(village: str) -> str:
+    """A village's households with their members' aggregate (``m``) and their active
+    watch-list matches by kind (``w``) — the one read of members and matches, shared by the
+    Python path and the compiled one. ``village`` is the parameter's placeholder. The head's
+    columns come out of the members' aggregate (MAX over the one head row), so the members of
+    the village are read once. Only table and column names are interpolated."""
     h = Household._meta.db_table
     m = Member._meta.db_table
     w = WatchlistMatch._meta.db_table
-    columns = ", ".join(f"h.{f}" for f in (*MONEY_FIELDS, *COUNT_FIELDS, *FLAG_FIELDS))
     kinds = ", ".join(
         f"MAX(CASE WHEN wm.kind = '{k}' THEN 1 ELSE 0 END) AS w_{k}" for k in WATCHLIST_KINDS
     )
-    kind_columns = ", ".join(f"w.w_{k}" for k in WATCHLIST_KINDS)
-    # The head's columns come out of the members' aggregate (MAX over the one head row), so
-    # the members of the village are read once. Only table and column names are interpolated;
-    # values are parameters.
     return f"""
-        SELECT h.id, h.status, h.rating_consent, h.house_ownership, h.committee_assessment,
-               {columns},
-               m.head_birth, m.head_health, m.head_education,
-               m.full_n, m.partial_n, m.dibao, m.poverty,
-               {kind_columns}
         FROM {h} h
         LEFT JOIN (
             SELECT mm.household_id,
@@ -129,41 +124,62 @@ def _household_sql(subject_filter: str) -> str:
                    MAX(CASE WHEN mm.is_dibao THEN 1 ELSE 0 END) AS dibao,
                    MAX(CASE WHEN mm.is_poverty_alleviated THEN 1 ELSE 0 END) AS poverty
             FROM {m} mm INNER JOIN {h} hm ON hm.id = mm.household_id
-            WHERE hm.village_id = %s
+            WHERE hm.village_id = {village}
             GROUP BY mm.household_id
         ) m ON m.household_id = h.id
         LEFT JOIN (
             SELECT wm.household_id, {kinds}
             FROM {w} wm INNER JOIN {h} hw ON hw.id = wm.household_id
-            WHERE hw.village_id = %s AND wm.cleared_at IS NULL
+            WHERE hw.village_id = {village} AND wm.cleared_at IS NULL
             GROUP BY wm.household_id
         ) w ON w.household_id = h.id
-        WHERE h.village_id = %s {subject_filter}
-        ORDER BY h.id
+        WHERE h.village_id = {village}
     """  # noqa: S608
 
 
-def _entity_sql(subject_filter: str) -> str:
+def _household_sql(subject_filter: str) -> str:
+    columns = ", ".join(f"h.{f}" for f in (*MONEY_FIELDS, *COUNT_FIELDS, *FLAG_FIELDS))
+    kind_columns = ", ".join(f"w.w_{k}" for k in WATCHLIST_KINDS)
+    return f"""
+        SELECT h.id, h.status, h.rating_consent, h.house_ownership, h.committee_assessment,
+               {columns},
+               m.head_birth, m.head_health, m.head_education,
+               m.full_n, m.partial_n, m.dibao, m.poverty,
+               {kind_columns}
+        {_household_joins("%s")} {subject_filter}
+        ORDER BY h.id
+    """
+
+
+def _entity_joins(village: str) -> str:
+    """A village's business entities with their legal representatives' active watch-list
+    matches by kind (``w``), shared like ``_household_joins``."""
     e = BusinessEntity._meta.db_table
     w = WatchlistEntityMatch._meta.db_table
     kinds = ", ".join(
         f"MAX(CASE WHEN wm.kind = '{k}' THEN 1 ELSE 0 END) AS w_{k}" for k in WATCHLIST_KINDS
     )
+    return f"""
+        FROM {e} e
+        LEFT JOIN (
+            SELECT wm.business_entity_id, {kinds}
+            FROM {w} wm INNER JOIN {e} ew ON ew.id = wm.business_entity_id
+            WHERE ew.village_id = {village} AND wm.cleared_at IS NULL
+            GROUP BY wm.business_entity_id
+        ) w ON w.business_entity_id = e.id
+        WHERE e.village_id = {village}
+    """  # noqa: S608
+
+
+def _entity_sql(subject_filter: str) -> str:
     kind_columns = ", ".join(f"w.w_{k}" for k in WATCHLIST_KINDS)
     money = ", ".join(f"e.{f}" for f in ENTITY_MONEY_FIELDS)
     return f"""
         SELECT e.id, e.category, e.kind, e.years_operating, {money}, e.employees, e.land_mu,
                e.cooperative_members, e.tax_compliant, {kind_columns}
-        FROM {e} e
-        LEFT JOIN (
-            SELECT wm.business_entity_id, {kinds}
-            FROM {w} wm INNER JOIN {e} ew ON ew.id = wm.business_entity_id
-            WHERE ew.village_id = %s AND wm.cleared_at IS NULL
-            GROUP BY wm.business_entity_id
-        ) w ON w.business_entity_id = e.id
-        WHERE e.village_id = %s {subject_filter}
+        {_entity_joins("%s")} {subject_filter}
         ORDER BY e.id
-    """  # noqa: S608
+    """
 
 
 def _in_filter(column: str, ids: Sequence[int] | None) -> tuple[str, list[int]]:
@@ -363,57 +379,19 @@ def household_features_sql(features: Sequence[str], subject_filter: str) -> str:
     """SELECT of ``subject_id`` and the named features of a village's ratable households
     (consent given, not closed), from the same joins as ``household_rows``. Parameters:
     ``%(village)s``, ``%(as_of_year)s``, ``%(as_of_mmdd)s`` and, with a filter, ``%(ids)s``."""
-    h = Household._meta.db_table
-    m = Member._meta.db_table
-    w = WatchlistMatch._meta.db_table
     select = ", ".join(f"{HOUSEHOLD_FEATURE_SQL[f][0]} AS f_{f}" for f in features)
-    kinds = ", ".join(
-        f"MAX(CASE WHEN wm.kind = '{k}' THEN 1 ELSE 0 END) AS w_{k}" for k in WATCHLIST_KINDS
-    )
     return f"""
         SELECT h.id AS subject_id, {select}
-        FROM {h} h
-        LEFT JOIN (
-            SELECT mm.household_id,
-                   MAX(CASE WHEN mm.relation = 'head' THEN mm.birth_date END) AS head_birth,
-                   MAX(CASE WHEN mm.relation = 'head' THEN mm.health END) AS head_health,
-                   MAX(CASE WHEN mm.relation = 'head' THEN mm.education END) AS head_education,
-                   SUM(CASE WHEN mm.labour_ability = 'full' THEN 1 ELSE 0 END) AS full_n,
-                   SUM(CASE WHEN mm.labour_ability = 'partial' THEN 1 ELSE 0 END) AS partial_n,
-                   MAX(CASE WHEN mm.is_dibao THEN 1 ELSE 0 END) AS dibao,
-                   MAX(CASE WHEN mm.is_poverty_alleviated THEN 1 ELSE 0 END) AS poverty
-            FROM {m} mm INNER JOIN {h} hm ON hm.id = mm.household_id
-            WHERE hm.village_id = %(village)s
-            GROUP BY mm.household_id
-        ) m ON m.household_id = h.id
-        LEFT JOIN (
-            SELECT wm.household_id, {kinds}
-            FROM {w} wm INNER JOIN {h} hw ON hw.id = wm.household_id
-            WHERE hw.village_id = %(village)s AND wm.cleared_at IS NULL
-            GROUP BY wm.household_id
-        ) w ON w.household_id = h.id
-        WHERE h.village_id = %(village)s AND h.status <> '{HouseholdStatus.CLOSED}'
-              AND h.rating_consent {subject_filter}
-    """  # noqa: S608
+        {_household_joins("%(village)s")}
+              AND h.status <> '{HouseholdStatus.CLOSED}' AND h.rating_consent {subject_filter}
+    """
 
 
 def entity_features_sql(features: Sequence[str], subject_filter: str) -> str:
     """SELECT of ``subject_id``, ``category`` and the named features of a village's business
     entities. Parameters: ``%(village)s`` and, with a filter, ``%(ids)s``."""
-    e = BusinessEntity._meta.db_table
-    w = WatchlistEntityMatch._meta.db_table
     select = ", ".join(f"{ENTITY_FEATURE_SQL[f][0]} AS f_{f}" for f in features)
-    kinds = ", ".join(
-        f"MAX(CASE WHEN wm.kind = '{k}' THEN 1 ELSE 0 END) AS w_{k}" for k in WATCHLIST_KINDS
-    )
     return f"""
         SELECT e.id AS subject_id, e.category AS category{", " + select if select else ""}
-        FROM {e} e
-        LEFT JOIN (
-            SELECT wm.business_entity_id, {kinds}
-            FROM {w} wm INNER JOIN {e} ew ON ew.id = wm.business_entity_id
-            WHERE ew.village_id = %(village)s AND wm.cleared_at IS NULL
-            GROUP BY wm.business_entity_id
-        ) w ON w.business_entity_id = e.id
-        WHERE e.village_id = %(village)s {subject_filter}
-    """  # noqa: S608
+        {_entity_joins("%(village)s")} {subject_filter}
+    """

@@ -12,19 +12,19 @@ from django.utils import timezone
 from credit import services
 from credit.models import CreditLine, CreditOverride, LineStatus
 from credit.selectors import household_current_line
-from credit.tests.test_lines import run_to_end  # noqa: F401  (fixture)
 from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.errors import DomainError
 from households.models import WatchlistEntry, WatchlistMatch
 from households.tests.factories import HouseholdFactory
 from rating import runs
 from rating.models import RunScope
+from rating.tests.test_scoring_sql import AS_OF  # noqa: F401  (run_to_end's date)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def rated(org, run_to_end):  # noqa: F811
+def rated(org, run_to_end):
     h = HouseholdFactory(
         village=org.village_a, committee_assessment="very_good", payroll_agency=True
     )
@@ -91,7 +91,7 @@ def test_an_officer_may_not_suspend_and_a_reason_is_required(client, org, rated)
     assert line.status == LineStatus.ACTIVE
 
 
-def test_a_suspension_carries_over_to_the_next_runs_line(org, rated, run_to_end):  # noqa: F811
+def test_a_suspension_carries_over_to_the_next_runs_line(org, rated, run_to_end):
     h, line = rated
     services.line_set_status(actor=org.manager, line=line, status="suspended", reason="涉诉待查")
     run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
@@ -125,7 +125,7 @@ def test_a_suspension_made_while_a_run_is_rating_holds_when_it_publishes(org, ra
     assert (new.status, new.status_reason) == (LineStatus.SUSPENDED, "涉诉待查")
 
 
-def test_a_revocation_outlives_a_rating_that_grants_nothing(org, rated, run_to_end):  # noqa: F811
+def test_a_revocation_outlives_a_rating_that_grants_nothing(org, rated, run_to_end):
     h, line = rated
     services.line_set_status(actor=org.manager, line=line, status="revoked", reason="骗贷")
     h.has_bad_loan = True

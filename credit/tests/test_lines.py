@@ -30,18 +30,6 @@ pytestmark = pytest.mark.django_db
 COMPARED = [c for c in lines.LINE_COLUMNS if c not in ("status_changed_at",)]
 
 
-@pytest.fixture
-def run_to_end(eager_celery, django_capture_on_commit_callbacks):
-    def start(**kwargs):
-        kwargs.setdefault("as_of", AS_OF)
-        with django_capture_on_commit_callbacks(execute=True):
-            run = runs.rating_run_start(**kwargs)
-        run.refresh_from_db()
-        return run
-
-    return start
-
-
 def _line_rows(run, village):
     return {
         row[2]: row

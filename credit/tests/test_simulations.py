@@ -13,18 +13,18 @@ from openpyxl import load_workbook
 from credit import engine, simulations
 from credit.models import CreditLine, CreditPolicyVersion
 from credit.selectors import current_lines
-from credit.tests.test_lines import AS_OF, run_to_end  # noqa: F401  (fixture)
 from fuxiang.errors import DomainError
 from households.tests.factories import HouseholdFactory
 from rating import services as rating_services
 from rating.models import CurrentRating, RatingResult, RatingRun, RunScope, RunStatus
 from rating.selectors import scorecard_active
+from rating.tests.test_scoring_sql import AS_OF
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def county(org, run_to_end):  # noqa: F811
+def county(org, run_to_end):
     rich = [
         HouseholdFactory(village=org.village_a, committee_assessment="very_good") for _ in range(3)
     ]

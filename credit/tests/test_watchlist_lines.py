@@ -12,17 +12,17 @@ from django.utils import timezone
 from credit import services
 from credit.models import LineStatus
 from credit.selectors import household_current_line
-from credit.tests.test_lines import run_to_end  # noqa: F401  (fixture)
 from households.models import WatchlistEntry
 from households.tests.factories import HouseholdFactory
 from households.watchlists import watchlists_recheck
 from rating.models import RunScope
+from rating.tests.test_scoring_sql import AS_OF  # noqa: F401  (run_to_end's date)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def lined(org, run_to_end):  # noqa: F811
+def lined(org, run_to_end):
     h = HouseholdFactory(village=org.village_a, committee_assessment="very_good")
     run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
     line = household_current_line(h.pk)

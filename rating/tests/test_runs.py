@@ -43,20 +43,6 @@ AS_OF = date(2026, 6, 30)
 
 
 @pytest.fixture
-def run_to_end(eager_celery, django_capture_on_commit_callbacks):
-    """Start a run and let eager Celery rate its chunks and publish it, as the workers would."""
-
-    def start(**kwargs):
-        kwargs.setdefault("as_of", AS_OF)
-        with django_capture_on_commit_callbacks(execute=True):
-            run = runs.rating_run_start(**kwargs)
-        run.refresh_from_db()
-        return run
-
-    return start
-
-
-@pytest.fixture
 def eager_retries(eager_celery):
     """Eager Celery that retries a failing task in-process, as a worker would, instead of
     raising at the caller (``task_eager_propagates`` off)."""

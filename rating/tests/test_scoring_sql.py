@@ -35,6 +35,7 @@ from households.tests.factories import (
 )
 from rating import batch, engine, runs, scoring_sql
 from rating.default_cards import household_card
+from rating.features_sql import MONEY_FIELDS
 from rating.models import RatingResult, RunScope
 from rating.results_sql import RESULT_COLUMNS
 
@@ -73,26 +74,7 @@ def _random_village(village, seed: int) -> None:
         date(2001, 3, 1),
     ]
     for n in range(120):
-        money = {
-            field: _money(rng)
-            for field in (
-                "income_crops",
-                "income_livestock",
-                "income_business",
-                "income_wages",
-                "income_other",
-                "annual_costs",
-                "house_value",
-                "livestock_value",
-                "vehicles_value",
-                "deposits",
-                "other_assets",
-                "loans_this_bank",
-                "loans_other_banks",
-                "private_loans",
-                "avg_daily_deposit_here",
-            )
-        }
+        money = {field: _money(rng) for field in MONEY_FIELDS}
         if n % 11 == 0:  # no assets at all: the debt ratio is infinite
             for field in ("house_value", "livestock_value", "vehicles_value", "deposits"):
                 money[field] = Decimal(0)
