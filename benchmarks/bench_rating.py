@@ -2,13 +2,15 @@
 run (DESIGN.md §5, issue 4).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
-        .venv/bin/python benchmarks/bench_rating.py [--households 222200] [--reuse]
+        .venv/bin/python benchmarks/bench_rating.py [--households 222200] [--reuse] \
+        [--workers N]   # with CELERY_BROKER_URL=redis://…: N real workers share the run
 
 ``DATABASE_URL`` names the server; the benchmark drops and re-creates its own database
 (``fuxiang_bench_rating`` unless ``--database`` says otherwise), migrates it and seeds the
 synthetic county with ``seed_county`` (``--reuse`` keeps an already seeded database). It then
-times ``rating_run_start(actor=None, scope=county)`` end to end with Celery eager (features →
-scores → results → publish, all in this process), and the raw limit: one SQL read of the same
+times ``rating_run_start(actor=None, scope=county)`` end to end (features → scores → results
+and credit lines → publish) — with Celery eager, all in this process, or with ``--workers N``
+real ``celery worker`` processes — and the raw limit: one SQL read of the same
 features for the whole county (the statements of ``rating/features_sql.py``, executed once
 with a plain cursor, every row fetched) plus one COPY of the same number of result rows into a
 temporary copy of the results table — no ORM, no Python per row. Prints both, their ratio and
