@@ -381,6 +381,12 @@ class CreditOverride(models.Model):
                 | (Q(household__isnull=True) & Q(business_entity__isnull=False)),
                 name="credit_override_one_subject",
             ),
+            models.CheckConstraint(
+                condition=(Q(kind="grade") & ~Q(grade="") & Q(amount__isnull=True))
+                | (Q(kind="limit") & Q(grade="") & Q(amount__gt=0)),
+                name="credit_override_says_what",
+                violation_error_message="调整等级须填写等级，调整额度须填写大于0的额度",
+            ),
             models.UniqueConstraint(
                 fields=["household"],
                 condition=Q(status__in=["proposed", "approved"]),

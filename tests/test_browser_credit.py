@@ -74,3 +74,18 @@ def test_a_manager_suspends_a_line_from_the_list_on_a_phone(
     screenshot(phone, "line-suspended")
     line.refresh_from_db()
     assert (line.status, line.status_reason) == (LineStatus.SUSPENDED, "涉诉待查")
+
+
+def test_head_office_runs_a_what_if_and_reads_its_chart_on_a_phone(
+    live_server, phone, screenshot, rated_household
+):
+    sign_in(phone, live_server, "admin")
+    phone.goto(f"{live_server.url}/credit/simulations/")
+    phone.select_option("#id_scope", "county")
+    phone.click("button:has-text('开始测算')")
+    phone.wait_for_selector("[data-testid=township-table]")
+    assert phone.inner_text("[data-testid=grade-changed]") == "0"  # same cards, same grades
+    # ECharts drew the comparison (a canvas inside the chart's box)
+    phone.wait_for_selector("#simulation-chart canvas")
+    assert fits_the_screen(phone)
+    screenshot(phone, "what-if")
