@@ -5,11 +5,11 @@ For every subject the run rated in the village, the line follows from the rating
 archive's figures and contribution, the subject's approved override if any, and the policy
 version in force on the run's as-of date (``credit.engine``: limit, then rate). Only subjects
 granted a limit get a line. A line carries the previous current line's validity (a 3-year
-term is not restarted by a re-rating) and its suspension or revocation.
+term is not restarted by a re-rating) and takes its status from the subject's hold, if any
+(``CreditHold``: suspended or revoked; re-applied at publish by ``services.holds_apply``).
 
 Two paths compute the same lines: on PostgreSQL the policy is compiled into one
-``INSERT … SELECT`` per subject kind (no row travels to Python, so a county run stays within
-its budget); elsewhere (SQLite) the Python engine does it row by row.
+``INSERT … SELECT`` per subject kind (no row travels to Python); elsewhere (SQLite) the Python engine does it row by row.
 ``credit/tests/test_lines.py`` requires both to write identical lines.
 """
 
