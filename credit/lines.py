@@ -9,7 +9,8 @@ term is not restarted by a re-rating) and takes its status from the subject's ho
 (``CreditHold``: suspended or revoked; re-applied at publish by ``services.holds_apply``).
 
 Two paths compute the same lines: on PostgreSQL the policy is compiled into one
-``INSERT … SELECT`` per subject kind (no row travels to Python); elsewhere (SQLite) the Python engine does it row by row.
+``INSERT … SELECT`` per subject kind (no row travels to Python); elsewhere (SQLite) the
+Python engine does it row by row.
 ``credit/tests/test_lines.py`` requires both to write identical lines.
 """
 

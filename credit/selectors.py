@@ -19,11 +19,16 @@ def current_lines() -> QuerySet[CreditLine]:
 
 
 def household_current_line(household_id: int) -> CreditLine | None:
-    result_id = (
-        CurrentRating.objects.filter(household_id=household_id)
-        .values_list("result_id", flat=True)
-        .first()
-    )
+    return _current_line(household_id=household_id)
+
+
+def entity_current_line(entity_id: int) -> CreditLine | None:
+    """An enterprise's or agricultural entity's own line (rated on its own card)."""
+    return _current_line(business_entity_id=entity_id)
+
+
+def _current_line(**subject: int) -> CreditLine | None:
+    result_id = CurrentRating.objects.filter(**subject).values_list("result_id", flat=True).first()
     if result_id is None:
         return None
     return CreditLine.objects.filter(rating_result_id=result_id).select_related("policy").first()

@@ -15,7 +15,7 @@ from credit import engine, selectors, services
 from credit.models import CreditLine, LineStatus
 from fuxiang.accounts import roles
 from fuxiang.errors import DomainError
-from households.selectors import households_visible_to
+from households.selectors import business_entities_visible_to, households_visible_to
 
 PAGE_SIZE = 50
 
@@ -31,6 +31,24 @@ def household_card(request: HttpRequest, household_id: int) -> HttpResponse:
     context: dict[str, object] = {
         "line": line,
         "household_id": household_id,
+        "can_propose": roles.can_propose_override(request.user) and line is not None,
+    }
+    if line is not None:
+        limit, rate = selectors.line_explain(line)
+        context.update(limit=limit, rate=rate, words=engine.plain_words(limit, rate))
+    return render(request, "credit/_household_card.html", context)
+
+
+@login_required
+@require_GET
+def entity_card(request: HttpRequest, entity_id: int) -> HttpResponse:
+    """The same fragment for an enterprise's or agricultural entity's own line."""
+    if not business_entities_visible_to(request.user).filter(pk=entity_id).exists():
+        raise Http404("未找到该经营主体，或您无权访问")
+    line = selectors.entity_current_line(entity_id)
+    context: dict[str, object] = {
+        "line": line,
+        "entity_id": entity_id,
         "can_propose": roles.can_propose_override(request.user) and line is not None,
     }
     if line is not None:
@@ -120,4 +138,5 @@ urlpatterns: list[URLPattern] = [
     path("lines/<int:pk>/", line_detail, name="line"),
     path("lines/<int:pk>/status/", line_status, name="line_status"),
     path("households/<int:household_id>/", household_card, name="household_card"),
+    path("entities/<int:entity_id>/", entity_card, name="entity_card"),
 ]

@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from credit import services
 from credit.models import CreditLine, CreditOverride, LineStatus
-from credit.selectors import household_current_line
+from credit.selectors import entity_current_line, household_current_line
 from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.errors import DomainError
 from households.models import WatchlistEntry, WatchlistMatch
-from households.tests.factories import HouseholdFactory
+from households.tests.factories import BusinessEntityFactory, HouseholdFactory
 from rating import runs
 from rating.models import RunScope
 from rating.tests.test_scoring_sql import AS_OF  # noqa: F401  (run_to_end's date)
@@ -187,3 +187,16 @@ def test_a_lapsed_override_leaves_the_line_the_night_after(
     after = household_current_line(h.pk)
     assert after.override_id is None
     assert after.amount == line.amount  # the machine's limit again
+
+
+def test_an_entity_shows_its_own_line_and_another_grid_gets_404(client, org, run_to_end):
+    entity = BusinessEntityFactory(village=org.village_a, total_assets=2_000_000)
+    run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
+    line = entity_current_line(entity.pk)
+    assert line is not None
+    client.force_login(org.officer_a)
+    html = client.get(f"/credit/entities/{entity.pk}/").content.decode()
+    assert f"{line.amount:.0f} 元" in html
+    assert f"?entity={entity.pk}" in html  # propose an override for the entity
+    client.force_login(org.officer_b)
+    assert client.get(f"/credit/entities/{entity.pk}/").status_code == 404
