@@ -34,8 +34,10 @@ from credit.models import (
     CreditSimulation,
     LineStatus,
 )
+from credit.policy_selectors import policy_in_force
 from households.models import BusinessEntity, Household
 from rating.batch import card_stamp, engine_card
+from rating.features import ASSET_FIELDS, INCOME_FIELDS, LIABILITY_FIELDS
 from rating.features_sql import HOUSEHOLD_FEATURE_SQL
 from rating.models import CurrentRating, RatingResult, RatingRun
 
@@ -87,11 +89,7 @@ def policy_for(run: RatingRun) -> CreditPolicyVersion:
         )
         if chosen is not None:
             return CreditPolicyVersion.objects.get(pk=chosen)
-    version = (
-        CreditPolicyVersion.objects.filter(status="approved", effective_from__lte=run.as_of)
-        .order_by("-effective_from")
-        .first()
-    )
+    version = policy_in_force(run.as_of)
     if version is None:
         raise NoPolicy(f"{run.as_of:%Y-%m-%d}没有生效的授信政策")
     return version
@@ -339,18 +337,15 @@ def _subjects(run: RatingRun, village_id: int) -> list[Subject]:
 
 
 LOW_INCOME_FLAGS = frozenset({"dibao", "poverty_alleviated"})
-_INCOME = ("income_crops", "income_livestock", "income_business", "income_wages", "income_other")
-_ASSETS = ("house_value", "livestock_value", "vehicles_value", "deposits", "other_assets")
-_LIABILITIES = ("loans_this_bank", "loans_other_banks", "private_loans")
 
 
 def _household_income(h: Household) -> Decimal:
-    return sum((getattr(h, f) for f in _INCOME), Decimal(0)) - h.annual_costs
+    return sum((getattr(h, f) for f in INCOME_FIELDS), Decimal(0)) - h.annual_costs
 
 
 def _household_assets(h: Household) -> Decimal:
-    assets = sum((getattr(h, f) for f in _ASSETS), Decimal(0))
-    return assets - sum((getattr(h, f) for f in _LIABILITIES), Decimal(0))
+    assets = sum((getattr(h, f) for f in ASSET_FIELDS), Decimal(0))
+    return assets - sum((getattr(h, f) for f in LIABILITY_FIELDS), Decimal(0))
 
 
 # --- the SQL path (PostgreSQL) ----------------------------------------------------------------

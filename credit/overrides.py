@@ -42,12 +42,11 @@ from credit.lines import add_months
 from credit.models import (
     CreditLine,
     CreditOverride,
-    CreditPolicyVersion,
     OverrideKind,
     OverrideStatus,
-    PolicyStatus,
 )
-from credit.selectors import household_current_line
+from credit.policy_selectors import policy_in_force
+from credit.selectors import entity_current_line, household_current_line
 from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
@@ -72,15 +71,6 @@ NOT_FOUND = "未找到该农户或经营主体，或您无权访问"
 # --- reads the rules need ---------------------------------------------------------------------
 
 
-def policy_in_force(on: date) -> CreditPolicyVersion | None:
-    """The approved policy version with the latest ``effective_from`` on or before ``on``."""
-    return (
-        CreditPolicyVersion.objects.filter(status=PolicyStatus.APPROVED, effective_from__lte=on)
-        .order_by("-effective_from")
-        .first()
-    )
-
-
 def current_result(
     *, household: Household | None = None, entity: BusinessEntity | None = None
 ) -> RatingResult | None:
@@ -96,14 +86,7 @@ def current_line(
     """The subject's current credit line (``None``: rated without a limit, or not rated)."""
     if household is not None:
         return household_current_line(household.pk)
-    result_id = (
-        CurrentRating.objects.filter(business_entity=entity)
-        .values_list("result_id", flat=True)
-        .first()
-    )
-    if result_id is None:
-        return None
-    return CreditLine.objects.filter(rating_result_id=result_id).select_related("policy").first()
+    return entity_current_line(entity.pk) if entity is not None else None
 
 
 @dataclass(frozen=True)

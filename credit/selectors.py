@@ -36,18 +36,6 @@ def _current_line(**subject: int) -> CreditLine | None:
 
 # --- a stored line as the engine's results (for the trace and the plain words) ----------------
 
-_RATE_LABELS = {
-    "lpr": "一年期LPR",
-    "grade_spread": "{grade}级加点",
-    "deposit": "存款贡献优惠",
-    "payroll": "代发工资优惠",
-    "mobile_banking": "手机银行活跃优惠",
-    "clean_history": "良好还款记录优惠",
-    "contribution_cap": "贡献优惠封顶回补",
-    "low_income": "低收入户优惠",
-    "floor": "利率下限调整",
-    "ceiling": "利率上限调整",
-}
 _BINDING = {
     "grade_cap": "等级额度上限",
     "income": "家庭年净收入×倍数",
@@ -76,7 +64,7 @@ def line_explain(line: CreditLine) -> tuple[engine.LimitResult, engine.RateResul
     rate = engine.RateResult(
         rate_bp=line.rate_bp,
         terms=tuple(
-            engine.Term(code, _RATE_LABELS[code].format(grade=line.grade), bp)
+            engine.Term(code, engine.RATE_TERM_LABELS[code].format(grade=line.grade), bp)
             for code, bp in line.rate_terms
         ),
         grade=line.grade,

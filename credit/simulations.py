@@ -76,10 +76,22 @@ def simulation_start(
 # --- the report -------------------------------------------------------------------------------
 
 
-def _rows_sql(subject: str) -> str:
+def _compared(subject: str) -> str:
+    """The simulation's results (``s``) and lines (``sl``) beside the subject's current
+    rating (``c``) and line (``cl``); ``%s`` is the simulation's run."""
     results = RatingResult._meta.db_table
     lines = CreditLine._meta.db_table
     current = CurrentRating._meta.db_table
+    return f"""
+        FROM {results} s
+        LEFT JOIN {lines} sl ON sl.rating_result_id = s.id
+        LEFT JOIN {current} c ON c.{subject} = s.{subject}
+        LEFT JOIN {lines} cl ON cl.rating_result_id = c.result_id
+        WHERE s.run_id = %s AND s.{subject} IS NOT NULL
+    """
+
+
+def _rows_sql(subject: str) -> str:
     # A subject "has credit" now when its current line is active; in the simulation when the
     # simulation wrote it a line (a carried suspension counts as no credit either way).
     return f"""
@@ -97,31 +109,20 @@ def _rows_sql(subject: str) -> str:
                SUM(CASE WHEN cl.status = 'active'
                          AND (sl.status IS NULL OR sl.status <> 'active') THEN 1 ELSE 0 END)
                    AS lost
-        FROM {results} s
-        LEFT JOIN {lines} sl ON sl.rating_result_id = s.id
-        LEFT JOIN {current} c ON c.{subject} = s.{subject}
-        LEFT JOIN {lines} cl ON cl.rating_result_id = c.result_id
-        WHERE s.run_id = %s AND s.{subject} IS NOT NULL
+        {_compared(subject)}
         GROUP BY s.village_id
-    """  # noqa: S608
+    """
 
 
 def _changes_sql(subject: str) -> str:
-    results = RatingResult._meta.db_table
-    lines = CreditLine._meta.db_table
-    current = CurrentRating._meta.db_table
     return f"""
         SELECT s.village_id, s.household_id, s.business_entity_id, c.grade, s.grade,
                CASE WHEN cl.status = 'active' THEN cl.amount END,
                CASE WHEN sl.status = 'active' THEN sl.amount END
-        FROM {results} s
-        LEFT JOIN {lines} sl ON sl.rating_result_id = s.id
-        LEFT JOIN {current} c ON c.{subject} = s.{subject}
-        LEFT JOIN {lines} cl ON cl.rating_result_id = c.result_id
-        WHERE s.run_id = %s AND s.{subject} IS NOT NULL
+        {_compared(subject)}
           AND (COALESCE(sl.status, '') = 'active') <> (COALESCE(cl.status, '') = 'active')
         ORDER BY s.village_id, s.id
-    """  # noqa: S608
+    """
 
 
 def simulation_report(simulation: CreditSimulation) -> dict[str, Any]:

@@ -28,15 +28,7 @@ def household_card(request: HttpRequest, household_id: int) -> HttpResponse:
     if not households_visible_to(request.user).filter(pk=household_id).exists():
         raise Http404("未找到该农户，或您无权访问")
     line = selectors.household_current_line(household_id)
-    context: dict[str, object] = {
-        "line": line,
-        "household_id": household_id,
-        "can_propose": roles.can_propose_override(request.user) and line is not None,
-    }
-    if line is not None:
-        limit, rate = selectors.line_explain(line)
-        context.update(limit=limit, rate=rate, words=engine.plain_words(limit, rate))
-    return render(request, "credit/_household_card.html", context)
+    return _card(request, line, household_id=household_id)
 
 
 @login_required
@@ -46,9 +38,13 @@ def entity_card(request: HttpRequest, entity_id: int) -> HttpResponse:
     if not business_entities_visible_to(request.user).filter(pk=entity_id).exists():
         raise Http404("未找到该经营主体，或您无权访问")
     line = selectors.entity_current_line(entity_id)
+    return _card(request, line, entity_id=entity_id)
+
+
+def _card(request: HttpRequest, line: CreditLine | None, **subject: int) -> HttpResponse:
     context: dict[str, object] = {
         "line": line,
-        "entity_id": entity_id,
+        **subject,
         "can_propose": roles.can_propose_override(request.user) and line is not None,
     }
     if line is not None:

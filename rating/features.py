@@ -16,6 +16,18 @@ from typing import Any
 
 INFINITY = Decimal("Infinity")  # liabilities ÷ no assets: worse than any debt-ratio bin
 
+# The archive columns summed into a household's income, assets and liabilities — here, in the
+# SQL twins (``features_sql``) and in credit's limit inputs alike.
+INCOME_FIELDS = (
+    "income_crops",
+    "income_livestock",
+    "income_business",
+    "income_wages",
+    "income_other",
+)
+ASSET_FIELDS = ("house_value", "livestock_value", "vehicles_value", "deposits", "other_assets")
+LIABILITY_FIELDS = ("loans_this_bank", "loans_other_banks", "private_loans")
+
 HOUSEHOLD_FEATURES: dict[str, str] = {
     "head_age": "户主年龄（周岁，按评级基准日）",
     "head_health": "户主健康状况 good/fair/poor",
@@ -105,13 +117,9 @@ class HouseholdArchive:
 def household_features(archive: HouseholdArchive) -> dict[str, Any]:
     """The one place a household's features are computed (DESIGN.md §4.5)."""
     a = archive
-    income = _sum_known(
-        a.income_crops, a.income_livestock, a.income_business, a.income_wages, a.income_other
-    )
-    assets = _sum_known(
-        a.house_value, a.livestock_value, a.vehicles_value, a.deposits, a.other_assets
-    )
-    liabilities = _sum_known(a.loans_this_bank, a.loans_other_banks, a.private_loans)
+    income = _sum_known(*(getattr(a, f) for f in INCOME_FIELDS))
+    assets = _sum_known(*(getattr(a, f) for f in ASSET_FIELDS))
+    liabilities = _sum_known(*(getattr(a, f) for f in LIABILITY_FIELDS))
     net_income = None if income is None else income - (a.annual_costs or Decimal(0))
     net_assets = (
         None

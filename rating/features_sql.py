@@ -26,7 +26,13 @@ from households.models import (
     WatchlistKind,
     WatchlistMatch,
 )
-from rating.features import EnterpriseArchive, HouseholdArchive
+from rating.features import (
+    ASSET_FIELDS,
+    INCOME_FIELDS,
+    LIABILITY_FIELDS,
+    EnterpriseArchive,
+    HouseholdArchive,
+)
 
 MONEY_FIELDS = (
     "income_crops",
@@ -295,11 +301,6 @@ def _sum(columns: Sequence[str], alias: str = "h") -> str:
     return "(" + " + ".join(f"{alias}.{c}" for c in columns) + ")"
 
 
-_INCOME = ("income_crops", "income_livestock", "income_business", "income_wages", "income_other")
-_ASSETS = ("house_value", "livestock_value", "vehicles_value", "deposits", "other_assets")
-_LIABILITIES = ("loans_this_bank", "loans_other_banks", "private_loans")
-
-
 def _listed(kind: str, alias: str = "w") -> str:
     return f"COALESCE({alias}.w_{kind}, 0) = 1"
 
@@ -318,11 +319,11 @@ HOUSEHOLD_FEATURE_SQL: dict[str, tuple[str, str]] = {
     "head_education": ("NULLIF(m.head_education, '')", TEXT),
     "labour_force": ("(COALESCE(m.full_n, 0) + 0.5 * COALESCE(m.partial_n, 0))::numeric", NUMBER),
     "house_ownership": ("NULLIF(h.house_ownership, '')", TEXT),
-    "net_annual_income": (f"{_sum(_INCOME)} - h.annual_costs", NUMBER),
-    "net_assets": (f"{_sum(_ASSETS)} - {_sum(_LIABILITIES)}", NUMBER),
+    "net_annual_income": (f"{_sum(INCOME_FIELDS)} - h.annual_costs", NUMBER),
+    "net_assets": (f"{_sum(ASSET_FIELDS)} - {_sum(LIABILITY_FIELDS)}", NUMBER),
     "debt_ratio": (
-        f"CASE WHEN {_sum(_ASSETS)} <= 0 THEN 'Infinity'::numeric "
-        f"ELSE {_sum(_LIABILITIES)} / {_sum(_ASSETS)} END",
+        f"CASE WHEN {_sum(ASSET_FIELDS)} <= 0 THEN 'Infinity'::numeric "
+        f"ELSE {_sum(LIABILITY_FIELDS)} / {_sum(ASSET_FIELDS)} END",
         NUMBER,
     ),
     "overdue_class": (

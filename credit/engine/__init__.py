@@ -41,7 +41,14 @@ from credit.engine.policy import (
     policy_to_json,
     validate_policy,
 )
-from credit.engine.pricing import NoCredit, PriceInputs, RateResult, credit_rate, plain_words
+from credit.engine.pricing import (
+    RATE_TERM_LABELS,
+    NoCredit,
+    PriceInputs,
+    RateResult,
+    credit_rate,
+    plain_words,
+)
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -50,6 +57,7 @@ __all__ = [
     "GRADES",
     "NON_FIELD_ERRORS",
     "NO_CREDIT_GRADES",
+    "RATE_TERM_LABELS",
     "CreditPolicy",
     "FrozenMapping",
     "LimitInputs",

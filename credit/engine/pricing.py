@@ -21,6 +21,19 @@ from credit.engine.policy import CreditPolicy
 
 # The contribution discounts, in trace order; their total is capped by contribution_cap_bp.
 CONTRIBUTION_CODES = ("deposit", "payroll", "mobile_banking", "clean_history")
+# Every term's label, by code (``{grade}`` filled in); a stored trace is shown with the same.
+RATE_TERM_LABELS = {
+    "lpr": "一年期LPR",
+    "grade_spread": "{grade}级加点",
+    "deposit": "存款贡献优惠",
+    "payroll": "代发工资优惠",
+    "mobile_banking": "手机银行活跃优惠",
+    "clean_history": "良好还款记录优惠",
+    "contribution_cap": "贡献优惠封顶回补",
+    "low_income": "低收入户优惠",
+    "floor": "利率下限调整",
+    "ceiling": "利率上限调整",
+}
 
 
 class NoCredit(ValueError):
@@ -79,20 +92,25 @@ def credit_rate(policy: CreditPolicy, inputs: PriceInputs) -> RateResult:
     if spread is None:
         raise NoCredit(inputs.grade)
     terms = [
-        Term("lpr", "一年期LPR", policy.lpr_bp, rate_percent(policy.lpr_bp)),
-        Term("grade_spread", f"{inputs.grade}级加点", spread),
+        Term("lpr", RATE_TERM_LABELS["lpr"], policy.lpr_bp, rate_percent(policy.lpr_bp)),
+        Term("grade_spread", RATE_TERM_LABELS["grade_spread"].format(grade=inputs.grade), spread),
     ]
     deposit = _deposit_term(policy, inputs)
     contributions = [deposit] if deposit else []
     for earned, code, label, bp in (
-        (inputs.payroll_agency, "payroll", "代发工资优惠", policy.payroll_bp),
+        (inputs.payroll_agency, "payroll", RATE_TERM_LABELS["payroll"], policy.payroll_bp),
         (
             inputs.mobile_banking_active,
             "mobile_banking",
-            "手机银行活跃优惠",
+            RATE_TERM_LABELS["mobile_banking"],
             policy.mobile_banking_bp,
         ),
-        (inputs.clean_repayment, "clean_history", "良好还款记录优惠", policy.clean_history_bp),
+        (
+            inputs.clean_repayment,
+            "clean_history",
+            RATE_TERM_LABELS["clean_history"],
+            policy.clean_history_bp,
+        ),
     ):
         if earned and bp:
             contributions.append(Term(code, label, -bp))
@@ -102,20 +120,20 @@ def credit_rate(policy: CreditPolicy, inputs: PriceInputs) -> RateResult:
         terms.append(
             Term(
                 "contribution_cap",
-                "贡献优惠封顶回补",
+                RATE_TERM_LABELS["contribution_cap"],
                 discount - policy.contribution_cap_bp,
                 f"贡献优惠合计{discount}基点，最多{policy.contribution_cap_bp}基点",
             )
         )
     if inputs.low_income and policy.low_income_bp:
-        terms.append(Term("low_income", "低收入户优惠", -policy.low_income_bp))
+        terms.append(Term("low_income", RATE_TERM_LABELS["low_income"], -policy.low_income_bp))
     rate = sum(int(t.value) for t in terms)
     # Floor first, then ceiling: in a valid policy at most one of them applies.
     if rate < policy.floor_bp:
         terms.append(
             Term(
                 "floor",
-                "利率下限调整",
+                RATE_TERM_LABELS["floor"],
                 policy.floor_bp - rate,
                 f"不低于{rate_percent(policy.floor_bp)}",
             )
@@ -125,7 +143,7 @@ def credit_rate(policy: CreditPolicy, inputs: PriceInputs) -> RateResult:
         terms.append(
             Term(
                 "ceiling",
-                "利率上限调整",
+                RATE_TERM_LABELS["ceiling"],
                 policy.ceiling_bp - rate,
                 f"不高于{rate_percent(policy.ceiling_bp)}",
             )
@@ -147,7 +165,7 @@ def _deposit_term(policy: CreditPolicy, inputs: PriceInputs) -> Term | None:
         return None
     actual = (deposit / limit).quantize(Decimal("0.001"), rounding=ROUND_FLOOR)
     note = f"日均存款占额度{share_percent(actual)}，达到{share_percent(share)}档"
-    return Term("deposit", "存款贡献优惠", -bp, note)
+    return Term("deposit", RATE_TERM_LABELS["deposit"], -bp, note)
 
 
 # --- plain words ------------------------------------------------------------------------------
