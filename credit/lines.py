@@ -35,6 +35,7 @@ from credit.models import (
     LineStatus,
 )
 from credit.policy_selectors import policy_in_force
+from fuxiang import prepared
 from households.models import BusinessEntity, Household
 from rating.batch import card_stamp, engine_card
 from rating.features import ASSET_FIELDS, INCOME_FIELDS, LIABILITY_FIELDS
@@ -367,7 +368,8 @@ def _write_sql(run: RatingRun, village_id: int, version: CreditPolicyVersion) ->
     written = 0
     with connection.cursor() as cursor:
         for kind in ("household", "entity"):
-            cursor.execute(
+            prepared.execute(
+                cursor,
                 _insert_sql(policy, kind),
                 {
                     "run": run.pk,

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import connection
 
+from fuxiang import prepared
 from households.models import EntityCategory, Household, HouseholdStatus
 from rating import engine, features_sql, scoring_sql
 from rating.features_sql import entity_rows, household_rows
@@ -154,8 +155,10 @@ def rate_village_sql(
             where = _listed_in_run("h.id", "household_ids") if subjects else ""
             household = cards["household"]
             source = features_sql.household_features_sql(household.features, where)
-            cursor.execute(
-                scoring_sql.insert_sql(household, source, subject_column="household_id"), params
+            prepared.execute(
+                cursor,
+                scoring_sql.insert_sql(household, source, subject_column="household_id"),
+                params,
             )
             rated += cursor.rowcount
             cursor.execute(
@@ -172,7 +175,8 @@ def rate_village_sql(
                 source = features_sql.entity_features_sql(
                     card.features, f"{where} AND e.category = %(category)s"
                 )
-                cursor.execute(
+                prepared.execute(
+                    cursor,
                     scoring_sql.insert_sql(card, source, subject_column="business_entity_id"),
                     {**params, "category": str(category)},
                 )
