@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import connection
@@ -17,7 +17,14 @@ from django.db import connection
 from households.models import BusinessEntity, Household
 from rating import engine
 from rating.engine import RatingResult as EngineResult
-from rating.models import CurrentRating, RatingChunk, RatingResult, RatingRun, RunScope
+from rating.models import (
+    CurrentRating,
+    RatingChunk,
+    RatingResult,
+    RatingRun,
+    RunScope,
+    SubjectKind,
+)
 
 RESULT_COLUMNS = (
     "run_id",
@@ -146,21 +153,34 @@ def _copy(rows: Sequence[tuple[Any, ...]]) -> None:
         cursor.cursor.copy_expert(sql, buffer)
 
 
-def current_ratings_switch(run: RatingRun) -> None:
+class SwitchMismatch(Exception):
+    """The publish would make current a different number of results than the chunks rated."""
+
+
+def current_ratings_switch(run: RatingRun, expected: Mapping[str, int]) -> None:
     """Make the run's results current for every subject in its scope, in set-based statements
     (the caller holds the publishing transaction). In-scope subjects the run did not rate
-    (consent withdrawn, closed) lose their current rating.
+    (consent withdrawn, closed) lose their current rating. ``expected`` gives, per subject
+    column (``household_id``, ``business_entity_id``), how many results the chunks wrote: a
+    switch that would make current any other number raises ``SwitchMismatch`` (the caller's
+    transaction rolls back; nothing is published).
 
     Subjects already rated are *updated* in place: none of the columns that change is
     indexed and the table keeps free room in its pages (``fillfactor``, migration 0006), so
     PostgreSQL rewrites each row where it is (a HOT update) instead of deleting and inserting
-    230,000 rows and their three index entries at a county publish."""
+    230,000 rows and their three index entries at a county publish. Only when some rated
+    subject had no current rating yet (the first run, new archives) does an insert look for
+    them. The run's rows are read through the (run, village) index: they were written moments
+    ago and are in memory, which the server's default cost settings do not assume."""
     current = CurrentRating._meta.db_table
     results = RatingResult._meta.db_table
     chunks = RatingChunk._meta.db_table
     columns = "result_id = r.id, run_id = r.run_id, kind = r.kind, grade = r.grade, "
     columns += "score = r.score, knocked_out = r.knocked_out"
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL random_page_cost = 1.1")
+            cursor.execute("SET LOCAL jit = off")
         for subject, table, listed in (
             ("household_id", Household._meta.db_table, run.household_ids),
             ("business_entity_id", BusinessEntity._meta.db_table, run.entity_ids),
@@ -171,18 +191,29 @@ def current_ratings_switch(run: RatingRun) -> None:
                 f"AND {current}.{subject} = r.{subject}",
                 [run.pk],
             )
-            cursor.execute(
-                f"INSERT INTO {current} ({subject}, result_id, run_id, kind, grade, score, "  # noqa: S608
-                f"knocked_out) SELECT r.{subject}, r.id, r.run_id, r.kind, r.grade, r.score, "
-                f"r.knocked_out FROM {results} r WHERE r.run_id = %s AND r.{subject} IS NOT NULL "
-                f"AND NOT EXISTS (SELECT 1 FROM {current} c WHERE c.{subject} = r.{subject})",
-                [run.pk],
-            )
+            switched = cursor.rowcount
+            if switched < expected.get(subject, 0):
+                cursor.execute(
+                    f"INSERT INTO {current} ({subject}, result_id, run_id, kind, grade, score, "  # noqa: S608
+                    f"knocked_out) SELECT r.{subject}, r.id, r.run_id, r.kind, r.grade, r.score, "
+                    f"r.knocked_out FROM {results} r "
+                    f"WHERE r.run_id = %s AND r.{subject} IS NOT NULL "
+                    f"AND NOT EXISTS (SELECT 1 FROM {current} c WHERE c.{subject} = r.{subject})",
+                    [run.pk],
+                )
+                switched += cursor.rowcount
+            if switched != expected.get(subject, 0):
+                who = "农户" if subject == "household_id" else "经营主体"
+                raise SwitchMismatch(
+                    f"{who}{switched}条结果可切换为当前评级，分片评级{expected.get(subject, 0)}条"
+                )
             # withdrawn: in scope, rated before, not rated by this run (every subject it rated
             # now points at it). No anti-join with the results: their statistics do not know
             # the rows the run has just written, and a planner misled by that turns one into
             # a scan per row.
-            if run.scope == RunScope.SUBJECTS:
+            if run.scope == RunScope.COUNTY:
+                in_scope, params = f"{subject} IS NOT NULL", []
+            elif run.scope == RunScope.SUBJECTS:
                 if not listed:
                     continue
                 marks = ", ".join(["%s"] * len(listed))
@@ -197,28 +228,40 @@ def current_ratings_switch(run: RatingRun) -> None:
             )
 
 
-def results_summary(run_id: int) -> dict[str, Any]:
-    """Counts of a run's results: total, knocked out, incomplete, and grades per kind."""
+def results_counts(run_id: int, village_id: int) -> list[list[Any]]:
+    """A chunk's results counted: ``[[kind, grade, n, knocked out, incomplete], …]``."""
     table = RatingResult._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT kind, grade, COUNT(*), "  # noqa: S608
             "SUM(CASE WHEN knocked_out THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN incomplete THEN 1 ELSE 0 END) "
-            f"FROM {table} WHERE run_id = %s GROUP BY kind, grade ORDER BY kind, grade",
-            [run_id],
+            f"FROM {table} WHERE run_id = %s AND village_id = %s GROUP BY kind, grade",
+            [run_id, village_id],
         )
-        rows = cursor.fetchall()
+        return [
+            [kind, grade, int(n), int(ko or 0), int(inc or 0)]
+            for kind, grade, n, ko, inc in cursor.fetchall()
+        ]
+
+
+def results_summary(counts: Iterable[Sequence[Any]]) -> dict[str, Any]:
+    """A run's results counted from its chunks' ``counts``: total, knocked out, incomplete,
+    grades per kind, and results per subject column (for ``current_ratings_switch``)."""
     grades: dict[str, dict[str, int]] = {}
+    by_subject = {"household_id": 0, "business_entity_id": 0}
     total = knocked_out = incomplete = 0
-    for kind, grade, n, ko, inc in rows:
-        grades.setdefault(kind, {})[grade] = int(n)
-        total += int(n)
-        knocked_out += int(ko or 0)
-        incomplete += int(inc or 0)
+    for kind, grade, n, ko, inc in counts:
+        grades.setdefault(kind, {})
+        grades[kind][grade] = grades[kind].get(grade, 0) + n
+        by_subject["household_id" if kind == SubjectKind.HOUSEHOLD else "business_entity_id"] += n
+        total += n
+        knocked_out += ko
+        incomplete += inc
     return {
         "rated": total,
         "knocked_out": knocked_out,
         "incomplete": incomplete,
-        "grade_counts": grades,
+        "grade_counts": {kind: dict(sorted(g.items())) for kind, g in sorted(grades.items())},
+        "by_subject": by_subject,
     }

@@ -37,7 +37,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from fuxiang.accounts import roles
@@ -68,7 +68,9 @@ from rating.models import (
     SubjectKind,
 )
 from rating.results_sql import (
+    SwitchMismatch,
     current_ratings_switch,
+    results_counts,
     results_delete,
     results_summary,
 )
@@ -301,8 +303,8 @@ def _villages_with_subjects(
     )
     if not (archived.exists() or entities.exists()):
         return []
-    found = set(households.values_list("village_id", flat=True).distinct())
-    found |= set(entities.values_list("village_id", flat=True).distinct())
+    found = set(households.order_by().values_list("village_id", flat=True).distinct())
+    found |= set(entities.order_by().values_list("village_id", flat=True).distinct())
     return sorted(found)
 
 
@@ -415,6 +417,7 @@ def _rate_claimed_chunk(
             status=ChunkStatus.DONE,
             subjects=subjects,
             skipped=skipped,
+            counts=results_counts(run.pk, chunk.village_id),
             seconds=time.perf_counter() - started,
         )
         RatingRun.objects.filter(pk=run.pk).update(chunks_done=F("chunks_done") + 1)
@@ -458,16 +461,17 @@ def rating_run_publish(*, run_id: int) -> RatingRun:
         return run
     if run.status != RunStatus.PUBLISHING:
         raise DomainError(f"评级任务当前状态为“{run.get_status_display()}”，不能发布")
-    chunks = RatingChunk.objects.filter(run=run).aggregate(
-        undone=Count("pk", filter=~Q(status=ChunkStatus.DONE)),
-        subjects=Sum("subjects"),
-        skipped=Sum("skipped"),
+    chunks = list(
+        RatingChunk.objects.filter(run=run).values_list("status", "subjects", "skipped", "counts")
     )
-    summary = results_summary(run.pk)
-    expected = chunks["subjects"] or 0
+    undone = sum(1 for status, *_ in chunks if status != ChunkStatus.DONE)
+    expected = sum(subjects for _, subjects, _, _ in chunks)
+    skipped = sum(n for _, _, n, _ in chunks)
+    # each chunk counted its results in the transaction that wrote them
+    summary = results_summary(row for *_, counts in chunks for row in counts)
     problem = ""
-    if chunks["undone"]:
-        problem = f"有{chunks['undone']}个分片未完成"
+    if undone:
+        problem = f"有{undone}个分片未完成"
     elif summary["rated"] != expected:
         problem = f"评级结果{summary['rated']}条，应为{expected}条"
     if problem:
@@ -476,11 +480,16 @@ def rating_run_publish(*, run_id: int) -> RatingRun:
     if run.simulation:  # a what-if: counted, never made current, no publish steps
         run.status = RunStatus.SIMULATED
     else:
-        current_ratings_switch(run)
+        try:
+            with transaction.atomic():
+                current_ratings_switch(run, summary["by_subject"])
+        except SwitchMismatch as exc:
+            _fail(run, f"发布前检查未通过：{exc}，未发布任何结果")
+            return run
         run.status = RunStatus.PUBLISHED
     run.published_at = timezone.now()
-    run.subjects = expected + (chunks["skipped"] or 0)
-    run.skipped = chunks["skipped"] or 0
+    run.subjects = expected + skipped
+    run.skipped = skipped
     run.rated = summary["rated"]
     run.knocked_out = summary["knocked_out"]
     run.incomplete = summary["incomplete"]

@@ -404,9 +404,10 @@ def test_the_chunk_query_count_does_not_grow_with_households(org, django_assert_
     )
     for chunk in run.chunks.all():  # 1 household, then 25: the same queries
         batch.engine_card.cache_clear()
-        # 3 of them read the cards; credit's chunk step (lines beside the results) adds 6 on
-        # PostgreSQL, 8 on SQLite — none per household
-        with django_assert_max_num_queries(24):
+        # 3 of them read the cards and 1 counts the chunk's results for the publish; credit's
+        # chunk step (lines beside the results) adds 6 on PostgreSQL, 8 on SQLite — none per
+        # household
+        with django_assert_max_num_queries(25):
             runs.rating_chunk_run(chunk_id=chunk.pk, queue_publish=False)
     assert RatingResult.objects.filter(run=run).count() == 26
 
@@ -478,7 +479,7 @@ def test_a_run_with_missing_results_fails_its_publish_check_and_publishes_nothin
     run = runs.rating_run_publish(run_id=run.pk)
 
     assert run.status == RunStatus.FAILED
-    assert "评级结果0条，应为1条" in run.error
+    assert "农户0条结果可切换为当前评级，分片评级1条" in run.error
     assert not CurrentRating.objects.exists()
 
 
