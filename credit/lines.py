@@ -17,8 +17,9 @@ Python engine does it row by row.
 from __future__ import annotations
 
 import calendar
+import functools
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -83,16 +84,25 @@ class NoPolicy(Exception):
 
 def policy_for(run: RatingRun) -> CreditPolicyVersion:
     """The approved policy version in force on the run's as-of date — or, for a what-if, the
-    version the simulation names (a draft, for head office)."""
-    if run.simulation:
+    version the simulation names (a draft, for head office). Looked up once per run and
+    worker: every chunk of a run grants under the same version (a version approved while the
+    run rates takes effect on a later date: no back-dating)."""
+    return _policy_of_run(run.pk, run.created_at, run.as_of, run.simulation)
+
+
+@functools.lru_cache(maxsize=16)
+def _policy_of_run(
+    run_id: int, created_at: datetime, as_of: date, simulation: bool
+) -> CreditPolicyVersion:
+    if simulation:
         chosen = (
-            CreditSimulation.objects.filter(run_id=run.pk).values_list("policy", flat=True).first()
+            CreditSimulation.objects.filter(run_id=run_id).values_list("policy", flat=True).first()
         )
         if chosen is not None:
             return CreditPolicyVersion.objects.get(pk=chosen)
-    version = policy_in_force(run.as_of)
+    version = policy_in_force(as_of)
     if version is None:
-        raise NoPolicy(f"{run.as_of:%Y-%m-%d}没有生效的授信政策")
+        raise NoPolicy(f"{as_of:%Y-%m-%d}没有生效的授信政策")
     return version
 
 

@@ -397,12 +397,9 @@ def _rate_claimed_chunk(
     chunk: RatingChunk, run: RatingRun, token: str, *, queue_publish: bool
 ) -> ChunkOutcome:
     started = time.perf_counter()
-    # only when this is the chunk's own transaction: inside a caller's (a one-household
-    # re-rating publishes in the same transaction) the setting would cover the publish too
     fast_commit = not connection.in_atomic_block
     with transaction.atomic():
-        if fast_commit:
-            _commit_without_waiting_for_disk()
+        _chunk_transaction_settings(fast_commit=fast_commit)
         held = (
             RatingChunk.objects.select_for_update()
             .filter(pk=chunk.pk, claim=token, status=ChunkStatus.RUNNING)
@@ -420,25 +417,52 @@ def _rate_claimed_chunk(
             counts=results_counts(run.pk, chunk.village_id),
             seconds=time.perf_counter() - started,
         )
-        RatingRun.objects.filter(pk=run.pk).update(chunks_done=F("chunks_done") + 1)
-        last = RatingRun.objects.filter(
-            pk=run.pk, status=RunStatus.RUNNING, chunks_done=F("chunks_total")
-        ).update(status=RunStatus.PUBLISHING, finished_at=timezone.now())
+        last = _count_chunk_done(run.pk)
         if last and queue_publish:
             run_id = run.pk
             transaction.on_commit(lambda: _queue_publish(run_id))
     return ChunkOutcome.LAST if last else ChunkOutcome.DONE
 
 
-def _commit_without_waiting_for_disk() -> None:
-    """A chunk's transaction need not wait for its WAL to reach the disk (PostgreSQL's
-    ``synchronous_commit = off``, for this transaction only): should the server crash in the
-    few milliseconds before the flush, the chunk's results *and* its "done" mark are lost
-    together, so the chunk is simply rated again (stale claim, or ``rate --resume``). The
-    publish transaction keeps the server's setting: a published run is always durable."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+def _count_chunk_done(run_id: int) -> bool:
+    """One more chunk of the run is done; when it is the last, the run moves to publishing.
+    One statement (every chunk's transaction ends with it, holding the run's row only from
+    here to its commit). Returns whether this chunk completed the run."""
+    table = RatingRun._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET chunks_done = chunks_done + 1, "  # noqa: S608
+            "status = CASE WHEN status = %s AND chunks_done + 1 = chunks_total "
+            "THEN %s ELSE status END, "
+            "finished_at = CASE WHEN status = %s AND chunks_done + 1 = chunks_total "
+            "THEN %s ELSE finished_at END "
+            "WHERE id = %s RETURNING status, chunks_done, chunks_total",
+            [RunStatus.RUNNING, RunStatus.PUBLISHING, RunStatus.RUNNING, timezone.now(), run_id],
+        )
+        status, done, total = cursor.fetchone()
+    return status == RunStatus.PUBLISHING and done == total
+
+
+def _chunk_transaction_settings(*, fast_commit: bool) -> None:
+    """Settings of a chunk's transaction (PostgreSQL; ``SET LOCAL``, so they end with it).
+
+    - ``synchronous_commit = off`` (only when this is the chunk's own transaction: inside a
+      caller's, a one-household re-rating that publishes in the same transaction, it would
+      cover the publish too): the commit need not wait for its WAL to reach the disk. Should
+      the server crash in the few milliseconds before the flush, the chunk's results *and*
+      its "done" mark are lost together, so the chunk is simply rated again (stale claim, or
+      ``rate --resume``). The publish keeps the server's setting: a published run is durable.
+    - ``plan_cache_mode = force_generic_plan``: the prepared per-village statements
+      (``fuxiang.prepared``) reach every village through the same indexes, so one plan serves
+      them all instead of planning each village anew.
+    - ``jit = off``: compiling a village's statements would cost more than running them."""
+    if connection.vendor != "postgresql":
+        return
+    settings = ["SET LOCAL plan_cache_mode = force_generic_plan", "SET LOCAL jit = off"]
+    if fast_commit:
+        settings.append("SET LOCAL synchronous_commit TO OFF")
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(settings))
 
 
 def _queue_publish(run_id: int) -> None:

@@ -96,7 +96,7 @@ def _col(feature: str) -> str:
 
 
 def _compile(card: engine.Scorecard, feature_sql: dict[str, tuple[str, str]]) -> CompiledCard:
-    values, points_order = breakdown_order(card)
+    values, _ = breakdown_order(card)
     needed = set(values)
     unknown = needed - feature_sql.keys()
     if unknown:
@@ -141,12 +141,10 @@ def _compile(card: engine.Scorecard, feature_sql: dict[str, tuple[str, str]]) ->
         ]
     )
     ko_grade, grade = _band_sql(card, _num(card.min_score)), _band_sql(card, "s.score")
-    points_json = [f"s.p_{i}::text" for i in range(len(points_order))]
     score = f"LEAST(GREATEST({total}, {_num(card.min_score)}), {_num(card.max_score)})"
     breakdown = (
         f"jsonb_build_object('card', {_text(card.version)}, "
-        f"'values', jsonb_build_array({', '.join(_json_value(f, kinds[f]) for f in values)}), "
-        f"'points', jsonb_build_array({', '.join(points_json)}))"
+        f"'values', jsonb_build_array({', '.join(_json_value(f, kinds[f]) for f in values)}))"
     )
     columns = ", ".join(
         [

@@ -182,7 +182,6 @@ def _canonical(row: dict) -> dict:
     out["breakdown"] = {
         "card": breakdown["card"],
         "values": [number(v) for v in breakdown["values"]],
-        "points": [Decimal(str(p)) for p in breakdown["points"]],
     }
     return out
 
