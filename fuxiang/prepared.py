@@ -51,9 +51,22 @@ def _type(value: Any) -> str:
     raise TypeError(f"no SQL type for a parameter of type {type(value).__name__}")
 
 
-def execute(cursor: Any, sql: str, params: Mapping[str, Any], *, prepare: bool = True) -> None:
+def execute(
+    cursor: Any,
+    sql: str,
+    params: Mapping[str, Any],
+    *,
+    generic: bool = False,
+    prepare: bool = True,
+) -> None:
     """Execute ``sql`` with ``params`` on ``cursor`` (Django's), as a prepared statement of the
-    connection on PostgreSQL; elsewhere, or with ``prepare=False``, as plain text."""
+    connection on PostgreSQL; elsewhere, or with ``prepare=False``, as plain text.
+
+    Inside a transaction, ``generic=True`` plans the statement once for every set of
+    parameters — for statements whose tables do not change size while they are run again and
+    again (a scorecard reading the archives of one village after another). Otherwise each
+    execution is planned for its parameters: a statement reading rows the same batch is still
+    writing (a run's results) must not keep a plan made when there were few of them."""
     if not prepare or connection.vendor != "postgresql":
         cursor.execute(sql, params)
         return
@@ -74,4 +87,8 @@ def execute(cursor: Any, sql: str, params: Mapping[str, Any], *, prepare: bool =
         cursor.execute(f"PREPARE {statement}{signature} AS {body}")
         done.add(statement)
     arguments = f" ({', '.join(['%s'] * len(names))})" if names else ""
-    cursor.execute(f"EXECUTE {statement}{arguments}", [params[name] for name in names])
+    mode = ""
+    if connection.in_atomic_block:
+        mode = "force_generic_plan" if generic else "force_custom_plan"
+        mode = f"SET LOCAL plan_cache_mode = {mode}; "
+    cursor.execute(f"{mode}EXECUTE {statement}{arguments}", [params[name] for name in names])

@@ -159,6 +159,7 @@ def rate_village_sql(
                 cursor,
                 scoring_sql.insert_sql(household, source, subject_column="household_id"),
                 params,
+                generic=True,  # the archives keep their size while a run reads them
             )
             rated += cursor.rowcount
             cursor.execute(
@@ -179,6 +180,7 @@ def rate_village_sql(
                     cursor,
                     scoring_sql.insert_sql(card, source, subject_column="business_entity_id"),
                     {**params, "category": str(category)},
+                    generic=True,
                 )
                 rated += cursor.rowcount
     return rated, skipped

@@ -153,6 +153,9 @@ def _copy(rows: Sequence[tuple[Any, ...]]) -> None:
         cursor.cursor.copy_expert(sql, buffer)
 
 
+SWITCHED_COLUMNS = "result_id, run_id, kind, grade, score, knocked_out"
+
+
 class SwitchMismatch(Exception):
     """The publish would make current a different number of results than the chunks rated."""
 
@@ -193,14 +196,24 @@ def current_ratings_switch(run: RatingRun, expected: Mapping[str, int]) -> None:
             )
             switched = cursor.rowcount
             if switched < expected.get(subject, 0):
-                cursor.execute(
-                    f"INSERT INTO {current} ({subject}, result_id, run_id, kind, grade, score, "  # noqa: S608
-                    f"knocked_out) SELECT r.{subject}, r.id, r.run_id, r.kind, r.grade, r.score, "
-                    f"r.knocked_out FROM {results} r "
-                    f"WHERE r.run_id = %s AND r.{subject} IS NOT NULL "
-                    f"AND NOT EXISTS (SELECT 1 FROM {current} c WHERE c.{subject} = r.{subject})",
-                    [run.pk],
+                # rated subjects without a current rating yet (the first run, new archives).
+                # The current subjects are read once, before any row is inserted: an anti-join
+                # probing the table the statement inserts into, planned while it was empty,
+                # scans every row inserted so far for each new one.
+                into = f"INSERT INTO {current} ({subject}, {SWITCHED_COLUMNS}) "
+                select = (
+                    f"SELECT r.{subject}, r.id, r.run_id, r.kind, r.grade, r.score, r.knocked_out "  # noqa: S608
+                    f"FROM {results} r WHERE r.run_id = %s AND r.{subject} IS NOT NULL"
                 )
+                if switched:  # (none updated: all are new, as in the first run, no anti-join)
+                    select = (
+                        f"WITH known AS MATERIALIZED (SELECT {subject} AS id FROM {current} "  # noqa: S608
+                        f"WHERE {subject} IS NOT NULL) {select} "
+                        f"AND NOT EXISTS (SELECT 1 FROM known k WHERE k.id = r.{subject})"
+                    )
+                # the statement starts with INSERT: SQLite's driver counts rows only then
+                insert = into + select
+                cursor.execute(insert, [run.pk])
                 switched += cursor.rowcount
             if switched != expected.get(subject, 0):
                 who = "农户" if subject == "household_id" else "经营主体"

@@ -452,13 +452,10 @@ def _chunk_transaction_settings(*, fast_commit: bool) -> None:
       the server crash in the few milliseconds before the flush, the chunk's results *and*
       its "done" mark are lost together, so the chunk is simply rated again (stale claim, or
       ``rate --resume``). The publish keeps the server's setting: a published run is durable.
-    - ``plan_cache_mode = force_generic_plan``: the prepared per-village statements
-      (``fuxiang.prepared``) reach every village through the same indexes, so one plan serves
-      them all instead of planning each village anew.
     - ``jit = off``: compiling a village's statements would cost more than running them."""
     if connection.vendor != "postgresql":
         return
-    settings = ["SET LOCAL plan_cache_mode = force_generic_plan", "SET LOCAL jit = off"]
+    settings = ["SET LOCAL jit = off"]
     if fast_commit:
         settings.append("SET LOCAL synchronous_commit TO OFF")
     with connection.cursor() as cursor:
