@@ -4,7 +4,7 @@
 A county rating run executes the same few statements — a scorecard compiled to SQL, the credit
 policy compiled to SQL — once per village, 250 times over. Sent as text, each of them is parsed,
 analysed and planned every time, which cost about a sixth of the database's time. Prepared once
-per connection, PostgreSQL keeps the parse tree and, after a few executions, a plan, and each
+per connection, PostgreSQL keeps the parse tree (and, for ``generic=True``, one plan), and each
 village only binds its own parameters.
 
 ``execute`` takes the statement in the form the rest of the code writes (named ``%(name)s``
@@ -12,7 +12,7 @@ parameters, ``%%`` for a literal percent sign) and a mapping of parameters. Stat
 named after a hash of their text and of their parameters' types, so a different card or policy
 is simply another statement. Each connection keeps its own; a new connection prepares again.
 (Behind a pooler in transaction mode, such as PgBouncer's, prepared statements do not follow a
-client: pass ``prepare=False`` there.)
+client: workers connect to PostgreSQL directly, docs/operations.md.)
 """
 
 from __future__ import annotations
