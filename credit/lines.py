@@ -119,21 +119,15 @@ def granting_grades(run: RatingRun) -> dict[str, list[str]]:
     }
 
 
-def lines_clear(run: RatingRun, village_id: int) -> None:
-    """Remove the lines of (run, village) written before (a chunk that runs again)."""
+def lines_write(run: RatingRun, village_id: int) -> int:
+    """The rating chunk step: replace the lines of (run, village) with lines from its results.
+    Returns the number of lines written."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"DELETE FROM {CreditLine._meta.db_table} "  # noqa: S608
             "WHERE run_id = %s AND village_id = %s",
             [run.pk, village_id],
         )
-
-
-def lines_write(run: RatingRun, village_id: int) -> int:
-    """The rating chunk step: replace the lines of (run, village) with lines from its results.
-    Returns the number of lines written. (Where the village was rated by compiled scorecards,
-    ``lines_statement`` wrote them inside the rating statement instead.)"""
-    lines_clear(run, village_id)
     try:
         version = policy_for(run)
     except NoPolicy:
@@ -380,101 +374,52 @@ def _grade_case(mapping: Any, column: str, *, numeric: bool) -> str:
 
 
 def _write_sql(run: RatingRun, village_id: int, version: CreditPolicyVersion) -> int:
-    """The lines of a village rated by the Python path on PostgreSQL (a card the compiler does
-    not translate): the policy compiled to SQL, reading the results just written."""
+    policy, granting = version.policy, granting_grades(run)
     written = 0
     with connection.cursor() as cursor:
         for kind in ("household", "entity"):
             prepared.execute(
                 cursor,
-                _insert_sql(version.policy, kind, in_rating=False),
-                {**_statement_params(run, version), "village": village_id},
+                _insert_sql(policy, kind),
+                {
+                    "run": run.pk,
+                    "village": village_id,
+                    "policy": version.pk,
+                    "as_of": run.as_of,
+                    "granting_household": granting["household"],
+                    "granting_enterprise": granting["enterprise"],
+                    "granting_agricultural": granting["agricultural"],
+                    "no_credit": sorted(engine.NO_CREDIT_GRADES),
+                },
             )
             written += cursor.rowcount
     return written
 
 
-def _statement_params(run: RatingRun, version: CreditPolicyVersion) -> dict[str, Any]:
-    granting = granting_grades(run)
-    return {
-        "run": run.pk,
-        "policy": version.pk,
-        "as_of": run.as_of,
-        "granting_household": granting["household"],
-        "granting_enterprise": granting["enterprise"],
-        "granting_agricultural": granting["agricultural"],
-        "no_credit": sorted(engine.NO_CREDIT_GRADES),
-    }
-
-
-# --- inside the rating statement (PostgreSQL, compiled scorecards) ----------------------------
-
-# What a line needs from the archive besides the rating, computed beside the features by the
-# rating statement (``rating.publish.ChunkStatement.columns``): name → SQL over the archive row.
-ARCHIVE_FIGURES = {
-    "household": {
-        "cr_income": HOUSEHOLD_FEATURE_SQL["net_annual_income"][0],
-        "cr_assets": HOUSEHOLD_FEATURE_SQL["net_assets"][0],
-        "cr_deposit": "h.avg_daily_deposit_here",
-        "cr_payroll": "h.payroll_agency",
-        "cr_mobile": "h.mobile_banking_active",
-        "cr_clean": "(h.overdue_count_24m = 0 AND NOT h.has_outstanding_overdue)",
-    },
-    "entity": {
-        "cr_income": "e.annual_revenue",
-        "cr_assets": "(e.total_assets - e.total_liabilities)",
-    },
-}
-
-
-def lines_statement(run: RatingRun, kind: str) -> tuple[str, dict[str, Any]] | None:
-    """The SQL form of the chunk step (``rating.publish.ChunkStatement``): the lines of the
-    subjects of one kind the rating statement has just scored, written in that statement —
-    or ``None`` before the first policy (ratings then grant nothing)."""
-    try:
-        version = policy_for(run)
-    except NoPolicy:
-        return None
-    return _insert_sql(version.policy, kind, in_rating=True), _statement_params(run, version)
-
-
-def _insert_sql(policy: engine.CreditPolicy, kind: str, *, in_rating: bool) -> str:
+def _insert_sql(policy: engine.CreditPolicy, kind: str) -> str:
     """One statement writing the lines of a village's rated households (or entities): the
-    engine's ``credit_limit`` and ``credit_rate`` with the policy's numbers as literals. It
-    reads either ``rated`` and ``s`` inside the rating statement (``in_rating``) or the run's
-    results and the archive afterwards."""
+    engine's ``credit_limit`` and ``credit_rate`` with the policy's numbers as literals."""
     results = RatingResult._meta.db_table
     lines = CreditLine._meta.db_table
     current = CurrentRating._meta.db_table
     overrides = CreditOverride._meta.db_table
     holds = CreditHold._meta.db_table
-    subject = "household_id" if kind == "household" else "business_entity_id"
-    if in_rating:
-        source = "rated r JOIN s ON s.subject_id = r.subject_id"
-        archive = {name: f"s.{name}" for name in ARCHIVE_FIGURES[kind]}
-    else:
-        table, alias = (
-            (Household._meta.db_table, "h")
-            if kind == "household"
-            else (BusinessEntity._meta.db_table, "e")
-        )
-        source = f"""(SELECT id AS result_id, {subject} AS subject_id, kind, grade, knocked_out,
-                             flags
-                      FROM {results}
-                      WHERE run_id = %(run)s AND village_id = %(village)s
-                        AND {subject} IS NOT NULL) r
-                     JOIN {table} {alias} ON {alias}.id = r.subject_id"""  # noqa: S608
-        archive = {name: f"({sql})" for name, sql in ARCHIVE_FIGURES[kind].items()}
     if kind == "household":
+        subject = "household_id"
+        join = f"JOIN {Household._meta.db_table} h ON h.id = r.household_id"
         figures = f"""
-            {archive["cr_income"]} AS income, {archive["cr_assets"]} AS assets,
-            {archive["cr_deposit"]} AS deposit, {archive["cr_payroll"]} AS payroll,
-            {archive["cr_mobile"]} AS mobile, {archive["cr_clean"]} AS clean,
+            ({HOUSEHOLD_FEATURE_SQL["net_annual_income"][0]}) AS income,
+            ({HOUSEHOLD_FEATURE_SQL["net_assets"][0]}) AS assets,
+            h.avg_daily_deposit_here AS deposit, h.payroll_agency AS payroll,
+            h.mobile_banking_active AS mobile,
+            (h.overdue_count_24m = 0 AND NOT h.has_outstanding_overdue) AS clean,
             (r.flags ?| ARRAY['dibao', 'poverty_alleviated']) AS low_income,
             %(granting_household)s::text[] AS granting"""
     else:
-        figures = f"""
-            {archive["cr_income"]} AS income, {archive["cr_assets"]} AS assets,
+        subject = "business_entity_id"
+        join = f"JOIN {BusinessEntity._meta.db_table} e ON e.id = r.business_entity_id"
+        figures = """
+            e.annual_revenue AS income, (e.total_assets - e.total_liabilities) AS assets,
             0::numeric AS deposit, FALSE AS payroll, FALSE AS mobile, FALSE AS clean,
             FALSE AS low_income,
             CASE r.kind WHEN 'enterprise' THEN %(granting_enterprise)s::text[]
@@ -516,25 +461,25 @@ def _insert_sql(policy: engine.CreditPolicy, kind: str, *, in_rating: bool) -> s
                                ({deposit}) + a.payroll_bp + a.mobile_bp + a.clean_bp
                                AS discount
                         FROM (
-                            SELECT g.*,
-                                   CASE WHEN g.override_amount IS NOT NULL
-                                        THEN g.override_amount
-                                        WHEN g.bound <= 0 THEN 0::numeric
-                                        ELSE floor(g.bound / {unit}) * {unit} END AS amount,
-                                   CASE WHEN g.override_amount IS NOT NULL THEN 'override'
-                                        WHEN g.cap <= g.by_income AND g.cap <= g.by_assets
+                            SELECT s.*,
+                                   CASE WHEN s.override_amount IS NOT NULL
+                                        THEN s.override_amount
+                                        WHEN s.bound <= 0 THEN 0::numeric
+                                        ELSE floor(s.bound / {unit}) * {unit} END AS amount,
+                                   CASE WHEN s.override_amount IS NOT NULL THEN 'override'
+                                        WHEN s.cap <= s.by_income AND s.cap <= s.by_assets
                                         THEN 'grade_cap'
-                                        WHEN g.by_income <= g.by_assets THEN 'income'
+                                        WHEN s.by_income <= s.by_assets THEN 'income'
                                         ELSE 'assets' END AS binding,
-                                   {_grade_case(p.grade_spreads_bp, "g.grade", numeric=False)}
+                                   {_grade_case(p.grade_spreads_bp, "s.grade", numeric=False)}
                                    AS spread_bp,
-                                   CASE WHEN g.payroll THEN {p.payroll_bp} ELSE 0 END
+                                   CASE WHEN s.payroll THEN {p.payroll_bp} ELSE 0 END
                                    AS payroll_bp,
-                                   CASE WHEN g.mobile THEN {p.mobile_banking_bp} ELSE 0 END
+                                   CASE WHEN s.mobile THEN {p.mobile_banking_bp} ELSE 0 END
                                    AS mobile_bp,
-                                   CASE WHEN g.clean THEN {p.clean_history_bp} ELSE 0 END
+                                   CASE WHEN s.clean THEN {p.clean_history_bp} ELSE 0 END
                                    AS clean_bp,
-                                   CASE WHEN g.low_income THEN {p.low_income_bp} ELSE 0 END
+                                   CASE WHEN s.low_income THEN {p.low_income_bp} ELSE 0 END
                                    AS low_income_bp
                             FROM (
                                 SELECT t.*,
@@ -546,7 +491,7 @@ def _insert_sql(policy: engine.CreditPolicy, kind: str, *, in_rating: bool) -> s
                                              t.income * {_num(p.income_multiple)},
                                              t.assets * {_num(p.asset_multiple)}) AS bound
                                 FROM (
-                                    SELECT r.result_id, r.subject_id,
+                                    SELECT r.id AS result_id, r.{subject} AS subject_id,
                                            r.knocked_out,
                                            CASE WHEN o.kind = 'grade' THEN o.grade
                                                 ELSE r.grade END AS grade,
@@ -562,20 +507,22 @@ def _insert_sql(policy: engine.CreditPolicy, kind: str, *, in_rating: bool) -> s
                                                 THEN pl.valid_from ELSE %(as_of)s::date END
                                            AS valid_from,
                                            {figures}
-                                    FROM {source}
-                                    LEFT JOIN {overrides} o ON o.{subject} = r.subject_id
+                                    FROM {results} r {join}
+                                    LEFT JOIN {overrides} o ON o.{subject} = r.{subject}
                                          AND o.status = 'approved'
                                          AND o.valid_until >= %(as_of)s
-                                    LEFT JOIN {current} cr ON cr.{subject} = r.subject_id
+                                    LEFT JOIN {current} cr ON cr.{subject} = r.{subject}
                                     LEFT JOIN {lines} pl ON pl.rating_result_id = cr.result_id
-                                    LEFT JOIN {holds} ho ON ho.{subject} = r.subject_id
+                                    LEFT JOIN {holds} ho ON ho.{subject} = r.{subject}
+                                    WHERE r.run_id = %(run)s AND r.village_id = %(village)s
+                                      AND r.{subject} IS NOT NULL
                                     OFFSET 0
                                 ) t
                                 WHERE NOT t.knocked_out AND t.grade = ANY(t.granting)
                                   AND NOT t.grade = ANY(%(no_credit)s::text[])
                                 OFFSET 0
-                            ) g
-                            WHERE g.cap IS NOT NULL
+                            ) s
+                            WHERE s.cap IS NOT NULL
                             OFFSET 0
                         ) a
                         WHERE a.amount > 0

@@ -27,15 +27,7 @@ def holds_for_publish(run: Any) -> None:
 
 
 def connect() -> None:
-    from credit.lines import ARCHIVE_FIGURES, lines_clear, lines_statement
-
-    # on compiled scorecards the lines are written inside the village's rating statement
-    publish.register_chunk_step(
-        lines_for_chunk,
-        statement=publish.ChunkStatement(
-            columns=ARCHIVE_FIGURES, clear=lines_clear, statement=lines_statement
-        ),
-    )
+    publish.register_chunk_step(lines_for_chunk)
     publish.register(holds_for_publish)
     watchlist_matches_changed.connect(
         lines_follow_watchlists, dispatch_uid="credit.lines_follow_watchlists"

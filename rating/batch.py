@@ -11,26 +11,23 @@ from django.db import connection
 
 from fuxiang import prepared
 from households.models import EntityCategory, Household, HouseholdStatus
-from rating import engine, features_sql, publish, scoring_sql
+from rating import engine, features_sql, scoring_sql
 from rating.features_sql import entity_rows, household_rows
 from rating.models import RatingRun, RunScope, Scorecard
-from rating.publish import ChunkStep
 from rating.results_sql import breakdown_order, result_row, results_write
 
 
-def village_rate(run: RatingRun, village_id: int) -> tuple[int, int, tuple[ChunkStep, ...]]:
+def village_rate(run: RatingRun, village_id: int) -> tuple[int, int]:
     """Rate every subject of a run in one village and write the results (the caller holds
     the chunk's transaction and has removed any earlier results): (rated, households
-    skipped, the chunk steps whose statements ran inside the rating statements). On
-    PostgreSQL the cards compiled to SQL do it inside the database, chunk steps in SQL form
-    included; otherwise (SQLite, or a card the compiler does not translate) the Python engine
-    does, and every chunk step runs after it."""
+    skipped). On PostgreSQL the cards compiled to SQL do it inside the database; otherwise
+    (SQLite, or a card the compiler does not translate) the Python engine does."""
     compiled = compiled_cards(run)
     if compiled is not None:
         return rate_village_sql(run, village_id, compiled)
     rows, skipped = rate_village(run, village_id)
     results_write(rows)
-    return len(rows), skipped, ()
+    return len(rows), skipped
 
 
 def rate_village(run: RatingRun, village_id: int) -> tuple[list[tuple[Any, ...]], int]:
@@ -142,12 +139,10 @@ def _listed_in_run(column: str, field: str) -> str:
 
 def rate_village_sql(
     run: RatingRun, village_id: int, cards: dict[str, scoring_sql.CompiledCard]
-) -> tuple[int, int, tuple[ChunkStep, ...]]:
-    """Rate every subject of a run in one village inside the database and write the results,
-    running the chunk steps' statements in the same statements (the caller holds the chunk's
-    transaction): (subjects rated, households skipped, the steps done)."""
+) -> tuple[int, int]:
+    """Rate every subject of a run in one village inside the database and write the results
+    (the caller holds the chunk's transaction): (subjects rated, households skipped)."""
     subjects = run.scope == RunScope.SUBJECTS
-    statements = publish.chunk_statements()
     params: dict[str, Any] = {
         "run": run.pk,
         "village": village_id,
@@ -159,16 +154,14 @@ def rate_village_sql(
         if not subjects or run.household_ids:
             where = _listed_in_run("h.id", "household_ids") if subjects else ""
             household = cards["household"]
-            steps, extra, step_params = _step_statements(run, statements, "household")
-            source = features_sql.household_features_sql(household.features, where, extra)
+            source = features_sql.household_features_sql(household.features, where)
             prepared.execute(
                 cursor,
-                scoring_sql.insert_sql(
-                    household, source, subject_column="household_id", steps=steps
-                ),
-                {**params, **step_params},
+                scoring_sql.insert_sql(household, source, subject_column="household_id"),
+                params,
+                generic=True,  # the archives keep their size while a run reads them
             )
-            rated += int(cursor.fetchone()[0])
+            rated += cursor.rowcount
             cursor.execute(
                 f"SELECT COUNT(*) FROM {Household._meta.db_table} h "  # noqa: S608
                 f"WHERE h.village_id = %(village)s {where} "
@@ -178,35 +171,16 @@ def rate_village_sql(
             skipped = int(cursor.fetchone()[0])
         if not subjects or run.entity_ids:
             where = _listed_in_run("e.id", "entity_ids") if subjects else ""
-            steps, extra, step_params = _step_statements(run, statements, "entity")
             for category in (EntityCategory.ENTERPRISE, EntityCategory.AGRICULTURAL):
                 card = cards[category]
                 source = features_sql.entity_features_sql(
-                    card.features, f"{where} AND e.category = %(category)s", extra
+                    card.features, f"{where} AND e.category = %(category)s"
                 )
                 prepared.execute(
                     cursor,
-                    scoring_sql.insert_sql(
-                        card, source, subject_column="business_entity_id", steps=steps
-                    ),
-                    {**params, **step_params, "category": str(category)},
+                    scoring_sql.insert_sql(card, source, subject_column="business_entity_id"),
+                    {**params, "category": str(category)},
+                    generic=True,
                 )
-                rated += int(cursor.fetchone()[0])
-    return rated, skipped, tuple(statements)
-
-
-def _step_statements(
-    run: RatingRun, statements: dict[ChunkStep, publish.ChunkStatement], kind: str
-) -> tuple[list[str], dict[str, str], dict[str, Any]]:
-    """The chunk steps' statements for one subject kind: (their SQL, the extra columns they
-    read from the archive, their parameters)."""
-    steps: list[str] = []
-    extra: dict[str, str] = {}
-    step_params: dict[str, Any] = {}
-    for statement in statements.values():
-        extra.update(statement.columns.get(kind, {}))
-        made = statement.statement(run, kind)
-        if made is not None:
-            steps.append(made[0])
-            step_params.update(made[1])
-    return steps, extra, step_params
+                rated += cursor.rowcount
+    return rated, skipped

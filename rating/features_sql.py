@@ -9,7 +9,7 @@ and SQLite (portable SQL: CASE aggregates instead of ``bool_or``/``string_agg``)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
@@ -376,34 +376,23 @@ ENTITY_FEATURE_SQL: dict[str, tuple[str, str]] = {
 }
 
 
-def _extra(columns: Mapping[str, str]) -> str:
-    return "".join(f", {sql} AS {name}" for name, sql in columns.items())
-
-
-def household_features_sql(
-    features: Sequence[str], subject_filter: str, extra: Mapping[str, str] | None = None
-) -> str:
+def household_features_sql(features: Sequence[str], subject_filter: str) -> str:
     """SELECT of ``subject_id`` and the named features of a village's ratable households
-    (consent given, not closed), from the same joins as ``household_rows``, and the ``extra``
-    columns (name → SQL over ``h``, ``m``, ``w``) that chunk statements asked for. Parameters:
+    (consent given, not closed), from the same joins as ``household_rows``. Parameters:
     ``%(village)s``, ``%(as_of_year)s``, ``%(as_of_mmdd)s`` and, with a filter, ``%(ids)s``."""
     select = ", ".join(f"{HOUSEHOLD_FEATURE_SQL[f][0]} AS f_{f}" for f in features)
     return f"""
-        SELECT h.id AS subject_id, {select}{_extra(extra or {})}
+        SELECT h.id AS subject_id, {select}
         {_household_joins("%(village)s")}
               AND h.status <> '{HouseholdStatus.CLOSED}' AND h.rating_consent {subject_filter}
     """
 
 
-def entity_features_sql(
-    features: Sequence[str], subject_filter: str, extra: Mapping[str, str] | None = None
-) -> str:
+def entity_features_sql(features: Sequence[str], subject_filter: str) -> str:
     """SELECT of ``subject_id``, ``category`` and the named features of a village's business
-    entities, and the ``extra`` columns (over ``e``, ``w``). Parameters: ``%(village)s`` and,
-    with a filter, ``%(ids)s``."""
+    entities. Parameters: ``%(village)s`` and, with a filter, ``%(ids)s``."""
     select = ", ".join(f"{ENTITY_FEATURE_SQL[f][0]} AS f_{f}" for f in features)
     return f"""
         SELECT e.id AS subject_id, e.category AS category{", " + select if select else ""}
-               {_extra(extra or {})}
         {_entity_joins("%(village)s")} {subject_filter}
     """

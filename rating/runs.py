@@ -408,9 +408,8 @@ def _rate_claimed_chunk(
         if not held:
             return ChunkOutcome.LOST
         results_delete(run_id=run.pk, village_id=chunk.village_id)
-        publish.clear_chunk(run, chunk.village_id)
-        subjects, skipped, done_in_sql = batch.village_rate(run, chunk.village_id)
-        publish.run_chunk_steps(run, chunk.village_id, done_in_sql=done_in_sql)
+        subjects, skipped = batch.village_rate(run, chunk.village_id)
+        publish.run_chunk_steps(run, chunk.village_id)
         RatingChunk.objects.filter(pk=chunk.pk).update(
             status=ChunkStatus.DONE,
             subjects=subjects,

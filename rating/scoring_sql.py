@@ -302,38 +302,25 @@ def _json_value(feature: str, kind: str) -> str:
 # --- the statement ----------------------------------------------------------------------------
 
 
-def insert_sql(
-    compiled: CompiledCard, source: str, *, subject_column: str, steps: Sequence[str] = ()
-) -> str:
-    """The statement writing the results of every row of ``source`` (a SELECT giving
-    ``subject_id`` and the ``f_<feature>`` columns, and any columns the ``steps`` read), then
-    running each of ``steps`` — data-modifying statements of chunk steps
-    (``rating.publish.ChunkStatement``) that read ``rated``, the results just written
-    (``result_id``, ``subject_id``, ``kind``, ``grade``, ``knocked_out``, ``flags``), joined to
-    ``s``, the scored rows. It returns one row: the number of results written. Parameters
-    ``%(run)s`` and ``%(village)s`` as well as the source's and the steps' own."""
+def insert_sql(compiled: CompiledCard, source: str, *, subject_column: str) -> str:
+    """``INSERT`` of the results of every row of ``source`` (a SELECT giving ``subject_id`` and
+    the ``f_<feature>`` columns). Parameters ``%(run)s`` and ``%(village)s`` as well as the
+    source's own."""
     from rating.models import RatingResult
 
     table = RatingResult._meta.db_table
-    step_ctes = "".join(f", step_{i} AS ({step})" for i, step in enumerate(steps))
     return f"""
-        WITH s AS (
+        INSERT INTO {table} ({", ".join(RESULT_COLUMNS)})
+        SELECT %(run)s, %(village)s,
+               {"s.subject_id" if subject_column == "household_id" else "NULL"},
+               {"s.subject_id" if subject_column == "business_entity_id" else "NULL"},
+               {compiled.columns}
+        FROM (
             SELECT q.*, {compiled.score} AS score FROM (
                 SELECT f.*, {compiled.points} FROM ({source} OFFSET 0) f OFFSET 0
             ) q OFFSET 0
-        ), rated AS (
-            INSERT INTO {table} ({", ".join(RESULT_COLUMNS)})
-            SELECT %(run)s, %(village)s,
-                   {"s.subject_id" if subject_column == "household_id" else "NULL"},
-                   {"s.subject_id" if subject_column == "business_entity_id" else "NULL"},
-                   {compiled.columns}
-            FROM s
-            RETURNING id AS result_id, {subject_column} AS subject_id, kind, grade, knocked_out,
-                      flags
-        ){step_ctes}
-        SELECT COUNT(*) FROM rated
+        ) s
     """  # noqa: S608
     # ``OFFSET 0`` keeps each level a subquery of its own: flattened, PostgreSQL would inline
     # every feature expression into every CASE that reads it, and every points CASE into the
-    # total and the JSON, and compute them many times per row. ``s`` is read once by the
-    # INSERT and once more by each step (PostgreSQL then keeps its rows: they are computed once).
+    # total and the JSON, and compute them many times per row.

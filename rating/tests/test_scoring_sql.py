@@ -205,7 +205,7 @@ def _both_ways(run, village) -> tuple[dict, dict]:
     python = {(r[2], r[3]): _canonical(dict(zip(RESULT_COLUMNS, r, strict=True))) for r in rows}
     cards = batch.compiled_cards(run)
     assert cards is not None, "the default cards must compile"
-    rated, skipped_sql, _ = batch.rate_village_sql(run, village.pk, cards)
+    rated, skipped_sql = batch.rate_village_sql(run, village.pk, cards)
     sql = {
         (r["household_id"], r["business_entity_id"]): _canonical(r)
         for r in RatingResult.objects.filter(run=run).values(*RESULT_COLUMNS)
