@@ -200,7 +200,15 @@ class CreditLine(models.Model):
         # A county run writes ~160,000 lines: only the indexes reads need. A subject's
         # current line is found through its current rating result (the one-to-one's unique
         # index); the nightly expiry scans once a day.
-        indexes = [models.Index(fields=["run", "village"], name="credit_line_run_village")]
+        indexes = [
+            models.Index(fields=["run", "village"], name="credit_line_run_village"),
+            # the few held lines of a run, for the publish (``services.holds_apply``)
+            models.Index(
+                fields=["run"],
+                condition=Q(status__in=("suspended", "revoked")),
+                name="credit_line_run_held",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(

@@ -125,6 +125,24 @@ def test_a_suspension_made_while_a_run_is_rating_holds_when_it_publishes(org, ra
     assert (new.status, new.status_reason) == (LineStatus.SUSPENDED, "涉诉待查")
 
 
+def test_a_suspension_lifted_while_a_run_is_rating_is_lifted_when_it_publishes(org, rated):
+    h, line = rated
+    services.line_set_status(actor=org.manager, line=line, status="suspended", reason="核查")
+    run = runs.rating_run_start(
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=line.valid_from, dispatch=False
+    )
+    for chunk in run.chunks.all():
+        runs.rating_chunk_run(chunk_id=chunk.pk, queue_publish=False)
+    written = CreditLine.objects.get(run=run, household=h)
+    assert written.status == LineStatus.SUSPENDED  # the chunk copied the hold it saw
+    line.refresh_from_db()
+    services.line_set_status(actor=org.manager, line=line, status="active", reason="核查完毕")
+    runs.rating_run_publish(run_id=run.pk)
+    new = household_current_line(h.pk)
+    assert new.pk == written.pk
+    assert (new.status, new.status_reason) == (LineStatus.ACTIVE, "")
+
+
 def test_a_revocation_outlives_a_rating_that_grants_nothing(org, rated, run_to_end):
     h, line = rated
     services.line_set_status(actor=org.manager, line=line, status="revoked", reason="骗贷")
