@@ -8,8 +8,8 @@ on PostgreSQL (DESIGN.md §5).
 own database (``fuxiang_bench`` unless ``--database`` says otherwise), migrates it, then times
 ``manage.py seed_county`` end to end. As a same-run baseline it COPYs the members just written
 into an empty table of the same shape and indexes (no Python generation, no encryption), so the
-ratio holds on a noisy machine. Without FUXIANG_* keys in the environment it runs with
-DJANGO_DEBUG=1 and the development keyring. Prints figures; it is not a test.
+ratio holds on a noisy machine. Like production it runs with DEBUG off; without FUXIANG_* keys
+in the environment it uses the development keyring's keys. Prints figures; it is not a test.
 """
 
 from __future__ import annotations
