@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from credit.models import CreditHold, CreditLine, HoldSource, LineStatus
@@ -24,7 +24,6 @@ from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
 from households.models import WatchlistEntityMatch, WatchlistKind, WatchlistMatch
-from rating.models import RatingResult
 
 # Lists whose match stops lending at once (the next rating knocks the household out anyway);
 # 低保/脱贫 lists give preferential pricing instead and suspend nothing.
@@ -188,43 +187,25 @@ def lines_follow_watchlists(*, at: datetime) -> dict[str, int]:
 
 def holds_apply(run: Any) -> None:
     """Publish step: the lines the run is publishing take the holds as they are *now* — a
-    hold made or lifted while the run was rating is not lost. The chunks already copied the
-    holds they saw, so this only corrects what changed since: set-based statements that start
-    from the holds (a few thousand, through the results' (subject, run) index) and from the
-    run's suspended or revoked lines (a partial index), never from the run's 160,000 lines.
-    The publish transaction is serial: every statement here adds to a county run's time."""
-    lines = CreditLine._meta.db_table
-    holds = CreditHold._meta.db_table
-    results = RatingResult._meta.db_table
-    now, today = timezone.now(), timezone.localdate()
-    with connection.cursor() as cursor:
-        for subject in ("household_id", "business_entity_id"):
-            hold = f"SELECT {{}} FROM {holds} h WHERE h.{subject} = {lines}.{subject}"  # noqa: S608
-            cursor.execute(
-                f"UPDATE {lines} SET status = ({hold.format('h.status')}), "  # noqa: S608
-                f"status_reason = ({hold.format('h.reason')}), "
-                f"status_changed_at = ({hold.format('h.held_at')}) "
-                f"WHERE id IN (SELECT l.id FROM {holds} h "
-                f"JOIN {results} r ON r.{subject} = h.{subject} AND r.run_id = %s "
-                f"JOIN {lines} l ON l.rating_result_id = r.id "
-                "WHERE l.status <> h.status OR l.status_reason <> h.reason "
-                "OR l.status_changed_at IS NULL OR l.status_changed_at <> h.held_at)",
-                [run.pk],
-            )
-            cursor.execute(
-                f"UPDATE {lines} SET status = %s, status_reason = '', status_changed_at = %s "  # noqa: S608
-                f"WHERE run_id = %s AND status IN (%s, %s) AND valid_to >= %s "
-                f"AND {subject} IS NOT NULL "
-                f"AND NOT EXISTS (SELECT 1 FROM {holds} h WHERE h.{subject} = {lines}.{subject})",
-                [
-                    LineStatus.ACTIVE,
-                    now,
-                    run.pk,
-                    LineStatus.SUSPENDED,
-                    LineStatus.REVOKED,
-                    today,
-                ],
-            )
+    hold made or lifted while the run was rating is not lost. Set-based. The lines to restore
+    are found through a partial index of the run's few suspended or revoked lines
+    (``credit_line_run_held``), not among its 160,000: the publish is serial."""
+    today = timezone.localdate()
+    lines = CreditLine.objects.filter(run_id=run.pk)
+    for subject in ("household_id", "business_entity_id"):
+        holds = CreditHold.objects.filter(**{f"{subject}__isnull": False})
+        hold = holds.filter(**{subject: OuterRef(subject)})
+        lines.filter(**{f"{subject}__in": holds.values(subject)}).update(
+            status=Subquery(hold.values("status")[:1]),
+            status_reason=Subquery(hold.values("reason")[:1]),
+            status_changed_at=Subquery(hold.values("held_at")[:1]),
+        )
+        lines.filter(
+            ~Q(**{f"{subject}__in": holds.values(subject)}),
+            **{f"{subject}__isnull": False},
+            status__in=(LineStatus.SUSPENDED, LineStatus.REVOKED),
+            valid_to__gte=today,
+        ).update(status=LineStatus.ACTIVE, status_reason="", status_changed_at=timezone.now())
 
 
 def lines_expire(*, today: date | None = None) -> int:
