@@ -57,14 +57,15 @@ def _production_like_environment() -> None:
     query and wraps every cursor, in the workers too). Without keys of one's own, the
     development keyring's (derived from the development secret, as ``fuxiang.crypto`` does
     with DEBUG on) are given explicitly, so databases seeded either way stay readable."""
-    secret = "django-insecure-development-only-key-never-use-in-production"  # noqa: S105
+    development = "django-insecure-development-only-key-never-use-in-production"
+    secret = os.environ.get("DJANGO_SECRET_KEY") or development
 
     def derive(label: str) -> str:
         digest = hashlib.sha256(f"fuxiang-dev-{label}:{secret}".encode()).digest()
         return base64.b64encode(digest).decode()
 
     os.environ.setdefault("DJANGO_DEBUG", "0")
-    os.environ.setdefault("DJANGO_SECRET_KEY", secret)
+    os.environ["DJANGO_SECRET_KEY"] = secret
     os.environ["FUXIANG_DATA_KEYS"] = f"dev:{derive('data')}"
     os.environ["FUXIANG_DATA_KEY_ID"] = "dev"
     os.environ["FUXIANG_BLIND_INDEX_KEY"] = derive("index")

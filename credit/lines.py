@@ -84,9 +84,10 @@ class NoPolicy(Exception):
 
 def policy_for(run: RatingRun) -> CreditPolicyVersion:
     """The approved policy version in force on the run's as-of date — or, for a what-if, the
-    version the simulation names (a draft, for head office). Looked up once per run and
-    worker: every chunk of a run grants under the same version (a version approved while the
-    run rates takes effect on a later date: no back-dating)."""
+    version the simulation names (a draft, for head office). Only versions approved before the
+    run started count, so every chunk of a run grants under the same version whichever worker
+    rates it and whenever (a version approved meanwhile applies from the next run); each
+    worker looks it up once per run."""
     return _policy_of_run(run.pk, run.created_at, run.as_of, run.simulation)
 
 
@@ -100,7 +101,7 @@ def _policy_of_run(
         )
         if chosen is not None:
             return CreditPolicyVersion.objects.get(pk=chosen)
-    version = policy_in_force(as_of)
+    version = policy_in_force(as_of, approved_by=created_at)
     if version is None:
         raise NoPolicy(f"{as_of:%Y-%m-%d}没有生效的授信政策")
     return version

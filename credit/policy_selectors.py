@@ -7,9 +7,9 @@ before it; drafts, submitted and rejected versions are never in force.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from credit.models import CreditPolicyVersion, PolicyStatus
 
@@ -25,9 +25,16 @@ def approved_policies() -> QuerySet[CreditPolicyVersion]:
     return CreditPolicyVersion.objects.filter(status=PolicyStatus.APPROVED)
 
 
-def policy_in_force(as_of: date) -> CreditPolicyVersion | None:
-    """The approved version in force on ``as_of`` (None before the first one)."""
-    return approved_policies().filter(effective_from__lte=as_of).order_by("-effective_from").first()
+def policy_in_force(
+    as_of: date, *, approved_by: datetime | None = None
+) -> CreditPolicyVersion | None:
+    """The approved version in force on ``as_of`` (None before the first one) — among those
+    approved by ``approved_by``, when given (versions seeded without a review time count as
+    always approved)."""
+    versions = approved_policies().filter(effective_from__lte=as_of)
+    if approved_by is not None:
+        versions = versions.filter(Q(reviewed_at__isnull=True) | Q(reviewed_at__lte=approved_by))
+    return versions.order_by("-effective_from").first()
 
 
 def policy_latest_approved() -> CreditPolicyVersion | None:

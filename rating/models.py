@@ -308,10 +308,10 @@ class RatingChunk(models.Model):
 
 class RatingResult(models.Model):
     """One subject's rating in one run. ``breakdown`` is compact: the card version and the
-    feature values used. Re-scoring those values with the run's card (which never changes)
-    gives back the points of each indicator and adjustment (``results_sql.breakdown_decode``)
-    and, with ``explain=True``, the full explanation — factors, hints — whenever it is asked
-    for (``selectors.result_explain``).
+    feature values used. Re-scoring those values with the run's card (approved cards never
+    change) gives back the points of each indicator and adjustment
+    (``results_sql.breakdown_decode``) and, with ``explain=True``, the full explanation —
+    factors, hints — whenever it is asked for (``selectors.result_explain``).
 
     A county run writes ~230,000 rows, so the table carries only the indexes it needs: the
     two partial unique constraints (subject, run) — which also serve a subject's history —

@@ -64,9 +64,11 @@ def breakdown_decode(
     card: engine.Scorecard, breakdown: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A stored breakdown as ({feature: value used}, {feature: points}). The points are not
-    stored: the card never changes and the engine is deterministic, so scoring the values kept
-    gives back each indicator's and adjustment's points (as exact decimal strings). Writing
-    them out cost a county run more than a quarter of its rating statement."""
+    stored: an approved card never changes and the engine is deterministic, so scoring the
+    values kept gives back each indicator's and adjustment's points (as exact decimal
+    strings). (A what-if may have used a draft, which can still be edited: its points are
+    those of the draft as it is now.) Writing them out cost a county run more than a quarter
+    of its rating statement."""
     value_order, point_order = breakdown_order(card)
     values = dict(zip(value_order, breakdown.get("values", ()), strict=False))
     result = engine.score(card, values, explain=False)
@@ -195,7 +197,8 @@ def current_ratings_switch(run: RatingRun, expected: Mapping[str, int]) -> None:
                 # follows the last chunk at once). Planned as "a few rows", the switch of a
                 # county's households probed the current ratings 215,000 times one by one
                 # (1.2 s) instead of hashing them once (0.6 s); a few thousand entities are
-                # best probed. Households come last: the publish steps keep their setting.
+                # best probed. Households come last: the publish steps keep their setting (the
+                # publish gives the defaults back at its end).
                 hashed = expected.get(subject, 0) > 20_000
                 cursor.execute(f"SET LOCAL enable_nestloop = {'off' if hashed else 'on'}")
             cursor.execute(
@@ -216,8 +219,9 @@ def current_ratings_switch(run: RatingRun, expected: Mapping[str, int]) -> None:
                     f"FROM {results} r WHERE r.run_id = %s AND r.{subject} IS NOT NULL"
                 )
                 if switched:  # (none updated: all are new, as in the first run, no anti-join)
+                    materialized = "MATERIALIZED" if connection.vendor == "postgresql" else ""
                     select = (
-                        f"WITH known AS MATERIALIZED (SELECT {subject} AS id FROM {current} "  # noqa: S608
+                        f"WITH known AS {materialized} (SELECT {subject} AS id FROM {current} "  # noqa: S608
                         f"WHERE {subject} IS NOT NULL) {select} "
                         f"AND NOT EXISTS (SELECT 1 FROM known k WHERE k.id = r.{subject})"
                     )

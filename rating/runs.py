@@ -421,13 +421,15 @@ def _rate_claimed_chunk(
         if last and queue_publish:
             run_id = run.pk
             transaction.on_commit(lambda: _queue_publish(run_id))
+        if not fast_commit:
+            _settings_restore()
     return ChunkOutcome.LAST if last else ChunkOutcome.DONE
 
 
 def _count_chunk_done(run_id: int) -> bool:
-    """One more chunk of the run is done; when it is the last, the run moves to publishing.
-    One statement (every chunk's transaction ends with it, holding the run's row only from
-    here to its commit). Returns whether this chunk completed the run."""
+    """One more chunk of the run is done; when it is the last, the run moves to publishing
+    (every chunk's transaction ends with this, holding the run's row only from here to its
+    commit). Returns whether this chunk completed the run."""
     table = RatingRun._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -436,15 +438,32 @@ def _count_chunk_done(run_id: int) -> bool:
             "THEN %s ELSE status END, "
             "finished_at = CASE WHEN status = %s AND chunks_done + 1 = chunks_total "
             "THEN %s ELSE finished_at END "
-            "WHERE id = %s RETURNING status, chunks_done, chunks_total",
+            "WHERE id = %s",
             [RunStatus.RUNNING, RunStatus.PUBLISHING, RunStatus.RUNNING, timezone.now(), run_id],
+        )
+        cursor.execute(
+            f"SELECT status, chunks_done, chunks_total FROM {table} WHERE id = %s",  # noqa: S608
+            [run_id],
         )
         status, done, total = cursor.fetchone()
     return status == RunStatus.PUBLISHING and done == total
 
 
+# what a chunk or a publish sets with SET LOCAL, for themselves (``_settings_restore``)
+PLANNER_SETTINGS = ("jit", "plan_cache_mode", "random_page_cost", "work_mem", "enable_nestloop")
+
+
+def _settings_restore() -> None:
+    """Give the caller's transaction its settings back: inside one (a one-household
+    re-rating), a chunk or a publish runs in a savepoint, and ``SET LOCAL`` outlives it."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("; ".join(f"SET LOCAL {name} TO DEFAULT" for name in PLANNER_SETTINGS))
+
+
 def _chunk_transaction_settings(*, fast_commit: bool) -> None:
-    """Settings of a chunk's transaction (PostgreSQL; ``SET LOCAL``, so they end with it).
+    """Settings of a chunk's transaction (PostgreSQL; ``SET LOCAL``: they end with it, or,
+    inside a caller's transaction, are given back by ``_settings_restore``).
 
     - ``synchronous_commit = off`` (only when this is the chunk's own transaction: inside a
       caller's, a one-household re-rating that publishes in the same transaction, it would
@@ -477,19 +496,35 @@ def rating_run_publish(*, run_id: int) -> RatingRun:
     counted subject has a result, switch the current ratings of the whole scope, record the
     counts, run the publish hooks and audit. A run that fails the check is marked failed and
     nothing is published. Publishing a published run again changes nothing."""
+    run = _publish(run_id)
+    _settings_restore()  # (an exception rolls them back with everything else)
+    return run
+
+
+def _publish(run_id: int) -> RatingRun:
     run = RatingRun.objects.select_for_update().get(pk=run_id)
     if run.status in (RunStatus.PUBLISHED, RunStatus.SIMULATED):
         return run
     if run.status != RunStatus.PUBLISHING:
         raise DomainError(f"评级任务当前状态为“{run.get_status_display()}”，不能发布")
     chunks = list(
-        RatingChunk.objects.filter(run=run).values_list("status", "subjects", "skipped", "counts")
+        RatingChunk.objects.filter(run=run).values_list(
+            "status", "subjects", "skipped", "counts", "village_id"
+        )
     )
     undone = sum(1 for status, *_ in chunks if status != ChunkStatus.DONE)
-    expected = sum(subjects for _, subjects, _, _ in chunks)
-    skipped = sum(n for _, _, n, _ in chunks)
-    # each chunk counted its results in the transaction that wrote them
-    summary = results_summary(row for *_, counts in chunks for row in counts)
+    expected = sum(subjects for _, subjects, *_ in chunks)
+    skipped = sum(n for _, _, n, *_ in chunks)
+    # each chunk counted its results in the transaction that wrote them (one done by a worker
+    # of an earlier release, without counts, is counted here)
+    counts = [
+        row
+        for _, subjects, _, chunk_counts, village_id in chunks
+        for row in (
+            chunk_counts if chunk_counts or not subjects else results_counts(run.pk, village_id)
+        )
+    ]
+    summary = results_summary(counts)
     problem = ""
     if undone:
         problem = f"有{undone}个分片未完成"

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from fuxiang.audit.models import AuditAction, AuditEvent
@@ -481,6 +481,45 @@ def test_a_run_with_missing_results_fails_its_publish_check_and_publishes_nothin
     assert run.status == RunStatus.FAILED
     assert "农户0条结果可切换为当前评级，分片评级1条" in run.error
     assert not CurrentRating.objects.exists()
+
+
+def test_chunks_done_by_an_earlier_release_are_counted_from_their_results(org):
+    household(org.village_a)
+    household(org.village_b)
+    run = runs.rating_run_start(
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False
+    )
+    for chunk in run.chunks.all():
+        runs.rating_chunk_run(chunk_id=chunk.pk, queue_publish=False)
+    run.chunks.filter(village=org.village_b).update(counts=[])  # a worker without counts
+
+    run = runs.rating_run_publish(run_id=run.pk)
+
+    assert run.status == RunStatus.PUBLISHED
+    assert run.rated == 2
+    assert sum(run.grade_counts["household"].values()) == 2
+    assert CurrentRating.objects.filter(run=run).count() == 2
+
+
+@pytest.mark.usefixtures("postgres")
+def test_runs_inside_a_callers_transaction_leave_its_settings_alone(org, run_to_end):
+    # the test's own transaction is the caller's: eager runs and re-ratings happen inside it
+    def settings() -> list[str]:
+        with connection.cursor() as cursor:
+            values = []
+            for name in runs.PLANNER_SETTINGS:
+                cursor.execute(f"SHOW {name}")
+                values.append(cursor.fetchone()[0])
+            return values
+
+    before = settings()
+    h = household(org.village_a)
+    run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
+    assert settings() == before
+    with transaction.atomic():
+        run = runs.rating_household_rerate(household=h, actor=org.officer_a, as_of=AS_OF)
+        assert settings() == before
+    assert run.status == RunStatus.PUBLISHED
 
 
 # --- one household ----------------------------------------------------------------------------
