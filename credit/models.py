@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from credit import engine
+from fuxiang.fields import staff_ref
 
 
 class PolicyStatus(models.TextChoices):
@@ -38,32 +39,11 @@ class CreditPolicyVersion(models.Model):
     )
     data = models.JSONField(_("政策参数"))
     note = models.CharField(_("说明"), max_length=200, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("起草人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
+    created_by = staff_ref(_("起草人"))
     created_at = models.DateTimeField(_("起草时间"), auto_now_add=True)
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("提交人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
+    submitted_by = staff_ref(_("提交人"))
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("审批人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
+    reviewed_by = staff_ref(_("审批人"))
     reviewed_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     review_note = models.CharField(_("审批意见"), max_length=200, blank=True)
 
@@ -294,14 +274,7 @@ class CreditHold(models.Model):
     )
     source = models.CharField(_("来源"), max_length=10, choices=HoldSource.choices)
     reason = models.CharField(_("原因"), max_length=200)
-    held_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
+    held_by = staff_ref(_("操作人"))
     held_at = models.DateTimeField(_("时间"))
 
     class Meta:
@@ -368,14 +341,7 @@ class CreditOverride(models.Model):
         related_name="+",
     )
     proposed_at = models.DateTimeField(_("提议时间"), auto_now_add=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("审批人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
+    reviewed_by = staff_ref(_("审批人"))
     reviewed_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     review_note = models.CharField(_("审批意见"), max_length=200, blank=True)
 
@@ -433,14 +399,7 @@ class CreditSimulation(models.Model):
         null=True,
         blank=True,
     )
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("发起人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
+    started_by = staff_ref(_("发起人"))
     created_at = models.DateTimeField(_("发起时间"), auto_now_add=True)
     report = models.JSONField(_("测算结果"), null=True, blank=True)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from fuxiang.fields import staff_ref
 from rating import engine
 
 
@@ -55,42 +55,14 @@ class Scorecard(models.Model):
     definition = models.JSONField(_("评分卡定义"))
     note = models.CharField(_("说明"), max_length=200, blank=True)
 
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("起草人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
+    created_by = staff_ref(_("起草人"))
     created_at = models.DateTimeField(_("起草时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("提交人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
+    submitted_by = staff_ref(_("提交人"))
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("审批人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
+    approved_by = staff_ref(_("审批人"))
     approved_at = models.DateTimeField(_("批准时间"), null=True, blank=True)
-    rejected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("退回人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
+    rejected_by = staff_ref(_("退回人"))
     rejected_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
     rejection_reason = models.CharField(_("退回原因"), max_length=200, blank=True)
     retired_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
@@ -198,14 +170,7 @@ class RatingRun(models.Model):
         related_name="+",
     )
     as_of = models.DateField(_("评级基准日"))
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("发起人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
+    started_by = staff_ref(_("发起人"))
     status = models.CharField(
         _("状态"), max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING
     )

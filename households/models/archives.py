@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from fuxiang.fields import staff_ref
 from fuxiang.masking import mask_name
 from households.models.fields import ZERO, _non_negative, count, money
 from households.models.geography import Village, VillageGroup
@@ -112,14 +113,7 @@ class Household(models.Model):
     rating_consent = models.BooleanField(_("同意评级授信"), default=False)
     consent_recorded_at = models.DateTimeField(_("授权时间"), null=True, blank=True)
 
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("建档人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
+    created_by = staff_ref(_("建档人"))
     created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -360,13 +354,7 @@ class BusinessEntity(models.Model):
     owner_households = models.ManyToManyField(
         Household, verbose_name=_("所属农户"), blank=True, related_name="business_entities"
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
+    created_by = staff_ref()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from fuxiang.fields import staff_ref
 from fuxiang.masking import mask_name
 from households.models.archives import Household, Member
 from households.models.fields import count
@@ -26,13 +26,7 @@ class WatchlistUpload(models.Model):
     kind = models.CharField(_("名单类型"), max_length=20, choices=WatchlistKind.choices)
     source = models.CharField(_("来源"), max_length=100)
     original_name = models.CharField(_("原文件名"), max_length=200)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
+    uploaded_by = staff_ref()
     uploaded_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
     total_rows = count(_("总行数"))
     accepted_rows = count(_("有效行数"))
