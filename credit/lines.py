@@ -39,7 +39,7 @@ from credit.policy_selectors import policy_in_force
 from fuxiang import prepared
 from households.models import BusinessEntity, Household
 from rating.batch import card_stamp, engine_card
-from rating.features import ASSET_FIELDS, INCOME_FIELDS, LIABILITY_FIELDS
+from rating.features import net_annual_income, net_assets
 from rating.features_sql import HOUSEHOLD_FEATURE_SQL
 from rating.models import CurrentRating, RatingResult, RatingRun
 
@@ -312,8 +312,8 @@ def _subjects(run: RatingRun, village_id: int) -> list[Subject]:
                     kind=r.kind,
                     grade=r.grade,
                     knocked_out=r.knocked_out,
-                    income=_household_income(h),
-                    assets=_household_assets(h),
+                    income=net_annual_income(h) or Decimal(0),
+                    assets=net_assets(h) or Decimal(0),
                     deposit=h.avg_daily_deposit_here,
                     payroll=h.payroll_agency,
                     mobile=h.mobile_banking_active,
@@ -349,15 +349,6 @@ def _subjects(run: RatingRun, village_id: int) -> list[Subject]:
 
 
 LOW_INCOME_FLAGS = frozenset({"dibao", "poverty_alleviated"})
-
-
-def _household_income(h: Household) -> Decimal:
-    return sum((getattr(h, f) for f in INCOME_FIELDS), Decimal(0)) - h.annual_costs
-
-
-def _household_assets(h: Household) -> Decimal:
-    assets = sum((getattr(h, f) for f in ASSET_FIELDS), Decimal(0))
-    return assets - sum((getattr(h, f) for f in LIABILITY_FIELDS), Decimal(0))
 
 
 # --- the SQL path (PostgreSQL) ----------------------------------------------------------------

@@ -117,15 +117,8 @@ class HouseholdArchive:
 def household_features(archive: HouseholdArchive) -> dict[str, Any]:
     """The one place a household's features are computed (DESIGN.md §4.5)."""
     a = archive
-    income = _sum_known(*(getattr(a, f) for f in INCOME_FIELDS))
     assets = _sum_known(*(getattr(a, f) for f in ASSET_FIELDS))
     liabilities = _sum_known(*(getattr(a, f) for f in LIABILITY_FIELDS))
-    net_income = None if income is None else income - (a.annual_costs or Decimal(0))
-    net_assets = (
-        None
-        if assets is None and liabilities is None
-        else ((assets or Decimal(0)) - (liabilities or Decimal(0)))
-    )
     if a.overdue_count_24m is None:
         overdue = None
     elif a.has_outstanding_overdue or a.overdue_count_24m >= 3:
@@ -142,8 +135,8 @@ def household_features(archive: HouseholdArchive) -> dict[str, Any]:
             (labour.get(x, Decimal(0)) for x in a.member_labour_abilities), Decimal(0)
         ),
         "house_ownership": a.house_ownership or None,
-        "net_annual_income": net_income,
-        "net_assets": net_assets,
+        "net_annual_income": net_annual_income(a),
+        "net_assets": _net(assets, liabilities),
         "debt_ratio": _ratio(liabilities, assets),
         "overdue_class": overdue,
         "avg_daily_deposit_here": a.avg_daily_deposit_here,
@@ -204,6 +197,28 @@ def enterprise_features(entity: EnterpriseArchive) -> dict[str, Any]:
         "has_criminal_record": "criminal_record" in e.legal_rep_watchlist_kinds,
         "has_bad_loan": e.has_bad_loan,
     }
+
+
+def net_annual_income(household: Any) -> Decimal | None:
+    """Income net of costs, from anything carrying the archive's income and cost fields (an
+    archive, a ``Household``); ``None`` when no income is known."""
+    income = _sum_known(*(getattr(household, f) for f in INCOME_FIELDS))
+    return None if income is None else income - (household.annual_costs or Decimal(0))
+
+
+def net_assets(household: Any) -> Decimal | None:
+    """Assets less liabilities, from anything carrying the archive's fields; ``None`` when
+    neither is known."""
+    return _net(
+        _sum_known(*(getattr(household, f) for f in ASSET_FIELDS)),
+        _sum_known(*(getattr(household, f) for f in LIABILITY_FIELDS)),
+    )
+
+
+def _net(assets: Decimal | None, liabilities: Decimal | None) -> Decimal | None:
+    if assets is None and liabilities is None:
+        return None
+    return (assets or Decimal(0)) - (liabilities or Decimal(0))
 
 
 def age_on(birth: date, as_of: date) -> int:
