@@ -17,6 +17,7 @@ client: workers connect to PostgreSQL directly, docs/operations.md.)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import weakref
@@ -51,6 +52,25 @@ def _type(value: Any) -> str:
     raise TypeError(f"no SQL type for a parameter of type {type(value).__name__}")
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(sql: str) -> tuple[tuple[str, ...], str]:
+    """The statement's parameter names in order of first use, and its text with ``$n`` in
+    their place — worked out once per statement text, not at every village."""
+    names: list[str] = []
+    for name in _PLACEHOLDER.findall(sql):
+        if name not in names:
+            names.append(name)
+    position = {name: i for i, name in enumerate(names, start=1)}
+    body = _PLACEHOLDER.sub(lambda m: f"${position[m.group(1)]}", sql).replace("%%", "%")
+    return tuple(names), body
+
+
+@functools.lru_cache(maxsize=64)
+def _name(sql: str, types: tuple[str, ...]) -> str:
+    digest = hashlib.sha1(f"{sql}\x00{list(types)}".encode(), usedforsecurity=False).hexdigest()
+    return f"fx_{digest[:24]}"
+
+
 def execute(
     cursor: Any,
     sql: str,
@@ -70,18 +90,12 @@ def execute(
     if not prepare or connection.vendor != "postgresql":
         cursor.execute(sql, params)
         return
-    names: list[str] = []
-    for name in _PLACEHOLDER.findall(sql):
-        if name not in names:
-            names.append(name)
-    types = [_type(params[name]) for name in names]
-    digest = hashlib.sha1(f"{sql}\x00{types}".encode(), usedforsecurity=False).hexdigest()
-    statement = f"fx_{digest[:24]}"
+    names, body = _parsed(sql)
+    types = tuple(_type(params[name]) for name in names)
+    statement = _name(sql, types)
     connection.ensure_connection()
     done = _prepared.setdefault(connection.connection, set())
     if statement not in done:
-        position = {name: i for i, name in enumerate(names, start=1)}
-        body = _PLACEHOLDER.sub(lambda m: f"${position[m.group(1)]}", sql).replace("%%", "%")
         signature = f" ({', '.join(types)})" if types else ""
         # no parameters: the driver leaves the text as it is
         cursor.execute(f"PREPARE {statement}{signature} AS {body}")
