@@ -28,6 +28,8 @@ from typing import Any
 
 from django.db import connection
 
+from fuxiang import pgsettings
+
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 # the statements prepared on each driver connection (gone with the connection)
@@ -103,6 +105,6 @@ def execute(
     arguments = f" ({', '.join(['%s'] * len(names))})" if names else ""
     mode = ""
     if connection.in_atomic_block:
-        mode = "force_generic_plan" if generic else "force_custom_plan"
-        mode = f"SET LOCAL plan_cache_mode = {mode}; "
+        plan = "force_generic_plan" if generic else "force_custom_plan"
+        mode = pgsettings.set_local_sql(plan_cache_mode=plan)
     cursor.execute(f"{mode}EXECUTE {statement}{arguments}", [params[name] for name in names])

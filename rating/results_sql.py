@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import connection
 
+from fuxiang import pgsettings
 from households.models import BusinessEntity, Household
 from rating import engine
 from rating.engine import RatingResult as EngineResult
@@ -183,24 +184,20 @@ def current_ratings_switch(run: RatingRun, expected: Mapping[str, int]) -> None:
     columns = "result_id = r.id, run_id = r.run_id, kind = r.kind, grade = r.grade, "
     columns += "score = r.score, knocked_out = r.knocked_out"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SET LOCAL random_page_cost = 1.1; SET LOCAL jit = off; "
-                "SET LOCAL work_mem = '64MB'"  # a county's hash stays in memory
-            )
+        # a county's hash stays in memory
+        pgsettings.set_local(cursor, random_page_cost="1.1", jit="off", work_mem="'64MB'")
         for subject, table, listed in (
             ("business_entity_id", BusinessEntity._meta.db_table, run.entity_ids),
             ("household_id", Household._meta.db_table, run.household_ids),
         ):
-            if connection.vendor == "postgresql":
-                # The statistics cannot know the rows the run has just written (the publish
-                # follows the last chunk at once). Planned as "a few rows", the switch of a
-                # county's households probed the current ratings 215,000 times one by one
-                # (1.2 s) instead of hashing them once (0.6 s); a few thousand entities are
-                # best probed. Households come last: the publish steps keep their setting (the
-                # publish gives the defaults back at its end).
-                hashed = expected.get(subject, 0) > 20_000
-                cursor.execute(f"SET LOCAL enable_nestloop = {'off' if hashed else 'on'}")
+            # The statistics cannot know the rows the run has just written (the publish
+            # follows the last chunk at once). Planned as "a few rows", the switch of a
+            # county's households probed the current ratings 215,000 times one by one
+            # (1.2 s) instead of hashing them once (0.6 s); a few thousand entities are
+            # best probed. Households come last: the publish steps keep their setting (the
+            # publish gives the defaults back at its end).
+            hashed = expected.get(subject, 0) > 20_000
+            pgsettings.set_local(cursor, enable_nestloop="off" if hashed else "on")
             cursor.execute(
                 f"UPDATE {current} SET {columns} "  # noqa: S608
                 f"FROM {results} r WHERE r.run_id = %s AND r.{subject} IS NOT NULL "

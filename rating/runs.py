@@ -40,6 +40,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from fuxiang import pgsettings
 from fuxiang.accounts import roles
 from fuxiang.accounts.models import Role
 from fuxiang.audit.models import AuditAction
@@ -422,7 +423,7 @@ def _rate_claimed_chunk(
             run_id = run.pk
             transaction.on_commit(lambda: _queue_publish(run_id))
         if not fast_commit:
-            _settings_restore()
+            pgsettings.restore_local()
     return ChunkOutcome.LAST if last else ChunkOutcome.DONE
 
 
@@ -449,21 +450,9 @@ def _count_chunk_done(run_id: int) -> bool:
     return status == RunStatus.PUBLISHING and done == total
 
 
-# what a chunk or a publish sets with SET LOCAL, for themselves (``_settings_restore``)
-PLANNER_SETTINGS = ("jit", "plan_cache_mode", "random_page_cost", "work_mem", "enable_nestloop")
-
-
-def _settings_restore() -> None:
-    """Give the caller's transaction its settings back: inside one (a one-household
-    re-rating), a chunk or a publish runs in a savepoint, and ``SET LOCAL`` outlives it."""
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute("; ".join(f"SET LOCAL {name} TO DEFAULT" for name in PLANNER_SETTINGS))
-
-
 def _chunk_transaction_settings(*, fast_commit: bool) -> None:
     """Settings of a chunk's transaction (PostgreSQL; ``SET LOCAL``: they end with it, or,
-    inside a caller's transaction, are given back by ``_settings_restore``).
+    inside a caller's transaction, are given back by ``fuxiang.pgsettings.restore_local``).
 
     - ``synchronous_commit = off`` (only when this is the chunk's own transaction: inside a
       caller's, a one-household re-rating that publishes in the same transaction, it would
@@ -472,13 +461,11 @@ def _chunk_transaction_settings(*, fast_commit: bool) -> None:
       its "done" mark are lost together, so the chunk is simply rated again (stale claim, or
       ``rate --resume``). The publish keeps the server's setting: a published run is durable.
     - ``jit = off``: compiling a village's statements would cost more than running them."""
-    if connection.vendor != "postgresql":
-        return
-    settings = ["SET LOCAL jit = off"]
+    values = {"jit": "off"}
     if fast_commit:
-        settings.append("SET LOCAL synchronous_commit TO OFF")
+        values["synchronous_commit"] = "off"
     with connection.cursor() as cursor:
-        cursor.execute("; ".join(settings))
+        pgsettings.set_local(cursor, **values)
 
 
 def _queue_publish(run_id: int) -> None:
@@ -497,7 +484,7 @@ def rating_run_publish(*, run_id: int) -> RatingRun:
     counts, run the publish hooks and audit. A run that fails the check is marked failed and
     nothing is published. Publishing a published run again changes nothing."""
     run = _publish(run_id)
-    _settings_restore()  # (an exception rolls them back with everything else)
+    pgsettings.restore_local()  # (an exception rolls them back with everything else)
     return run
 
 

@@ -501,13 +501,22 @@ def test_chunks_done_by_an_earlier_release_are_counted_from_their_results(org):
     assert CurrentRating.objects.filter(run=run).count() == 2
 
 
+PLANNER_SETTINGS = ("jit", "plan_cache_mode", "random_page_cost", "work_mem", "enable_nestloop")
+
+
 @pytest.mark.usefixtures("postgres")
 def test_runs_inside_a_callers_transaction_leave_its_settings_alone(org, run_to_end):
     # the test's own transaction is the caller's: eager runs and re-ratings happen inside it
     def settings() -> list[str]:
         with connection.cursor() as cursor:
             values = []
-            for name in runs.PLANNER_SETTINGS:
+            for name in (
+                "jit",
+                "plan_cache_mode",
+                "random_page_cost",
+                "work_mem",
+                "enable_nestloop",
+            ):
                 cursor.execute(f"SHOW {name}")
                 values.append(cursor.fetchone()[0])
             return values
