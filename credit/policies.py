@@ -21,7 +21,6 @@ form's, where they match) and appends an audit event.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -44,6 +43,7 @@ from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
+from fuxiang.jsondata import json_object
 
 EDITABLE_STATUSES = (PolicyStatus.DRAFT, PolicyStatus.REJECTED)
 VERSION_MAX_LENGTH = 20
@@ -93,13 +93,7 @@ def policy_import_json(
     """Import an exported version (``engine.policy_to_json``) as a new draft. ``version`` and
     ``effective_from`` override the file's own."""
     _require_policy_role(actor)
-    if isinstance(data, str | bytes):
-        try:
-            data = json.loads(data)
-        except ValueError as exc:
-            raise DomainError({"file": "文件不是有效的JSON"}) from exc
-    if not isinstance(data, Mapping):
-        raise DomainError({"file": "授信政策JSON应为一个对象"})
+    data = json_object(data, field="file", what="授信政策")
     overrides: dict[str, Any] = {}
     if version:
         overrides["version"] = version.strip()

@@ -10,7 +10,6 @@ messages and appends an audit event.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +21,7 @@ from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
+from fuxiang.jsondata import json_object
 from rating import engine
 from rating.models import Scorecard, ScorecardStatus, SubjectKind
 
@@ -67,14 +67,7 @@ def scorecard_import_json(
     """Import an exported card (``engine.card_to_json``) as a new draft. The card must be
     valid in full; ``version`` overrides the label in the file."""
     _require_policy_role(actor)
-    if isinstance(data, str | bytes):
-        try:
-            data = json.loads(data)
-        except ValueError as exc:
-            raise DomainError({"definition": "文件不是有效的JSON"}) from exc
-    if not isinstance(data, Mapping):
-        raise DomainError({"definition": "评分卡JSON应为一个对象"})
-    card = _parse(data, validate=True)
+    card = _parse(json_object(data, field="definition", what="评分卡"), validate=True)
     scorecard = _create(actor=actor, card=card, version=version or card.version, note=note)
     audit_record(
         action=AuditAction.SCORECARD_CREATE,
