@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import admin
-from django.utils.html import format_html
 
 from credit.models import CreditPolicyVersion
+from fuxiang.admin import ReadOnlyAdmin, json_block
 
 # --- policy versions --------------------------------------------------------------------------
 
 
 @admin.register(CreditPolicyVersion)
-class CreditPolicyVersionAdmin(admin.ModelAdmin):
+class CreditPolicyVersionAdmin(ReadOnlyAdmin):
     """Read-only, drafts included: versions change only through ``credit.policies`` (the
     engine's checks, effective dates, maker-checker, audit) and its pages under
     /credit/policies/; an approved version is history that credit lines point at."""
@@ -35,14 +33,4 @@ class CreditPolicyVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description="政策参数（JSON）")
     def data_json(self, obj: CreditPolicyVersion) -> str:
-        text = json.dumps(obj.data, ensure_ascii=False, indent=2)
-        return format_html("<pre>{}</pre>", text)
-
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
+        return json_block(obj.data)

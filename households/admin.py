@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from fuxiang.admin import ReadOnlyAdmin
 from households.models import (
     Branch,
     BusinessEntity,
@@ -23,17 +24,6 @@ from households.models import (
     WatchlistMatch,
     WatchlistUpload,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(County)

@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import admin
-from django.utils.html import format_html
 
+from fuxiang.admin import ReadOnlyAdmin, json_block
 from rating.models import RatingChunk, RatingRun, Scorecard
 
 
 @admin.register(Scorecard)
-class ScorecardAdmin(admin.ModelAdmin):
+class ScorecardAdmin(ReadOnlyAdmin):
     list_display = ("kind", "version", "status", "created_by", "approved_by", "approved_at")
     list_filter = ("kind", "status")
     search_fields = ("version", "note")
@@ -22,30 +20,7 @@ class ScorecardAdmin(admin.ModelAdmin):
 
     @admin.display(description="评分卡定义（JSON）")
     def definition_json(self, obj: Scorecard) -> str:
-        text = json.dumps(obj.definition, ensure_ascii=False, indent=2)
-        return format_html("<pre>{}</pre>", text)
-
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-
-class _ReadOnly(admin.ModelAdmin):
-    """Runs change only through ``rating.runs`` (claims, publish, audit)."""
-
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
+        return json_block(obj.definition)
 
 
 class RatingChunkInline(admin.TabularInline):
@@ -58,7 +33,7 @@ class RatingChunkInline(admin.TabularInline):
 
 
 @admin.register(RatingRun)
-class RatingRunAdmin(_ReadOnly):
+class RatingRunAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "scope_label",
