@@ -153,6 +153,15 @@ def org(db):
     )
 
 
+@pytest.fixture
+def checker(db):
+    """A second head-office user, to approve what the first one drafts and submits
+    (maker-checker: scorecards, credit policies)."""
+    from households.tests.factories import UserFactory
+
+    return UserFactory(username="checker", full_name="复核员", role=Role.HEAD_OFFICE)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """In CI nothing may silently stop being tested: a skip is reported as a failure."""

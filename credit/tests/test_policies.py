@@ -22,12 +22,6 @@ from households.tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def checker(db):
-    """A second head-office user, to approve what the first one drafts and submits."""
-    return UserFactory(username="checker", full_name="复核员", role=Role.HEAD_OFFICE)
-
-
 def seeded() -> CreditPolicyVersion:
     return CreditPolicyVersion.objects.get(version="2026.1")
 

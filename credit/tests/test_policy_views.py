@@ -4,7 +4,7 @@ use them."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,23 +15,9 @@ from django.utils import timezone
 from credit import engine, policies
 from credit.models import CreditPolicyVersion, PolicyStatus
 from credit.policy_forms import PolicyForm
-from fuxiang.accounts.models import Role
-from households.tests.factories import UserFactory
+from credit.tests.test_policies import future, seeded
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def checker(db):
-    return UserFactory(username="checker", full_name="复核员", role=Role.HEAD_OFFICE)
-
-
-def seeded() -> CreditPolicyVersion:
-    return CreditPolicyVersion.objects.get(version="2026.1")
-
-
-def future(days: int = 30) -> date:
-    return max(timezone.localdate(), seeded().effective_from) + timedelta(days=days)
 
 
 def posted(version: str = "2027.1", days: int = 30, **changes: Any) -> dict[str, str]:

@@ -8,10 +8,8 @@ import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
-from fuxiang.accounts.models import Role
 from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.errors import DomainError
-from households.tests.factories import UserFactory
 from rating import services
 from rating.default_cards import household_card
 from rating.engine import card_to_json, validate_scorecard
@@ -19,12 +17,6 @@ from rating.models import Scorecard, ScorecardStatus
 from rating.selectors import scorecard_active
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def checker(db):
-    """A second head-office user, to approve what the first one submits."""
-    return UserFactory(username="checker", full_name="复核员", role=Role.HEAD_OFFICE)
 
 
 def submitted_draft(org, version="2026.2"):
