@@ -11,7 +11,7 @@ admin.site.site_title = "福祥码上贷"
 admin.site.index_title = "系统管理"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("households.home_urls")),
     path("healthz", views.healthz, name="healthz"),
     path(
         "accounts/login/",

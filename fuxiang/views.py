@@ -1,31 +1,10 @@
-"""The home page (my grids) and a health check for load balancers and compose."""
+"""A health check for load balancers and compose (the home page belongs to an app)."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
-
-from households.selectors import grid_overview
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    grids = grid_overview(user=request.user)
-    registered = sum(g.registered for g in grids)
-    archived = sum(g.archived for g in grids)
-    return render(
-        request,
-        "home.html",
-        {
-            "grids": grids,
-            "registered": registered,
-            "archived": archived,
-            "coverage": archived / registered if registered else None,
-        },
-    )
 
 
 @never_cache
