@@ -3,7 +3,7 @@
 A service's ``DomainError`` and a serializer's ``ValidationError`` both become
 ``{"errors": {field: [messages]}, "code": ...}`` (400), so a client shows messages beside the
 field they name the same way in both cases. ``NotFound`` is a 404 that looks the same whether
-the row does not exist or is outside the user's scope; a ``forbidden`` refusal is a 403.
+the row does not exist or is outside the user's scope; ``PermissionDenied`` is a 403.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from fuxiang.errors import DomainError, NotFound
+from fuxiang.errors import DomainError, NotFound, PermissionDenied
 
 # DRF's key for errors that belong to no field; the services and Django forms use "__all__".
 _DRF_NON_FIELD_KEY = "non_field_errors"
 _NON_FIELD_KEY = "__all__"
+# Refusals raised before ``PermissionDenied`` existed spell the code both ways.
+_FORBIDDEN_CODES = frozenset({"forbidden", "permission_denied"})
 
 
 def domain_error_response(error: DomainError, *, errors: dict[str, Any] | None = None) -> Response:
@@ -29,7 +31,7 @@ def domain_error_response(error: DomainError, *, errors: dict[str, Any] | None =
         return Response({"detail": error.message}, status=status.HTTP_404_NOT_FOUND)
     body: dict[str, Any] = {"errors": errors if errors is not None else error.errors}
     body["code"] = error.code
-    if error.code == "forbidden":
+    if isinstance(error, PermissionDenied) or error.code in _FORBIDDEN_CODES:
         return Response({"detail": error.message, **body}, status=status.HTTP_403_FORBIDDEN)
     return Response(body, status=status.HTTP_400_BAD_REQUEST)
 

@@ -33,3 +33,14 @@ class NotFound(DomainError):
 
     def __init__(self, message: str = "未找到该记录，或您无权访问。"):
         super().__init__(message, code="not_found")
+
+
+class PermissionDenied(DomainError):
+    """The user's role may not do this here (a 403). Whether a record exists outside the user's
+    scope is never told this way: that is ``NotFound``."""
+
+    def __init__(
+        self,
+        message: str | Mapping[str, Sequence[str] | str] = "您的角色无权进行此操作。",
+    ) -> None:
+        super().__init__(message, code="permission_denied")
