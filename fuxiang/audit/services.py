@@ -8,15 +8,14 @@ from django.db import models
 from django.http import HttpRequest
 
 from fuxiang.audit.models import AuditAction, AuditEvent
+from fuxiang.clientaddress import client_address
 
 
-def client_address(request: HttpRequest | None) -> tuple[str | None, str]:
+def _client(request: HttpRequest | None) -> tuple[str | None, str]:
     if request is None:
         return None, ""
-    # REMOTE_ADDR is what the reverse proxy (or client) connected from; trusting
-    # X-Forwarded-For is left to the proxy configuration in front of gunicorn.
-    address = request.META.get("REMOTE_ADDR") or None
-    return address, (request.META.get("HTTP_USER_AGENT") or "")[:300]
+    # The same address the login lockout counts (behind the proxies: the client's, not theirs).
+    return client_address(request), (request.META.get("HTTP_USER_AGENT") or "")[:300]
 
 
 def audit_record(
@@ -30,7 +29,7 @@ def audit_record(
 ) -> AuditEvent:
     """Append one audit event. ``target_label`` must already be masked: the log is read by
     auditors who have no right to see unmasked personal data."""
-    address, agent = client_address(request)
+    address, agent = _client(request)
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     event = AuditEvent(
