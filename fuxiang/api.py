@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -22,6 +22,18 @@ _DRF_NON_FIELD_KEY = "non_field_errors"
 _NON_FIELD_KEY = "__all__"
 # Refusals raised before ``PermissionDenied`` existed spell the code both ways.
 _FORBIDDEN_CODES = frozenset({"forbidden", "permission_denied"})
+
+
+class ErrorSerializer(serializers.Serializer):
+    """400 (and 403 from a service): messages keyed by field, "__all__" for the whole."""
+
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    code = serializers.CharField()
+    detail = serializers.CharField(required=False)
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
 
 
 def domain_error_response(error: DomainError, *, errors: dict[str, Any] | None = None) -> Response:

@@ -25,6 +25,7 @@ urlpatterns = [
     path("credit/", include("credit.urls")),
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("admin/", admin.site.urls),
+    path("api/v1/auth/", include("fuxiang.accounts.api_urls")),
     path("api/v1/", include("households.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

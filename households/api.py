@@ -8,20 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import authenticate, user_logged_in
 from django.db.models import Prefetch, Q, QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
-from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
-from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fuxiang.accounts import roles
-from fuxiang.api import domain_error_response
+from fuxiang.api import DetailSerializer, ErrorSerializer, domain_error_response
 from fuxiang.errors import DomainError, NotFound
 from households import selectors, services
 from households.models import BusinessEntity, Household, Visit
@@ -29,8 +26,6 @@ from households.serializers import (
     BusinessEntityFilterSerializer,
     BusinessEntityInputSerializer,
     BusinessEntitySerializer,
-    DetailSerializer,
-    ErrorSerializer,
     GridSerializer,
     HouseholdCreateSerializer,
     HouseholdFilterSerializer,
@@ -40,8 +35,6 @@ from households.serializers import (
     MemberInputSerializer,
     MemberSerializer,
     RevealedPersonSerializer,
-    TokenObtainSerializer,
-    TokenSerializer,
     VillageSerializer,
     VisitFilterSerializer,
     VisitInputSerializer,
@@ -319,38 +312,3 @@ class GridListApi(ListAPIView):
         user = self.request.user
         villages = Prefetch("villages", queryset=selectors.villages_visible_to(user))
         return selectors.grids_visible_to(user).prefetch_related(villages)
-
-
-# --- authentication ---------------------------------------------------------------------------
-
-
-class TokenObtainApi(APIView):
-    """Exchange a user name and password for an API token. Goes through ``authenticate`` so
-    that django-axes counts failures and locks the account like the login page does."""
-
-    authentication_classes = ()
-    permission_classes = (AllowAny,)
-
-    @extend_schema(
-        request=TokenObtainSerializer,
-        responses={
-            200: TokenSerializer,
-            400: ErrorSerializer,
-            429: OpenApiResponse(DetailSerializer, description="失败次数过多，账号已锁定"),
-        },
-        auth=[],
-    )
-    def post(self, request: Request) -> Response:
-        credentials = _input(TokenObtainSerializer, request)
-        user = authenticate(request=request, **credentials)
-        if getattr(request, "axes_locked_out", False):
-            return Response(
-                {"detail": "登录失败次数过多，账号已被锁定，请稍后再试或联系总行管理员"},
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-            )
-        if user is None:
-            raise ValidationError({"__all__": ["用户名或密码不正确"]})
-        # A token is a sign-in: record it, reset axes' failure count, update last_login.
-        user_logged_in.send(sender=type(user), request=request, user=user)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response(TokenSerializer({"token": token.key}).data)

@@ -1,4 +1,5 @@
-"""Routes of the archive API, mounted at /api/v1/ (schema at /api/schema/, docs at /api/docs/)."""
+"""Routes of the archive API, mounted at /api/v1/ (schema at /api/schema/, docs at /api/docs/;
+signing in with a token is ``fuxiang.accounts.api_urls`` at /api/v1/auth/)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from households import api
 app_name = "api"
 
 urlpatterns = [
-    path("auth/token/", api.TokenObtainApi.as_view(), name="token"),
     path("households/", api.HouseholdListCreateApi.as_view(), name="households"),
     path("households/<int:pk>/", api.HouseholdDetailApi.as_view(), name="household"),
     path(

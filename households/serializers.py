@@ -281,15 +281,6 @@ class VisitFilterSerializer(serializers.Serializer):
     )
 
 
-class TokenObtainSerializer(serializers.Serializer):
-    username = serializers.CharField(error_messages=field_messages("用户名"))
-    password = serializers.CharField(
-        style={"input_type": "password"},
-        trim_whitespace=False,
-        error_messages=field_messages("密码"),
-    )
-
-
 # --- output -----------------------------------------------------------------------------------
 
 
@@ -471,19 +462,3 @@ class RevealedPersonSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
     id_number = serializers.CharField(read_only=True)
     phone = serializers.CharField(read_only=True)
-
-
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(read_only=True)
-
-
-class ErrorSerializer(serializers.Serializer):
-    """400 (and 403 from a service): messages keyed by field, "__all__" for the whole."""
-
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-    code = serializers.CharField()
-    detail = serializers.CharField(required=False)
-
-
-class DetailSerializer(serializers.Serializer):
-    detail = serializers.CharField()

@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "fuxiang.accounts"
     label = "accounts"
     verbose_name = "用户与角色"
+
+    def ready(self) -> None:
+        from fuxiang.accounts import receivers  # noqa: F401  (revokes API tokens)

@@ -75,3 +75,9 @@ def can_suspend_line(user: Any) -> bool:
 def can_simulate(user: Any) -> bool:
     """What-if runs: head office on any card or policy; managers only on approved ones."""
     return _role(user) in {Role.HEAD_OFFICE, Role.BRANCH_MANAGER}
+
+
+def can_revoke_api_tokens(user: Any) -> bool:
+    """Head office revokes anyone's API tokens (a lost phone, someone who left); everyone may
+    revoke their own."""
+    return _role(user) == Role.HEAD_OFFICE

@@ -9,6 +9,7 @@ class AuditAction(models.TextChoices):
     LOGIN = "auth.login", _("登录")
     LOGIN_FAILED = "auth.login_failed", _("登录失败")
     LOGOUT = "auth.logout", _("退出")
+    API_TOKENS_REVOKE = "auth.tokens_revoke", _("撤销API令牌")
     REVEAL = "pii.reveal", _("查看完整个人信息")
     HOUSEHOLD_CREATE = "household.create", _("新建农户档案")
     HOUSEHOLD_UPDATE = "household.update", _("修改农户档案")
