@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from fuxiang import views
 from fuxiang.audit import views as audit_views
@@ -28,5 +29,15 @@ urlpatterns = [
     path("api/v1/auth/", include("fuxiang.accounts.api_urls")),
     path("api/v1/", include("households.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # staff only (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]); the page sends anonymous
+    # visitors to the login page, the schema answers them 401
+    path(
+        "api/docs/",
+        login_required(
+            SpectacularSwaggerSplitView.as_view(
+                url_name="api-schema", template_name="api_docs/swagger_ui.html"
+            )
+        ),
+        name="api-docs",
+    ),
 ]

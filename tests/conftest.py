@@ -34,9 +34,22 @@ def chromium():
         browser.close()
 
 
+# Reports every Content-Security-Policy violation of every page to the test (Playwright
+# injects this before the page's own scripts; the page's policy does not apply to it).
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__fxCspViolation(`${e.effectiveDirective} refused ${e.blockedURI || "inline"} `
+    + `(${e.sourceFile || document.location.pathname}:${e.lineNumber}) `
+    + `on ${document.location.pathname}`);
+}, true);
+"""
+
+
 @pytest.fixture
 def phone(chromium):
-    """A page the size of a small phone, in Chinese, in Shanghai."""
+    """A page the size of a small phone, in Chinese, in Shanghai. The test fails if any page
+    it opens breaks the Content-Security-Policy (the ``securitypolicyviolation`` event or the
+    browser's console message); ``page.csp_violations`` lists what was seen."""
     context = chromium.new_context(
         viewport={"width": 360, "height": 740},
         device_scale_factor=2,
@@ -45,10 +58,22 @@ def phone(chromium):
         locale="zh-CN",
         timezone_id="Asia/Shanghai",
     )
+    violations: list[str] = []
+    context.expose_binding("__fxCspViolation", lambda source, text: violations.append(text))
+    context.add_init_script(CSP_LISTENER)
     page = context.new_page()
+    page.csp_violations = violations
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     page.set_default_timeout(15_000)
     yield page
     context.close()
+    if violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations))
 
 
 @pytest.fixture
