@@ -44,9 +44,11 @@ class Keyring:
             raise ImproperlyConfigured(f"FUXIANG_DATA_KEY_ID {self.active_id!r} is not a known key")
         for key_id, key in self.keys.items():
             if len(key) != KEY_BYTES:
-                raise ImproperlyConfigured(f"data key {key_id!r} must be {KEY_BYTES} bytes")
+                raise ImproperlyConfigured(
+                    f"FUXIANG_DATA_KEYS: key {key_id!r} must be {KEY_BYTES} bytes"
+                )
             if SEPARATOR in key_id or not key_id:
-                raise ImproperlyConfigured(f"data key id {key_id!r} is not usable")
+                raise ImproperlyConfigured(f"FUXIANG_DATA_KEYS: key id {key_id!r} is not usable")
         if len(self.index_key) < KEY_BYTES:
             raise ImproperlyConfigured(f"FUXIANG_BLIND_INDEX_KEY must be ≥ {KEY_BYTES} bytes")
 
@@ -65,7 +67,7 @@ def parse_keyring(data_keys: str, active_id: str, index_key: str) -> Keyring:
         if not item.strip():
             continue
         key_id, _, encoded = item.strip().partition(":")
-        keys[key_id] = _b64decode(encoded, f"data key {key_id!r}")
+        keys[key_id] = _b64decode(encoded, f"FUXIANG_DATA_KEYS: key {key_id!r}")
     if not keys:
         raise ImproperlyConfigured("FUXIANG_DATA_KEYS holds no key")
     return Keyring(

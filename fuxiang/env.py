@@ -45,3 +45,17 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+# What .env.example ships with: a deployment still holding one of these was never configured.
+_PLACEHOLDER_VALUES = {"change-me", "changeme"}
+_PLACEHOLDER_MARK = "REPLACE_WITH_"
+
+
+def refuse_placeholder(name: str, value: str | None) -> None:
+    """Stop the start when ``value`` is still the .env.example placeholder for ``name``."""
+    if value and (value.strip().lower() in _PLACEHOLDER_VALUES or _PLACEHOLDER_MARK in value):
+        raise ImproperlyConfigured(
+            f"{name} still holds the placeholder from .env.example; set a real value "
+            "(.env.example says how to generate one)"
+        )

@@ -17,7 +17,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from fuxiang.clientaddress import proxy_settings
-from fuxiang.env import env_bool, env_int, env_list, env_str
+from fuxiang.crypto import parse_keyring
+from fuxiang.env import env_bool, env_int, env_list, env_str, refuse_placeholder
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -28,6 +29,8 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY is required unless DJANGO_DEBUG=1")
     SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"  # noqa: S105
+elif not DEBUG:
+    refuse_placeholder("DJANGO_SECRET_KEY", SECRET_KEY)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -101,6 +104,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if not DEBUG:
+    # docker-compose.yml builds DATABASE_URL from POSTGRES_PASSWORD
+    refuse_placeholder("POSTGRES_PASSWORD (in DATABASE_URL)", DATABASES["default"].get("PASSWORD"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache ----------------------------------------------------------------------------------
@@ -193,6 +199,12 @@ if not DEBUG and not (FUXIANG_DATA_KEYS and FUXIANG_BLIND_INDEX_KEY):
     raise ImproperlyConfigured(
         "FUXIANG_DATA_KEYS and FUXIANG_BLIND_INDEX_KEY are required unless DJANGO_DEBUG=1"
     )
+# Keys that are set must be usable, with DEBUG too: a placeholder or a malformed key stops
+# the start here, naming the variable, instead of the first encryption or search.
+refuse_placeholder("FUXIANG_DATA_KEYS", FUXIANG_DATA_KEYS)
+refuse_placeholder("FUXIANG_BLIND_INDEX_KEY", FUXIANG_BLIND_INDEX_KEY)
+if FUXIANG_DATA_KEYS and FUXIANG_BLIND_INDEX_KEY:
+    parse_keyring(FUXIANG_DATA_KEYS, FUXIANG_DATA_KEY_ID, FUXIANG_BLIND_INDEX_KEY)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or ""
