@@ -111,6 +111,7 @@ def celery_worker(postgres, transactional_db, settings, tmp_path):
 def org(db):
     """A county with one branch, two grids (A and B) of one village each, and a user per role."""
     from households.tests.factories import (
+        DEFAULT_PASSWORD,
         BranchFactory,
         GridFactory,
         TownshipFactory,
@@ -150,6 +151,7 @@ def org(db):
         manager=manager,
         head_office=head_office,
         auditor=auditor,
+        password=DEFAULT_PASSWORD,  # every user's, for tests that sign in with it
     )
 
 

@@ -8,7 +8,6 @@ from django.urls import reverse
 
 from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.clientaddress import client_address, proxy_settings
-from households.tests.factories import DEFAULT_PASSWORD
 
 PROXY = "10.0.0.2"  # the reverse proxy, as gunicorn sees it
 CLIENT_X = "36.110.1.7"
@@ -34,8 +33,8 @@ def test_behind_the_proxy_failures_lock_out_only_the_client_that_made_them(
     for _ in range(5):
         sign_in(client, "wrong", forwarded_for=CLIENT_X)
 
-    locked = sign_in(client, DEFAULT_PASSWORD, forwarded_for=CLIENT_X)
-    other_client = sign_in(client, DEFAULT_PASSWORD, forwarded_for=CLIENT_Y)
+    locked = sign_in(client, org.password, forwarded_for=CLIENT_X)
+    other_client = sign_in(client, org.password, forwarded_for=CLIENT_Y)
 
     assert locked.status_code == 429
     assert other_client.status_code == 302
@@ -46,7 +45,7 @@ def test_behind_the_proxy_audit_events_record_the_client_not_the_proxy(
     org, client, behind_one_proxy
 ):
     sign_in(client, "wrong", forwarded_for=CLIENT_X)
-    sign_in(client, DEFAULT_PASSWORD, forwarded_for=CLIENT_Y)
+    sign_in(client, org.password, forwarded_for=CLIENT_Y)
 
     failed = AuditEvent.objects.get(action=AuditAction.LOGIN_FAILED)
     signed_in = AuditEvent.objects.get(action=AuditAction.LOGIN)
@@ -61,7 +60,7 @@ def test_behind_the_proxy_an_address_the_client_wrote_itself_is_ignored(
     for n in range(5):
         sign_in(client, "wrong", forwarded_for=f"1.2.3.{n}, {CLIENT_X}")
 
-    locked = sign_in(client, DEFAULT_PASSWORD, forwarded_for=f"9.9.9.9, {CLIENT_X}")
+    locked = sign_in(client, org.password, forwarded_for=f"9.9.9.9, {CLIENT_X}")
 
     assert locked.status_code == 429
     assert set(
@@ -76,7 +75,7 @@ def test_without_a_proxy_setting_forwarded_for_is_not_trusted(org, client, setti
     for n in range(5):
         sign_in(client, "wrong", forwarded_for=f"36.110.1.{n}", remote=CLIENT_X)
 
-    spoofed = sign_in(client, DEFAULT_PASSWORD, forwarded_for=CLIENT_Y, remote=CLIENT_X)
+    spoofed = sign_in(client, org.password, forwarded_for=CLIENT_Y, remote=CLIENT_X)
 
     assert spoofed.status_code == 429
     addresses = AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED).values_list(
@@ -97,7 +96,7 @@ def test_the_token_endpoint_locks_per_client_behind_the_proxy(org, behind_one_pr
             REMOTE_ADDR=PROXY,
             HTTP_X_FORWARDED_FOR=CLIENT_X,
         )
-    credentials = {"username": "officer_a", "password": DEFAULT_PASSWORD}
+    credentials = {"username": "officer_a", "password": org.password}
 
     locked = api.post(
         "/api/v1/auth/token/",

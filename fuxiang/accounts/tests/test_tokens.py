@@ -13,15 +13,14 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from fuxiang.audit.models import AuditAction, AuditEvent
-from households.tests.factories import DEFAULT_PASSWORD
 
 AUTH = "/api/v1/auth"
 HOUSEHOLDS = "/api/v1/households/"
 
 
-def obtain(username="officer_a", password=DEFAULT_PASSWORD):
+def obtain(org, username="officer_a"):
     response = APIClient().post(
-        f"{AUTH}/token/", {"username": username, "password": password}, format="json"
+        f"{AUTH}/token/", {"username": username, "password": org.password}, format="json"
     )
     assert response.status_code == 200, response.data
     return response.data
@@ -43,7 +42,7 @@ def test_a_token_is_stored_only_as_a_digest_and_expires_after_the_configured_hou
     settings.REST_KNOX = {**settings.REST_KNOX, "TOKEN_TTL": timedelta(hours=3)}
     before = timezone.now()
 
-    data = obtain()
+    data = obtain(org)
 
     expiry = parse_datetime(data["expiry"])
     assert before + timedelta(hours=3) <= expiry <= timezone.now() + timedelta(hours=3)
@@ -57,7 +56,7 @@ def test_the_default_lifetime_is_ten_hours(settings):
 
 
 def test_an_expired_token_is_refused(org):
-    token = obtain()["token"]
+    token = obtain(org)["token"]
     AuthToken.objects.filter(user=org.officer_a).update(
         expiry=timezone.now() - timedelta(seconds=1)
     )
@@ -69,7 +68,7 @@ def test_an_expired_token_is_refused(org):
 
 
 def test_logout_revokes_the_token_in_hand_and_not_the_other_devices(org):
-    phone, laptop = obtain()["token"], obtain()["token"]
+    phone, laptop = obtain(org)["token"], obtain(org)["token"]
 
     response = with_token(phone).post(f"{AUTH}/logout/")
 
@@ -80,8 +79,8 @@ def test_logout_revokes_the_token_in_hand_and_not_the_other_devices(org):
 
 
 def test_logout_all_revokes_every_token_of_mine_and_nobody_elses(org):
-    phone, laptop = obtain()["token"], obtain()["token"]
-    colleague = obtain("officer_b")["token"]
+    phone, laptop = obtain(org)["token"], obtain(org)["token"]
+    colleague = obtain(org, "officer_b")["token"]
 
     response = with_token(phone).post(f"{AUTH}/logout-all/")
 
@@ -100,7 +99,7 @@ def test_logout_needs_a_token(org):
 
 
 def test_head_office_revokes_a_members_tokens_and_it_is_audited(org):
-    token = obtain()["token"]
+    token = obtain(org)["token"]
     client = APIClient()
     client.force_login(org.head_office)
 
@@ -117,7 +116,7 @@ def test_head_office_revokes_a_members_tokens_and_it_is_audited(org):
 
 @pytest.mark.parametrize("role", ["manager", "officer_b", "auditor"])
 def test_only_head_office_revokes_someone_elses_tokens(org, role):
-    token = obtain()["token"]
+    token = obtain(org)["token"]
     client = APIClient()
     client.force_login(getattr(org, role))
 
@@ -128,7 +127,7 @@ def test_only_head_office_revokes_someone_elses_tokens(org, role):
 
 
 def test_head_office_revokes_tokens_from_the_staff_admin(org, client):
-    token = obtain()["token"]
+    token = obtain(org)["token"]
     client.force_login(org.head_office)
 
     response = client.post(
@@ -143,7 +142,7 @@ def test_head_office_revokes_tokens_from_the_staff_admin(org, client):
 
 
 def test_a_password_changed_in_the_admin_revokes_the_tokens(org, client):
-    token = obtain()["token"]
+    token = obtain(org)["token"]
     client.force_login(org.head_office)
 
     response = client.post(
@@ -159,7 +158,7 @@ def test_a_password_changed_in_the_admin_revokes_the_tokens(org, client):
 
 def test_a_password_set_anywhere_else_revokes_the_tokens(org):
     # manage.py changepassword and a shell both end in set_password() and save()
-    token = obtain()["token"]
+    token = obtain(org)["token"]
     org.officer_a.set_password("Another-passw0rd!")
     org.officer_a.save()
 
@@ -167,7 +166,7 @@ def test_a_password_set_anywhere_else_revokes_the_tokens(org):
 
 
 def test_deactivation_revokes_the_tokens_for_good(org):
-    token = obtain()["token"]
+    token = obtain(org)["token"]
     org.officer_a.is_active = False
     org.officer_a.save(update_fields=["is_active"])
     org.officer_a.is_active = True
@@ -177,8 +176,8 @@ def test_deactivation_revokes_the_tokens_for_good(org):
 
 
 def test_signing_in_again_keeps_earlier_tokens(org):
-    first = obtain()["token"]
-    obtain()  # updates last_login: not a credential change
+    first = obtain(org)["token"]
+    obtain(org)  # updates last_login: not a credential change
 
     assert works(first)
 
