@@ -21,6 +21,8 @@ class NoStoreMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
+        if "no-store" in response.get("Cache-Control", ""):
+            return response  # the view already said so
         user = getattr(request, "user", None)
         if request.path_info.startswith(API_PREFIX) or getattr(user, "is_authenticated", False):
             add_never_cache_headers(response)
