@@ -181,6 +181,10 @@ def line_for(
     """The line for one subject as column values (without run, village and policy), or
     ``None`` when the subject is granted no limit. The reference the SQL path must match."""
     override = subject.override
+    if override is not None and override_outlived(
+        override, grade=subject.grade, knocked_out=subject.knocked_out, policy=policy
+    ):
+        override = None  # rated below what it was approved for: the engine's line
     grade = override.grade if override and override.kind == "grade" else subject.grade
     limit = engine.credit_limit(
         policy,
@@ -252,6 +256,17 @@ def line_for(
         "status_reason": hold.reason if hold else "",
         "status_changed_at": hold.held_at if hold else None,
     }
+
+
+def override_outlived(
+    override: CreditOverride, *, grade: str, knocked_out: bool, policy: engine.CreditPolicy
+) -> str:
+    """Why an approved override no longer applies to its subject, now rated ``grade`` under
+    ``policy`` (a sentence for staff), or ``""`` while it does (``engine.override_outlived``;
+    ``_override_applies_sql`` is its SQL twin)."""
+    approved = engine.ApprovedUnder(override.approved_grade, override.approved_cap or Decimal(0))
+    cap = policy.grade_caps.get(grade)
+    return engine.override_outlived(approved, grade=grade, knocked_out=knocked_out, cap=cap)
 
 
 def _write_python(run: RatingRun, village_id: int, version: CreditPolicyVersion) -> int:
@@ -363,6 +378,24 @@ def _grade_case(mapping: Any, column: str, *, numeric: bool) -> str:
         f"WHEN '{grade}' THEN {_num(v) if numeric else int(v)}" for grade, v in mapping.items()
     )
     return f"(CASE {column} {whens} END)" if whens else "NULL"
+
+
+def _grade_rank_sql(column: str) -> str:
+    whens = " ".join(f"WHEN '{grade}' THEN {engine.grade_rank(grade)}" for grade in engine.GRADES)
+    return f"(CASE {column} {whens} ELSE {len(engine.GRADES)} END)"
+
+
+def _override_applies_sql(policy: engine.CreditPolicy, result: str, override: str) -> str:
+    """``override_outlived`` negated, in SQL: the result (alias ``result``) is not knocked out,
+    its grade is no worse and its cap under ``policy`` no lower than the override's (alias
+    ``override``) approval recorded."""
+    cap = _grade_case(policy.grade_caps, f"{result}.grade", numeric=True)
+    return (
+        f"NOT {result}.knocked_out"
+        f" AND {_grade_rank_sql(f'{result}.grade')}"
+        f" <= {_grade_rank_sql(f'{override}.approved_grade')}"
+        f" AND COALESCE({cap}, 0::numeric) >= {override}.approved_cap"
+    )
 
 
 def _write_sql(run: RatingRun, village_id: int, version: CreditPolicyVersion) -> int:
@@ -503,6 +536,7 @@ def _insert_sql(policy: engine.CreditPolicy, kind: str) -> str:
                                     LEFT JOIN {overrides} o ON o.{subject} = r.{subject}
                                          AND o.status = 'approved'
                                          AND o.valid_until >= %(as_of)s
+                                         AND {_override_applies_sql(p, "r", "o")}
                                     LEFT JOIN {current} cr ON cr.{subject} = r.{subject}
                                     LEFT JOIN {lines} pl ON pl.rating_result_id = cr.result_id
                                     LEFT JOIN {holds} ho ON ho.{subject} = r.{subject}

@@ -300,14 +300,24 @@ class OverrideKind(models.TextChoices):
 class OverrideStatus(models.TextChoices):
     PROPOSED = "proposed", _("待审批")
     APPROVED = "approved", _("已批准")
+    NEEDS_REVIEW = "needs_review", _("待复核")
     REJECTED = "rejected", _("已退回")
     WITHDRAWN = "withdrawn", _("已撤回")
+
+
+# An override that holds its subject: one per subject (partial unique constraints below).
+OPEN_OVERRIDE_STATUSES = ("proposed", "approved", "needs_review")
 
 
 class CreditOverride(models.Model):
     """An officer's correction of the machine (人工调整): a different grade or limit for one
     subject, with a reason and evidence, proposed by one user and approved by another. An
-    approved override applies to every later run until ``valid_until`` or its withdrawal."""
+    approved override applies to every later run until ``valid_until`` or its withdrawal —
+    as long as the subject keeps the grade and the cap it was approved under
+    (``approved_grade``, ``approved_cap``, stored at approval): a run that rates it lower
+    leaves the override out of its line and, when it publishes, sets it 待复核
+    (``needs_review``) for a manager to approve again or withdraw
+    (``credit.engine.override_outlived``)."""
 
     household = models.ForeignKey(
         "households.Household",
@@ -332,8 +342,14 @@ class CreditOverride(models.Model):
     evidence = models.TextField(_("依据材料"), blank=True)
     valid_until = models.DateField(_("有效期至"))
     status = models.CharField(
-        _("状态"), max_length=10, choices=OverrideStatus.choices, default=OverrideStatus.PROPOSED
+        _("状态"), max_length=12, choices=OverrideStatus.choices, default=OverrideStatus.PROPOSED
     )
+    approved_grade = models.CharField(_("批准时评级"), max_length=8, blank=True)
+    approved_cap = models.DecimalField(
+        _("批准时等级额度上限（元）"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    review_reason = models.CharField(_("待复核原因"), max_length=200, blank=True)
+    review_since = models.DateTimeField(_("转待复核时间"), null=True, blank=True)
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("提议人"),
@@ -363,15 +379,28 @@ class CreditOverride(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["household"],
-                condition=Q(status__in=["proposed", "approved"]),
+                condition=Q(status__in=OPEN_OVERRIDE_STATUSES),
                 name="credit_override_one_open_per_household",
-                violation_error_message="该户已有待审批或生效中的人工调整",
+                violation_error_message="该户已有待审批、生效中或待复核的人工调整",
             ),
             models.UniqueConstraint(
                 fields=["business_entity"],
-                condition=Q(status__in=["proposed", "approved"]),
+                condition=Q(status__in=OPEN_OVERRIDE_STATUSES),
                 name="credit_override_one_open_per_entity",
-                violation_error_message="该主体已有待审批或生效中的人工调整",
+                violation_error_message="该主体已有待审批、生效中或待复核的人工调整",
+            ),
+            # What the approval judged stays with it, for as long as it may apply.
+            models.CheckConstraint(
+                condition=~Q(status__in=["approved", "needs_review"])
+                | (~Q(approved_grade="") & Q(approved_cap__isnull=False) & Q(approved_cap__gte=0)),
+                name="credit_override_approved_under",
+                violation_error_message="已批准的人工调整须记录批准时的评级和等级额度上限",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="needs_review")
+                | (~Q(review_reason="") & Q(review_since__isnull=False)),
+                name="credit_override_review_says_why",
+                violation_error_message="待复核的人工调整须记录原因和时间",
             ),
         ]
 

@@ -3,6 +3,7 @@ override exists for a user only if its household or entity does (``households.se
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -37,6 +38,36 @@ def overrides_pending_for(user: Any) -> QuerySet[CreditOverride]:
         .filter(status=OverrideStatus.PROPOSED)
         .order_by("proposed_at", "id")
     )
+
+
+def overrides_to_review_for(user: Any) -> QuerySet[CreditOverride]:
+    """Overrides a later rating sent back for review (待复核) in the user's scope, longest
+    waiting first: a manager approves each again or withdraws it."""
+    return (
+        overrides_visible_to(user)
+        .filter(status=OverrideStatus.NEEDS_REVIEW)
+        .order_by("review_since", "id")
+    )
+
+
+def overrides_in_review_of(
+    *, household_ids: Iterable[int] = (), entity_ids: Iterable[int] = ()
+) -> dict[tuple[str, int], CreditOverride]:
+    """The 待复核 override of each of these subjects that has one, keyed ``("household", id)``
+    or ``("entity", id)`` — one query, for a page of lines or one subject's card."""
+    household_ids, entity_ids = list(household_ids), list(entity_ids)
+    if not household_ids and not entity_ids:
+        return {}
+    found = CreditOverride.objects.filter(status=OverrideStatus.NEEDS_REVIEW).filter(
+        Q(household_id__in=household_ids) | Q(business_entity_id__in=entity_ids)
+    )
+    in_review: dict[tuple[str, int], CreditOverride] = {}
+    for override in found:
+        if override.household_id is not None:
+            in_review["household", override.household_id] = override
+        elif override.business_entity_id is not None:
+            in_review["entity", override.business_entity_id] = override
+    return in_review
 
 
 def overrides_in_force_for(user: Any) -> QuerySet[CreditOverride]:

@@ -120,7 +120,9 @@ def override_propose(request: HttpRequest) -> HttpResponse:
 @login_required
 def override_inbox(request: HttpRequest) -> HttpResponse:
     """Managers (and head office, auditors): proposals awaiting review in their scope, with
-    approve and reject forms, and the overrides in force. Officers: their own proposals."""
+    approve and reject forms; overrides a later rating sent back for review (待复核), with
+    approve-again and withdraw forms; and the overrides in force. Officers: their own
+    proposals."""
     _require_reader(request.user)
     user = request.user
     reviewer = roles.can_approve_override(user)
@@ -130,6 +132,7 @@ def override_inbox(request: HttpRequest) -> HttpResponse:
             override_selectors.overrides_pending_for(user), PAGE_SIZE
         ).get_page(request.GET.get("page"))
         context["page"] = context["pending"]
+        context["to_review"] = list(override_selectors.overrides_to_review_for(user)[:PAGE_SIZE])
         context["in_force"] = list(override_selectors.overrides_in_force_for(user)[:PAGE_SIZE])
         context["note_form"] = OverrideNoteForm()
     else:
@@ -152,6 +155,7 @@ def override_detail(request: HttpRequest, pk: int) -> HttpResponse:
     reviewer = roles.can_approve_override(user)
     proposed = override.status == OverrideStatus.PROPOSED
     approved = override.status == OverrideStatus.APPROVED
+    in_review = override.status == OverrideStatus.NEEDS_REVIEW
     check = overrides.cap_check(override, on=today)
     context = {
         "override": override,
@@ -161,9 +165,9 @@ def override_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "expired": override.valid_until < today,
         "cap": check,
         "above_cap": check is not None and check.exceeded_by(override.amount),
-        "may_review": reviewer and proposed,
+        "may_review": reviewer and (proposed or in_review),
         "is_proposer": is_proposer,
-        "may_withdraw": (proposed and is_proposer) or (approved and reviewer),
+        "may_withdraw": (proposed and is_proposer) or ((approved or in_review) and reviewer),
         "note_form": OverrideNoteForm(),
         "history": list(override_selectors.override_history(override).select_related("actor")),
         "others": [o for o in override_selectors.overrides_of_subject(override)[:20] if o.pk != pk],
@@ -177,10 +181,15 @@ def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     note = OverrideNoteForm(request.POST).data.get("note", "")
     try:
         if action == "approve":
+            again = override.status == OverrideStatus.NEEDS_REVIEW
             overrides.override_approve(
                 actor=request.user, override=override, note=note, request=request
             )
-            messages.success(request, "已批准。正在按调整重新评级，新的授信额度即将生效")
+            messages.success(
+                request,
+                ("已复核通过" if again else "已批准")
+                + "。正在按调整重新评级，新的授信额度即将生效",
+            )
         elif action == "reject":
             overrides.override_reject(
                 actor=request.user, override=override, note=note, request=request

@@ -20,7 +20,12 @@ Rules, each refused with a Chinese ``DomainError`` (per field where it is a form
   and only a branch manager or head office may approve it (officers never approve anything).
 - Approve and reject: branch managers of the subject's branch and head office, never the
   proposer; only while proposed, and approve only before expiry. Rejecting needs a note.
-- Withdraw: the proposer while proposed; a manager (with a note) while approved.
+- Withdraw: the proposer while proposed; a manager (with a note) while approved or 待复核.
+- An approval records the subject's grade and that grade's cap under the policy in force
+  (``approved_grade``, ``approved_cap``). A run that rates the subject lower — knocked out, a
+  worse grade, or a lower cap — leaves the override out of its lines (``credit.lines``), and
+  its publish sets the override 待复核 (``overrides_review_outlived``), audited, for the
+  subject's managers: they approve it again (under the grade and cap of now) or withdraw it.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from credit import engine
-from credit.lines import add_months
+from credit.lines import NoPolicy, add_months, override_outlived, policy_for
 from credit.models import (
     CreditLine,
     CreditOverride,
@@ -53,7 +58,7 @@ from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, NotFound
 from households.models import BusinessEntity, Household, HouseholdStatus
 from households.selectors import business_entities_visible_to, households_visible_to
-from rating.models import CurrentRating, RatingResult, RunScope
+from rating.models import CurrentRating, RatingResult, RatingRun, RunScope
 from rating.rerating import rating_rerate_queue
 
 logger = logging.getLogger(__name__)
@@ -64,7 +69,9 @@ MIN_NOTE = 2
 MAX_NOTE = 200
 MAX_VALIDITY_MONTHS = 12
 RERATE_PURPOSE = "人工调整生效重新评级"
-OPEN = (OverrideStatus.PROPOSED, OverrideStatus.APPROVED)
+OPEN = (OverrideStatus.PROPOSED, OverrideStatus.APPROVED, OverrideStatus.NEEDS_REVIEW)
+REVIEWABLE = (OverrideStatus.PROPOSED, OverrideStatus.NEEDS_REVIEW)  # what 批准 may act on
+MAX_REVIEW_REASON = 200  # CreditOverride.review_reason
 NOT_FOUND = "未找到该农户或经营主体，或您无权访问"
 
 
@@ -316,6 +323,12 @@ def _close_or_refuse_open(
                 note=f"已于{existing.valid_until:%Y-%m-%d}到期，提议新的调整时自动结束",
             )
             continue
+        if existing.status == OverrideStatus.NEEDS_REVIEW:
+            raise DomainError(
+                f"该对象的人工调整（#{existing.pk}）待复核，须由支行行长或总行复核通过或撤回后"
+                "才能提议新的调整",
+                code="duplicate",
+            )
         raise DomainError(
             f"该对象已有{existing.get_status_display()}的人工调整（#{existing.pk}），"
             "请先撤回后再提议",
@@ -331,22 +344,34 @@ def override_approve(
     *, actor: Any, override: CreditOverride, note: str = "", request: HttpRequest | None = None
 ) -> CreditOverride:
     """A branch manager of the subject's branch (or head office), not the proposer, approves a
-    proposed override before its expiry. The subject is re-rated when this commits, so its new
-    line carries the override."""
+    proposed override — or, once more, one a lower rating sent back 待复核 — before its expiry.
+    The approval records the subject's grade now and that grade's cap under the policy in
+    force (what it judged; a later rating below either sets it 待复核 again). The subject is
+    re-rated when this commits, so its new line carries the override."""
     override = _locked(override)
     today = timezone.localdate()
     check = cap_check(override, on=today)
     above_cap = check is not None and check.exceeded_by(override.amount)
     _check_reviewer(actor, override, above_cap=above_cap, check=check)
-    _require_status(override, OverrideStatus.PROPOSED, "批准")
+    if override.status not in REVIEWABLE:
+        _require_status(override, OverrideStatus.PROPOSED, "批准")
     if override.valid_until < today:
         raise DomainError("该调整已过有效期，不能批准；请退回，由客户经理重新提议", code="expired")
     if above_cap and not override.evidence.strip():
         raise DomainError("调整后额度超过等级额度上限，须附依据材料才能批准", code="no_evidence")
+    approved_under = _approved_under(override, today=today)
     note = _note(note, required=False)
     before = _snapshot(override)
+    reviewing = override.status == OverrideStatus.NEEDS_REVIEW
     override.status = OverrideStatus.APPROVED
+    override.approved_grade, override.approved_cap = approved_under.grade, approved_under.cap
+    override.review_reason, override.review_since = "", None
     _reviewed(override, actor, note)
+    extra: dict[str, Any] = {"approved_under": _approved_under_json(approved_under)}
+    if check is not None:
+        extra["above_grade_cap"] = above_cap
+    if reviewing:
+        extra["review"] = before.get("review_reason", "")
     _audit(
         AuditAction.CREDIT_OVERRIDE_APPROVE,
         actor,
@@ -355,10 +380,33 @@ def override_approve(
         before=before,
         after=_snapshot(override),
         note=note,
-        extra={"above_grade_cap": above_cap} if check is not None else None,
+        extra=extra,
     )
     _rerate(override)
     return override
+
+
+def _approved_under(override: CreditOverride, *, today: date) -> engine.ApprovedUnder:
+    """The subject's grade now and that grade's cap under the policy in force today (0 when
+    it grants no credit); refused when there is no rating, a knock-out or no policy."""
+    result = current_result(household=override.household, entity=override.business_entity)
+    if result is None:
+        raise DomainError("该对象当前没有评级结果，不能批准人工调整", code="not_rated")
+    if result.knocked_out:
+        raise DomainError(
+            "该对象已被一票否决，人工调整不能改变否决结果，不能批准；请撤回", code="knocked_out"
+        )
+    version = policy_in_force(today)
+    if version is None:
+        raise DomainError("今天没有生效的授信政策，不能批准人工调整", code="no_policy")
+    cap = version.policy.grade_caps.get(result.grade)
+    if result.grade in engine.NO_CREDIT_GRADES or cap is None:
+        cap = Decimal(0)
+    return engine.ApprovedUnder(grade=result.grade, cap=cap)
+
+
+def _approved_under_json(approved: engine.ApprovedUnder) -> dict[str, str]:
+    return {"grade": approved.grade, "cap": str(approved.cap)}
 
 
 @transaction.atomic
@@ -390,9 +438,10 @@ def override_withdraw(
     *, actor: Any, override: CreditOverride, note: str = "", request: HttpRequest | None = None
 ) -> CreditOverride:
     """The proposer withdraws a proposal still awaiting review; a manager of the subject's
-    branch (or head office) withdraws an approved override, saying why — the subject is then
-    re-rated when this commits, so its new line no longer carries the override. The reviewer's
-    columns keep the approval; the withdrawal is in the audit log."""
+    branch (or head office) withdraws an approved or 待复核 override, saying why — an approved
+    one's subject is then re-rated when this commits, so its new line no longer carries the
+    override (a 待复核 one is on no line already). The reviewer's columns keep the approval;
+    the withdrawal is in the audit log."""
     override = _locked(override)
     if override.status == OverrideStatus.PROPOSED:
         if getattr(actor, "pk", None) != override.proposed_by_id:
@@ -402,9 +451,12 @@ def override_withdraw(
                 )
             raise DomainError("只有提议人可以撤回待审批的调整", code="permission_denied")
         note = _note(note, required=False)
-    elif override.status == OverrideStatus.APPROVED:
+    elif override.status in (OverrideStatus.APPROVED, OverrideStatus.NEEDS_REVIEW):
         if not roles.can_approve_override(actor):
-            raise DomainError("已生效的调整只能由支行行长或总行撤回", code="permission_denied")
+            raise DomainError(
+                f"{override.get_status_display()}的调整只能由支行行长或总行撤回",
+                code="permission_denied",
+            )
         if not _sees_subject(actor, override):
             raise NotFound(NOT_FOUND)
         note = _note(note, required=True, what="撤回原因")
@@ -482,7 +534,18 @@ def _reviewed(override: CreditOverride, actor: Any, note: str) -> None:
     override.reviewed_at = timezone.now()
     override.review_note = note
     override.full_clean()
-    override.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+    override.save(
+        update_fields=[
+            "status",
+            "reviewed_by",
+            "reviewed_at",
+            "review_note",
+            "approved_grade",
+            "approved_cap",
+            "review_reason",
+            "review_since",
+        ]
+    )
 
 
 def _rerate(override: CreditOverride) -> None:
@@ -512,6 +575,74 @@ def _rerate_entity(entity_id: int) -> None:
         logger.warning("经营主体%s的人工调整未能立即重新评级：%s", entity_id, exc.message)
 
 
+# --- a later rating below the approval ---------------------------------------------------------
+
+
+def overrides_review_outlived(run: RatingRun) -> int:
+    """Publish step (in the publishing transaction, after the current ratings switched): every
+    approved override in force on the run's date whose subject the run now rates below what
+    the approval judged — knocked out, a worse grade, a lower cap under the run's policy —
+    becomes 待复核, with the reason, and is audited. The run's lines already left it out
+    (``credit.lines``, the same test). Returns the number of overrides sent to review.
+
+    Few rows whatever the run's size: the approved overrides (hundreds at most), the current
+    ratings of their subjects that this run made, one bulk update."""
+    try:
+        policy = policy_for(run).policy
+    except NoPolicy:
+        return 0  # the run granted nothing: no line carried an override either
+    approved = list(
+        CreditOverride.objects.select_for_update().filter(
+            status=OverrideStatus.APPROVED, valid_until__gte=run.as_of
+        )
+    )
+    if not approved:
+        return 0
+    household_ids = [o.household_id for o in approved if o.household_id is not None]
+    entity_ids = [o.business_entity_id for o in approved if o.business_entity_id is not None]
+    ratings = {
+        (c.household_id, c.business_entity_id): c
+        for c in CurrentRating.objects.filter(run_id=run.pk).filter(
+            Q(household_id__in=household_ids) | Q(business_entity_id__in=entity_ids)
+        )
+    }
+    now = timezone.now()
+    outlived: list[tuple[CreditOverride, dict[str, Any]]] = []
+    for override in approved:
+        rating = ratings.get((override.household_id, override.business_entity_id))
+        if rating is None:
+            continue  # not rated by this run: its current line is an earlier run's
+        why = override_outlived(
+            override, grade=rating.grade, knocked_out=rating.knocked_out, policy=policy
+        )
+        if not why:
+            continue
+        before = _snapshot(override)
+        override.status = OverrideStatus.NEEDS_REVIEW
+        override.review_reason = (
+            f"评级任务#{run.pk}（基准日{run.as_of:%Y-%m-%d}）：{why}，调整暂停适用"[
+                :MAX_REVIEW_REASON
+            ]
+        )
+        override.review_since = now
+        outlived.append((override, before))
+    CreditOverride.objects.bulk_update(
+        [o for o, _ in outlived], ["status", "review_reason", "review_since"]
+    )
+    for override, before in outlived:
+        _audit(
+            AuditAction.CREDIT_OVERRIDE_REVIEW,
+            None,
+            override,
+            None,
+            before=before,
+            after=_snapshot(override),
+            note=override.review_reason,
+            extra={"run": run.pk},
+        )
+    return len(outlived)
+
+
 # --- audit ------------------------------------------------------------------------------------
 
 
@@ -522,6 +653,12 @@ def _snapshot(override: CreditOverride) -> dict[str, Any]:
         "grade": override.grade,
         "amount": str(override.amount) if override.amount is not None else None,
         "valid_until": override.valid_until.isoformat() if override.valid_until else None,
+        **(
+            {"approved_grade": override.approved_grade, "approved_cap": str(override.approved_cap)}
+            if override.approved_grade
+            else {}
+        ),
+        **({"review_reason": override.review_reason} if override.review_reason else {}),
     }
 
 

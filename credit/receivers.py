@@ -26,9 +26,16 @@ def holds_for_publish(run: Any) -> None:
     holds_apply(run)
 
 
+def overrides_for_publish(run: Any) -> None:
+    from credit.overrides import overrides_review_outlived
+
+    overrides_review_outlived(run)
+
+
 def connect() -> None:
     publish.register_chunk_step(lines_for_chunk)
     publish.register(holds_for_publish)
+    publish.register(overrides_for_publish)
     watchlist_matches_changed.connect(
         lines_follow_watchlists, dispatch_uid="credit.lines_follow_watchlists"
     )

@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET, require_POST
 
-from credit import engine, selectors, services
-from credit.models import CreditLine, LineStatus
+from credit import engine, override_selectors, selectors, services
+from credit.models import CreditLine, CreditOverride, LineStatus
 from fuxiang.accounts import roles
 from fuxiang.errors import DomainError
 from households.selectors import business_entities_visible_to, households_visible_to
@@ -46,10 +46,15 @@ def _card(request: HttpRequest, line: CreditLine | None, **subject: int) -> Http
         "line": line,
         **subject,
         "can_propose": roles.can_propose_override(request.user) and line is not None,
+        "in_review": _in_review(
+            household_id=subject.get("household_id"), entity_id=subject.get("entity_id")
+        ),
     }
     if line is not None:
         limit, rate = selectors.line_explain(line)
-        context.update(limit=limit, rate=rate, words=engine.plain_words(limit, rate))
+        context.update(
+            limit=limit, rate=rate, words=engine.plain_words(limit, rate, status=line.status)
+        )
     return render(request, "credit/_household_card.html", context)
 
 
@@ -63,6 +68,17 @@ def line_list(request: HttpRequest) -> HttpResponse:
     else:
         status = ""
     page = Paginator(lines.order_by("-amount", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    in_review = override_selectors.overrides_in_review_of(
+        household_ids=[line.household_id for line in page if line.household_id],
+        entity_ids=[line.business_entity_id for line in page if line.business_entity_id],
+    )
+    for line in page:
+        key = (
+            ("household", line.household_id)
+            if line.household_id
+            else ("entity", line.business_entity_id)
+        )
+        line.override_in_review = in_review.get(key)  # type: ignore[attr-defined]
     return render(
         request,
         "credit/line_list.html",
@@ -82,9 +98,12 @@ def line_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "line": line,
             "limit": limit,
             "rate": rate,
-            "words": engine.plain_words(limit, rate),
+            "words": engine.plain_words(limit, rate, status=line.status),
             "is_current": selectors.current_lines().filter(pk=line.pk).exists(),
             "can_change": roles.can_suspend_line(request.user),
+            "in_review": _in_review(
+                household_id=line.household_id, entity_id=line.business_entity_id
+            ),
         },
     )
 
@@ -108,6 +127,15 @@ def line_status(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "授信额度状态已更新")
     return redirect("credit:line", pk=line.pk)
+
+
+def _in_review(*, household_id: int | None, entity_id: int | None) -> CreditOverride | None:
+    """The subject's override a later rating sent back for review (待复核), if any."""
+    found = override_selectors.overrides_in_review_of(
+        household_ids=[household_id] if household_id else [],
+        entity_ids=[entity_id] if entity_id else [],
+    )
+    return next(iter(found.values()), None)
 
 
 def _line_or_404(request: HttpRequest, pk: int) -> CreditLine:

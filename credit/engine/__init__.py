@@ -12,6 +12,8 @@ result (DESIGN §4.6).
   never negative, with a trace of ``Term``\\ s and a Chinese reason.
 - ``credit_rate`` gives the rate in basis points with a trace whose terms always add up to it.
 - ``plain_words`` turns both results into sentences a villager understands.
+- ``override_outlived`` says whether an approved override still applies after a new rating
+  (the grade and cap it was approved under, ``ApprovedUnder``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from credit.engine.limits import (
     terms_from_json,
     terms_to_json,
 )
+from credit.engine.overrides import ApprovedUnder, grade_rank, override_outlived
 from credit.engine.policy import (
     DEFAULT_POLICY,
     DEFAULT_POLICY_JSON,
@@ -58,6 +61,7 @@ __all__ = [
     "NON_FIELD_ERRORS",
     "NO_CREDIT_GRADES",
     "RATE_TERM_LABELS",
+    "ApprovedUnder",
     "CreditPolicy",
     "FrozenMapping",
     "LimitInputs",
@@ -70,6 +74,8 @@ __all__ = [
     "bp_to_rate",
     "credit_limit",
     "credit_rate",
+    "grade_rank",
+    "override_outlived",
     "percentage_points",
     "plain_words",
     "policy_diff",

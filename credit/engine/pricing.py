@@ -171,13 +171,33 @@ def _deposit_term(policy: CreditPolicy, inputs: PriceInputs) -> Term | None:
 # --- plain words ------------------------------------------------------------------------------
 
 
-def plain_words(limit_result: LimitResult, rate_result: RateResult | None = None) -> list[str]:
+# A line that cannot be used now (its status, as ``credit.models.LineStatus`` stores it): what
+# the villager is told instead of how to borrow — never why (DESIGN §4.4).
+UNUSABLE_LINE_WORDS = {
+    "suspended": "您的授信额度目前暂停使用，暂不能申请贷款，详情请联系您的客户经理",
+    "expired": "您的授信额度已到期，暂不能申请贷款，请联系您的客户经理重新核定",
+    "revoked": "您的授信额度已撤销，暂不能申请贷款，详情请联系您的客户经理",
+}
+_UNUSABLE_OTHERWISE = "您的授信额度暂不能使用，详情请联系您的客户经理"
+
+
+def plain_words(
+    limit_result: LimitResult, rate_result: RateResult | None = None, *, status: str = "active"
+) -> list[str]:
     """Short Chinese sentences for the villager's page. A zero limit gets one sentence that
-    sends them to their officer — never the reason (DESIGN §4.4) — and no rate."""
+    sends them to their officer — never the reason (DESIGN §4.4) — and no rate. A line that
+    is not ``"active"`` (suspended, expired, revoked) never says it can be borrowed on, online
+    or otherwise, and quotes no rate: the grade, the amount of a suspended line, and a
+    sentence sending them to their officer."""
     grade = limit_result.grade
     if not limit_result.granted:
         return [f"您的评级为{grade}，暂未能核定授信额度，详情请联系您的客户经理"]
     amount = yuan_words(limit_result.amount)
+    if status != "active":
+        words = [f"您的评级为{grade}"]
+        if status == "suspended":
+            words.append(f"您的授信额度为{amount}")
+        return [*words, UNUSABLE_LINE_WORDS.get(status, _UNUSABLE_OTHERWISE)]
     cap = next((t.value for t in limit_result.terms if t.code == "grade_cap"), None)
     words = [f"您的评级为{grade}，授信额度上限{yuan_words(Decimal(cap))}" if cap else ""]
     words.append(

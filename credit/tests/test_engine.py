@@ -275,6 +275,36 @@ def test_plain_words_send_a_small_limit_to_the_officer():
     ]
 
 
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (
+            "suspended",
+            [
+                "您的评级为AA",
+                "您的授信额度为20万元",
+                "您的授信额度目前暂停使用，暂不能申请贷款，详情请联系您的客户经理",
+            ],
+        ),
+        (
+            "expired",
+            ["您的评级为AA", "您的授信额度已到期，暂不能申请贷款，请联系您的客户经理重新核定"],
+        ),
+        ("revoked", ["您的评级为AA", "您的授信额度已撤销，暂不能申请贷款，详情请联系您的客户经理"]),
+        ("anything else", ["您的评级为AA", "您的授信额度暂不能使用，详情请联系您的客户经理"]),
+    ],
+)
+def test_plain_words_of_a_line_that_cannot_be_used_never_offer_a_loan(status, expected):
+    limit = credit_limit(POLICY, household("AA", 80000, 400000))  # 可线上办理 when active
+    rate = credit_rate(POLICY, pricing("AA", limit.amount, 70000, payroll=True, clean=True))
+    assert "可以在手机上直接申请线上贷款" in plain_words(limit, rate)
+
+    words = plain_words(limit, rate, status=status)
+
+    assert words == expected
+    assert not any("线上" in w or "利率" in w for w in words)
+
+
 def test_plain_words_never_say_why_a_household_got_nothing():
     knocked_out = credit_limit(POLICY, household("B", knocked_out=True))
     graded_b = credit_limit(POLICY, household("B"))

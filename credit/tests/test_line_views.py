@@ -193,6 +193,8 @@ def test_a_lapsed_override_leaves_the_line_the_night_after(
         reason="测试到期",
         valid_until=today - timedelta(days=1),  # its last day was yesterday
         status="approved",
+        approved_grade=line.grade,
+        approved_cap=line.cap,
         proposed_by=org.officer_a,
         reviewed_by=org.manager,
     )
@@ -218,3 +220,31 @@ def test_an_entity_shows_its_own_line_and_another_grid_gets_404(client, org, run
     assert f"?entity={entity.pk}" in html  # propose an override for the entity
     client.force_login(org.officer_b)
     assert client.get(f"/credit/entities/{entity.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("status", "sentence"),
+    [
+        ("suspended", "您的授信额度目前暂停使用，暂不能申请贷款"),
+        ("expired", "您的授信额度已到期，暂不能申请贷款"),
+        ("revoked", "您的授信额度已撤销，暂不能申请贷款"),
+    ],
+)
+def test_a_line_that_cannot_be_used_never_tells_the_villager_to_borrow_online(
+    client, org, rated, status, sentence
+):
+    h, line = rated
+    assert line.online_eligible
+    login(client, org.manager)
+    pages = (f"/credit/households/{h.pk}/", f"/credit/lines/{line.pk}/")
+    for url in pages:
+        assert "可以在手机上直接申请线上贷款" in client.get(url).content.decode()
+
+    CreditLine.objects.filter(pk=line.pk).update(status=status)
+
+    for url in pages:
+        html = client.get(url).content.decode()
+        assert "可以在手机上直接申请线上贷款" not in html
+        assert "可线上办理" not in html
+        assert "您的贷款年利率" not in html
+        assert sentence in html

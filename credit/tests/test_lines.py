@@ -57,9 +57,15 @@ def test_the_compiled_policy_writes_the_lines_the_engine_computes(org, run_to_en
         held_at=timezone.now(),
     )
     CreditLine.objects.filter(pk=granted[1].pk).update(valid_to=AS_OF - timedelta(days=1))
-    for line, kind, grade, amount in (
-        (granted[2], "grade", "AAA", None),
-        (granted[3], "limit", "", Decimal("88000")),
+    # ... and two limit overrides approved under more than their subjects have now: a better
+    # grade (the same cap), and a higher cap (the same grade) — both left out of the lines
+    below = [line for line in granted[4:] if line.grade != "AAA"][:2]
+    assert len(below) == 2
+    for line, kind, grade, amount, approved_grade, approved_cap in (
+        (granted[2], "grade", "AAA", None, granted[2].grade, granted[2].cap),
+        (granted[3], "limit", "", Decimal("88000"), granted[3].grade, granted[3].cap),
+        (below[0], "limit", "", Decimal("99000"), "AAA", below[0].cap),
+        (below[1], "limit", "", Decimal("77000"), below[1].grade, below[1].cap + 1),
     ):
         CreditOverride.objects.create(
             household_id=line.household_id,
@@ -70,6 +76,8 @@ def test_the_compiled_policy_writes_the_lines_the_engine_computes(org, run_to_en
             reason="测试",
             valid_until=AS_OF + timedelta(days=30),
             status="approved",
+            approved_grade=approved_grade,
+            approved_cap=approved_cap,
             proposed_by=org.officer_a,
             reviewed_by=org.manager,
         )
@@ -102,6 +110,13 @@ def test_the_compiled_policy_writes_the_lines_the_engine_computes(org, run_to_en
     by_python = _line_rows(second, org.village_a)
 
     assert by_sql == by_python
+    overridden = {
+        r[COMPARED.index("household_id")]: r[COMPARED.index("override_id")] for r in by_sql.values()
+    }
+    assert overridden[granted[2].household_id] is not None
+    assert overridden[granted[3].household_id] is not None
+    assert overridden.get(below[0].household_id) is None
+    assert overridden.get(below[1].household_id) is None
     assert {r[COMPARED.index("status")] for r in by_sql.values()} >= {"active", "suspended"}
     assert any(r[COMPARED.index("binding")] == "override" for r in by_sql.values())
     assert len({r[COMPARED.index("rate_bp")] for r in by_sql.values()}) > 3

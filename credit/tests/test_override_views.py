@@ -258,3 +258,48 @@ def test_an_officer_proposes_for_an_entity_shown_with_its_legal_representative_m
     assert response.url == reverse("credit:override", args=[override.pk])
     client.force_login(org.officer_b)
     assert client.get(url).status_code == 404
+
+
+def test_an_override_in_review_is_shown_as_such_wherever_staff_see_it(
+    client, org, rated, run_today, post_and_run
+):
+    aa, _ = rated
+    override = propose(org.officer_a, aa, amount=Decimal(300000))
+    run_today(lambda: overrides.override_approve(actor=org.manager, override=override))
+    aa.committee_assessment = "fair"  # down to A: cap 100,000
+    aa.save()
+    run_today(actor=org.head_office, scope=RunScope.COUNTY)
+    override.refresh_from_db()
+    assert override.status == OverrideStatus.NEEDS_REVIEW
+    line = household_current_line(aa.pk)
+    badge = f"人工调整#{override.pk}待复核"
+
+    client.force_login(org.manager)
+    inbox = client.get(reverse("credit:override_inbox")).content.decode()
+    assert 'data-testid="review-overrides"' in inbox
+    assert f'data-override="{override.pk}"' in inbox
+    assert "评级由AA级降为A级" in inbox
+    assert 'data-status="needs_review">待复核<' in inbox
+    assert "复核通过" in inbox
+    detail = client.get(reverse("credit:override", args=[override.pk])).content.decode()
+    assert 'data-testid="review-note"' in detail
+    assert "复核通过并重新评级" in detail
+    assert 'data-testid="approved-under">AA 级 · 等级额度上限 300,000' in detail
+    assert badge in client.get(f"/credit/households/{aa.pk}/").content.decode()
+    assert badge in client.get(f"/credit/lines/{line.pk}/").content.decode()
+    assert badge in client.get(reverse("credit:lines")).content.decode()
+    client.force_login(org.officer_a)
+    mine = client.get(reverse("credit:override_inbox")).content.decode()
+    assert 'data-status="needs_review">待复核<' in mine
+    assert "评级由AA级降为A级" in mine
+
+    # 300,000 is above A's cap and came without evidence: the manager withdraws it instead
+    client.force_login(org.manager)
+    approve = reverse("credit:override_approve", args=[override.pk])
+    refused = client.post(approve, {"next": "inbox"}, follow=True).content.decode()
+    assert "须附依据材料才能批准" in refused
+    withdraw = reverse("credit:override_withdraw", args=[override.pk])
+    post_and_run(client, withdraw, {"note": "评级下降，不再适用", "next": "inbox"})
+    override.refresh_from_db()
+    assert override.status == OverrideStatus.WITHDRAWN
+    assert badge not in client.get(f"/credit/households/{aa.pk}/").content.decode()

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from credit import overrides
+from credit import override_selectors, overrides, simulations
 from credit.lines import add_months
-from credit.models import CreditOverride, OverrideStatus
+from credit.models import CreditLine, CreditOverride, CreditPolicyVersion, OverrideStatus
 from credit.selectors import household_current_line
 from fuxiang.accounts.models import Role
 from fuxiang.audit.models import AuditAction, AuditEvent
@@ -421,3 +421,212 @@ def test_an_entity_override_is_applied_by_a_subjects_run_of_its_own(org, run_tod
     assert line.amount == Decimal(88000)
     event = events(override, AuditAction.CREDIT_OVERRIDE_APPROVE).get()
     assert event.details["subject"]["type"] == "business_entity"
+
+
+# --- an override never outlives the grade it was approved for ------------------------------
+
+
+def _approve_300000_at_aa(org, aa, run_today):
+    """The finding's override: 300,000 (AA's cap) approved while the household is AA."""
+    override = propose(org.officer_a, aa, amount=Decimal(300000))
+    run_today(lambda: overrides.override_approve(actor=org.manager, override=override))
+    override.refresh_from_db()
+    assert (override.approved_grade, override.approved_cap) == ("AA", Decimal(300000))
+    assert household_current_line(aa.pk).amount == Decimal(300000)
+    return override
+
+
+@pytest.mark.usefixtures("postgres")  # the county run writes its lines by SQL
+def test_a_county_run_that_drops_the_household_to_a_ends_its_aa_override(org, rated, run_today):
+    aa, _ = rated
+    override = _approve_300000_at_aa(org, aa, run_today)
+    # the household falls to A (cap 100,000) with negative net assets
+    aa.private_loans = Decimal(400000)
+    aa.avg_daily_deposit_here = Decimal(50000)  # what keeps it at A rather than B
+    aa.save()
+
+    run = run_today(actor=org.head_office, scope=RunScope.COUNTY)
+
+    assert CurrentRating.objects.get(household=aa).grade == "A"
+    line = household_current_line(aa.pk)
+    assert line is None or (line.amount <= Decimal(100000) and line.override_id is None)
+    override.refresh_from_db()
+    assert override.status == OverrideStatus.NEEDS_REVIEW
+    assert override.get_status_display() == "待复核"
+    assert f"评级任务#{run.pk}" in override.review_reason
+    assert "评级由AA级降为A级" in override.review_reason
+    assert "等级额度上限由300,000元降为100,000元" in override.review_reason
+    event = events(override, AuditAction.CREDIT_OVERRIDE_REVIEW).get()
+    assert event.actor is None
+    assert event.details["before"]["status"] == "approved"
+    assert event.details["after"]["status"] == "needs_review"
+    assert event.details["run"] == run.pk
+    # in the manager's inbox, not in force
+    assert list(override_selectors.overrides_to_review_for(org.manager)) == [override]
+    assert not override_selectors.overrides_in_force_for(org.manager).exists()
+    # the next run neither applies it nor flags it again
+    run_today(actor=org.head_office, scope=RunScope.COUNTY)
+    assert events(override, AuditAction.CREDIT_OVERRIDE_REVIEW).count() == 1
+
+
+def test_a_single_re_rating_to_a_falls_back_to_the_engines_limit(org, rated, run_today):
+    aa, _ = rated
+    override = _approve_300000_at_aa(org, aa, run_today)
+    aa.committee_assessment = "fair"  # A: the engine gives its cap of 100,000
+    aa.save()
+
+    runs.rating_household_rerate(household=aa, actor=org.officer_a)
+
+    line = household_current_line(aa.pk)
+    assert line.grade == "A"
+    assert line.amount == Decimal(100000)
+    assert line.override_id is None
+    assert line.binding == "grade_cap"
+    override.refresh_from_db()
+    assert override.status == OverrideStatus.NEEDS_REVIEW
+    assert "评级由AA级降为A级" in override.review_reason
+
+
+def test_a_knock_out_sends_the_override_to_review(org, rated, run_today):
+    aa, _ = rated
+    override = _approve_300000_at_aa(org, aa, run_today)
+    aa.has_bad_loan = True
+    aa.save()
+
+    runs.rating_household_rerate(household=aa, actor=org.officer_a)
+
+    assert household_current_line(aa.pk) is None
+    override.refresh_from_db()
+    assert override.status == OverrideStatus.NEEDS_REVIEW
+    assert "一票否决" in override.review_reason
+
+
+@pytest.mark.parametrize(
+    ("changes", "grade"),
+    [
+        ({}, "AA"),
+        (
+            {
+                "committee_assessment": "very_good",
+                "deposits": Decimal(5_000_000),
+                "avg_daily_deposit_here": Decimal(50000),
+            },
+            "AAA",
+        ),
+    ],
+    ids=["same", "rises"],
+)
+def test_a_grade_that_stays_or_rises_keeps_the_override(org, rated, run_today, changes, grade):
+    aa, _ = rated
+    override = _approve_300000_at_aa(org, aa, run_today)
+    for field, value in changes.items():
+        setattr(aa, field, value)
+    aa.save()
+
+    run_today(actor=org.head_office, scope=RunScope.COUNTY)
+    runs.rating_household_rerate(household=aa, actor=org.officer_a)
+
+    line = household_current_line(aa.pk)
+    assert line.grade == grade
+    assert line.override_id == override.pk
+    assert line.amount == Decimal(300000)
+    override.refresh_from_db()
+    assert override.status == OverrideStatus.APPROVED
+    assert not events(override, AuditAction.CREDIT_OVERRIDE_REVIEW).exists()
+
+
+def test_a_lower_cap_under_a_new_policy_sends_the_override_to_review(org, rated, run_today):
+    aa, _ = rated
+    override = _approve_300000_at_aa(org, aa, run_today)
+    version = CreditPolicyVersion.objects.get(version="2026.1")
+    stricter = {**version.data, "version": "test.aa", "effective_from": str(today())}
+    stricter["grade_caps"] = {**version.data["grade_caps"], "AA": "200000"}
+    CreditPolicyVersion.objects.create(
+        version="test.aa", effective_from=today(), status="approved", data=stricter
+    )
+
+    run_today(actor=org.head_office, scope=RunScope.COUNTY)
+
+    line = household_current_line(aa.pk)
+    assert line.grade == "AA"
+    assert line.override_id is None
+    assert line.amount == Decimal(150000)  # the engine's: bound by income, under the new cap
+    override.refresh_from_db()
+    assert override.status == OverrideStatus.NEEDS_REVIEW
+    assert "等级额度上限由300,000元降为200,000元" in override.review_reason
+
+
+def test_a_manager_approves_a_review_again_under_the_grade_of_now(org, rated, run_today):
+    _, a = rated  # A at its cap of 100,000
+    override = propose(org.officer_a, a, kind="grade", grade="AA", amount=None)
+    run_today(lambda: overrides.override_approve(actor=org.manager, override=override))
+    a.private_loans = Decimal(400000)  # down to B: no credit whatever the override
+    a.save()
+    runs.rating_household_rerate(household=a, actor=org.officer_a)
+    override.refresh_from_db()
+    assert override.status == OverrideStatus.NEEDS_REVIEW
+    assert household_current_line(a.pk) is None
+    # the officer cannot propose over it, nor withdraw it
+    with pytest.raises(DomainError, match="待复核，须由支行行长或总行复核通过或撤回"):
+        propose(org.officer_a, a, kind="grade", grade="A", amount=None)
+    with pytest.raises(DomainError, match="待复核的调整只能由支行行长或总行撤回"):
+        overrides.override_withdraw(actor=org.officer_a, override=override, note="不再需要")
+    with pytest.raises(DomainError, match="不能审批自己提议的人工调整"):
+        overrides.override_approve(actor=org.officer_a, override=override)
+
+    a.private_loans = Decimal(0)  # the archive corrected: A again
+    a.save()
+    runs.rating_household_rerate(household=a, actor=org.officer_a)
+    run_today(
+        lambda: overrides.override_approve(actor=org.manager, override=override, note="已复核")
+    )
+
+    override.refresh_from_db()
+    assert override.status == OverrideStatus.APPROVED
+    assert (override.approved_grade, override.approved_cap) == ("A", Decimal(100000))
+    assert override.review_reason == ""
+    line = household_current_line(a.pk)
+    assert line.override_id == override.pk
+    assert line.grade == "AA"
+    approval = events(override, AuditAction.CREDIT_OVERRIDE_APPROVE).order_by("id").last()
+    assert "评级由A级降为B级" in approval.details["review"]
+    assert approval.details["approved_under"] == {"grade": "A", "cap": "100000"}
+
+
+def test_a_manager_withdraws_an_override_in_review(org, rated, run_today):
+    aa, _ = rated
+    override = _approve_300000_at_aa(org, aa, run_today)
+    aa.committee_assessment = "fair"
+    aa.save()
+    runs.rating_household_rerate(household=aa, actor=org.officer_a)
+    override.refresh_from_db()
+    # 300,000 is above A's cap and the proposal brought no evidence: it cannot pass again
+    with pytest.raises(DomainError, match="须附依据材料才能批准"):
+        overrides.override_approve(actor=org.manager, override=override)
+
+    overrides.override_withdraw(actor=org.manager, override=override, note="评级下降，不再适用")
+
+    override.refresh_from_db()
+    assert override.status == OverrideStatus.WITHDRAWN
+    assert household_current_line(aa.pk).amount == Decimal(100000)
+    assert propose(org.officer_a, aa, amount=Decimal(90000)).status == OverrideStatus.PROPOSED
+
+
+def test_a_what_if_leaves_an_outlived_override_out_of_its_lines_but_in_force(org, rated, run_today):
+    aa, _ = rated
+    override = _approve_300000_at_aa(org, aa, run_today)
+    aa.committee_assessment = "fair"
+    aa.save()
+
+    simulation = run_today(
+        lambda: simulations.simulation_start(
+            actor=org.head_office, scope=RunScope.COUNTY, as_of=today()
+        )
+    )
+
+    simulated = CreditLine.objects.get(run=simulation.run, household=aa)
+    assert simulated.override_id is None
+    assert simulated.amount == Decimal(100000)
+    override.refresh_from_db()
+    assert override.status == OverrideStatus.APPROVED  # a what-if changes nothing
+    assert household_current_line(aa.pk).amount == Decimal(300000)

@@ -42,6 +42,7 @@ class AuditAction(models.TextChoices):
     CREDIT_OVERRIDE_APPROVE = "credit.override_approve", _("批准人工调整")
     CREDIT_OVERRIDE_REJECT = "credit.override_reject", _("退回人工调整")
     CREDIT_OVERRIDE_WITHDRAW = "credit.override_withdraw", _("撤回人工调整")
+    CREDIT_OVERRIDE_REVIEW = "credit.override_review", _("人工调整转待复核")
     CREDIT_LINE_SUSPEND = "credit.line_suspend", _("冻结授信额度")
     CREDIT_LINE_RESTORE = "credit.line_restore", _("解冻授信额度")
     CREDIT_LINE_REVOKE = "credit.line_revoke", _("撤销授信额度")
