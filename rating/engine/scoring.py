@@ -113,7 +113,8 @@ class RatingResult:
 
 def score(card: Scorecard, features: Mapping[str, Any], *, explain: bool = True) -> RatingResult:
     """Score one subject. A missing feature (absent or ``None``) scores 0 and marks the result
-    incomplete; a knocked-out subject gets the lowest grade whatever its score.
+    incomplete; a knocked-out subject gets the lowest grade whatever its score — and no hints:
+    no number of points would lift it, so "…可加N分" would mislead.
 
     ``explain=False`` skips the top factors and the hints (half the work): a batch stores the
     per-indicator points, from which the explanation is the same whenever it is asked for."""
@@ -166,7 +167,7 @@ def score(card: Scorecard, features: Mapping[str, Any], *, explain: bool = True)
         missing=tuple(missing),
         raised=raised,
         lowered=lowered,
-        hints=_hints(card, scored) if explain else (),
+        hints=_hints(card, scored) if explain and not knock_outs else (),
         flags=flags,
     )
 

@@ -153,6 +153,10 @@ def test_an_active_dishonest_debtor_match_knocks_out_like_the_archive_flag():
     assert [(r.code, r.text) for r in result.knock_outs] == [("dishonest_debtor", "失信被执行人")]
     assert result.score == 76  # the breakdown is kept; only the grade is forced down
     assert result.grade == "B"
+    # no advice on points: nothing short of the list's lifting would help (the same household
+    # unlisted gets its hints)
+    assert result.hints == ()
+    assert score(household_card(), household_features(known_household())).hints
 
 
 def test_dibao_and_poverty_alleviated_households_are_flagged_not_knocked_out():
@@ -318,6 +322,7 @@ def test_a_knocked_out_household_is_never_graded_above_b(archive):
     if result.knocked_out:
         assert result.grade == "B"
         assert not result.grants_credit
+        assert result.hints == ()  # no "…可加N分" for a knock-out
     if archive.is_dishonest_debtor or archive.has_bad_loan:
         assert result.knocked_out
 

@@ -115,6 +115,24 @@ def test_the_household_fragment_shows_the_grade_and_hides_other_grids(client, or
     assert reverse("rating:household_card", args=[mine.pk]) in detail
 
 
+def test_a_knocked_out_household_gets_its_reasons_but_no_advice_on_points(client, org):
+    listed = household(org.village_a, is_dishonest_debtor=True)
+    clean = household(org.village_a)
+    for h in (listed, clean):
+        runs.rating_household_rerate(household=h, as_of=AS_OF)
+    client.force_login(org.officer_a)
+
+    def fragment(h):
+        return client.get(reverse("rating:household_card", args=[h.pk])).content.decode()
+
+    assert 'data-testid="hints"' in fragment(clean)
+    knocked_out = fragment(listed)
+    assert "一票否决：</strong>失信被执行人" in knocked_out
+    assert 'data-testid="hints"' not in knocked_out
+    assert "如何提高" not in knocked_out
+    assert "可加" not in knocked_out
+
+
 def test_a_card_submitted_by_a_user_cannot_be_approved_by_them_on_the_page(client, org):
     draft = services.scorecard_draft_create(
         actor=org.head_office, version="2026.2", from_card=scorecard_active("household")
