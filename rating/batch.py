@@ -41,6 +41,8 @@ def rate_village(run: RatingRun, village_id: int) -> tuple[list[tuple[Any, ...]]
     }
     household_order = breakdown_order(household_card)[0]
     entity_orders = {c: breakdown_order(card)[0] for c, card in entity_cards.items()}
+    household_rules = household_card.rules
+    entity_rules = {c: card.rules for c, card in entity_cards.items()}
     subjects = run.scope == RunScope.SUBJECTS
     rows: list[tuple[Any, ...]] = []
     skipped = 0
@@ -55,7 +57,7 @@ def rate_village(run: RatingRun, village_id: int) -> tuple[list[tuple[Any, ...]]
             if row.archive is None:
                 skipped += 1
                 continue
-            features = household_features(row.archive)
+            features = household_features(row.archive, household_rules)
             result = score(household_card, features, explain=False)
             rows.append(
                 result_row(
@@ -71,8 +73,8 @@ def rate_village(run: RatingRun, village_id: int) -> tuple[list[tuple[Any, ...]]
     if not subjects or run.entity_ids:
         ids = run.entity_ids if subjects else None
         for entity in entity_rows(village_id=village_id, entity_ids=ids):
-            features = enterprise_features(entity.archive)
             category = EntityCategory(entity.category)
+            features = enterprise_features(entity.archive, entity_rules[category])
             result = score(entity_cards[category], features, explain=False)
             rows.append(
                 result_row(
@@ -154,7 +156,9 @@ def rate_village_sql(
         if not subjects or run.household_ids:
             where = _listed_in_run("h.id", "household_ids") if subjects else ""
             household = cards["household"]
-            source = features_sql.household_features_sql(household.features, where)
+            source = features_sql.household_features_sql(
+                household.features, where, rules=household.rules
+            )
             prepared.execute(
                 cursor,
                 scoring_sql.insert_sql(household, source, subject_column="household_id"),
@@ -174,7 +178,7 @@ def rate_village_sql(
             for category in (EntityCategory.ENTERPRISE, EntityCategory.AGRICULTURAL):
                 card = cards[category]
                 source = features_sql.entity_features_sql(
-                    card.features, f"{where} AND e.category = %(category)s"
+                    card.features, f"{where} AND e.category = %(category)s", rules=card.rules
                 )
                 prepared.execute(
                     cursor,

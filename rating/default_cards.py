@@ -1,8 +1,12 @@
-"""The default scorecards, version 2026.1, as data (pure Python, like the engine).
+"""The default scorecards, version 2026.1.1, as data (pure Python, like the engine).
 
-A migration stores these cards, approved, as the starting policy; from then on head office
-drafts and approves new versions through ``rating.services``. The migration keeps its own frozen
-copy (``rating/migrations/default_cards_2026_1.json``); a test checks the two agree.
+Migrations store these cards, approved, as the starting policy; from then on head office
+drafts and approves new versions through ``rating.services``. Version 2026.1 (migration
+``0002``, frozen copy ``rating/migrations/default_cards_2026_1.json``) stated no feature rules
+and was scored with the implicit ones; 2026.1.1 (migration ``0008``, frozen copy
+``default_cards_2026_1_1.json``) is the same cards stating them — the same scores for every
+archive. Tests check that the 2026.1.1 copy equals these cards and that 2026.1 read with the
+implicit rules equals them but for the version label.
 
 Household card — DESIGN.md §4.5 exactly (100 points)::
 
@@ -22,6 +26,8 @@ Household card — DESIGN.md §4.5 exactly (100 points)::
     等级             AAA ≥85，AA 75–84，A 60–74，B <60（不授信）
     否决             失信被执行人、犯罪记录、涉毒涉赌、不良贷款余额、户主年龄不在18–65周岁
     标记             低保户、脱贫户（不否决，供优惠定价）
+    特征规则         劳动力：有劳动能力计1人，部分劳动能力计0.5人，无劳动能力计0人；
+                     无资产无负债的资产负债率为∞（落入 >70% 一档，0分）
 
 Enterprise card (小微企业/个体工商户, 100 points; the item shares of §4.5's last paragraph)::
 
@@ -43,7 +49,8 @@ Agricultural card (家庭农场、合作社、种养大户, 100 points)::
     合规经营 15      纳税 依法纳税 / 未依法纳税                            15 / 0
 
 Both entity cards: AAA ≥85 / AA 75–84 / A 60–74 / B <60; knock-outs: the legal representative
-is a dishonest debtor or has a criminal record, a bad loan outstanding.
+is a dishonest debtor or has a criminal record, a bad loan outstanding; feature rule: with
+neither assets nor liabilities the debt ratio is ∞ (the 0-point bin).
 """
 
 from __future__ import annotations
@@ -52,10 +59,12 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from rating.engine import (
+    INFINITY,
     Adjustment,
     Bin,
     Block,
     Category,
+    FeatureRules,
     Flag,
     GradeBand,
     Indicator,
@@ -63,7 +72,7 @@ from rating.engine import (
     Scorecard,
 )
 
-DEFAULT_VERSION = "2026.1"
+DEFAULT_VERSION = "2026.1.1"
 D = Decimal
 
 
@@ -82,6 +91,15 @@ GRADES = (
     GradeBand("AAA", D(85), None),
 )
 TAX_LABEL = "纳税情况"
+
+# The feature rules, stated (DESIGN.md §4.5 leaves them to the card): a member with partial
+# labour ability counts half; a subject with neither assets nor debt has an infinite debt
+# ratio — the worst bin, as if it had debt and no assets (the rule before cards stated it).
+HOUSEHOLD_RULES = FeatureRules(
+    labour_weights=(("full", D(1)), ("partial", D("0.5")), ("none", D(0))),
+    debt_ratio_without_assets_or_debt=INFINITY,
+)
+ENTITY_RULES = FeatureRules(debt_ratio_without_assets_or_debt=INFINITY)
 
 
 def household_card() -> Scorecard:
@@ -253,6 +271,7 @@ def household_card() -> Scorecard:
             Flag("is_dibao", "dibao", "低保户（可享受优惠利率）"),
             Flag("is_poverty_alleviated", "poverty_alleviated", "脱贫户（可享受优惠利率）"),
         ),
+        feature_rules=HOUSEHOLD_RULES,
     )
 
 
@@ -350,6 +369,7 @@ def enterprise_card() -> Scorecard:
         blocks=(_solvency_block(), operations, Block("合规经营", D(20), (_tax_indicator(20),))),
         grades=GRADES,
         knock_outs=ENTITY_KNOCK_OUTS,
+        feature_rules=ENTITY_RULES,
     )
 
 
@@ -397,6 +417,7 @@ def agricultural_card() -> Scorecard:
         blocks=(_solvency_block(), scale, Block("合规经营", D(15), (_tax_indicator(15),))),
         grades=GRADES,
         knock_outs=ENTITY_KNOCK_OUTS,
+        feature_rules=ENTITY_RULES,
     )
 
 

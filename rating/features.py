@@ -4,6 +4,11 @@ Pure Python, like the engine: the caller (a batch run) reads the archive and pas
 values and the run's ``as_of`` date; nothing here touches Django. ``FEATURE_CATALOGUE`` lists
 every feature a scorecard of each kind may refer to — the engine's validation checks cards
 against it.
+
+Where computing a feature is a choice of policy rather than arithmetic — how much a member
+with partial labour ability counts, what debt ratio a subject with neither assets nor debt
+has — the choice is the card's (``FeatureRules``, the card's ``feature_rules``), so a result
+is explained by its card alone and a new rule is a new, approved card version.
 """
 
 from __future__ import annotations
@@ -12,9 +17,39 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 INFINITY = Decimal("Infinity")  # liabilities ÷ no assets: worse than any debt-ratio bin
+LABOUR_ABILITIES = ("full", "partial", "none")  # households.LabourAbility's values
+
+
+@dataclass(frozen=True)
+class FeatureRules:
+    """The rules a card states for computing its features.
+
+    - ``labour_weights``: what a member of each labour ability counts for in ``labour_force``
+      (``(ability, weight)`` pairs; an ability not listed counts 0). Household cards only.
+    - ``debt_ratio_without_assets_or_debt``: the ``debt_ratio`` of a subject with no assets
+      and no liabilities (``INFINITY``: the worst bin, as with debt and no assets; 0: the
+      best). With liabilities and no assets the ratio is always ``INFINITY``.
+    """
+
+    labour_weights: tuple[tuple[str, Decimal], ...] = ()
+    debt_ratio_without_assets_or_debt: Decimal = INFINITY
+
+    @cached_property  # a batch asks once per household
+    def weights(self) -> dict[str, Decimal]:
+        return dict(self.labour_weights)
+
+
+# The rules the code applied before cards stated them: a card without ``feature_rules``
+# (every card approved before version 2026.1.1) was approved under these, and is read with them.
+IMPLICIT_HOUSEHOLD_RULES = FeatureRules(
+    labour_weights=(("full", Decimal(1)), ("partial", Decimal("0.5")), ("none", Decimal(0))),
+    debt_ratio_without_assets_or_debt=INFINITY,
+)
+IMPLICIT_ENTITY_RULES = FeatureRules(debt_ratio_without_assets_or_debt=INFINITY)
 
 # The archive columns summed into a household's income, assets and liabilities — here, in the
 # SQL twins (``features_sql``) and in credit's limit inputs alike.
@@ -32,11 +67,11 @@ HOUSEHOLD_FEATURES: dict[str, str] = {
     "head_age": "户主年龄（周岁，按评级基准日）",
     "head_health": "户主健康状况 good/fair/poor",
     "head_education": "户主文化程度 college/senior/junior/primary",
-    "labour_force": "劳动力人数（有劳动能力计1人，部分劳动能力计0.5人）",
+    "labour_force": "劳动力人数（各劳动能力成员按评分卡的劳动力折算计人）",
     "house_ownership": "住房情况 owned/rented/other",
     "net_annual_income": "家庭年净收入（元）= 各项收入 − 生产生活支出",
     "net_assets": "家庭净资产（元）= 资产 − 负债",
-    "debt_ratio": "资产负债率 = 负债 ÷ 资产（无资产时为无穷大，落入最差分箱）",
+    "debt_ratio": "资产负债率 = 负债 ÷ 资产（无资产有负债为无穷大；无资产无负债按评分卡规定）",
     "overdue_class": "近24个月逾期 none/settled_1_2/serious",
     "avg_daily_deposit_here": "在本行日均存款（元）",
     "other_lenders_count": "本行以外贷款机构数",
@@ -52,7 +87,7 @@ HOUSEHOLD_FEATURES: dict[str, str] = {
 }
 
 ENTERPRISE_FEATURES: dict[str, str] = {
-    "debt_ratio": "资产负债率 = 负债总额 ÷ 资产总额（无资产时为无穷大）",
+    "debt_ratio": "资产负债率 = 负债总额 ÷ 资产总额（无资产有负债为无穷大；都没有按评分卡规定）",
     "sales_to_current_liabilities": "销售收入 ÷ 流动负债（无流动负债时为无穷大，落入最好分箱）",
     "years_operating": "经营年限（年）",
     "annual_revenue": "年销售收入（元）",
@@ -114,8 +149,11 @@ class HouseholdArchive:
     watchlist_kinds: frozenset[str] = frozenset()
 
 
-def household_features(archive: HouseholdArchive) -> dict[str, Any]:
-    """The one place a household's features are computed (DESIGN.md §4.5)."""
+def household_features(
+    archive: HouseholdArchive, rules: FeatureRules = IMPLICIT_HOUSEHOLD_RULES
+) -> dict[str, Any]:
+    """The one place a household's features are computed (DESIGN.md §4.5), under the card's
+    ``rules``."""
     a = archive
     assets = _sum_known(*(getattr(a, f) for f in ASSET_FIELDS))
     liabilities = _sum_known(*(getattr(a, f) for f in LIABILITY_FIELDS))
@@ -125,7 +163,7 @@ def household_features(archive: HouseholdArchive) -> dict[str, Any]:
         overdue = "serious"
     else:
         overdue = "none" if a.overdue_count_24m == 0 else "settled_1_2"
-    labour = {"full": Decimal(1), "partial": Decimal("0.5")}
+    labour = rules.weights
     kinds = a.watchlist_kinds
     return {
         "head_age": None if a.head_birth_date is None else age_on(a.head_birth_date, a.as_of),
@@ -137,7 +175,7 @@ def household_features(archive: HouseholdArchive) -> dict[str, Any]:
         "house_ownership": a.house_ownership or None,
         "net_annual_income": net_annual_income(a),
         "net_assets": _net(assets, liabilities),
-        "debt_ratio": _ratio(liabilities, assets),
+        "debt_ratio": _ratio(liabilities, assets, rules.debt_ratio_without_assets_or_debt),
         "overdue_class": overdue,
         "avg_daily_deposit_here": a.avg_daily_deposit_here,
         "other_lenders_count": a.other_lenders_count,
@@ -172,8 +210,11 @@ class EnterpriseArchive:
     legal_rep_watchlist_kinds: frozenset[str] = frozenset()
 
 
-def enterprise_features(entity: EnterpriseArchive) -> dict[str, Any]:
-    """The one place an enterprise's or agricultural entity's features are computed."""
+def enterprise_features(
+    entity: EnterpriseArchive, rules: FeatureRules = IMPLICIT_ENTITY_RULES
+) -> dict[str, Any]:
+    """The one place an enterprise's or agricultural entity's features are computed, under
+    the card's ``rules``."""
     e = entity
     if e.annual_revenue is None or e.current_liabilities is None:
         sales_ratio = None
@@ -183,7 +224,9 @@ def enterprise_features(entity: EnterpriseArchive) -> dict[str, Any]:
         sales_ratio = e.annual_revenue / e.current_liabilities
     members = e.cooperative_members if e.kind == "cooperative" else e.employees
     return {
-        "debt_ratio": _ratio(e.total_liabilities, e.total_assets),
+        "debt_ratio": _ratio(
+            e.total_liabilities, e.total_assets, rules.debt_ratio_without_assets_or_debt
+        ),
         "sales_to_current_liabilities": sales_ratio,
         "years_operating": e.years_operating,
         "annual_revenue": e.annual_revenue,
@@ -226,11 +269,15 @@ def age_on(birth: date, as_of: date) -> int:
     return as_of.year - birth.year - ((as_of.month, as_of.day) < (birth.month, birth.day))
 
 
-def _ratio(liabilities: Decimal | None, assets: Decimal | None) -> Decimal | None:
+def _ratio(
+    liabilities: Decimal | None, assets: Decimal | None, without_either: Decimal
+) -> Decimal | None:
     if liabilities is None and assets is None:
         return None
     if not assets or assets <= 0:
-        return INFINITY  # DESIGN: no assets → the worst debt-ratio bin
+        if not liabilities or liabilities <= 0:
+            return without_either  # neither assets nor debt: the card says
+        return INFINITY  # DESIGN: debt and no assets → the worst debt-ratio bin
     return (liabilities or Decimal(0)) / assets
 
 

@@ -28,9 +28,13 @@ from households.models import (
 )
 from rating.features import (
     ASSET_FIELDS,
+    IMPLICIT_ENTITY_RULES,
+    IMPLICIT_HOUSEHOLD_RULES,
     INCOME_FIELDS,
+    LABOUR_ABILITIES,
     LIABILITY_FIELDS,
     EnterpriseArchive,
+    FeatureRules,
     HouseholdArchive,
 )
 
@@ -127,6 +131,7 @@ def _household_joins(village: str) -> str:
                    MAX(CASE WHEN mm.relation = 'head' THEN mm.education END) AS head_education,
                    SUM(CASE WHEN mm.labour_ability = 'full' THEN 1 ELSE 0 END) AS full_n,
                    SUM(CASE WHEN mm.labour_ability = 'partial' THEN 1 ELSE 0 END) AS partial_n,
+                   SUM(CASE WHEN mm.labour_ability = 'none' THEN 1 ELSE 0 END) AS none_n,
                    MAX(CASE WHEN mm.is_dibao THEN 1 ELSE 0 END) AS dibao,
                    MAX(CASE WHEN mm.is_poverty_alleviated THEN 1 ELSE 0 END) AS poverty
             FROM {m} mm INNER JOIN {h} hm ON hm.id = mm.household_id
@@ -150,7 +155,7 @@ def _household_sql(subject_filter: str) -> str:
         SELECT h.id, h.status, h.rating_consent, h.house_ownership, h.committee_assessment,
                {columns},
                m.head_birth, m.head_health, m.head_education,
-               m.full_n, m.partial_n, m.dibao, m.poverty,
+               m.full_n, m.partial_n, m.none_n, m.dibao, m.poverty,
                {kind_columns}
         {_household_joins("%s")} {subject_filter}
         ORDER BY h.id
@@ -233,15 +238,18 @@ def household_rows(
         i += n_count
         flags = [bool(v) for v in row[i : i + len(FLAG_FIELDS)]]
         i += len(FLAG_FIELDS)
-        head_birth, head_health, head_education, full_n, partial_n, dibao, poverty = row[i : i + 7]
-        i += 7
+        head_birth, head_health, head_education = row[i : i + 3]
+        full_n, partial_n, none_n, dibao, poverty = row[i + 3 : i + 8]
+        i += 8
         kinds = frozenset(k for k, hit in zip(WATCHLIST_KINDS, row[i:], strict=True) if hit)
         values: list[Any] = [
             as_of,
             day(head_birth),
             head_health,
             head_education,
-            ("full",) * int(full_n or 0) + ("partial",) * int(partial_n or 0),
+            ("full",) * int(full_n or 0)
+            + ("partial",) * int(partial_n or 0)
+            + ("none",) * int(none_n or 0),
             ownership,
             *amounts,
             counts[0],  # other_lenders_count
@@ -305,6 +313,41 @@ def _listed(kind: str, alias: str = "w") -> str:
     return f"COALESCE({alias}.w_{kind}, 0) = 1"
 
 
+class RuleNotTranslatable(ValueError):
+    """A feature rule with a value SQL cannot state exactly (not a number)."""
+
+
+def _number(value: Decimal) -> str:
+    """A card's number as an SQL literal (∞ included: PostgreSQL's numeric has it)."""
+    if value.is_nan():
+        raise RuleNotTranslatable(str(value))
+    if value.is_infinite():
+        return "'Infinity'::numeric" if value > 0 else "'-Infinity'::numeric"
+    return f"{value}::numeric"
+
+
+def _labour_sql(rules: FeatureRules) -> str:
+    """``labour_force`` under the card's weights: each ability's member count (``m.<a>_n``,
+    from the members' aggregate) times its weight; an ability not listed counts 0."""
+    terms = [
+        f"COALESCE(m.{ability}_n, 0) * {_number(weight)}"
+        for ability, weight in rules.labour_weights
+        if ability in LABOUR_ABILITIES and weight != 0
+    ]
+    return "(" + (" + ".join(terms) or "0") + ")::numeric"
+
+
+def _debt_ratio_sql(assets: str, liabilities: str, rules: FeatureRules) -> str:
+    """``features._ratio``: liabilities ÷ assets; with no assets, ∞ — or, with no debt
+    either, the card's ``debt_ratio_without_assets_or_debt``."""
+    return (
+        f"CASE WHEN {assets} <= 0 AND {liabilities} <= 0 "
+        f"THEN {_number(rules.debt_ratio_without_assets_or_debt)} "
+        f"WHEN {assets} <= 0 THEN 'Infinity'::numeric "
+        f"ELSE {liabilities} / {assets} END"
+    )
+
+
 # (SQL expression, kind). Money and count columns are NOT NULL, so only the head's columns and
 # the committee's assessment can be missing. The head's age is ``features.age_on`` to the letter:
 # ``%(as_of_year)s`` and ``%(as_of_mmdd)s`` (month × 100 + day) come from the run's as-of date.
@@ -317,13 +360,12 @@ HOUSEHOLD_FEATURE_SQL: dict[str, tuple[str, str]] = {
     ),
     "head_health": ("NULLIF(m.head_health, '')", TEXT),
     "head_education": ("NULLIF(m.head_education, '')", TEXT),
-    "labour_force": ("(COALESCE(m.full_n, 0) + 0.5 * COALESCE(m.partial_n, 0))::numeric", NUMBER),
+    "labour_force": (_labour_sql(IMPLICIT_HOUSEHOLD_RULES), NUMBER),
     "house_ownership": ("NULLIF(h.house_ownership, '')", TEXT),
     "net_annual_income": (f"{_sum(INCOME_FIELDS)} - h.annual_costs", NUMBER),
     "net_assets": (f"{_sum(ASSET_FIELDS)} - {_sum(LIABILITY_FIELDS)}", NUMBER),
     "debt_ratio": (
-        f"CASE WHEN {_sum(ASSET_FIELDS)} <= 0 THEN 'Infinity'::numeric "
-        f"ELSE {_sum(LIABILITY_FIELDS)} / {_sum(ASSET_FIELDS)} END",
+        _debt_ratio_sql(_sum(ASSET_FIELDS), _sum(LIABILITY_FIELDS), IMPLICIT_HOUSEHOLD_RULES),
         NUMBER,
     ),
     "overdue_class": (
@@ -349,8 +391,7 @@ HOUSEHOLD_FEATURE_SQL: dict[str, tuple[str, str]] = {
 
 ENTITY_FEATURE_SQL: dict[str, tuple[str, str]] = {
     "debt_ratio": (
-        "CASE WHEN e.total_assets <= 0 THEN 'Infinity'::numeric "
-        "ELSE e.total_liabilities / e.total_assets END",
+        _debt_ratio_sql("e.total_assets", "e.total_liabilities", IMPLICIT_ENTITY_RULES),
         NUMBER,
     ),
     "sales_to_current_liabilities": (
@@ -376,11 +417,36 @@ ENTITY_FEATURE_SQL: dict[str, tuple[str, str]] = {
 }
 
 
-def household_features_sql(features: Sequence[str], subject_filter: str) -> str:
+def household_feature_sql(rules: FeatureRules) -> dict[str, tuple[str, str]]:
+    """``HOUSEHOLD_FEATURE_SQL`` under a card's feature rules (raises
+    ``RuleNotTranslatable``)."""
+    return {
+        **HOUSEHOLD_FEATURE_SQL,
+        "labour_force": (_labour_sql(rules), NUMBER),
+        "debt_ratio": (
+            _debt_ratio_sql(_sum(ASSET_FIELDS), _sum(LIABILITY_FIELDS), rules),
+            NUMBER,
+        ),
+    }
+
+
+def entity_feature_sql(rules: FeatureRules) -> dict[str, tuple[str, str]]:
+    """``ENTITY_FEATURE_SQL`` under a card's feature rules (raises ``RuleNotTranslatable``)."""
+    return {
+        **ENTITY_FEATURE_SQL,
+        "debt_ratio": (_debt_ratio_sql("e.total_assets", "e.total_liabilities", rules), NUMBER),
+    }
+
+
+def household_features_sql(
+    features: Sequence[str], subject_filter: str, *, rules: FeatureRules = IMPLICIT_HOUSEHOLD_RULES
+) -> str:
     """SELECT of ``subject_id`` and the named features of a village's ratable households
-    (consent given, not closed), from the same joins as ``household_rows``. Parameters:
-    ``%(village)s``, ``%(as_of_year)s``, ``%(as_of_mmdd)s`` and, with a filter, ``%(ids)s``."""
-    select = ", ".join(f"{HOUSEHOLD_FEATURE_SQL[f][0]} AS f_{f}" for f in features)
+    (consent given, not closed), from the same joins as ``household_rows``, under the card's
+    feature ``rules``. Parameters: ``%(village)s``, ``%(as_of_year)s``, ``%(as_of_mmdd)s``
+    and, with a filter, ``%(ids)s``."""
+    feature_sql = household_feature_sql(rules)
+    select = ", ".join(f"{feature_sql[f][0]} AS f_{f}" for f in features)
     return f"""
         SELECT h.id AS subject_id, {select}
         {_household_joins("%(village)s")}
@@ -388,10 +454,14 @@ def household_features_sql(features: Sequence[str], subject_filter: str) -> str:
     """
 
 
-def entity_features_sql(features: Sequence[str], subject_filter: str) -> str:
+def entity_features_sql(
+    features: Sequence[str], subject_filter: str, *, rules: FeatureRules = IMPLICIT_ENTITY_RULES
+) -> str:
     """SELECT of ``subject_id``, ``category`` and the named features of a village's business
-    entities. Parameters: ``%(village)s`` and, with a filter, ``%(ids)s``."""
-    select = ", ".join(f"{ENTITY_FEATURE_SQL[f][0]} AS f_{f}" for f in features)
+    entities, under the card's feature ``rules``. Parameters: ``%(village)s`` and, with a
+    filter, ``%(ids)s``."""
+    feature_sql = entity_feature_sql(rules)
+    select = ", ".join(f"{feature_sql[f][0]} AS f_{f}" for f in features)
     return f"""
         SELECT e.id AS subject_id, e.category AS category{", " + select if select else ""}
         {_entity_joins("%(village)s")} {subject_filter}

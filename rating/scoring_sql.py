@@ -24,13 +24,15 @@ from typing import Any
 
 from rating import engine
 from rating.engine.numbers import _category_key, _decimal
+from rating.features import FeatureRules
 from rating.features_sql import (
     COUNT,
-    ENTITY_FEATURE_SQL,
     FLAG,
-    HOUSEHOLD_FEATURE_SQL,
     NUMBER,
     TEXT,
+    RuleNotTranslatable,
+    entity_feature_sql,
+    household_feature_sql,
 )
 from rating.results_sql import RESULT_COLUMNS, breakdown_order
 
@@ -52,6 +54,7 @@ class CompiledCard:
     # breakdown — as SQL over ``s`` (features + per-indicator points + score)
     points: str  # SELECT list over ``f``: p_<i> (indicator, adjustment points) and code arrays
     score: str  # the clamped total over ``q`` (the row of features and points)
+    rules: FeatureRules  # the card's feature rules, which the features' SELECT must apply
 
 
 def compile_card(
@@ -64,11 +67,18 @@ def compile_card(
 
 
 def household_card(card: engine.Scorecard) -> CompiledCard | None:
-    return compile_card(card, HOUSEHOLD_FEATURE_SQL)
+    """The household card compiled, its features computed under the card's own rules."""
+    try:
+        return compile_card(card, household_feature_sql(card.rules))
+    except RuleNotTranslatable:
+        return None
 
 
 def entity_card(card: engine.Scorecard) -> CompiledCard | None:
-    return compile_card(card, ENTITY_FEATURE_SQL)
+    try:
+        return compile_card(card, entity_feature_sql(card.rules))
+    except RuleNotTranslatable:
+        return None
 
 
 # --- literals ---------------------------------------------------------------------------------
@@ -165,6 +175,7 @@ def _compile(card: engine.Scorecard, feature_sql: dict[str, tuple[str, str]]) ->
         columns=columns,
         points=points_sql,
         score=score,
+        rules=card.rules,
     )
 
 

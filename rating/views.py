@@ -19,7 +19,7 @@ from fuxiang.accounts import roles
 from fuxiang.errors import DomainError
 from households.forms import apply_domain_error
 from households.selectors import households_visible_to
-from rating import runs, selectors, services
+from rating import engine, runs, selectors, services
 from rating.forms import RunStartForm, ScorecardImportForm, ScorecardRejectForm
 from rating.models import (
     RatingRun,
@@ -213,9 +213,11 @@ def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     may_edit = roles.can_approve_policy(request.user)
+    card = scorecard.card
     context = {
         "scorecard": scorecard,
-        "card": scorecard.card,
+        "card": card,
+        "rules": _feature_rule_rows(card),
         "may_submit": may_edit
         and scorecard.status in (ScorecardStatus.DRAFT, ScorecardStatus.REJECTED),
         "may_review": may_edit and scorecard.status == ScorecardStatus.SUBMITTED,
@@ -223,6 +225,22 @@ def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reject_form": ScorecardRejectForm(),
     }
     return render(request, "rating/scorecard_detail.html", context)
+
+
+_ABILITY_LABELS = {"full": "有劳动能力", "partial": "部分劳动能力", "none": "无劳动能力"}
+
+
+def _feature_rule_rows(card: engine.Scorecard) -> list[tuple[str, str]]:
+    """The card's feature rules as (rule, value) lines in Chinese."""
+    rules = card.rules
+    rows = [
+        (f"劳动力：{_ABILITY_LABELS.get(ability, ability)}的成员", f"计 {weight.normalize():f} 人")
+        for ability, weight in rules.labour_weights
+    ]
+    ratio = rules.debt_ratio_without_assets_or_debt
+    shown = "∞（落入最差一档）" if ratio.is_infinite() else f"{ratio * 100:f}%"
+    rows.append(("无资产、无负债时的资产负债率", shown))
+    return rows
 
 
 def _scorecard_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:

@@ -14,6 +14,9 @@ Pure Python — no Django, no ORM, no settings, no clock. The caller passes plai
   change the score.
 - Features are computed in one place, :func:`household_features` and :func:`enterprise_features`
   (``rating/features.py``); ``FEATURE_CATALOGUE`` lists the features a card may refer to.
+  Where computing one is a choice (labour weights, the debt ratio of a subject with neither
+  assets nor debt) the card states it: ``Scorecard.feature_rules`` (``FeatureRules``), passed
+  to the feature functions as ``card.rules``.
 - The seeded default cards (DESIGN.md §4.5) are data in ``rating/default_cards.py``.
 """
 
@@ -39,8 +42,11 @@ from rating.engine.serialization import card_from_json, card_to_json
 # public entry point, so callers import everything rating needs from here.
 from rating.features import (
     FEATURE_CATALOGUE,
+    IMPLICIT_ENTITY_RULES,
+    IMPLICIT_HOUSEHOLD_RULES,
     INFINITY,
     EnterpriseArchive,
+    FeatureRules,
     HouseholdArchive,
     age_on,
     enterprise_features,
@@ -49,12 +55,15 @@ from rating.features import (
 
 __all__ = [
     "FEATURE_CATALOGUE",
+    "IMPLICIT_ENTITY_RULES",
+    "IMPLICIT_HOUSEHOLD_RULES",
     "INFINITY",
     "Adjustment",
     "Bin",
     "Block",
     "Category",
     "EnterpriseArchive",
+    "FeatureRules",
     "Flag",
     "GradeBand",
     "HouseholdArchive",

@@ -10,7 +10,13 @@ from functools import cached_property
 from typing import Any, Literal
 
 from rating.engine.numbers import _fmt, _low_key
-from rating.features import FEATURE_CATALOGUE
+from rating.features import (
+    FEATURE_CATALOGUE,
+    IMPLICIT_ENTITY_RULES,
+    IMPLICIT_HOUSEHOLD_RULES,
+    LABOUR_ABILITIES,
+    FeatureRules,
+)
 
 SubjectKind = Literal["household", "enterprise", "agricultural"]
 SUBJECT_KINDS: tuple[str, ...] = ("household", "enterprise", "agricultural")
@@ -113,6 +119,17 @@ class Scorecard:
     flags: tuple[Flag, ...] = ()
     min_score: Decimal = Decimal(0)
     max_score: Decimal = Decimal(100)
+    # How the card's features are computed where that is a choice (``FeatureRules``). None:
+    # the card does not say — cards approved before version 2026.1.1 — and is read with the
+    # rules the code applied when it was approved (``rules``).
+    feature_rules: FeatureRules | None = None
+
+    @property
+    def rules(self) -> FeatureRules:
+        """The feature rules the card is scored with: its own, or the implicit ones."""
+        if self.feature_rules is not None:
+            return self.feature_rules
+        return IMPLICIT_HOUSEHOLD_RULES if self.kind == "household" else IMPLICIT_ENTITY_RULES
 
     @property
     def indicators(self) -> tuple[Indicator, ...]:
@@ -188,7 +205,37 @@ def validate_scorecard(card: Scorecard) -> list[str]:
             problems.append(f"否决规则（特征“{rule.feature}”）需要原因代码和中文原因")
     for flag in card.flags:
         feature_known(flag.feature, f"标记“{flag.label}”")
+    problems += _rule_problems(card)
     problems += _grade_problems(card)
+    return problems
+
+
+def _rule_problems(card: Scorecard) -> list[str]:
+    """The feature rules: labour weights for households only, each ability once, between 0
+    and 1, a more able member never counting less; a debt ratio of 0 or more (∞ allowed)."""
+    rules = card.rules
+    problems: list[str] = []
+    where = "评级特征规则"
+    if card.kind != "household":
+        if rules.labour_weights:
+            problems.append(f"{where}：只有农户评分卡可以设置劳动力折算")
+    else:
+        abilities = [ability for ability, _ in rules.labour_weights]
+        for ability in sorted(set(abilities) - set(LABOUR_ABILITIES)):
+            problems.append(
+                f"{where}：劳动力折算的劳动能力“{ability}”无效，应为full、partial或none"
+            )
+        if len(set(abilities)) != len(abilities):
+            problems.append(f"{where}：劳动力折算的劳动能力重复")
+        for ability, weight in rules.labour_weights:
+            if not (0 <= weight <= 1):
+                problems.append(f"{where}：劳动能力“{ability}”折算人数须在0到1之间")
+        weights = [rules.weights.get(a, Decimal(0)) for a in LABOUR_ABILITIES]
+        if any(better < worse for better, worse in itertools.pairwise(weights)):
+            problems.append(f"{where}：劳动力折算须满足 有劳动能力 ≥ 部分劳动能力 ≥ 无劳动能力")
+    ratio = rules.debt_ratio_without_assets_or_debt
+    if ratio.is_nan() or ratio < 0:
+        problems.append(f"{where}：无资产无负债时的资产负债率须为0或以上（可为Infinity）")
     return problems
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from rating.engine.cards import (
@@ -20,12 +20,15 @@ from rating.engine.cards import (
     validate_scorecard,
 )
 from rating.engine.numbers import _dec, _num, _opt_dec, _plain
+from rating.features import LABOUR_ABILITIES, FeatureRules
 
 # --- JSON -------------------------------------------------------------------------------------
 
 
 def card_to_json(card: Scorecard) -> dict[str, Any]:
-    """The card as JSON-ready data (numbers as JSON numbers; exact decimals as strings)."""
+    """The card as JSON-ready data (numbers as JSON numbers; exact decimals as strings). The
+    feature rules are always written out — a card without its own is written with the
+    implicit ones it is scored with — so every card the system stores states them."""
 
     def indicator(i: Indicator) -> dict[str, Any]:
         data: dict[str, Any] = {"feature": i.feature, "label": i.label}
@@ -96,7 +99,41 @@ def card_to_json(card: Scorecard) -> dict[str, Any]:
             for k in card.knock_outs
         ],
         "flags": [{"feature": f.feature, "code": f.code, "label": f.label} for f in card.flags],
+        "feature_rules": _rules_to_json(card),
     }
+
+
+def _rules_to_json(card: Scorecard) -> dict[str, Any]:
+    rules = card.rules
+    data: dict[str, Any] = {}
+    if card.kind == "household":
+        data["labour_weights"] = {ability: _num(w) for ability, w in rules.labour_weights}
+    ratio = rules.debt_ratio_without_assets_or_debt
+    data["debt_ratio_without_assets_or_debt"] = _num(ratio) if ratio.is_finite() else str(ratio)
+    return data
+
+
+def _rules_from_json(kind: str, data: Any) -> FeatureRules | None:
+    """``None`` when the card states no rules (read with the implicit ones). A household
+    card that states them must state both; labour weights on another kind are kept for the
+    validation to refuse."""
+    if data is None:
+        return None
+    if not isinstance(data, Mapping):
+        raise TypeError("feature_rules")
+    weights = data["labour_weights"] if kind == "household" else data.get("labour_weights", {})
+    if not isinstance(weights, Mapping):
+        raise TypeError("labour_weights")
+    ratio = Decimal(str(data["debt_ratio_without_assets_or_debt"]))
+    if ratio.is_nan():
+        raise ValueError("debt_ratio_without_assets_or_debt")
+    known = {ability: n for n, ability in enumerate(LABOUR_ABILITIES)}
+    # most able first, whatever order the JSON (or jsonb, which sorts keys) kept
+    order = sorted(weights, key=lambda a: (known.get(str(a), len(known)), str(a)))
+    return FeatureRules(
+        labour_weights=tuple((str(a), _dec(weights[a])) for a in order),
+        debt_ratio_without_assets_or_debt=ratio,
+    )
 
 
 def card_from_json(data: Mapping[str, Any], *, validate: bool = True) -> Scorecard:
@@ -179,4 +216,5 @@ def _read_card(data: Mapping[str, Any]) -> Scorecard:
         ),
         min_score=_dec(data.get("min_score", 0)),
         max_score=_dec(data.get("max_score", 100)),
+        feature_rules=_rules_from_json(data["kind"], data.get("feature_rules")),
     )

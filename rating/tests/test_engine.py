@@ -27,6 +27,7 @@ from rating.engine import (
     validate_scorecard,
 )
 from rating.features import (
+    INFINITY,
     EnterpriseArchive,
     HouseholdArchive,
     enterprise_features,
@@ -458,10 +459,114 @@ def test_importing_malformed_json_gives_a_chinese_message():
         card_from_json(data)
 
 
+def _frozen(name: str) -> list[dict]:
+    return json.loads((Path(__file__).parents[1] / "migrations" / name).read_text("utf-8"))
+
+
 def test_the_seed_migrations_frozen_cards_match_the_default_cards():
-    frozen = Path(__file__).parents[1] / "migrations" / "default_cards_2026_1.json"
-    seeded = json.loads(frozen.read_text(encoding="utf-8"))
+    seeded = _frozen("default_cards_2026_1_1.json")
     assert seeded == [card_to_json(card) for card in default_cards().values()]
+
+
+def test_the_first_seed_reads_as_the_default_cards_under_the_implicit_rules():
+    # 2026.1 was approved without feature rules and never changes: read with the implicit
+    # rules it is the default cards but for the label — every archive scores the same
+    first = [card_from_json(data) for data in _frozen("default_cards_2026_1.json")]
+    assert all(card.feature_rules is None for card in first)
+    assert [replace(c, version="2026.1.1", feature_rules=c.rules) for c in first] == list(
+        default_cards().values()
+    )
+    assert "feature_rules" not in _frozen("default_cards_2026_1.json")[0]
+    assert card_to_json(first[0])["feature_rules"] == {
+        "labour_weights": {"full": 1, "partial": "0.5", "none": 0},
+        "debt_ratio_without_assets_or_debt": "Infinity",
+    }
+
+
+# --- feature rules: data of the card ------------------------------------------------------------
+
+
+def test_the_default_household_card_states_its_feature_rules():
+    data = card_to_json(household_card())["feature_rules"]
+    assert data == {
+        "labour_weights": {"full": 1, "partial": "0.5", "none": 0},
+        "debt_ratio_without_assets_or_debt": "Infinity",
+    }
+    assert card_to_json(enterprise_card())["feature_rules"] == {
+        "debt_ratio_without_assets_or_debt": "Infinity"
+    }
+
+
+def test_labour_force_counts_each_member_as_the_card_says():
+    archive = known_household(member_labour_abilities=("full", "partial", "partial", "none"))
+    assert household_features(archive, household_card().rules)["labour_force"] == 2
+    data = card_to_json(household_card())
+    data["feature_rules"]["labour_weights"] = {"full": 1, "partial": "0.75", "none": "0.25"}
+    card = card_from_json(data)
+    assert household_features(archive, card.rules)["labour_force"] == D("2.75")
+    assert score(card, household_features(archive, card.rules)).indicators[3].points == 4
+
+
+def test_a_balance_sheet_without_assets_or_debt_scores_the_debt_ratio_as_the_card_says():
+    nothing = {f: D(0) for f in ("house_value", "deposits", "vehicles_value", "livestock_value")}
+    empty = known_household(**nothing, loans_this_bank=D(0), private_loans=D(0))
+    indebted = known_household(**nothing, loans_this_bank=D(1000), private_loans=D(0))
+    default = household_card()
+    ratio = {
+        i.feature: i for i in score(default, household_features(empty, default.rules)).indicators
+    }
+    assert ratio["debt_ratio"].value == INFINITY
+    assert ratio["debt_ratio"].points == 0  # today's rule, now stated: the worst bin
+    data = card_to_json(default)
+    data["feature_rules"]["debt_ratio_without_assets_or_debt"] = 0
+    lenient = card_from_json(data)
+    features = household_features(empty, lenient.rules)
+    assert features["debt_ratio"] == 0
+    assert {i.feature: i.points for i in score(lenient, features).indicators}["debt_ratio"] == 10
+    # debt and no assets stays infinite whatever the card says
+    assert household_features(indebted, lenient.rules)["debt_ratio"] == INFINITY
+    entity = EnterpriseArchive(kind="family_farm", total_assets=D(0), total_liabilities=D(0))
+    entity_data = card_to_json(agricultural_card())
+    entity_data["feature_rules"]["debt_ratio_without_assets_or_debt"] = "0.1"
+    assert enterprise_features(entity, card_from_json(entity_data).rules)["debt_ratio"] == D("0.1")
+    assert enterprise_features(entity, agricultural_card().rules)["debt_ratio"] == INFINITY
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (
+            {"labour_weights": {"full": 1, "partial": "0.5", "none": 0, "robot": 1}},
+            "劳动能力“robot”无效",
+        ),
+        ({"labour_weights": {"full": "1.5", "partial": "0.5", "none": 0}}, "须在0到1之间"),
+        (
+            {"labour_weights": {"full": "0.5", "partial": 1, "none": 0}},
+            "有劳动能力 ≥ 部分劳动能力 ≥ 无劳动能力",
+        ),
+        ({"debt_ratio_without_assets_or_debt": "-1"}, "须为0或以上"),
+    ],
+)
+def test_feature_rules_are_checked_before_a_card_is_used(change, problem):
+    data = card_to_json(household_card())
+    data["feature_rules"].update(change)
+    with pytest.raises(ScorecardError) as caught:
+        card_from_json(data)
+    assert any(problem in m for m in caught.value.messages)
+
+
+def test_feature_rules_need_both_entries_and_labour_weights_only_on_household_cards():
+    data = card_to_json(household_card())
+    del data["feature_rules"]["labour_weights"]
+    with pytest.raises(ScorecardError, match="缺少字段'labour_weights'"):
+        card_from_json(data)
+    entity = card_to_json(enterprise_card())
+    entity["feature_rules"]["labour_weights"] = {"full": 1}
+    with pytest.raises(ScorecardError, match="只有农户评分卡可以设置劳动力折算"):
+        card_from_json(entity)
+    entity["feature_rules"] = {"debt_ratio_without_assets_or_debt": "NaN"}
+    with pytest.raises(ScorecardError, match="评分卡JSON格式错误"):
+        card_from_json(entity)
 
 
 def test_the_engine_does_not_import_django():

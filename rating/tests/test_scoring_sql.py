@@ -34,9 +34,11 @@ from households.tests.factories import (
     MemberFactory,
 )
 from rating import batch, engine, runs, scoring_sql
-from rating.default_cards import household_card
+from rating.default_cards import default_cards, household_card
+from rating.engine import card_to_json
+from rating.features import ASSET_FIELDS, LIABILITY_FIELDS
 from rating.features_sql import MONEY_FIELDS
-from rating.models import RatingResult, RunScope
+from rating.models import RatingResult, RunScope, Scorecard
 from rating.results_sql import RESULT_COLUMNS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("postgres")]
@@ -79,6 +81,9 @@ def _random_village(village, seed: int) -> None:
             for field in ("house_value", "livestock_value", "vehicles_value", "deposits"):
                 money[field] = Decimal(0)
             money["other_assets"] = Decimal(0)
+        if n % 23 == 0:  # neither assets nor debt: the card's feature rule decides
+            for field in (*ASSET_FIELDS, *LIABILITY_FIELDS):
+                money[field] = Decimal(0)
         if n % 13 == 0:  # a debt ratio exactly on the 30% boundary
             money.update(house_value=Decimal(100000), livestock_value=Decimal(0))
             money.update(vehicles_value=Decimal(0), deposits=Decimal(0), other_assets=Decimal(0))
@@ -143,7 +148,7 @@ def _random_village(village, seed: int) -> None:
             years_operating=rng.choice([0, 1, 3, 5, 10, 12]),
             annual_revenue=current * 5 if n % 6 == 1 else _money(rng) * 10,
             total_assets=Decimal(0) if n % 9 == 0 else _money(rng) * 3,
-            total_liabilities=_money(rng),
+            total_liabilities=_money(rng) * (0 if n % 18 == 0 else 1),  # 0 and 18: neither
             current_liabilities=current,
             employees=rng.choice([0, 2, 3, 10, 20, 40]),
             land_mu=Decimal(rng.choice([0, 10, 50, 200, 500, 733])),
@@ -230,6 +235,39 @@ def test_the_compiled_cards_rate_every_subject_as_the_engine_does(org, seed):
     assert {"B", "A"} <= grades  # the sample reaches several bands
     assert any(r["knocked_out"] for r in python.values())
     assert any(r["incomplete"] for r in python.values())
+
+
+def test_cards_stating_other_feature_rules_are_rated_alike(org):
+    """The card's feature rules are read by both paths: labour weights other than 1/0.5/0 and
+    a debt ratio of 0 (the best bin) for a balance sheet with neither assets nor debt."""
+    _random_village(org.village_a, 6)
+    cards = {}
+    for kind, card in default_cards().items():
+        data = card_to_json(card)
+        data["version"] = "rules.test"
+        if kind == "household":
+            data["feature_rules"]["labour_weights"] = {"full": 1, "partial": "0.6", "none": "0.2"}
+        data["feature_rules"]["debt_ratio_without_assets_or_debt"] = 0
+        cards[kind] = Scorecard.objects.create(kind=kind, version="rules.test", definition=data)
+    run = runs.rating_simulation_start(
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, cards=cards, dispatch=False
+    )
+    python, sql = _both_ways(run, org.village_a)
+
+    assert python.keys() == sql.keys()
+    for subject, expected in python.items():
+        assert _same(sql[subject], expected), (subject, sql[subject], expected)
+    order = batch.breakdown_order(batch.engine_card(run.household_card_id, "x"))[0]
+    labour, ratio = order.index("labour_force"), order.index("debt_ratio")
+    households = [r["breakdown"]["values"] for (h, _), r in sql.items() if h is not None]
+    assert any(
+        v[labour] % 1 in (Decimal("0.2"), Decimal("0.6"), Decimal("0.8")) for v in households
+    )
+    assert any(v[ratio] == 0 for v in households)  # an empty balance sheet: the best bin
+    assert any(v[ratio] == Decimal("Infinity") for v in households)  # debt and no assets
+    entity_order = batch.breakdown_order(default_cards()["enterprise"])[0]
+    entities = [r["breakdown"]["values"] for (h, _), r in sql.items() if h is None]
+    assert any(v[entity_order.index("debt_ratio")] == 0 for v in entities)
 
 
 def test_a_chosen_subject_list_is_rated_alike(org):

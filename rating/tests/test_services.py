@@ -27,17 +27,25 @@ def submitted_draft(org, version="2026.2"):
 
 
 def test_the_default_cards_are_seeded_approved_and_in_force():
-    cards = Scorecard.objects.order_by("kind")
+    cards = Scorecard.objects.order_by("kind", "version")
     assert [(c.kind, c.version, c.status) for c in cards] == [
-        ("agricultural", "2026.1", ScorecardStatus.APPROVED),
-        ("enterprise", "2026.1", ScorecardStatus.APPROVED),
-        ("household", "2026.1", ScorecardStatus.APPROVED),
+        ("agricultural", "2026.1", ScorecardStatus.RETIRED),
+        ("agricultural", "2026.1.1", ScorecardStatus.APPROVED),
+        ("enterprise", "2026.1", ScorecardStatus.RETIRED),
+        ("enterprise", "2026.1.1", ScorecardStatus.APPROVED),
+        ("household", "2026.1", ScorecardStatus.RETIRED),
+        ("household", "2026.1.1", ScorecardStatus.APPROVED),
     ]
     for card in cards:
         assert card.created_by is None
-        assert card.note == "系统默认评分卡（DESIGN.md §4.5）"
+        assert card.note.startswith("系统默认评分卡（DESIGN.md §4.5）")
         assert validate_scorecard(card.card) == []
     assert scorecard_active("household").card == household_card()
+    # 2026.1 kept its definition as approved (no feature rules: read with the implicit ones)
+    first = cards.get(kind="household", version="2026.1")
+    assert "feature_rules" not in first.definition
+    assert first.card.rules == household_card().rules
+    assert "feature_rules" in scorecard_active("household").definition
 
 
 def test_a_second_head_office_user_approves_and_the_old_version_retires(org, checker):
@@ -72,7 +80,7 @@ def test_the_submitter_cannot_approve_their_own_card(org):
         services.scorecard_approve(actor=org.head_office, scorecard=card)
     card.refresh_from_db()
     assert card.status == ScorecardStatus.SUBMITTED
-    assert scorecard_active("household").version == "2026.1"
+    assert scorecard_active("household").version == "2026.1.1"
 
 
 @pytest.mark.parametrize("role", ["manager", "officer_a", "auditor"])
@@ -177,7 +185,7 @@ def test_importing_an_invalid_or_duplicate_card_is_refused_with_the_reasons(org)
         services.scorecard_import_json(actor=org.head_office, data=broken, version="2026.9")
     with pytest.raises(DomainError, match="已有同一版本号"):
         services.scorecard_import_json(actor=org.head_office, data=card_to_json(household_card()))
-    assert Scorecard.objects.count() == 3
+    assert Scorecard.objects.count() == 6  # the two seeds of each kind
 
 
 def test_head_office_sees_cards_read_only_in_the_admin(client, org):

@@ -9,7 +9,14 @@ from django.urls import reverse
 
 from households.tests.factories import HouseholdFactory
 from rating import runs, services
-from rating.models import CurrentRating, RatingRun, RunScope, RunStatus, ScorecardStatus
+from rating.models import (
+    CurrentRating,
+    RatingRun,
+    RunScope,
+    RunStatus,
+    Scorecard,
+    ScorecardStatus,
+)
 from rating.selectors import scorecard_active
 
 pytestmark = pytest.mark.django_db
@@ -163,6 +170,13 @@ def test_the_default_household_card_reads_in_chinese(client, org):
     assert "AAA" in page
     assert "一票否决" in page
     assert "批准并生效" not in page  # the auditor reads, head office decides
+    rules = page[page.index('data-testid="feature-rules"') :]
+    assert "劳动力：部分劳动能力的成员</span><span>计 0.5 人" in rules
+    assert "无资产、无负债时的资产负债率</span><span>∞（落入最差一档）" in rules
+    assert "本版本未写明特征规则" not in rules
+    first = Scorecard.objects.get(kind="household", version="2026.1")  # retired, as approved
+    page = client.get(reverse("rating:scorecard", args=[first.pk])).content.decode()
+    assert "本版本未写明特征规则" in page
 
 
 def test_a_card_exported_as_json_imports_as_a_new_draft(client, org):
