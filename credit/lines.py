@@ -2,11 +2,14 @@
 transaction (a rating *chunk step*, registered from ``CreditConfig.ready()``).
 
 For every subject the run rated in the village, the line follows from the rating result, the
-archive's figures and contribution, the subject's approved override if any, and the policy
-version in force on the run's as-of date (``credit.engine``: limit, then rate). Only subjects
-granted a limit get a line. A line carries the previous current line's validity (a 3-year
-term is not restarted by a re-rating) and takes its status from the subject's hold, if any
-(``CreditHold``: suspended or revoked; re-applied at publish by ``services.holds_apply``).
+archive's figures and contribution, the subject's approved override if any — unless the run
+rates the subject below the grade or cap the override was approved under
+(``override_outlived``: the line is then the engine's, and the publish sets the override
+待复核) — and the policy version in force on the run's as-of date (``credit.engine``: limit,
+then rate). Only subjects granted a limit get a line. A line carries the previous current
+line's validity (a 3-year term is not restarted by a re-rating) and takes its status from the
+subject's hold, if any (``CreditHold``: suspended or revoked; re-applied at publish by
+``services.holds_apply``).
 
 Two paths compute the same lines: on PostgreSQL the policy is compiled into one
 ``INSERT … SELECT`` per subject kind (no row travels to Python); elsewhere (SQLite) the
