@@ -242,6 +242,18 @@ CELERY_BEAT_SCHEDULE = {
 # Import error reports (the rejected rows as uploaded, so they can be fixed) and export files
 # carry personal data; they are deleted this many days after they were written.
 ARCHIVE_FILE_RETENTION_DAYS = env_int("ARCHIVE_FILE_RETENTION_DAYS", 7)
+# Uploaded spreadsheets (archive imports, watch lists; docs/imports.md "Limits"): a sheet's used
+# range, checked before any parser builds it; the zip package's declared sizes and ratios; and
+# the child process that parses (address space, CPU seconds).
+SPREADSHEET_MAX_ROWS = env_int("SPREADSHEET_MAX_ROWS", 200_000)
+SPREADSHEET_MAX_COLUMNS = env_int("SPREADSHEET_MAX_COLUMNS", 200)
+SPREADSHEET_MAX_CELLS = env_int("SPREADSHEET_MAX_CELLS", 10_000_000)
+SPREADSHEET_MAX_UNCOMPRESSED_MB = env_int("SPREADSHEET_MAX_UNCOMPRESSED_MB", 500)
+SPREADSHEET_MAX_COMPRESSION_RATIO = env_int("SPREADSHEET_MAX_COMPRESSION_RATIO", 100)
+SPREADSHEET_READ_MEMORY_MB = env_int("SPREADSHEET_READ_MEMORY_MB", 2048)
+SPREADSHEET_READ_SECONDS = env_int("SPREADSHEET_READ_SECONDS", 120)
+# An import job whose worker died this many times (a redelivered task) is failed, not re-run.
+IMPORT_MAX_ATTEMPTS = env_int("IMPORT_MAX_ATTEMPTS", 2)
 
 # --- rating (docs/rating.md) ----------------------------------------------------------------
 # Re-rate a household automatically when its archive changes (off: only runs and requests).

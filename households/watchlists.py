@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO, Any
 
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest
@@ -39,7 +40,14 @@ from households.models import (
 )
 from households.services import WATCHLIST_ENTRY_ID_COLUMN, protect_resident_id
 from households.signals import archives_changed_on_commit, watchlist_matches_changed
-from households.spreadsheets import CellError, Row, SpreadsheetError, parse_date, read_table
+from households.spreadsheets import (
+    CellError,
+    Limits,
+    Row,
+    SpreadsheetError,
+    parse_date,
+    read_table,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -255,7 +263,12 @@ def watchlist_import(
     if len(source) > _SOURCE_MAX:
         raise DomainError({"source": f"名单来源不能超过{_SOURCE_MAX}个字"})
     try:
-        table = read_table(stream, filename=filename, required=REQUIRED_COLUMNS)
+        table = read_table(
+            stream,
+            filename=filename,
+            required=REQUIRED_COLUMNS,
+            limits=Limits.from_settings(settings),
+        )
         rows = list(table.rows)
     except SpreadsheetError as error:
         raise DomainError({"file": str(error)}) from error

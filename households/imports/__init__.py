@@ -12,9 +12,10 @@ import logging
 from datetime import timedelta
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from fuxiang.audit.models import AuditAction
@@ -25,7 +26,7 @@ from households.imports.common import ImportResult, RowError, VillageResolver, c
 from households.imports.entity_rows import import_entities
 from households.imports.household_rows import import_households
 from households.models import Household, ImportJob, ImportKind, ImportStatus, Village
-from households.spreadsheets import SpreadsheetError, read_table
+from households.spreadsheets import Limits, SpreadsheetError, read_table
 
 __all__ = [
     "ImportJob",
@@ -67,7 +68,10 @@ def import_file(
     template, missing columns)."""
     columns = COLUMNS[kind]
     table = read_table(
-        stream, filename=filename, required=[c.header for c in columns if c.required]
+        stream,
+        filename=filename,
+        required=[c.header for c in columns if c.required],
+        limits=Limits.from_settings(settings),
     )
     villages, households = _scope(actor)
     resolver = VillageResolver(villages, everything=Village.objects.all())
@@ -151,15 +155,28 @@ def import_jobs_visible_to(user: Any) -> Any:
 
 def _claim(job_id: int) -> ImportJob | None:
     """Take the job if it is new, or was left running by a worker that died (imports are
-    idempotent, so running it again is safe)."""
-    claimed = claim_job(ImportJob, job_id, stale_after=STALE_AFTER, processed_rows=0)
+    idempotent, so running it again is safe), counting the attempt."""
+    claimed = claim_job(
+        ImportJob, job_id, stale_after=STALE_AFTER, processed_rows=0, attempts=F("attempts") + 1
+    )
     return ImportJob.objects.select_related("uploaded_by").get(pk=job_id) if claimed else None
 
 
 def import_job_run(*, job_id: int) -> None:
-    """Run an uploaded import; updates progress, counts, rejected rows and the report."""
+    """Run an uploaded import; updates progress, counts, rejected rows and the report. A job
+    whose earlier runs all died with their worker (``IMPORT_MAX_ATTEMPTS``) is failed and its
+    upload deleted instead of being run again: a poisoned file kills no more workers."""
     job = _claim(job_id)
     if job is None:
+        return
+    if job.attempts > settings.IMPORT_MAX_ATTEMPTS:
+        logger.error("import job %s given up after %s interrupted runs", job_id, job.attempts - 1)
+        _fail(
+            job,
+            f"导入已中断{job.attempts - 1}次（处理该文件时后台进程异常退出），已停止，不再重试；"
+            "请检查文件后重新上传，或联系管理员",
+        )
+        _discard_upload(job)
         return
 
     def progress(done: int, total: int) -> None:

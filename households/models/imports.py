@@ -25,7 +25,8 @@ class ImportStatus(models.TextChoices):
 
 class ImportJob(models.Model):
     """One uploaded archive file and what became of it. Large files are imported by a Celery
-    worker; ``processed_rows`` drives the progress bar."""
+    worker; ``processed_rows`` drives the progress bar; ``attempts`` counts the runs that
+    claimed it, so a file that kills its worker is failed after a few, not retried forever."""
 
     kind = models.CharField(_("导入类型"), max_length=12, choices=ImportKind.choices)
     file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
@@ -43,6 +44,7 @@ class ImportJob(models.Model):
     updated_count = count(_("更新"))
     unchanged_count = count(_("无变化"))
     rejected_count = count(_("拒绝行数"))
+    attempts = models.PositiveSmallIntegerField(_("运行次数"), default=0)
     error = models.TextField(_("错误"), blank=True)
     rejected = models.JSONField(_("被拒绝的行（前500条）"), default=list, blank=True)
     report = models.FileField(_("错误报告"), upload_to="imports/reports/%Y/%m/", blank=True)

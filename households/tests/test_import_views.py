@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import io
+import time
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
 from fuxiang.audit.models import AuditAction, AuditEvent
-from households.models import ExportJob, Household, ImportJob
+from households.imports.columns import COLUMNS
+from households.models import ExportJob, Household, ImportJob, ImportKind
 from households.tests.factories import HouseholdFactory
+from households.tests.hostile_files import dimension_bomb, zip_bomb
 from households.tests.test_imports import family, xlsx
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +73,33 @@ def test_a_file_that_is_not_a_spreadsheet_fails_with_a_clear_message(officer, ea
     page = officer.get(reverse("households:import_job", args=[job.pk])).content.decode()
     assert job.status == "failed"
     assert "只能导入 .xlsx、.xls 或 .csv 文件" in page
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (dimension_bomb, "用到了第1048576行，超过导入上限200000行"),
+        (zip_bomb, "压缩比为288:1，超过上限100:1"),
+    ],
+)
+def test_a_hostile_workbook_fails_its_job_within_seconds_and_is_deleted(
+    officer, eager_celery, make, message
+):
+    """The findings of issue 10: a 5 KB dimension bomb and a 4 MB zip bomb. Before, the first
+    aborted the process and the second took 20 s and 3 GB before the headers were read."""
+    headers = [c.template_header for c in COLUMNS[ImportKind.HOUSEHOLDS]]
+    started = time.monotonic()
+    eager_celery(
+        officer,
+        reverse("households:import"),
+        {"kind": "households", "file": SimpleUploadedFile("村档案.xlsx", make(headers))},
+    )
+    assert time.monotonic() - started < 10
+    job = ImportJob.objects.get()
+    assert (job.status, job.attempts) == ("failed", 1)
+    assert message in officer.get(reverse("households:import_job", args=[job.pk])).content.decode()
+    assert not job.file
+    assert not any(path.is_file() for path in Path(settings.MEDIA_ROOT).rglob("*"))
 
 
 def test_jobs_and_reports_are_private_to_the_uploader(officer, org, client, eager_celery):
@@ -184,6 +216,45 @@ def test_a_redelivered_task_does_not_run_beside_a_live_job(officer, org):
     import_job_run(job_id=job.pk)
     job.refresh_from_db()
     assert (job.status, job.processed_rows) == (ImportStatus.RUNNING, 4)
+
+
+def _left_running_by_a_dead_worker(org, rows, *, attempts):
+    """A job whose earlier runs each died with their worker: still "running", long ago."""
+    from datetime import timedelta
+
+    from households.models import ImportStatus
+
+    job = ImportJob(
+        kind="households", original_name="x.xlsx", uploaded_by=org.officer_a,
+        status=ImportStatus.RUNNING, started_at=timezone.now() - timedelta(hours=2),
+        attempts=attempts,
+    )  # fmt: skip
+    job.file.save("x.xlsx", io.BytesIO(xlsx(rows).getvalue()), save=False)
+    job.save()
+    return job
+
+
+def test_a_job_whose_worker_died_once_is_run_again(officer, org):
+    from households.imports import import_job_run
+
+    job = _left_running_by_a_dead_worker(org, family(org.village_a), attempts=1)
+    import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.created_count) == ("done", 2, 1)
+
+
+def test_a_job_whose_worker_died_twice_is_failed_not_run_again(officer, org, settings):
+    """A redelivered task of a file that keeps killing its worker ends the loop."""
+    from households.imports import import_job_run
+
+    assert settings.IMPORT_MAX_ATTEMPTS == 2
+    job = _left_running_by_a_dead_worker(org, family(org.village_a), attempts=2)
+    import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == ("failed", 3)
+    assert "导入已中断2次" in job.error
+    assert not job.file
+    assert not Household.objects.exists()
 
 
 def test_old_reports_are_purged(officer, org, eager_celery):

@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
+import time
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 
 from households.spreadsheets import (
     CellError,
+    Limits,
     SpreadsheetError,
     parse_amount,
     parse_bool,
     parse_date,
     read_table,
+)
+from households.spreadsheets.limits import MB
+from households.tests.hostile_files import (
+    dimension_bomb,
+    lying_zip,
+    text_cell,
+    with_sheet,
+    workbook,
+    zip_bomb,
 )
 
 CSV_TEXT = '姓名*, 身份证号码 ,年收入\n张三,430223198005171234,"1,200"\n,,\n李四,x,3.5万\n'
@@ -112,3 +127,155 @@ def test_impossible_dates_are_refused():
 )
 def test_yes_no(value, expected):
     assert parse_bool(value) is expected
+
+
+# --- hostile files (issue 10): refused before any parser builds them ------------------------
+
+NAME = ["姓名"]
+
+
+def read(data: bytes, **kwargs):
+    return read_table(io.BytesIO(data), filename="x.xlsx", required=NAME, **kwargs)
+
+
+def test_a_dimension_bomb_is_refused_within_seconds_naming_the_limit():
+    started = time.monotonic()
+    with pytest.raises(SpreadsheetError, match="用到了第1048576行，超过导入上限200000行"):
+        read(dimension_bomb(NAME))
+    assert time.monotonic() - started < 5
+
+
+def test_one_cell_in_the_last_column_is_refused_on_columns():
+    data = with_sheet(f'<row r="1">{text_cell("姓名", "A1")}{text_cell("x", "XFD1")}</row>')
+    with pytest.raises(SpreadsheetError, match="用到了第16384列，超过导入上限200列"):
+        read(data)
+
+
+@pytest.mark.parametrize(
+    ("sheet_data", "prefix", "message"),
+    [
+        # rows and cells without r follow the previous one
+        (f'<row r="1">{text_cell("姓名")}</row><row r="1048575"/><row>{text_cell("x")}</row>',
+         "", "第1048576行"),
+        # an empty cell holds nothing but moves the next cell to the last column
+        (f'<row r="1">{text_cell("姓名")}<c r="XFC1" s="0"/>{text_cell("x")}</row>',
+         "", "第16384列"),
+        # namespace prefixes, as the .NET Open XML SDK writes them
+        (f'<x:row r="1">{text_cell("姓名", "A1", prefix="x")}'
+         f'{text_cell("x", "XFD1048576", prefix="x")}</x:row>', "x", "第1048576行"),
+        # a quoted attribute value may hold ">": the position after it still counts
+        (f'<row r="1">{text_cell("姓名", "A1")}'
+         '<c foo=">" r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>',
+         "", "第1048576行"),
+        # a lower-case position is a position to calamine
+        (f'<row r="1">{text_cell("姓名", "a1")}{text_cell("x", "xfd1048576")}</row>',
+         "", "第1048576行"),
+    ],
+)  # fmt: skip
+def test_far_cells_are_found_however_the_sheet_xml_is_written(sheet_data, prefix, message):
+    with pytest.raises(SpreadsheetError, match=message):
+        read(with_sheet(sheet_data, prefix=prefix))
+
+
+@pytest.mark.parametrize(
+    ("sheet_data", "encoding", "message"),
+    [
+        (
+            '<row r="1"><c r=A1 t="inlineStr"><is><t>姓名</t></is></c></row>',
+            "UTF-8",
+            "结构无法识别",
+        ),
+        (f'<row r="1">{text_cell("姓名", "A1")}</row>', "UTF-16", "不是 UTF-8 编码"),
+        (f'<row r="1">{text_cell("姓名", "1A1")}</row>', "UTF-8", "无效的单元格位置"),
+    ],
+)
+def test_sheet_xml_that_cannot_be_scanned_safely_is_refused(sheet_data, encoding, message):
+    with pytest.raises(SpreadsheetError, match=message):
+        read(with_sheet(sheet_data, encoding=encoding))
+
+
+def test_a_sheet_without_positions_within_the_limits_reads_normally():
+    data = with_sheet(
+        f"<row>{text_cell('姓名')}{text_cell('身份证号码')}</row>"
+        f"<row>{text_cell('张三')}{text_cell('430223198005171234')}</row>"
+    )
+    table = read(data)
+    assert [row.values for row in table.rows] == [
+        {"姓名": "张三", "身份证号码": "430223198005171234"}
+    ]
+
+
+def test_the_limits_are_the_configured_ones(settings):
+    settings.SPREADSHEET_MAX_ROWS = 3
+    limits = Limits.from_settings(settings)
+    rows = [[f"张{n}"] for n in range(5)]
+    with pytest.raises(SpreadsheetError, match="用到了第6行，超过导入上限3行"):
+        read(workbook(NAME, rows), limits=limits)
+    table = read_table(
+        io.BytesIO("姓名\n张0\n张1\n张2\n张3\n".encode()),
+        filename="a.csv",
+        required=NAME,
+        limits=limits,
+    )
+    with pytest.raises(SpreadsheetError, match="超过导入上限3行"):
+        list(table.rows)
+
+
+def test_a_parser_that_dies_fails_the_read_and_the_reader_lives_on():
+    """What the checks would let through (here: limits raised far above the bomb) cannot take
+    the process down: calamine's abort happens in the child, which the caller outlives."""
+    relaxed = Limits(
+        max_rows=2**21, max_columns=2**15, max_cells=2**50, read_memory_bytes=1024 * MB
+    )
+    started = time.monotonic()
+    with pytest.raises(SpreadsheetError, match="超出了内存或时间限制（内存1024MB、120秒）"):
+        read(dimension_bomb(NAME), limits=relaxed)
+    assert time.monotonic() - started < 10
+
+
+def test_a_zip_directory_that_lies_about_a_part_is_refused():
+    with pytest.raises(SpreadsheetError, match="与压缩目录不符"):
+        read(lying_zip(NAME))
+
+
+MEASURE = """
+import io, json, resource, sys, time
+resource.setrlimit(resource.RLIMIT_AS, (1536 * 2**20, 1536 * 2**20))  # the old reader: abort
+from households.spreadsheets import SpreadsheetError, read_table
+
+def peak_mb():
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM"))
+    return int(line.split()[1]) / 1024
+
+data = open(sys.argv[1], "rb").read()
+before, started = peak_mb(), time.monotonic()
+try:
+    read_table(io.BytesIO(data), filename="bomb.xlsx", required=["姓名"])
+    outcome = "read"
+except SpreadsheetError as problem:
+    outcome = str(problem)
+print(json.dumps({"grew_mb": peak_mb() - before, "seconds": time.monotonic() - started,
+                  "outcome": outcome}))
+"""
+
+
+def test_a_zip_bomb_is_refused_within_seconds_and_memory_stays_flat(tmp_path):
+    """A 4 MB .xlsx whose sheet inflates to 1.1 GB: refused from the zip directory, before
+    anything is inflated; the reading process's peak memory barely moves."""
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(zip_bomb(NAME))
+    assert path.stat().st_size < 5 * MB
+    done = subprocess.run(  # noqa: S603  (our own measuring script)
+        [sys.executable, "-c", MEASURE, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    measured = json.loads(done.stdout)
+    assert "压缩比为288:1，超过上限100:1" in measured["outcome"]
+    assert measured["seconds"] < 5
+    assert measured["grew_mb"] < 30

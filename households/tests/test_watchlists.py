@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -26,6 +27,7 @@ from households.tests.factories import (
     MemberFactory,
     next_resident_id,
 )
+from households.tests.hostile_files import dimension_bomb, zip_bomb
 
 pytestmark = pytest.mark.django_db
 
@@ -447,6 +449,30 @@ def test_head_office_uploads_a_list_and_sees_accepted_and_rejected_rows(client, 
     assert "第3行" in html
     assert "应为18位，实际为17位" in html
     assert active_matches().get().member == people["head"]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (dimension_bomb, "用到了第1048576行，超过导入上限200000行"),
+        (zip_bomb, "压缩比为288:1，超过上限100:1"),
+    ],
+)
+def test_a_hostile_list_file_is_refused_on_the_upload_page(client, org, make, message):
+    """The upload page reads the file in the web process: a file that aborted the parser
+    would have taken the web worker down with it."""
+    client.force_login(org.head_office)
+    upload = io.BytesIO(make(HEADER))
+    upload.name = "失信名单.xlsx"
+    started = time.monotonic()
+    response = client.post(
+        reverse("watchlists:upload"),
+        {"kind": "dishonest_debtor", "source": "攸县人民法院", "file": upload},
+    )
+    assert time.monotonic() - started < 10
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not WatchlistUpload.objects.exists()
 
 
 def test_the_downloaded_template_imports_once_filled_in(client, org, people):
