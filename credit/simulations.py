@@ -237,8 +237,11 @@ def _change(row: tuple[Any, ...], villages: dict[int, Village]) -> dict[str, Any
 
 
 def simulation_workbook(simulation: CreditSimulation) -> Any:
-    """The report as an Excel workbook (openpyxl): townships, villages, who gains, who loses."""
+    """The report as an Excel workbook (openpyxl): townships, villages, who gains, who loses.
+    Names are written as text even if they look like formulas (``spreadsheets.writing``)."""
     from openpyxl import Workbook
+
+    from households.spreadsheets.writing import append_row
 
     report = simulation_report(simulation)
     gained, lost = simulation_changes(simulation)
@@ -275,19 +278,22 @@ def simulation_workbook(simulation: CreditSimulation) -> Any:
             row["lost"],
         ]
 
-    summary.append(header)
+    append_row(summary, header)
     for row in report["townships"]:
-        summary.append([row["name"], *figures(row)])
-    summary.append([report["county"]["name"], *figures(report["county"])])
+        append_row(summary, [row["name"], *figures(row)])
+    append_row(summary, [report["county"]["name"], *figures(report["county"])])
     villages = book.create_sheet("村汇总")
-    villages.append(["乡镇", *header])
+    append_row(villages, ["乡镇", *header])
     for row in report["villages"]:
-        villages.append([row["township"], row["name"], *figures(row)])
+        append_row(villages, [row["township"], row["name"], *figures(row)])
     for title, changes in (("新增授信", gained), ("失去授信", lost)):
         sheet = book.create_sheet(title)
-        sheet.append(["村", "农户编号", "经营主体编号", "现等级", "测算等级", "现额度", "测算额度"])
+        append_row(
+            sheet, ["村", "农户编号", "经营主体编号", "现等级", "测算等级", "现额度", "测算额度"]
+        )
         for change in changes:
-            sheet.append(
+            append_row(
+                sheet,
                 [
                     change["village"],
                     change["household_id"],
@@ -296,7 +302,7 @@ def simulation_workbook(simulation: CreditSimulation) -> Any:
                     change["grade_after"],
                     Decimal(change["limit_before"]),
                     Decimal(change["limit_after"]),
-                ]
+                ],
             )
     return book
 

@@ -23,6 +23,7 @@ from fuxiang.errors import DomainError
 from households import watchlists
 from households.forms import BootstrapMixin, apply_domain_error
 from households.models import WatchlistKind
+from households.spreadsheets.writing import append_row
 
 PAGE_SIZE = 50
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -141,7 +142,9 @@ def watchlist_template(request: HttpRequest) -> HttpResponse:
     assert sheet is not None  # noqa: S101  (a new workbook always has one sheet)
     sheet.title = "名单"
     required = set(watchlists.REQUIRED_COLUMNS)
-    sheet.append([f"{name}*" if name in required else name for name in watchlists.TEMPLATE_COLUMNS])
+    append_row(
+        sheet, [f"{name}*" if name in required else name for name in watchlists.TEMPLATE_COLUMNS]
+    )
     header_fill = PatternFill("solid", fgColor="DDEBF7")
     for cell, width in zip(sheet[1], (24, 12, 24, 14, 14), strict=True):
         cell.font = Font(bold=True)
@@ -154,7 +157,7 @@ def watchlist_template(request: HttpRequest) -> HttpResponse:
     notes = workbook.create_sheet("填写说明")
     notes.column_dimensions["A"].width = 14
     notes.column_dimensions["B"].width = 80
-    notes.append(["列", "说明"])
+    append_row(notes, ["列", "说明"])
     for cell in notes[1]:
         cell.font = Font(bold=True)
     for row in (
@@ -171,7 +174,7 @@ def watchlist_template(request: HttpRequest) -> HttpResponse:
         ),
         ("", "再次列入名单的人员请填写新的列入日期，系统会作为新的名单记录"),
     ):
-        notes.append(list(row))
+        append_row(notes, row)
     for line in notes.iter_rows(min_row=2):
         line[1].alignment = Alignment(wrap_text=True, vertical="top")
     buffer = io.BytesIO()

@@ -91,6 +91,23 @@ def test_a_what_if_leaves_published_data_untouched_and_reports_the_difference(
     assert book["乡镇汇总"]["B2"].value == 4
 
 
+def test_the_report_workbook_writes_a_name_that_looks_like_a_formula_as_text(
+    org, county, eager_celery, django_capture_on_commit_callbacks
+):
+    planted = '=HYPERLINK("http://example.cn","点我")'
+    org.village_a.name = planted
+    org.village_a.save(update_fields=["name"])
+    policy = _draft_policy(org, grade_caps={"AAA": "100000", "AA": "60000", "A": "30000"})
+    with django_capture_on_commit_callbacks(execute=True):
+        simulation = simulations.simulation_start(
+            actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, policy=policy
+        )
+    book = load_workbook(BytesIO(_xlsx(simulation)))
+    cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    assert planted in [c.value for c in book["村汇总"]["B"]]
+
+
 def _xlsx(simulation) -> bytes:
     out = BytesIO()
     simulations.simulation_workbook(simulation).save(out)

@@ -27,6 +27,7 @@ from households.models import (
     LabourAbility,
     Relation,
 )
+from households.spreadsheets.writing import append_row
 
 Parser = Callable[[Any], Any]
 
@@ -282,16 +283,16 @@ def write_template(kind: str, stream: IO[bytes]) -> None:
     data = workbook.active
     data.title = "数据"
     headers = [c.template_header for c in columns]
-    data.append(headers)
+    append_row(data, headers)
     _style_header(data, headers)
     guide = workbook.create_sheet("填写说明")
-    guide.append(["说明"])
+    append_row(guide, ["说明"])
     for line in INSTRUCTIONS[kind]:
-        guide.append([line])
-    guide.append([])
-    guide.append(["列名", "是否必填", "填写要求"])
+        append_row(guide, [line])
+    append_row(guide, [])
+    append_row(guide, ["列名", "是否必填", "填写要求"])
     for column in columns:
-        guide.append([column.header, "必填" if column.required else "", column.note])
+        append_row(guide, [column.header, "必填" if column.required else "", column.note])
     guide.column_dimensions["A"].width = 28
     guide.column_dimensions["C"].width = 60
     for row in guide.iter_rows():
@@ -309,16 +310,17 @@ def write_rows(
     title: str = "数据",
 ) -> int:
     """Stream rows (in ``COLUMNS[kind]`` order, then extras) into an .xlsx; returns the count.
-    Used for error reports and exports, so both re-import with the same template."""
+    Used for error reports and exports, so both re-import with the same template. Text that
+    could start a formula is written as text (``spreadsheets.writing``), unchanged."""
     from openpyxl import Workbook as StreamingWorkbook
 
     workbook = StreamingWorkbook(write_only=True)
     sheet = workbook.create_sheet(title)
     headers = [c.template_header for c in COLUMNS[kind]] + list(extra_headers)
-    sheet.append(headers)
+    append_row(sheet, headers)
     count = 0
     for row in rows:
-        sheet.append(list(row))
+        append_row(sheet, row)
         count += 1
     workbook.save(stream)
     return count

@@ -145,6 +145,48 @@ def test_export_is_masked_by_default_and_unmasked_export_is_audited(officer, org
     assert [e.details["unmasked"] for e in events] == [False, True]
 
 
+def test_text_that_looks_like_a_formula_is_exported_as_text_and_reimports_unchanged(
+    officer, org, eager_celery
+):
+    """Issue 10: a name or address planted as a formula ran in the exporter's Excel."""
+    planted = {
+        "姓名": '=HYPERLINK("http://example.cn","点我")',
+        "家庭住址": "=cmd|' /C calc'!A0",
+        "职业": "@SUM(1+1)",
+        "村民小组": "-3组",
+    }
+    rows = family(org.village_a)
+    rows[0].update(planted)
+    upload(eager_celery, officer, rows)
+    assert Household.objects.get().address == planted["家庭住址"]
+    for unmasked in ("", "1"):
+        eager_celery(officer, reverse("households:export"), {"unmasked": unmasked})
+        job = ExportJob.objects.latest("id")
+        download = officer.get(reverse("households:export_download", args=[job.pk]))
+        content = b"".join(download.streaming_content)
+        sheet = load_workbook(io.BytesIO(content)).active
+        cells = [cell for row in sheet.iter_rows() for cell in row]
+        assert [c.coordinate for c in cells if c.data_type == "f"] == []
+        head = dict(zip([c.value.rstrip("*") for c in sheet[1]], sheet[2], strict=True))
+        assert head["家庭住址"].value == planted["家庭住址"]
+        assert head["姓名"].value.startswith("=")  # masked: "=*…", text all the same
+    assert head["姓名"].value == planted["姓名"]
+
+    eager_celery(
+        officer,
+        reverse("households:import"),
+        {"kind": "households", "file": SimpleUploadedFile("导出.xlsx", content)},
+    )
+    job = ImportJob.objects.latest("id")
+    assert (job.status, job.unchanged_count, job.rejected_count) == ("done", 1, 0)
+    household = Household.objects.get()
+    assert (household.address, household.village_group.name) == (
+        planted["家庭住址"], planted["村民小组"]
+    )  # fmt: skip
+    head_member = household.members.get(relation="head")
+    assert (head_member.name, head_member.occupation) == (planted["姓名"], planted["职业"])
+
+
 def test_export_follows_the_list_filters(officer, org, eager_celery):
     HouseholdFactory(village=org.village_a, head__name="欧阳娜娜")
     HouseholdFactory(village=org.village_a, head__name="罗大")

@@ -14,6 +14,7 @@ from households.imports import SpreadsheetError, import_file, write_report
 from households.imports import household_rows as household_import
 from households.imports.columns import COLUMNS, write_template
 from households.models import BusinessEntity, Household, ImportKind, Member
+from households.spreadsheets.writing import append_row
 from households.tests.factories import HouseholdFactory, next_resident_id, next_uscc
 
 pytestmark = pytest.mark.django_db
@@ -45,11 +46,13 @@ def family(village, *, size=3):
 
 
 def xlsx(rows, headers=HEADERS):
+    """The rows as an officer's workbook; text is text (as Excel stores a value typed with a
+    leading apostrophe), even "=1+1"."""
     workbook = Workbook()
     sheet = workbook.active
-    sheet.append(headers)
+    append_row(sheet, headers)
     for row in rows:
-        sheet.append([row.get(h, "") for h in headers])
+        append_row(sheet, [row.get(h, "") for h in headers])
     buffer = io.BytesIO()
     workbook.save(buffer)
     buffer.seek(0)
@@ -148,6 +151,38 @@ def test_the_error_report_is_itself_re_importable_once_fixed(org):
     rows[0]["工资性收入（元/年）"] = "10000"
     fixed = run(rows, org.officer_a)
     assert (fixed.created, fixed.rejected_rows) == (1, 0)
+
+
+def test_the_error_report_writes_formula_like_text_as_text_and_numbers_as_numbers(org):
+    """Rejected rows go back to the officer as given: a name "=1+1" or a phone "+86…" is text
+    (never a formula), a negative amount a number, and the fixed report imports them back."""
+    bad = family(org.village_a)
+    bad[0].update({"姓名": "=1+1", "手机号码": "+86139073300019", "存款（元）": -500})
+    result = run(bad, org.officer_a)
+    report = io.BytesIO()
+    write_report(result, report)
+    report.seek(0)
+    sheet = load_workbook(report).active
+    headers = [c.value.rstrip("*") for c in sheet[1]]
+    head = dict(zip(headers, sheet[2], strict=True))
+    assert [c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"] == []
+    assert (head["姓名"].value, head["姓名"].data_type, head["姓名"].quotePrefix) == (
+        "=1+1", "s", True
+    )  # fmt: skip
+    assert (head["手机号码"].value, head["手机号码"].data_type) == ("+86139073300019", "s")
+    assert (head["存款（元）"].value, head["存款（元）"].data_type) == (-500, "n")
+
+    rows = [
+        dict(zip(headers, [c.value for c in r], strict=True)) for r in sheet.iter_rows(min_row=2)
+    ]
+    rows[0].update({"手机号码": "+8613907330001", "存款（元）": 500})
+    fixed = run(rows, org.officer_a)
+    assert (fixed.created, fixed.rejected_rows) == (1, 0)
+    head_member = Member.objects.get(relation="head")
+    assert head_member.name == "=1+1"
+    assert crypto.decrypt(head_member.phone_encrypted, column=services.PHONE_COLUMN) == (
+        "13907330001"
+    )
 
 
 def test_duplicate_ids_in_one_file_and_ids_archived_in_another_grid_are_refused(org):

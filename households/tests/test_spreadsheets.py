@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from households.spreadsheets import (
     CellError,
@@ -24,6 +24,7 @@ from households.spreadsheets import (
     read_table,
 )
 from households.spreadsheets.limits import MB
+from households.spreadsheets.writing import append_row
 from households.tests.hostile_files import (
     dimension_bomb,
     lying_zip,
@@ -279,3 +280,25 @@ def test_a_zip_bomb_is_refused_within_seconds_and_memory_stays_flat(tmp_path):
     assert "压缩比为288:1，超过上限100:1" in measured["outcome"]
     assert measured["seconds"] < 5
     assert measured["grew_mb"] < 30
+
+
+# --- writing (issue 10: formula injection) ----------------------------------------------------
+
+
+@pytest.mark.parametrize("write_only", [True, False])
+def test_text_that_could_start_a_formula_is_written_as_text_and_reads_back_unchanged(write_only):
+    values = ["=HYPERLINK(\"http://example.cn\",\"点我\")", "=cmd|' /C calc'!A0",
+              "+8613907330001", "-3组", "@SUM(1)", "普通文字", -5, 3.5]  # fmt: skip
+    book = Workbook(write_only=write_only)
+    sheet = book.create_sheet("数据") if write_only else book.active
+    append_row(sheet, ["姓名", *(f"列{n}" for n in range(len(values) - 1))])
+    append_row(sheet, values)
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    cells = load_workbook(io.BytesIO(buffer.getvalue())).worksheets[0][2]
+    assert [c.data_type for c in cells] == ["s"] * 6 + ["n", "n"]
+    assert [c.quotePrefix for c in cells] == [True] * 5 + [False] * 3
+    assert [c.value for c in cells] == values
+    row = next(read_table(io.BytesIO(buffer.getvalue()), filename="x.xlsx", required=NAME).rows)
+    assert list(row.values.values()) == values
