@@ -11,6 +11,7 @@ class AuditAction(models.TextChoices):
     LOGOUT = "auth.logout", _("退出")
     API_TOKENS_REVOKE = "auth.tokens_revoke", _("撤销API令牌")
     REVEAL = "pii.reveal", _("查看完整个人信息")
+    DUPLICATE_REFUSED = "pii.duplicate_refused", _("身份证号码已在他处建档，拒绝重复录入")
     HOUSEHOLD_CREATE = "household.create", _("新建农户档案")
     HOUSEHOLD_UPDATE = "household.update", _("修改农户档案")
     MEMBER_CREATE = "member.create", _("新增家庭成员")

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
-from households import selectors
+from households import selectors, services
 from households.imports.columns import COLUMNS, ERROR_HEADER, ERROR_ROW_HEADER, write_rows
 from households.imports.common import ImportResult, RowError, VillageResolver, claim_job
 from households.imports.entity_rows import import_entities
@@ -62,7 +62,9 @@ def import_file(
     job_id: int | None = None,
     progress: Any = None,
 ) -> ImportResult:
-    """Validate every row and write the valid ones (households: per whole household).
+    """Validate every row and write the valid ones (households: per whole household). Each ID
+    refused because another archive holds it is audited (``pii.duplicate_refused``), in a dry
+    run too.
 
     Raises ``SpreadsheetError`` when the file as a whole is unusable (not a spreadsheet, wrong
     template, missing columns)."""
@@ -76,7 +78,7 @@ def import_file(
     villages, households = _scope(actor)
     resolver = VillageResolver(villages, everything=Village.objects.all())
     if kind == ImportKind.HOUSEHOLDS:
-        return import_households(
+        result = import_households(
             table.rows,
             actor=actor,
             resolver=resolver,
@@ -85,15 +87,20 @@ def import_file(
             job_id=job_id,
             progress=progress,
         )
-    return import_entities(
-        table.rows,
-        kind=kind,
-        actor=actor,
-        resolver=resolver,
-        households_scope=households.values("pk"),
-        dry_run=dry_run,
-        progress=progress,
-    )
+    else:
+        result = import_entities(
+            table.rows,
+            kind=kind,
+            actor=actor,
+            resolver=resolver,
+            households_scope=households.values("pk"),
+            dry_run=dry_run,
+            job_id=job_id,
+            progress=progress,
+        )
+    # after the import (and a dry run's rollback), so the events stay
+    services.duplicate_refusals_record(actor=actor, refusals=result.refusals)
+    return result
 
 
 def write_report(result: ImportResult, stream: IO[bytes]) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 from households import spreadsheets as cells
 from households.imports.columns import Column
 from households.models import Village
+from households.services import DuplicateRefusal
 from households.spreadsheets import Row
 
 Progress = Callable[[int, int], None]
@@ -51,6 +52,8 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     rejected: list[ParsedRow] = field(default_factory=list)
+    # IDs refused because archived already elsewhere: audited once the import is over
+    refusals: list[DuplicateRefusal] = field(default_factory=list)
 
     @property
     def rejected_rows(self) -> int:

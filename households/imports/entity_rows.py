@@ -17,7 +17,7 @@ from households.identity import IdentityError, normalise_uscc, parse_resident_id
 from households.imports.columns import COLUMNS
 from households.imports.common import ImportResult, ParsedRow, Progress, VillageResolver, parse_row
 from households.models import BusinessEntity, Household, Member, Relation
-from households.services import ENTITY_FIELDS
+from households.services import ENTITY_FIELDS, DuplicateRefusal
 from households.spreadsheets import Row
 
 _HEADER_OF = {
@@ -73,6 +73,7 @@ def import_entities(
     resolver: VillageResolver,
     households_scope: Any,
     dry_run: bool,
+    job_id: int | None = None,
     progress: Progress | None = None,
 ) -> ImportResult:
     rows = list(rows)
@@ -82,7 +83,7 @@ def import_entities(
     def run() -> None:
         for done, row in enumerate(rows, start=1):
             parsed = parse_row(row, COLUMNS[kind])
-            _import_one(parsed, result, actor, resolver, households_scope, seen)
+            _import_one(parsed, result, actor, resolver, households_scope, seen, job_id)
             if progress and not dry_run and done % 50 == 0:
                 progress(done, result.total_rows)
 
@@ -104,6 +105,7 @@ def _import_one(
     resolver: VillageResolver,
     households_scope: Any,
     seen: dict[str, int],
+    job_id: int | None,
 ) -> None:
     values = parsed.values
     village = resolver.resolve(parsed) if not parsed.errors else None
@@ -125,6 +127,19 @@ def _import_one(
     if existing is not None and existing.village_id not in resolver.editable:
         parsed.fail(_HEADER_OF["uscc"], "该主体已在其他网格建档，请联系该网格的客户经理")
         result.rejected.append(parsed)
+        key = values.get("uscc") or values.get("legal_rep_id_number", "")
+        result.refusals.append(
+            DuplicateRefusal(
+                masked_id=mask_resident_id(normalise_uscc(key) if values.get("uscc") else key),
+                target_type="households.businessentity",
+                target_id=existing.pk,
+                outside_scope=True,
+                where={
+                    "via": "import", "import_job": job_id, "dry_run": result.dry_run,
+                    "row": parsed.number, "key": "uscc" if values.get("uscc") else "legal_rep_id",
+                },
+            )
+        )  # fmt: skip
         return
     try:
         with transaction.atomic():

@@ -37,7 +37,7 @@ from households.models import (
     Village,
     VillageGroup,
 )
-from households.services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
+from households.services import HOUSEHOLD_FIELDS, MEMBER_FIELDS, DuplicateRefusal
 from households.signals import archives_changed_on_commit
 from households.spreadsheets import Row
 
@@ -55,6 +55,7 @@ class PersonRow:
     sex: str = ""
     phone: str = ""
     existing: dict[str, Any] | None = None  # the archived member with this ID, if any
+    refused_as_archived: bool = False  # refused because ``existing`` is another household's
 
 
 @dataclass
@@ -141,15 +142,37 @@ def _match_targets(groups: Sequence[HouseholdGroup], editable: set[int]) -> None
         if existing_head is not None:
             if existing_head["relation"] != Relation.HEAD:
                 group.head.parsed.fail("身份证号码", "此人已作为其他户的成员建档，不能再作为户主")
+                group.head.refused_as_archived = True
                 continue
             if existing_head["household__village_id"] not in editable:
                 group.head.parsed.fail("身份证号码", "该户已在其他网格建档，请联系该网格的客户经理")
+                group.head.refused_as_archived = True
                 continue
             group.target_id = existing_head["household_id"]
         for person in group.rows:
             other = person.existing
             if other is not None and other["household_id"] != group.target_id:
                 person.parsed.fail("身份证号码", "此身份证号码已在另一户的档案中建档")
+                person.refused_as_archived = True
+
+
+def _refusals(
+    groups: Sequence[HouseholdGroup], *, editable: set[int], where: dict[str, Any]
+) -> list[DuplicateRefusal]:
+    """The IDs refused because another household holds them (the refusal tells the importer
+    so: each is audited)."""
+    return [
+        DuplicateRefusal(
+            masked_id=mask_resident_id(person.id_number),
+            target_type="households.household",
+            target_id=person.existing["household_id"],
+            outside_scope=person.existing["household__village_id"] not in editable,
+            where={**where, "row": person.parsed.number},
+        )
+        for group in groups
+        for person in group.rows
+        if person.refused_as_archived and person.existing is not None
+    ]
 
 
 def plan_households(
@@ -431,6 +454,9 @@ def import_households(
     rows = list(rows)
     result = ImportResult(kind=ImportKind.HOUSEHOLDS, dry_run=dry_run, total_rows=len(rows))
     groups = plan_households(rows, resolver=resolver, editable=editable, as_of=timezone.localdate())
+    result.refusals = _refusals(
+        groups, editable=editable, where={"via": "import", "import_job": job_id, "dry_run": dry_run}
+    )
     result.rejected = sorted(
         (p.parsed for g in groups if g.failed for p in g.rows), key=lambda r: r.number
     )

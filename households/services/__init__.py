@@ -27,12 +27,16 @@ from households.services.entities import (
     business_entity_update,
 )
 from households.services.personal_data import (
+    DUPLICATE_MESSAGE,
     ID_COLUMN,
     LEGAL_REP_ID_COLUMN,
     PHONE_COLUMN,
     WATCHLIST_ENTRY_ID_COLUMN,
+    DuplicateRefusal,
+    DuplicateResidentId,
     ProtectedId,
     RevealedPerson,
+    duplicate_refusals_record,
     legal_rep_reveal,
     member_reveal,
     personal_data_rotate_batch,
@@ -44,6 +48,7 @@ from households.services.personal_data import (
 from households.services.visits import VISIT_FIELDS, visit_create
 
 __all__ = [
+    "DUPLICATE_MESSAGE",
     "ENTITY_FIELDS",
     "HOUSEHOLD_FIELDS",
     "ID_COLUMN",
@@ -52,10 +57,13 @@ __all__ = [
     "PHONE_COLUMN",
     "VISIT_FIELDS",
     "WATCHLIST_ENTRY_ID_COLUMN",
+    "DuplicateRefusal",
+    "DuplicateResidentId",
     "ProtectedId",
     "RevealedPerson",
     "business_entity_create",
     "business_entity_update",
+    "duplicate_refusals_record",
     "household_create",
     "household_update",
     "legal_rep_reveal",

@@ -21,6 +21,8 @@ from households.services._common import _assign, _check_editable_village, _full_
 from households.services.personal_data import (
     ID_COLUMN,
     PHONE_COLUMN,
+    DuplicateResidentId,
+    duplicate_refusals_record,
     phone_index,
     protect_resident_id,
 )
@@ -97,11 +99,9 @@ def _set_member_id(member: Member, id_number: str) -> None:
     duplicate = Member.objects.filter(id_number_index=protected.index)
     if member.pk:
         duplicate = duplicate.exclude(pk=member.pk)
-    if duplicate.exists():
-        raise DomainError(
-            {"id_number": "身份证号码已登记在另一位成员名下，同一身份证号只能建档一次"},
-            code="duplicate",
-        )
+    holder = duplicate.values_list("household_id", flat=True).first()
+    if holder is not None:
+        raise DuplicateResidentId(masked_id=protected.masked, household_id=holder)
     member.id_number_encrypted = protected.encrypted
     member.id_number_index = protected.index
     member.id_number_masked = protected.masked
@@ -115,15 +115,27 @@ def _save_member(member: Member) -> None:
         with transaction.atomic():
             member.save()
     except IntegrityError as exc:  # lost a race with another insert of the same ID
-        raise DomainError(
-            {"id_number": "身份证号码已登记在另一位成员名下，同一身份证号只能建档一次"},
-            code="duplicate",
-        ) from exc
+        holder = (
+            Member.objects.filter(id_number_index=member.id_number_index)
+            .values_list("household_id", flat=True)
+            .first()
+        )
+        raise DuplicateResidentId(masked_id=member.id_number_masked, household_id=holder) from exc
 
 
 def _check_village_group(village: Village, group: VillageGroup | None) -> None:
     if group is not None and group.village_id != village.pk:
         raise DomainError({"village_group": "村民小组不属于所选的村"})
+
+
+def _audit_refusal(
+    actor: Any, refusal: DuplicateResidentId, request: HttpRequest | None, **where: Any
+) -> None:
+    """Audit a refused duplicate ID once the service's transaction has rolled back (inside it,
+    the event would be rolled back too)."""
+    duplicate_refusals_record(
+        actor=actor, refusals=[refusal.refusal(actor, **where)], request=request
+    )
 
 
 def _household_label(household: Household) -> str:
@@ -134,7 +146,6 @@ def _household_label(household: Household) -> str:
 # --- households and members -------------------------------------------------------------------
 
 
-@transaction.atomic
 def household_create(
     *,
     actor: Any,
@@ -143,7 +154,26 @@ def household_create(
     fields: Mapping[str, Any],
     request: HttpRequest | None = None,
 ) -> Household:
-    """Create a household with its head in one step (a household never exists headless)."""
+    """Create a household with its head in one step (a household never exists headless). A
+    head whose ID is archived already is refused, and the refusal audited."""
+    try:
+        return _household_create(
+            actor=actor, village=village, head=head, fields=fields, request=request
+        )
+    except DuplicateResidentId as refusal:
+        _audit_refusal(actor, refusal, request, via="household_create", village=village.pk)
+        raise
+
+
+@transaction.atomic
+def _household_create(
+    *,
+    actor: Any,
+    village: Village,
+    head: Mapping[str, Any],
+    fields: Mapping[str, Any],
+    request: HttpRequest | None,
+) -> Household:
     _check_editable_village(actor, village)
     household = Household(village=village, created_by=actor)
     _assign(household, fields, HOUSEHOLD_FIELDS)
@@ -229,7 +259,6 @@ def _create_member_in(household: Household, values: Mapping[str, Any]) -> Member
     return member
 
 
-@transaction.atomic
 def member_create(
     *,
     actor: Any,
@@ -237,7 +266,23 @@ def member_create(
     fields: Mapping[str, Any],
     request: HttpRequest | None = None,
 ) -> Member:
-    """Add a person to a household the actor may edit; their ID must not be archived yet."""
+    """Add a person to a household the actor may edit; their ID must not be archived yet (a
+    refusal is audited: it tells the actor the ID is archived somewhere)."""
+    try:
+        return _member_create(actor=actor, household=household, fields=fields, request=request)
+    except DuplicateResidentId as refusal:
+        _audit_refusal(actor, refusal, request, via="member_create", household=household.pk)
+        raise
+
+
+@transaction.atomic
+def _member_create(
+    *,
+    actor: Any,
+    household: Household,
+    fields: Mapping[str, Any],
+    request: HttpRequest | None,
+) -> Member:
     household = _lock_editable_household(actor, household.pk)
     member = _create_member_in(household, fields)
     archives_changed_on_commit([household.pk], reason="member_create")
@@ -251,7 +296,6 @@ def member_create(
     return member
 
 
-@transaction.atomic
 def member_update(
     *,
     actor: Any,
@@ -260,7 +304,26 @@ def member_update(
     request: HttpRequest | None = None,
 ) -> Member:
     """Change a member. ``id_number``/``phone`` change only when given (blank keeps them);
-    ``clear_phone=True`` removes the phone number."""
+    ``clear_phone=True`` removes the phone number. An ID archived for someone else is refused,
+    and the refusal audited."""
+    try:
+        return _member_update(actor=actor, member=member, fields=fields, request=request)
+    except DuplicateResidentId as refusal:
+        _audit_refusal(
+            actor, refusal, request, via="member_update", household=member.household_id,
+            member=member.pk,
+        )  # fmt: skip
+        raise
+
+
+@transaction.atomic
+def _member_update(
+    *,
+    actor: Any,
+    member: Member,
+    fields: Mapping[str, Any],
+    request: HttpRequest | None,
+) -> Member:
     household = _lock_editable_household(actor, member.household_id)
     member = Member.objects.select_for_update().get(pk=member.pk, household=household)
     changed = _assign(member, fields, MEMBER_FIELDS)

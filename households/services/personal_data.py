@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -11,13 +12,17 @@ from django.http import HttpRequest
 
 from fuxiang import crypto
 from fuxiang.accounts import roles
-from fuxiang.audit.models import AuditAction
-from fuxiang.audit.services import audit_record
+from fuxiang.audit.models import AuditAction, AuditEvent
+from fuxiang.audit.services import audit_record, client_address
 from fuxiang.errors import DomainError, NotFound
 from fuxiang.masking import mask_name, mask_resident_id
 from households.identity import IdentityError, parse_resident_id
 from households.models import BusinessEntity, Member, WatchlistEntry
-from households.selectors import business_entities_visible_to, members_visible_to
+from households.selectors import (
+    business_entities_visible_to,
+    households_editable_by,
+    members_visible_to,
+)
 
 ID_COLUMN = "member.id_number"
 PHONE_COLUMN = "member.phone"
@@ -34,6 +39,75 @@ class ProtectedId:
     masked: str
     birth_date: date
     sex: str
+
+
+DUPLICATE_MESSAGE = "身份证号码已登记在另一位成员名下，同一身份证号只能建档一次"
+
+
+@dataclass(frozen=True)
+class DuplicateRefusal:
+    """An ID refused because it is archived already: the masked ID, the archive that holds it
+    (``target_type``/``target_id``), whether that archive is outside the actor's grids (then
+    the refusal told the actor something they may not see), and where it was tried
+    (``where``: the form or the import job and row)."""
+
+    masked_id: str
+    target_type: str
+    target_id: int
+    outside_scope: bool
+    where: dict[str, Any]
+
+
+class DuplicateResidentId(DomainError):
+    """A person's ID is archived already, in ``household_id``."""
+
+    def __init__(self, *, masked_id: str, household_id: int | None) -> None:
+        super().__init__({"id_number": DUPLICATE_MESSAGE}, code="duplicate")
+        self.masked_id = masked_id
+        self.household_id = household_id
+
+    def refusal(self, actor: Any, **where: Any) -> DuplicateRefusal:
+        editable = (
+            self.household_id is not None
+            and households_editable_by(actor).filter(pk=self.household_id).exists()
+        )
+        return DuplicateRefusal(
+            masked_id=self.masked_id,
+            target_type="households.household",
+            target_id=self.household_id or 0,
+            outside_scope=not editable,
+            where=where,
+        )
+
+
+def duplicate_refusals_record(
+    *, actor: Any, refusals: Sequence[DuplicateRefusal], request: HttpRequest | None = None
+) -> int:
+    """Append one ``pii.duplicate_refused`` audit event per refusal: who, when, the masked ID,
+    where it was tried, which archive holds it and whether that is outside the actor's grids.
+
+    The refusal itself stands (it keeps every ID archived once); the events let auditors see an
+    officer using it to learn which IDs are archived elsewhere. Callers write them outside the
+    transaction the refusal rolls back (after it, or for a dry run after its rollback)."""
+    if not refusals:
+        return 0
+    address, agent = client_address(request)
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor=user,
+            actor_label=str(getattr(actor, "username", "") or "manage.py"),
+            action=AuditAction.DUPLICATE_REFUSED,
+            target_type=refusal.target_type,
+            target_id=str(refusal.target_id or ""),
+            target_label=refusal.masked_id,
+            ip_address=address,
+            user_agent=agent,
+            details={**refusal.where, "outside_scope": refusal.outside_scope},
+        )
+        for refusal in refusals
+    )
+    return len(refusals)
 
 
 def resident_id_index(id_number: str) -> str:

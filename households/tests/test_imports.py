@@ -9,13 +9,19 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from fuxiang import crypto
+from fuxiang.audit.models import AuditAction, AuditEvent
 from households import services
 from households.imports import SpreadsheetError, import_file, write_report
 from households.imports import household_rows as household_import
 from households.imports.columns import COLUMNS, write_template
 from households.models import BusinessEntity, Household, ImportKind, Member
 from households.spreadsheets.writing import append_row
-from households.tests.factories import HouseholdFactory, next_resident_id, next_uscc
+from households.tests.factories import (
+    BusinessEntityFactory,
+    HouseholdFactory,
+    next_resident_id,
+    next_uscc,
+)
 
 pytestmark = pytest.mark.django_db
 HEADERS = [c.header for c in COLUMNS[ImportKind.HOUSEHOLDS]]
@@ -198,6 +204,44 @@ def test_duplicate_ids_in_one_file_and_ids_archived_in_another_grid_are_refused(
     assert messages[(4, "身份证号码")] == "与第3行的身份证号码重复"
     assert "其他网格" in messages[(5, "身份证号码")]
     assert Household.objects.count() == 1  # only the factory's
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_an_id_archived_elsewhere_is_refused_and_the_refusal_audited(org, dry_run):
+    """Issue 10, finding 8: a dry run tells an officer which IDs are archived in other grids;
+    each such refusal is audited, in a dry run too (after its rollback)."""
+    elsewhere = HouseholdFactory(village=org.village_b)
+    their_id = crypto.decrypt(
+        elsewhere.members.get().id_number_encrypted, column=services.ID_COLUMN
+    )
+    rows = family(org.village_a)
+    rows[2]["身份证号码"] = their_id
+    result = run(rows, org.officer_a, dry_run=dry_run, job_id=None)
+    assert "另一户" in {e.row: e.message for e in result.errors}[4]
+    assert Household.objects.count() == 1  # only the factory's
+    event = AuditEvent.objects.get(action=AuditAction.DUPLICATE_REFUSED)
+    assert (event.actor, event.target_id) == (org.officer_a, str(elsewhere.pk))
+    assert event.target_label == f"{their_id[:3]}{'*' * 11}{their_id[-4:]}"
+    assert event.details == {
+        "via": "import", "import_job": None, "dry_run": dry_run, "row": 4, "outside_scope": True
+    }  # fmt: skip
+
+
+def test_an_entity_of_another_grid_refused_by_an_import_is_audited(org):
+    theirs = BusinessEntityFactory(village=org.village_b)
+    headers = [c.header for c in COLUMNS[ImportKind.ENTERPRISES]]
+    rows = [{"主体类型": "小微企业", "名称": "冒名公司", "统一社会信用代码": theirs.uscc,
+             "法定代表人/经营者": "罗大", "法定代表人身份证号码": next_resident_id(),
+             "村编码": org.village_a.code, "行业": "商贸"}]  # fmt: skip
+    result = import_file(
+        stream=xlsx(rows, headers), filename="企业.xlsx", kind=ImportKind.ENTERPRISES,
+        actor=org.officer_a, dry_run=True,
+    )  # fmt: skip
+    assert "其他网格" in result.errors[0].message
+    event = AuditEvent.objects.get(action=AuditAction.DUPLICATE_REFUSED)
+    assert (event.target_type, event.target_id) == ("households.businessentity", str(theirs.pk))
+    assert theirs.uscc not in event.target_label
+    assert event.details["key"] == "uscc"
 
 
 def test_officer_cannot_import_into_another_grid(org):

@@ -394,3 +394,51 @@ def test_an_officer_editing_owners_keeps_links_to_other_grids(org):
         actor=org.officer_a, entity=entity, fields={}, owner_households=[]
     )
     assert list(entity.owner_households.all()) == [theirs]
+
+
+def _refusals():
+    return list(AuditEvent.objects.filter(action=AuditAction.DUPLICATE_REFUSED))
+
+
+def test_adding_a_member_with_another_grids_id_is_refused_and_audited_masked(org):
+    """Issue 10, finding 8: the refusal tells an officer that an ID is archived elsewhere. It
+    stays (IDs are archived once); each one is audited so probing can be seen."""
+    theirs = HouseholdFactory(village=org.village_b)
+    their_id = crypto.decrypt(theirs.members.get().id_number_encrypted, column=services.ID_COLUMN)
+    mine = HouseholdFactory(village=org.village_a)
+    with pytest.raises(DomainError) as refused:
+        services.member_create(
+            actor=org.officer_a,
+            household=mine,
+            fields={**head(id_number=their_id), "relation": Relation.CHILD},
+        )
+    assert refused.value.code == "duplicate"
+    assert mine.members.count() == 1
+    (event,) = _refusals()
+    assert (event.actor, event.target_type, event.target_id) == (
+        org.officer_a, "households.household", str(theirs.pk)
+    )  # fmt: skip
+    assert event.target_label == f"{their_id[:3]}{'*' * 11}{their_id[-4:]}"
+    assert event.details == {"via": "member_create", "household": mine.pk, "outside_scope": True}
+    assert their_id not in f"{event.target_label} {event.details}"
+    assert event.get_action_display() == "身份证号码已在他处建档，拒绝重复录入"
+
+
+def test_a_duplicate_head_or_a_changed_id_is_audited_too(org):
+    mine = HouseholdFactory(village=org.village_a)
+    my_id = crypto.decrypt(mine.members.get().id_number_encrypted, column=services.ID_COLUMN)
+    with pytest.raises(DomainError):
+        services.household_create(
+            actor=org.officer_a, village=org.village_a, head=head(id_number=my_id), fields={}
+        )
+    other = MemberFactory(household=mine)
+    with pytest.raises(DomainError):
+        services.member_update(actor=org.officer_a, member=other, fields={"id_number": my_id})
+    created, updated = _refusals()[::-1]
+    assert created.details == {
+        "via": "household_create", "village": org.village_a.pk, "outside_scope": False
+    }  # fmt: skip
+    assert updated.details == {
+        "via": "member_update", "household": mine.pk, "member": other.pk, "outside_scope": False
+    }  # fmt: skip
+    assert created.target_id == updated.target_id == str(mine.pk)

@@ -146,6 +146,9 @@ def test_duplicate_id_is_refused_on_the_member_form(org, as_user):
     )
     assert "身份证号码已登记在另一位成员名下" in response.content.decode()
     assert household.members.count() == 2
+    event = AuditEvent.objects.get(action=AuditAction.DUPLICATE_REFUSED)  # after the rollback
+    assert (event.actor, event.ip_address) == (org.officer_a, "127.0.0.1")
+    assert event.details["outside_scope"] is False
 
 
 def test_search_by_head_name_and_id_suffix(org, as_user):
