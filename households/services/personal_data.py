@@ -13,7 +13,8 @@ from django.http import HttpRequest
 from fuxiang import crypto
 from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction, AuditEvent
-from fuxiang.audit.services import audit_record, client_address
+from fuxiang.audit.services import audit_record
+from fuxiang.clientaddress import client_address
 from fuxiang.errors import DomainError, NotFound
 from fuxiang.masking import mask_name, mask_resident_id
 from households.identity import IdentityError, parse_resident_id
@@ -91,7 +92,8 @@ def duplicate_refusals_record(
     transaction the refusal rolls back (after it, or for a dry run after its rollback)."""
     if not refusals:
         return 0
-    address, agent = client_address(request)
+    address = client_address(request)
+    agent = (request.META.get("HTTP_USER_AGENT") or "")[:300] if request is not None else ""
     user = actor if getattr(actor, "is_authenticated", False) else None
     AuditEvent.objects.bulk_create(
         AuditEvent(
