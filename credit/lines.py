@@ -6,10 +6,13 @@ archive's figures and contribution, the subject's approved override if any — u
 rates the subject below the grade or cap the override was approved under
 (``override_outlived``: the line is then the engine's, and the publish sets the override
 待复核) — and the policy version in force on the run's as-of date (``credit.engine``: limit,
-then rate). Only subjects granted a limit get a line. A line carries the previous current
-line's validity (a 3-year term is not restarted by a re-rating) and takes its status from the
-subject's hold, if any (``CreditHold``: suspended or revoked; re-applied at publish by
-``services.holds_apply``).
+then rate). Only subjects granted a limit get a line. A business entity is limited on its own
+basis (the policy's entity caps and multiples of net operating profit and net assets; nothing
+under a version without entity rules), and an individual business, family farm or large
+grower linked to its owner's household gets no line at all: it draws on the household's
+(``engine.shares_household_line``). A line carries the previous current line's validity (a
+3-year term is not restarted by a re-rating) and takes its status from the subject's hold, if
+any (``CreditHold``: suspended or revoked; re-applied at publish by ``services.holds_apply``).
 
 Two paths compute the same lines: on PostgreSQL the policy is compiled into one
 ``INSERT … SELECT`` per subject kind (no row travels to Python); elsewhere (SQLite) the
@@ -154,7 +157,8 @@ def add_months(day: date, months: int) -> date:
 
 @dataclass(frozen=True)
 class Subject:
-    """What a line is made from, read for one rated subject."""
+    """What a line is made from, read for one rated subject. ``income`` is a household's net
+    annual income, an entity's net operating profit."""
 
     result_id: int
     household_id: int | None
@@ -172,6 +176,7 @@ class Subject:
     override: CreditOverride | None
     previous: CreditLine | None
     hold: CreditHold | None = None
+    shares_household_line: bool = False  # an entity drawing on its owner household's line
 
 
 def line_for(
@@ -183,12 +188,15 @@ def line_for(
 ) -> dict[str, Any] | None:
     """The line for one subject as column values (without run, village and policy), or
     ``None`` when the subject is granted no limit. The reference the SQL path must match."""
+    if subject.shares_household_line:
+        return None  # one exposure, one limit: the household's line
     override = subject.override
     if override is not None and override_outlived(
         override, grade=subject.grade, knocked_out=subject.knocked_out, policy=policy
     ):
         override = None  # rated below what it was approved for: the engine's line
     grade = override.grade if override and override.kind == "grade" else subject.grade
+    kind = engine.ENTITY if subject.entity_id is not None else engine.HOUSEHOLD
     limit = engine.credit_limit(
         policy,
         engine.LimitInputs(
@@ -197,12 +205,16 @@ def line_for(
             knocked_out=subject.knocked_out,
             net_annual_income=subject.income,
             net_assets=subject.assets,
+            subject=kind,
         ),
     )
     amount, binding = limit.amount, limit.binding
-    cap = policy.grade_caps.get(grade)
     if subject.knocked_out or grade not in granting or grade in engine.NO_CREDIT_GRADES:
         return None  # a knock-out stands whatever the override
+    basis = engine.limit_basis(policy, kind)
+    if basis is None:
+        return None  # a version without entity rules grants entities nothing
+    cap = basis.caps.get(grade)
     if cap is None:
         return None
     if override and override.kind == "limit" and override.amount is not None:
@@ -239,8 +251,8 @@ def line_for(
         "amount": amount,
         "online_eligible": policy.online_min <= amount <= policy.online_max,
         "cap": cap,
-        "by_income": subject.income * policy.income_multiple,
-        "by_assets": subject.assets * policy.asset_multiple,
+        "by_income": subject.income * basis.income_multiple,
+        "by_assets": subject.assets * basis.asset_multiple,
         "binding": binding,
         "rate_bp": rate.rate_bp,
         "lpr_bp": terms.get("lpr", 0),
@@ -268,14 +280,16 @@ def override_outlived(
     ``policy`` (a sentence for staff), or ``""`` while it does (``engine.override_outlived``;
     ``_override_applies_sql`` is its SQL twin)."""
     approved = engine.ApprovedUnder(override.approved_grade, override.approved_cap or Decimal(0))
-    cap = policy.grade_caps.get(grade)
+    subject = engine.HOUSEHOLD if override.business_entity_id is None else engine.ENTITY
+    basis = engine.limit_basis(policy, subject)  # an entity's override: the entity caps
+    cap = basis.caps.get(grade) if basis is not None else None
     return engine.override_outlived(approved, grade=grade, knocked_out=knocked_out, cap=cap)
 
 
 def _write_python(run: RatingRun, village_id: int, version: CreditPolicyVersion) -> int:
     policy, granting = version.policy, granting_grades(run)
     lines = []
-    for subject in _subjects(run, village_id):
+    for subject in _subjects(run, village_id, policy):
         values = line_for(subject, policy=policy, granting=granting[subject.kind], as_of=run.as_of)
         if values is not None:
             lines.append(
@@ -285,7 +299,7 @@ def _write_python(run: RatingRun, village_id: int, version: CreditPolicyVersion)
     return len(lines)
 
 
-def _subjects(run: RatingRun, village_id: int) -> list[Subject]:
+def _subjects(run: RatingRun, village_id: int, policy: engine.CreditPolicy) -> list[Subject]:
     results = list(
         RatingResult.objects.filter(run_id=run.pk, village_id=village_id).select_related(
             "household", "business_entity"
@@ -316,6 +330,11 @@ def _subjects(run: RatingRun, village_id: int) -> list[Subject]:
             Q(household__village_id=village_id) | Q(business_entity__village_id=village_id)
         )
     }
+    owned = set(
+        BusinessEntity.owner_households.through.objects.filter(
+            businessentity__village_id=village_id
+        ).values_list("businessentity_id", flat=True)
+    )
     subjects = []
     for r in results:
         key = (r.household_id, r.business_entity_id)
@@ -351,7 +370,10 @@ def _subjects(run: RatingRun, village_id: int) -> list[Subject]:
                     kind=r.kind,
                     grade=r.grade,
                     knocked_out=r.knocked_out,
-                    income=e.annual_revenue,
+                    income=engine.entity_net_profit(
+                        policy, kind=e.kind, revenue=e.annual_revenue, costs=e.annual_costs
+                    )
+                    or Decimal(0),
                     assets=e.total_assets - e.total_liabilities,
                     deposit=Decimal(0),
                     payroll=False,
@@ -361,6 +383,9 @@ def _subjects(run: RatingRun, village_id: int) -> list[Subject]:
                     override=overrides.get(key),
                     previous=before,
                     hold=holds.get(key),
+                    shares_household_line=engine.shares_household_line(
+                        e.kind, has_owner_household=e.pk in owned
+                    ),
                 )
             )
     return subjects
@@ -388,11 +413,11 @@ def _grade_rank_sql(column: str) -> str:
     return f"(CASE {column} {whens} ELSE {len(engine.GRADES)} END)"
 
 
-def _override_applies_sql(policy: engine.CreditPolicy, result: str, override: str) -> str:
+def _override_applies_sql(caps: Any, result: str, override: str) -> str:
     """``override_outlived`` negated, in SQL: the result (alias ``result``) is not knocked out,
-    its grade is no worse and its cap under ``policy`` no lower than the override's (alias
-    ``override``) approval recorded."""
-    cap = _grade_case(policy.grade_caps, f"{result}.grade", numeric=True)
+    its grade is no worse and its cap (``caps``: the subject's under the policy) no lower than
+    the override's (alias ``override``) approval recorded."""
+    cap = _grade_case(caps, f"{result}.grade", numeric=True)
     return (
         f"NOT {result}.knocked_out"
         f" AND {_grade_rank_sql(f'{result}.grade')}"
@@ -404,8 +429,10 @@ def _override_applies_sql(policy: engine.CreditPolicy, result: str, override: st
 def _write_sql(run: RatingRun, village_id: int, version: CreditPolicyVersion) -> int:
     policy, granting = version.policy, granting_grades(run)
     written = 0
+    # a version without entity rules grants entities nothing: no statement for them
+    kinds = ("household", "entity") if policy.has_entity_rules else ("household",)
     with connection.cursor() as cursor:
-        for kind in ("household", "entity"):
+        for kind in kinds:
             prepared.execute(
                 cursor,
                 _insert_sql(policy, kind),
@@ -424,14 +451,31 @@ def _write_sql(run: RatingRun, village_id: int, version: CreditPolicyVersion) ->
     return written
 
 
+def _entity_profit_sql(policy: engine.CreditPolicy) -> str:
+    """``engine.entity_net_profit`` of ``e`` (0 where it is unknown, as the Python path)."""
+    margins = " ".join(
+        f"WHEN '{kind}' THEN {_num(margin)}"
+        for kind, margin in (policy.entity_margins or {}).items()
+    )
+    margin = f"(CASE e.kind {margins} END)" if margins else "NULL::numeric"
+    return (
+        "COALESCE(CASE WHEN e.annual_costs IS NOT NULL THEN e.annual_revenue - e.annual_costs "
+        f"ELSE e.annual_revenue * {margin} END, 0::numeric)"
+    )
+
+
 def _insert_sql(policy: engine.CreditPolicy, kind: str) -> str:
     """One statement writing the lines of a village's rated households (or entities): the
-    engine's ``credit_limit`` and ``credit_rate`` with the policy's numbers as literals."""
+    engine's ``credit_limit`` and ``credit_rate`` with the policy's numbers as literals (an
+    entity's on its own basis; an entity sharing its household's line gets none)."""
     results = RatingResult._meta.db_table
     lines = CreditLine._meta.db_table
     current = CurrentRating._meta.db_table
     overrides = CreditOverride._meta.db_table
     holds = CreditHold._meta.db_table
+    basis = engine.limit_basis(policy, engine.HOUSEHOLD if kind == "household" else engine.ENTITY)
+    assert basis is not None  # noqa: S101  (entities are written only under entity rules)
+    shared = ""
     if kind == "household":
         subject = "household_id"
         join = f"JOIN {Household._meta.db_table} h ON h.id = r.household_id"
@@ -446,12 +490,18 @@ def _insert_sql(policy: engine.CreditPolicy, kind: str) -> str:
     else:
         subject = "business_entity_id"
         join = f"JOIN {BusinessEntity._meta.db_table} e ON e.id = r.business_entity_id"
-        figures = """
-            e.annual_revenue AS income, (e.total_assets - e.total_liabilities) AS assets,
+        figures = f"""
+            {_entity_profit_sql(policy)} AS income,
+            (e.total_assets - e.total_liabilities) AS assets,
             0::numeric AS deposit, FALSE AS payroll, FALSE AS mobile, FALSE AS clean,
             FALSE AS low_income,
             CASE r.kind WHEN 'enterprise' THEN %(granting_enterprise)s::text[]
                  ELSE %(granting_agricultural)s::text[] END AS granting"""
+        owners = BusinessEntity.owner_households.through._meta.db_table
+        kinds = ", ".join(f"'{k}'" for k in sorted(engine.SHARED_LINE_KINDS))
+        shared = f"""
+            AND NOT (e.kind IN ({kinds}) AND EXISTS (
+                SELECT 1 FROM {owners} oh WHERE oh.businessentity_id = e.id))"""  # noqa: S608
     p = policy
     unit = _num(p.rounding_unit)
     tiers = ", ".join(
@@ -497,7 +547,8 @@ def _insert_sql(policy: engine.CreditPolicy, kind: str) -> str:
                                    CASE WHEN s.override_amount IS NOT NULL THEN 'override'
                                         WHEN s.cap <= s.by_income AND s.cap <= s.by_assets
                                         THEN 'grade_cap'
-                                        WHEN s.by_income <= s.by_assets THEN 'income'
+                                        WHEN s.by_income <= s.by_assets
+                                        THEN '{basis.income_code}'
                                         ELSE 'assets' END AS binding,
                                    {_grade_case(p.grade_spreads_bp, "s.grade", numeric=False)}
                                    AS spread_bp,
@@ -511,13 +562,13 @@ def _insert_sql(policy: engine.CreditPolicy, kind: str) -> str:
                                    AS low_income_bp
                             FROM (
                                 SELECT t.*,
-                                       {_grade_case(p.grade_caps, "t.grade", numeric=True)}
+                                       {_grade_case(basis.caps, "t.grade", numeric=True)}
                                        AS cap,
-                                       t.income * {_num(p.income_multiple)} AS by_income,
-                                       t.assets * {_num(p.asset_multiple)} AS by_assets,
-                                       LEAST({_grade_case(p.grade_caps, "t.grade", numeric=True)},
-                                             t.income * {_num(p.income_multiple)},
-                                             t.assets * {_num(p.asset_multiple)}) AS bound
+                                       t.income * {_num(basis.income_multiple)} AS by_income,
+                                       t.assets * {_num(basis.asset_multiple)} AS by_assets,
+                                       LEAST({_grade_case(basis.caps, "t.grade", numeric=True)},
+                                             t.income * {_num(basis.income_multiple)},
+                                             t.assets * {_num(basis.asset_multiple)}) AS bound
                                 FROM (
                                     SELECT r.id AS result_id, r.{subject} AS subject_id,
                                            r.knocked_out,
@@ -539,12 +590,12 @@ def _insert_sql(policy: engine.CreditPolicy, kind: str) -> str:
                                     LEFT JOIN {overrides} o ON o.{subject} = r.{subject}
                                          AND o.status = 'approved'
                                          AND o.valid_until >= %(as_of)s
-                                         AND {_override_applies_sql(p, "r", "o")}
+                                         AND {_override_applies_sql(basis.caps, "r", "o")}
                                     LEFT JOIN {current} cr ON cr.{subject} = r.{subject}
                                     LEFT JOIN {lines} pl ON pl.rating_result_id = cr.result_id
                                     LEFT JOIN {holds} ho ON ho.{subject} = r.{subject}
                                     WHERE r.run_id = %(run)s AND r.village_id = %(village)s
-                                      AND r.{subject} IS NOT NULL
+                                      AND r.{subject} IS NOT NULL {shared}
                                     OFFSET 0
                                 ) t
                                 WHERE NOT t.knocked_out AND t.grade = ANY(t.granting)

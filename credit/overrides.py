@@ -31,6 +31,7 @@ Rules, each refused with a Chinese ``DomainError`` (per field where it is a form
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -58,7 +59,7 @@ from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, NotFound
 from households.models import BusinessEntity, Household, HouseholdStatus
 from households.selectors import business_entities_visible_to, households_visible_to
-from rating.models import CurrentRating, RatingResult, RatingRun, RunScope
+from rating.models import CurrentRating, RatingResult, RatingRun
 from rating.rerating import rating_rerate_queue
 
 logger = logging.getLogger(__name__)
@@ -116,7 +117,14 @@ def cap_check(override: CreditOverride, *, on: date) -> CapCheck | None:
     result = current_result(household=override.household, entity=override.business_entity)
     if version is None or result is None:
         return None
-    return CapCheck(grade=result.grade, cap=version.policy.grade_caps.get(result.grade))
+    return CapCheck(grade=result.grade, cap=_caps(version.policy, override).get(result.grade))
+
+
+def _caps(policy: engine.CreditPolicy, override: CreditOverride) -> Mapping[str, Decimal]:
+    """The grade caps of the override's subject: a household's, or an entity's own."""
+    kind = engine.HOUSEHOLD if override.business_entity_id is None else engine.ENTITY
+    basis = engine.limit_basis(policy, kind)
+    return basis.caps if basis is not None else {}
 
 
 def subject_label(override: CreditOverride) -> str:
@@ -153,6 +161,13 @@ def override_propose(
     household, entity = _subject_locked(actor, household, entity)
     if household is not None and household.status == HouseholdStatus.CLOSED:
         raise DomainError("该户已销户，不能调整授信")
+    if entity is not None and engine.shares_household_line(
+        entity.kind, has_owner_household=entity.owner_households.exists()
+    ):
+        raise DomainError(
+            "该主体与所属农户共用授信额度，没有单独的授信；如需调整，请对所属农户提议人工调整",
+            code="shared_line",
+        )
     today = timezone.localdate()
     version = policy_in_force(today)
     if version is None:
@@ -184,7 +199,8 @@ def override_propose(
             raise DomainError({"grade": f"调整后等级与当前评级（{result.grade}级）相同"})
     else:
         grade = ""
-        cap = policy.grade_caps.get(result.grade)
+        basis = engine.limit_basis(policy, engine.HOUSEHOLD if entity is None else engine.ENTITY)
+        cap = basis.caps.get(result.grade) if basis is not None else None
         if cap is None or result.grade in engine.NO_CREDIT_GRADES:
             raise DomainError(
                 {"kind": f"当前评级为{result.grade}级，不授信，不能只调整额度；请提议调整等级"}
@@ -399,7 +415,7 @@ def _approved_under(override: CreditOverride, *, today: date) -> engine.Approved
     version = policy_in_force(today)
     if version is None:
         raise DomainError("今天没有生效的授信政策，不能批准人工调整", code="no_policy")
-    cap = version.policy.grade_caps.get(result.grade)
+    cap = _caps(version.policy, override).get(result.grade)
     if result.grade in engine.NO_CREDIT_GRADES or cap is None:
         cap = Decimal(0)
     return engine.ApprovedUnder(grade=result.grade, cap=cap)
@@ -550,29 +566,13 @@ def _reviewed(override: CreditOverride, actor: Any, note: str) -> None:
 
 def _rerate(override: CreditOverride) -> None:
     """Re-rate the subject when the transaction commits: a new one-subject run publishes its
-    line with (or without) the override. Households go through rating's re-rating queue (which
-    waits for an active run); an entity gets a subjects run of its own, or — if another run is
-    active — its override takes effect with the next run."""
-    if override.household_id is not None:
-        rating_rerate_queue(household_ids=[override.household_id], purpose=RERATE_PURPOSE)
-        return
-    entity_id = override.business_entity_id
-    if entity_id is not None:
-        transaction.on_commit(lambda: _rerate_entity(entity_id), robust=True)
-
-
-def _rerate_entity(entity_id: int) -> None:
-    from rating import runs
-
-    try:
-        runs.rating_run_start(
-            actor=None,
-            scope=RunScope.SUBJECTS,
-            as_of=timezone.localdate(),
-            entity_ids=[entity_id],
-        )
-    except DomainError as exc:
-        logger.warning("经营主体%s的人工调整未能立即重新评级：%s", entity_id, exc.message)
+    line with (or without) the override, through rating's re-rating queue (which waits for an
+    active run) — households and entities alike."""
+    rating_rerate_queue(
+        household_ids=[override.household_id] if override.household_id is not None else [],
+        entity_ids=[override.business_entity_id] if override.business_entity_id else [],
+        purpose=RERATE_PURPOSE,
+    )
 
 
 # --- a later rating below the approval ---------------------------------------------------------

@@ -19,6 +19,7 @@ from credit.engine.formatting import plain_number
 from fuxiang.errors import DomainError
 from households.forms import BootstrapMixin
 
+ENTITY_REQUIRED = "设置经营主体授信规则时必须填写（全部留空表示不为经营主体授信）"
 CREDIT_GRADES = tuple(g for g in engine.GRADES if g not in engine.NO_CREDIT_GRADES)
 MIN_TIER_ROWS = 4
 _HUNDRED = Decimal(100)
@@ -30,6 +31,8 @@ GROUPS = {
     "grade_caps": "等级额度上限（元）",
     "grade_spreads_bp": "等级利率加点（基点）",
     "deposit_discounts": "存款贡献优惠档位",
+    "entity_grade_caps": "经营主体等级额度上限（元）",
+    "entity_margins": "经营主体利润率（%）",
 }
 
 
@@ -88,6 +91,22 @@ class PolicyForm(BootstrapMixin, forms.Form):
     )
     low_income_bp = _bp("低收入户优惠（基点）", help_text="低保户、脱贫户另减")
 
+    # Business entities rated on their own card: all blank = this version lends them nothing.
+    entity_profit_multiple = forms.DecimalField(
+        label="经营主体年净利润倍数",
+        max_digits=8,
+        decimal_places=4,
+        required=False,
+        help_text="经营主体额度不超过年净利润 × 此倍数",
+    )
+    entity_asset_multiple = forms.DecimalField(
+        label="经营主体净资产倍数",
+        max_digits=8,
+        decimal_places=4,
+        required=False,
+        help_text="经营主体额度不超过净资产（资产总额 − 负债总额）× 此倍数",
+    )
+
     def __init__(self, *args: Any, tier_rows: int = MIN_TIER_ROWS, **kwargs: Any) -> None:
         fields: dict[str, forms.Field] = {}
         for grade in CREDIT_GRADES:
@@ -95,6 +114,14 @@ class PolicyForm(BootstrapMixin, forms.Form):
                 f"{grade}级额度上限（元）", required=False, help_text="留空表示该等级不授信"
             )
             fields[f"spread_{grade}"] = _bp(f"{grade}级利率加点（基点）", required=False)
+        for grade in CREDIT_GRADES:
+            fields[f"entity_cap_{grade}"] = _money(
+                f"经营主体{grade}级额度上限（元）", required=False, help_text="留空表示该等级不授信"
+            )
+        for kind, label in engine.ENTITY_KINDS.items():
+            fields[f"margin_{kind}"] = forms.DecimalField(
+                label=f"{label}利润率（%）", max_digits=5, decimal_places=2, required=False
+            )
         for number in range(1, max(tier_rows, MIN_TIER_ROWS) + 1):
             fields[f"tier_{number}_share"] = forms.DecimalField(
                 label=f"第{number}档：存款占额度比例（%）",
@@ -152,6 +179,13 @@ class PolicyForm(BootstrapMixin, forms.Form):
         for number, (share, bp) in enumerate(policy.deposit_discounts, start=1):
             initial[f"tier_{number}_share"] = plain_number(share * _HUNDRED)
             initial[f"tier_{number}_bp"] = bp
+        if policy.has_entity_rules:
+            initial["entity_profit_multiple"] = plain_number(policy.entity_profit_multiple)
+            initial["entity_asset_multiple"] = plain_number(policy.entity_asset_multiple)
+            for grade, cap in (policy.entity_grade_caps or {}).items():
+                initial[f"entity_cap_{grade}"] = plain_number(cap)
+            for kind, margin in (policy.entity_margins or {}).items():
+                initial[f"margin_{kind}"] = plain_number(margin * _HUNDRED)
         tier_rows = len(policy.deposit_discounts) + 1
         return cls(initial={**initial, **kwargs.pop("initial", {})}, tier_rows=tier_rows, **kwargs)
 
@@ -168,6 +202,25 @@ class PolicyForm(BootstrapMixin, forms.Form):
     def grade_rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
         return [(g, self[f"cap_{g}"], self[f"spread_{g}"]) for g in CREDIT_GRADES]
 
+    def entity_cap_fields(self) -> list[forms.BoundField]:
+        return [self[f"entity_cap_{g}"] for g in CREDIT_GRADES]
+
+    def margin_fields(self) -> list[forms.BoundField]:
+        return [self[f"margin_{kind}"] for kind in engine.ENTITY_KINDS]
+
+    def _entity_inputs(self) -> list[str]:
+        return [
+            *(f"entity_cap_{g}" for g in CREDIT_GRADES),
+            "entity_profit_multiple",
+            "entity_asset_multiple",
+            *(f"margin_{kind}" for kind in engine.ENTITY_KINDS),
+        ]
+
+    def lends_to_entities(self) -> bool:
+        """Whether any entity input was filled in (all blank: no entity rules)."""
+        data = self.cleaned_data
+        return any(data.get(name) is not None for name in self._entity_inputs())
+
     # --- to the engine and back ---------------------------------------------------------------
 
     def clean(self) -> dict[str, Any]:
@@ -182,6 +235,15 @@ class PolicyForm(BootstrapMixin, forms.Form):
                 missing = bp_field if bp is None else share_field
                 if missing.name not in self.errors:
                     self.add_error(missing.name, "存款档位的比例和优惠基点须同时填写或同时留空")
+        if self.lends_to_entities():
+            required = [
+                "entity_profit_multiple",
+                "entity_asset_multiple",
+                *(f"margin_{kind}" for kind in engine.ENTITY_KINDS),
+            ]
+            for name in required:
+                if data.get(name) is None and name not in self.errors:
+                    self.add_error(name, ENTITY_REQUIRED)
         return data
 
     def policy_data(self) -> dict[str, Any]:
@@ -220,6 +282,25 @@ class PolicyForm(BootstrapMixin, forms.Form):
             "low_income_bp": data["low_income_bp"],
             "floor_bp": int(data["floor"] * _HUNDRED),
             "ceiling_spread_bp": data["ceiling_spread_bp"],
+            **self._entity_data(),
+        }
+
+    def _entity_data(self) -> dict[str, Any]:
+        if not self.lends_to_entities():
+            return {}
+        data = self.cleaned_data
+        return {
+            "entity_grade_caps": {
+                g: plain_number(data[f"entity_cap_{g}"])
+                for g in CREDIT_GRADES
+                if data.get(f"entity_cap_{g}") is not None
+            },
+            "entity_profit_multiple": plain_number(data["entity_profit_multiple"]),
+            "entity_asset_multiple": plain_number(data["entity_asset_multiple"]),
+            "entity_margins": {
+                kind: plain_number(data[f"margin_{kind}"] / _HUNDRED)
+                for kind in engine.ENTITY_KINDS
+            },
         }
 
     def apply_domain_error(self, error: DomainError) -> None:

@@ -175,6 +175,7 @@ def policy_parameters(policy: engine.CreditPolicy) -> list[dict[str, Any]]:
             ],
         },
         {"title": labels["grade_spreads_bp"], "rows": spreads},
+        {"title": "经营主体授信", "rows": _entity_rows(policy)},
         {"title": labels["deposit_discounts"], "rows": tiers},
         {
             "title": "其他优惠",
@@ -186,6 +187,28 @@ def policy_parameters(policy: engine.CreditPolicy) -> list[dict[str, Any]]:
                 (labels["low_income_bp"], f"另减{policy.low_income_bp}基点"),
             ],
         },
+    ]
+
+
+def _entity_rows(policy: engine.CreditPolicy) -> list[tuple[str, str]]:
+    labels = engine.FIELD_LABELS
+    if not policy.has_entity_rules:
+        return [("经营主体授信规则", "未设置：本版本不为经营主体授信")]
+    caps = policy.entity_grade_caps or {}
+    margins = policy.entity_margins or {}
+    return [
+        *(
+            (f"{labels['entity_grade_caps']}（{grade}级）", yuan(caps[grade]))
+            for grade in engine.GRADES
+            if grade in caps
+        ),
+        (labels["entity_profit_multiple"], f"{plain_number(policy.entity_profit_multiple or 0)}倍"),
+        (labels["entity_asset_multiple"], f"{plain_number(policy.entity_asset_multiple or 0)}倍"),
+        *(
+            (f"{labels['entity_margins']}（{label}）", share_percent(margins[kind]))
+            for kind, label in engine.ENTITY_KINDS.items()
+            if kind in margins
+        ),
     ]
 
 

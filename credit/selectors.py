@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
 
 from credit import engine
-from credit.models import CreditLine
+from credit.models import CreditLine, LineStatus
+from credit.policy_selectors import policy_in_force
+from households.models import BusinessEntity, Household
 from households.selectors import villages_visible_to
-from rating.models import CurrentRating
+from rating.models import CurrentRating, RatingRun
 
 
 def current_lines() -> QuerySet[CreditLine]:
@@ -39,27 +43,34 @@ def _current_line(**subject: int) -> CreditLine | None:
 _BINDING = {
     "grade_cap": "等级额度上限",
     "income": "家庭年净收入×倍数",
+    "profit": "经营主体年净利润×倍数",
     "assets": "家庭净资产×倍数",
     "override": "人工调整（已审批）",
 }
+_ENTITY_BINDING = {**_BINDING, "grade_cap": "经营主体等级额度上限", "assets": "经营主体净资产×倍数"}
 
 
 def line_explain(line: CreditLine) -> tuple[engine.LimitResult, engine.RateResult]:
     """The line's stored trace as the engine's result objects: the terms staff see in full,
-    and what ``engine.plain_words`` turns into sentences for the villager."""
+    and what ``engine.plain_words`` turns into sentences for the villager. An entity's line is
+    named on its own basis (net operating profit, the entity's net assets and caps)."""
+    entity = line.business_entity_id is not None
+    names = _ENTITY_BINDING if entity else _BINDING
+    income = "profit" if entity else "income"
     limit_terms = (
-        engine.Term("grade_cap", f"{line.grade}级额度上限", line.cap),
-        engine.Term("income", "家庭年净收入×倍数", line.by_income),
-        engine.Term("assets", "家庭净资产×倍数", line.by_assets),
-        engine.Term("binding", "约束项", line.amount, _BINDING.get(line.binding, "")),
+        engine.Term("grade_cap", f"{'经营主体' if entity else ''}{line.grade}级额度上限", line.cap),
+        engine.Term(income, names[income], line.by_income),
+        engine.Term("assets", names["assets"], line.by_assets),
+        engine.Term("binding", "约束项", line.amount, names.get(line.binding, "")),
     )
     limit = engine.LimitResult(
         amount=line.amount,
         terms=limit_terms,
         online_eligible=line.online_eligible,
-        reason=f"额度受{_BINDING.get(line.binding, line.binding)}约束",
+        reason=f"额度受{names.get(line.binding, line.binding)}约束",
         grade=line.grade,
         binding=line.binding,
+        subject=engine.ENTITY if entity else engine.HOUSEHOLD,
     )
     rate = engine.RateResult(
         rate_bp=line.rate_bp,
@@ -81,3 +92,117 @@ def lines_visible_to(user: Any) -> QuerySet[CreditLine]:
         .filter(village_id__in=visible)
         .select_related("village", "business_entity", "policy", "override")
     )
+
+
+# --- a household and its businesses: one exposure ---------------------------------------------
+
+EXPOSED = (LineStatus.ACTIVE, LineStatus.SUSPENDED)  # granted and not ended
+
+
+@dataclass(frozen=True)
+class ExposureRow:
+    """One subject of a household's exposure: the household itself, or one of its businesses
+    (``entity``), with its current line (``None``: none) and whether it shares the household's
+    line instead of having its own."""
+
+    label: str
+    line: CreditLine | None
+    entity: BusinessEntity | None = None
+    shared: bool = False
+
+    @property
+    def amount(self) -> Decimal:
+        if self.shared or self.line is None or self.line.status not in EXPOSED:
+            return Decimal(0)
+        return self.line.amount
+
+
+@dataclass(frozen=True)
+class Exposure:
+    rows: list[ExposureRow] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((row.amount for row in self.rows), Decimal(0))
+
+    @property
+    def has_businesses(self) -> bool:
+        return len(self.rows) > 1
+
+
+def household_exposure(household_id: int) -> Exposure:
+    """The household's credit exposure with its businesses' (DESIGN §4.6: one household, one
+    limit): its own current line, each linked entity's own line — or, for an individual
+    business, family farm or large grower, nothing more: it draws on the household's line —
+    and their total (lines 有效 or 已冻结 count; an expired or revoked line is no exposure).
+    Three queries whatever the number of businesses."""
+    entities = list(
+        BusinessEntity.objects.filter(owner_households=household_id).order_by("kind", "pk")
+    )
+    own = [
+        e.pk for e in entities if not engine.shares_household_line(e.kind, has_owner_household=True)
+    ]
+    lines = {
+        line.business_entity_id: line for line in current_lines().filter(business_entity_id__in=own)
+    }
+    rows = [ExposureRow("本户", household_current_line(household_id))]
+    for entity in entities:
+        shared = entity.pk not in own
+        rows.append(
+            ExposureRow(
+                f"{entity.get_kind_display()} {entity.name}",
+                None if shared else lines.get(entity.pk),
+                entity,
+                shared,
+            )
+        )
+    return Exposure(rows)
+
+
+@dataclass(frozen=True)
+class SharedLine:
+    """An entity drawing on its owner households' lines: each household and its current line."""
+
+    households: list[tuple[Household, CreditLine | None]]
+
+
+def entity_shared_line(entity: BusinessEntity) -> SharedLine | None:
+    """For an entity that shares its owner household's line (``engine.shares_household_line``),
+    the households and their current lines; ``None`` for an entity with a line of its own."""
+    owners = list(entity.owner_households.select_related("village").order_by("pk"))
+    if not engine.shares_household_line(entity.kind, has_owner_household=bool(owners)):
+        return None
+    return SharedLine([(h, household_current_line(h.pk)) for h in owners])
+
+
+def entity_no_line_reason(entity: BusinessEntity) -> str:
+    """Why an entity rated on its own card has no current line, for staff (the engine's reason
+    under the policy its current rating's run used): "" when it has no rating."""
+    current = CurrentRating.objects.filter(business_entity=entity).select_related("result").first()
+    if current is None:
+        return ""
+    from credit.lines import granting_grades
+
+    run = RatingRun.objects.get(pk=current.run_id)
+    version = policy_in_force(run.as_of, approved_by=run.created_at)
+    if version is None:
+        return f"{run.as_of:%Y-%m-%d}没有生效的授信政策"
+    policy = version.policy
+    result = current.result
+    limit = engine.credit_limit(
+        policy,
+        engine.LimitInputs(
+            grade=result.grade,
+            grants_credit=result.grade in granting_grades(run)[result.kind],
+            knocked_out=result.knocked_out,
+            net_annual_income=engine.entity_net_profit(
+                policy,
+                kind=entity.kind,
+                revenue=entity.annual_revenue,
+                costs=entity.annual_costs,
+            ),
+            net_assets=entity.total_assets - entity.total_liabilities,
+            subject=engine.ENTITY,
+        ),
+    )
+    return limit.reason if not limit.granted else ""

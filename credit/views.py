@@ -24,27 +24,41 @@ PAGE_SIZE = 50
 @require_GET
 def household_card(request: HttpRequest, household_id: int) -> HttpResponse:
     """A fragment for the household page: the current line, what produced its limit and rate
-    (in full for staff) and the words the villager sees."""
+    (in full for staff), the words the villager sees, and the exposure of the household with
+    its businesses."""
     if not households_visible_to(request.user).filter(pk=household_id).exists():
         raise Http404("未找到该农户，或您无权访问")
-    line = selectors.household_current_line(household_id)
-    return _card(request, line, household_id=household_id)
+    exposure = selectors.household_exposure(household_id)
+    line = exposure.rows[0].line
+    return _card(request, line, {"exposure": exposure}, household_id=household_id)
 
 
 @login_required
 @require_GET
 def entity_card(request: HttpRequest, entity_id: int) -> HttpResponse:
-    """The same fragment for an enterprise's or agricultural entity's own line."""
-    if not business_entities_visible_to(request.user).filter(pk=entity_id).exists():
+    """The same fragment for an enterprise's or agricultural entity's own line — or, for one
+    that draws on its owner household's line, that household's line; without a line, why."""
+    entity = business_entities_visible_to(request.user).filter(pk=entity_id).first()
+    if entity is None:
         raise Http404("未找到该经营主体，或您无权访问")
+    shared = selectors.entity_shared_line(entity)
+    if shared is not None:
+        return _card(request, None, {"shared": shared}, entity_id=entity_id)
     line = selectors.entity_current_line(entity_id)
-    return _card(request, line, entity_id=entity_id)
+    extra = {"no_line_reason": selectors.entity_no_line_reason(entity) if line is None else ""}
+    return _card(request, line, extra, entity_id=entity_id)
 
 
-def _card(request: HttpRequest, line: CreditLine | None, **subject: int) -> HttpResponse:
+def _card(
+    request: HttpRequest,
+    line: CreditLine | None,
+    extra: dict[str, object] | None = None,
+    **subject: int,
+) -> HttpResponse:
     context: dict[str, object] = {
         "line": line,
         **subject,
+        **(extra or {}),
         "can_propose": roles.can_propose_override(request.user) and line is not None,
         "in_review": _in_review(
             household_id=subject.get("household_id"), entity_id=subject.get("entity_id")

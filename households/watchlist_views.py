@@ -146,12 +146,13 @@ def watchlist_template(request: HttpRequest) -> HttpResponse:
         sheet, [f"{name}*" if name in required else name for name in watchlists.TEMPLATE_COLUMNS]
     )
     header_fill = PatternFill("solid", fgColor="DDEBF7")
-    for cell, width in zip(sheet[1], (24, 12, 24, 14, 14), strict=True):
+    for cell, width in zip(sheet[1], (24, 24, 24, 14, 14, 24), strict=True):
         cell.font = Font(bold=True)
         cell.fill = header_fill
         sheet.column_dimensions[cell.column_letter].width = width
     for number in range(2, 1002):  # IDs as text, or Excel turns them into 4.30223E+17
         sheet.cell(row=number, column=1).number_format = "@"
+        sheet.cell(row=number, column=6).number_format = "@"
     sheet.freeze_panes = "A2"
 
     notes = workbook.create_sheet("填写说明")
@@ -161,13 +162,25 @@ def watchlist_template(request: HttpRequest) -> HttpResponse:
     for cell in notes[1]:
         cell.font = Font(bold=True)
     for row in (
-        ("身份证号码*", "18位居民身份证号码，最后一位可为X；请把此列设为“文本”格式"),
-        ("姓名*", "与名单一致的姓名"),
+        (
+            "身份证号码",
+            "个人填写18位居民身份证号码，最后一位可为X；请把此列设为“文本”格式",
+        ),
+        ("姓名*", "与名单一致的姓名；企业填写企业名称"),
         ("来源", "可不填；不填时使用导入页面上填写的名单来源"),
         ("列入日期*", "写作 2024-05-01、2024/5/1 或 2024年5月1日"),
         ("移出日期", "可不填；已移出名单的人员填写移出日期，系统据此解除匹配"),
+        (
+            "统一社会信用代码",
+            "仅失信被执行人名单：被列入的是企业时填写其18位统一社会信用代码（身份证号码留空）；"
+            "系统按代码匹配已建档的经营主体",
+        ),
         ("", ""),
-        ("注意", "同一文件中每人只能出现一次；带*的列必填；第一行表头不要修改"),
+        (
+            "注意",
+            "每行填写身份证号码或统一社会信用代码之一；同一文件中每人（每个企业）只能出现一次；"
+            "带*的列必填；第一行表头不要修改",
+        ),
         (
             "",
             "同一人同一列入日期再次导入时只更新姓名、来源和移出日期，重复导入同一文件不会改变数据",

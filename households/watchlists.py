@@ -2,8 +2,10 @@
 the archives.
 
 Head office imports a list file; each row becomes a ``WatchlistEntry`` whose ID number is stored
-like a member's (encrypted, blind index, masked). Matching joins entries to members on the blind
-index in one set-based statement, never one query per person. A ``WatchlistMatch`` is the
+like a member's (encrypted, blind index, masked) — or, for a company on a 失信被执行人 list, whose
+USCC (统一社会信用代码) is stored as is. Matching joins entries to members and to business
+entities' legal representatives on the blind index, and company entries to business entities
+on the USCC, in set-based statements, never one query per person. A ``WatchlistMatch`` is the
 evidence (which entry, hence which upload and row, and when it was matched); when the entry is
 lifted the match is cleared, never deleted, and nothing is re-opened silently: a re-listing is a
 new entry with a new 列入日期 and so a new match.
@@ -28,6 +30,7 @@ from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
 from households import selectors
+from households.identity import IdentityError, validate_uscc
 from households.models import (
     BusinessEntity,
     Household,
@@ -57,13 +60,20 @@ COL_NAME = "姓名"
 COL_SOURCE = "来源"
 COL_LISTED = "列入日期"
 COL_LIFTED = "移出日期"
-REQUIRED_COLUMNS = (COL_ID, COL_NAME, COL_LISTED)
-TEMPLATE_COLUMNS = (COL_ID, COL_NAME, COL_SOURCE, COL_LISTED, COL_LIFTED)
+COL_USCC = "统一社会信用代码"
+# A row names a person (身份证号码) or a company (统一社会信用代码); the file has either column.
+REQUIRED_COLUMNS = (COL_NAME, COL_LISTED)
+IDENTITY_COLUMNS = (COL_ID, COL_USCC)
+TEMPLATE_COLUMNS = (COL_ID, COL_NAME, COL_SOURCE, COL_LISTED, COL_LIFTED, COL_USCC)
+# Only courts list companies (失信被执行人); the other lists name people.
+COMPANY_KINDS = frozenset({WatchlistKind.DISHONEST_DEBTOR})
 
 REASON_LIFTED = "名单已移出"
 REASON_ID_CHANGED = "成员身份证号码已更正"
+REASON_USCC_CHANGED = "主体统一社会信用代码已更正"
 
-_NAME_MAX = WatchlistEntry._meta.get_field("name").max_length or 50
+_PERSON_NAME_MAX = 50
+_COMPANY_NAME_MAX = WatchlistEntry._meta.get_field("name").max_length or 100
 _SOURCE_MAX = WatchlistEntry._meta.get_field("source").max_length or 100
 _CHUNK = 500  # IN-lists and bulk writes stay well under every backend's parameter limit
 
@@ -110,9 +120,15 @@ class _ParsedRow:
     source: str
     listed_on: date
     lifted_on: date | None
-    encrypted: str
+    encrypted: str  # a person's ID ("" for a company)
     index: str
     masked: str
+    uscc: str | None = None  # a company's code (None for a person)
+
+    @property
+    def identity(self) -> str:
+        """Who the row names: a person's blind index or a company's code."""
+        return f"uscc:{self.uscc}" if self.uscc else self.index
 
 
 # --- import -----------------------------------------------------------------------------------
@@ -126,16 +142,29 @@ def _kind(value: str) -> str:
     raise DomainError({"kind": f"名单类型“{value}”无效，应为：{allowed}"})
 
 
-def _parse_row(row: Row, *, default_source: str, as_of: date) -> _ParsedRow | list[RejectedRow]:
+def _parse_row(
+    row: Row, *, kind: str, default_source: str, as_of: date
+) -> _ParsedRow | list[RejectedRow]:
     problems: list[RejectedRow] = []
 
     def refuse(column: str, reason: str) -> None:
         problems.append(RejectedRow(row=row.number, field=column, reason=reason))
 
     protected = None
-    id_text = row.text(COL_ID)
-    if not id_text:
-        refuse(COL_ID, "不能为空")
+    uscc = None
+    id_text, uscc_text = row.text(COL_ID), row.text(COL_USCC)
+    if id_text and uscc_text:
+        refuse(COL_USCC, "与身份证号码只能填一个（个人填身份证号码，企业填统一社会信用代码）")
+    elif uscc_text:
+        if kind not in COMPANY_KINDS:
+            refuse(COL_USCC, "只有失信被执行人名单可以列入企业，本名单请填写身份证号码")
+        else:
+            try:
+                uscc = validate_uscc(uscc_text)
+            except IdentityError as exc:
+                refuse(COL_USCC, str(exc))
+    elif not id_text:
+        refuse(COL_ID, "不能为空（企业请填写统一社会信用代码）")
     else:
         try:
             protected = protect_resident_id(
@@ -144,10 +173,11 @@ def _parse_row(row: Row, *, default_source: str, as_of: date) -> _ParsedRow | li
         except DomainError as error:
             refuse(COL_ID, error.message)
     name = row.text(COL_NAME)
+    name_max = _COMPANY_NAME_MAX if uscc_text else _PERSON_NAME_MAX
     if not name:
         refuse(COL_NAME, "不能为空")
-    elif len(name) > _NAME_MAX:
-        refuse(COL_NAME, f"不能超过{_NAME_MAX}个字")
+    elif len(name) > name_max:
+        refuse(COL_NAME, f"不能超过{name_max}个字")
     source = row.text(COL_SOURCE) or default_source
     if len(source) > _SOURCE_MAX:
         refuse(COL_SOURCE, f"不能超过{_SOURCE_MAX}个字")
@@ -168,18 +198,19 @@ def _parse_row(row: Row, *, default_source: str, as_of: date) -> _ParsedRow | li
         refuse(COL_LIFTED, f"{lifted_on:%Y-%m-%d}早于列入日期{listed_on:%Y-%m-%d}")
     if problems:
         return problems
-    # no problems above means both were parsed
-    assert protected is not None  # noqa: S101
+    # no problems above means the date and the person's ID or the company's code were parsed
     assert listed_on is not None  # noqa: S101
+    assert protected is not None or uscc is not None  # noqa: S101
     return _ParsedRow(
         number=row.number,
         name=name,
         source=source,
         listed_on=listed_on,
         lifted_on=lifted_on,
-        encrypted=protected.encrypted,
-        index=protected.index,
-        masked=protected.masked,
+        encrypted=protected.encrypted if protected else "",
+        index=protected.index if protected else "",
+        masked=protected.masked if protected else "",
+        uscc=uscc,
     )
 
 
@@ -188,23 +219,35 @@ def _chunks(items: list[Any], size: int = _CHUNK) -> Iterable[list[Any]]:
         yield items[start : start + size]
 
 
-def _existing_entries(kind: str, indexes: list[str]) -> dict[tuple[str, date], WatchlistEntry]:
+def _existing_entries(
+    kind: str, indexes: list[str], codes: list[str]
+) -> dict[tuple[str, date], WatchlistEntry]:
+    """Stored entries of ``kind`` for these people (blind indexes) and companies (USCCs), by
+    (``_ParsedRow.identity``, 列入日期)."""
     found: dict[tuple[str, date], WatchlistEntry] = {}
     for chunk in _chunks(indexes):
-        for entry in WatchlistEntry.objects.filter(kind=kind, id_number_index__in=chunk):
+        people = WatchlistEntry.objects.filter(kind=kind, uscc__isnull=True)
+        for entry in people.filter(id_number_index__in=chunk):
             found[(entry.id_number_index, entry.listed_on)] = entry
+    for chunk in _chunks(codes):
+        for entry in WatchlistEntry.objects.filter(kind=kind, uscc__in=chunk):
+            found[(f"uscc:{entry.uscc}", entry.listed_on)] = entry
     return found
 
 
 def _upsert(upload: WatchlistUpload, rows: list[_ParsedRow], result: WatchlistImportResult) -> None:
     """Create new (kind, ID, 列入日期) entries; on existing ones change only name, source and
     移出日期. A blank 移出日期 never erases a recorded one: lists re-activate nobody."""
-    existing = _existing_entries(upload.kind, sorted({r.index for r in rows}))
+    existing = _existing_entries(
+        upload.kind,
+        sorted({r.index for r in rows if not r.uscc}),
+        sorted({r.uscc for r in rows if r.uscc}),
+    )
     now = timezone.now()
     new: list[WatchlistEntry] = []
     changed: list[WatchlistEntry] = []
     for row in rows:
-        entry = existing.get((row.index, row.listed_on))
+        entry = existing.get((row.identity, row.listed_on))
         if entry is None:
             new.append(
                 WatchlistEntry(
@@ -215,6 +258,7 @@ def _upsert(upload: WatchlistUpload, rows: list[_ParsedRow], result: WatchlistIm
                     id_number_encrypted=row.encrypted,
                     id_number_index=row.index,
                     id_number_masked=row.masked,
+                    uscc=row.uscc,
                     source=row.source,
                     listed_on=row.listed_on,
                     lifted_on=row.lifted_on,
@@ -269,6 +313,11 @@ def watchlist_import(
             required=REQUIRED_COLUMNS,
             limits=Limits.from_settings(settings),
         )
+        if not any(column in table.headers for column in IDENTITY_COLUMNS):
+            raise SpreadsheetError(
+                f"表格缺少必需的列：{COL_ID}（个人）或{COL_USCC}（企业）。"
+                "请使用系统提供的导入模板，不要修改表头"
+            )
         rows = list(table.rows)
     except SpreadsheetError as error:
         raise DomainError({"file": str(error)}) from error
@@ -283,20 +332,21 @@ def watchlist_import(
     accepted: list[_ParsedRow] = []
     first_row_of: dict[str, int] = {}
     for row in rows:
-        parsed = _parse_row(row, default_source=source, as_of=as_of)
+        parsed = _parse_row(row, kind=kind, default_source=source, as_of=as_of)
         if isinstance(parsed, list):
             result.rejected.extend(parsed)
             continue
-        if parsed.index in first_row_of:
+        if parsed.identity in first_row_of:
+            who = "每个企业" if parsed.uscc else "每人"
             result.rejected.append(
                 RejectedRow(
                     row=row.number,
-                    field=COL_ID,
-                    reason=f"与第{first_row_of[parsed.index]}行重复，同一文件中每人只能出现一次",
+                    field=COL_USCC if parsed.uscc else COL_ID,
+                    reason=f"与第{first_row_of[parsed.identity]}行重复，同一文件中{who}只能出现一次",
                 )
             )
             continue
-        first_row_of[parsed.index] = row.number
+        first_row_of[parsed.identity] = row.number
         accepted.append(parsed)
     _upsert(upload, accepted, result)
 
@@ -341,12 +391,14 @@ def _insert_new_matches(
     subject_model: type[models.Model],
     subject_fk: str,
     subject_index: str,
+    entry_key: str = "id_number_index",
     copied: tuple[str, ...] = (),
 ) -> int:
     """One INSERT … SELECT joining entries in force to subjects (members, or entities by their
-    legal representative) on the blind index; pairs that already have a match row (active or
-    cleared) are left alone, so nothing is re-opened. ``copied`` columns come from the subject
-    (a member's household)."""
+    legal representative) on the blind index — or, with ``entry_key="uscc"``, company entries
+    to entities on their code; pairs that already have a match row (active or cleared) are left
+    alone, so nothing is re-opened. ``copied`` columns come from the subject (a member's
+    household)."""
     q = connection.ops.quote_name
     match, entry, subject = match_model._meta, WatchlistEntry._meta, subject_model._meta
     extra_targets = "".join(f", {q(column)}" for column in copied)
@@ -357,7 +409,7 @@ def _insert_new_matches(
              {q("matched_at")}, {q("cleared_at")}, {q("cleared_reason")})
         SELECT e.{q("id")}, s.{q("id")}{extra_values}, e.{q("kind")}, %s, NULL, ''
         FROM {q(entry.db_table)} e
-        INNER JOIN {q(subject.db_table)} s ON s.{q(subject_index)} = e.{q("id_number_index")}
+        INNER JOIN {q(subject.db_table)} s ON s.{q(subject_index)} = e.{q(entry_key)}
         WHERE e.{q("listed_on")} <= %s
           AND (e.{q("lifted_on")} IS NULL OR e.{q("lifted_on")} > %s)
           AND NOT EXISTS (
@@ -391,6 +443,15 @@ def _recheck(*, as_of: date, announce: bool = True) -> dict[str, int]:
         subject_fk="business_entity_id",
         subject_index="legal_rep_id_index",
     )
+    matched += _insert_new_matches(  # a company listed under its own code (失信被执行人)
+        as_of=as_of,
+        now=now,
+        match_model=WatchlistEntityMatch,
+        subject_model=BusinessEntity,
+        subject_fk="business_entity_id",
+        subject_index="uscc",
+        entry_key="uscc",
+    )
     active = WatchlistMatch.objects.filter(cleared_at__isnull=True)
     lifted = active.filter(entry__lifted_on__lte=as_of).update(
         cleared_at=now, cleared_reason=REASON_LIFTED
@@ -403,21 +464,33 @@ def _recheck(*, as_of: date, announce: bool = True) -> dict[str, int]:
     lifted += entities.filter(entry__lifted_on__lte=as_of).update(
         cleared_at=now, cleared_reason=REASON_LIFTED
     )
-    corrected += entities.exclude(
-        entry__id_number_index=F("business_entity__legal_rep_id_index")
-    ).update(cleared_at=now, cleared_reason=REASON_ID_CHANGED)
+    corrected += (
+        entities.filter(entry__uscc__isnull=True)
+        .exclude(entry__id_number_index=F("business_entity__legal_rep_id_index"))
+        .update(cleared_at=now, cleared_reason=REASON_ID_CHANGED)
+    )
+    # an entity's code corrected (or removed) after matching its company entry
+    corrected += (
+        entities.filter(entry__uscc__isnull=False)
+        .exclude(entry__uscc=F("business_entity__uscc"))
+        .update(cleared_at=now, cleared_reason=REASON_USCC_CHANGED)
+    )
     if matched or lifted or corrected:
         watchlist_matches_changed.send(sender=WatchlistMatch, at=now)
     if announce and (matched or lifted or corrected):
-        # the households whose members were matched or cleared just now: their knock-outs and
-        # flags changed
+        # the households whose members, and the entities that (or whose legal representatives)
+        # were matched or cleared just now: their knock-outs and flags changed
+        just_now = Q(matched_at=now) | Q(cleared_at=now)
         changed = set(
-            WatchlistMatch.objects.filter(Q(matched_at=now) | Q(cleared_at=now)).values_list(
-                "household_id", flat=True
+            WatchlistMatch.objects.filter(just_now).values_list("household_id", flat=True)
+        )
+        entities_changed = set(
+            WatchlistEntityMatch.objects.filter(just_now).values_list(
+                "business_entity_id", flat=True
             )
         )
-        if changed:
-            archives_changed_on_commit(changed, reason="watchlist")
+        if changed or entities_changed:
+            archives_changed_on_commit(changed, entity_ids=entities_changed, reason="watchlist")
     return {
         "matched": matched,
         "cleared": lifted + corrected,
@@ -431,9 +504,9 @@ def watchlists_recheck(*, as_of: date, actor: Any = None, announce: bool = True)
     clear matches whose entry was lifted (移出日期 ≤ ``as_of``), re-open nothing. A fixed number
     of set-based queries whatever the number of entries or members. Returns
     ``{"matched": new, "cleared": n, "active": total active}``; audits only when something
-    changed (the nightly job runs with ``actor=None``). The households matched or cleared are
-    announced with ``archives_changed`` unless ``announce=False`` (the synthetic generator:
-    its county has never been rated, and a county run follows)."""
+    changed (the nightly job runs with ``actor=None``). The households and entities matched or
+    cleared are announced with ``archives_changed`` unless ``announce=False`` (the synthetic
+    generator: its county has never been rated, and a county run follows)."""
     counts = _recheck(as_of=as_of, announce=announce)
     if counts["matched"] or counts["cleared"]:
         audit_record(
@@ -462,8 +535,8 @@ def watchlist_matches_for_household(*, user: Any, household: Household) -> list[
 
 
 def watchlist_matches_for_entity(*, user: Any, entity: BusinessEntity) -> list[Any]:
-    """The entity's active matches (its legal representative/operator) if the user may see
-    the entity, else an empty list."""
+    """The entity's active matches (its own code, or its legal representative/operator) if the
+    user may see the entity, else an empty list."""
     if not selectors.business_entities_visible_to(user).filter(pk=entity.pk).exists():
         return []
     return list(
@@ -498,7 +571,8 @@ def watchlist_entries(
 ) -> QuerySet[WatchlistEntry]:
     """Entries for the list page; ``state`` is "active", "lifted" or "" (all)."""
     entries = WatchlistEntry.objects.select_related("upload").annotate(
-        active_matches=Count("matches", filter=Q(matches__cleared_at__isnull=True))
+        active_matches=Count("matches", filter=Q(matches__cleared_at__isnull=True), distinct=True)
+        + Count("entity_matches", filter=Q(entity_matches__cleared_at__isnull=True), distinct=True)
     )
     if kind:
         entries = entries.filter(kind=kind)

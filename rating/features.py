@@ -95,9 +95,10 @@ ENTERPRISE_FEATURES: dict[str, str] = {
     "land_mu": "经营土地（亩）",
     "members": "成员数（合作社为社员数，其他为从业人数）",
     "tax_compliance": "纳税情况 compliant/not_compliant",
-    "is_dishonest_debtor": "法定代表人/经营者为失信被执行人",
+    "overdue_class": "主体近24个月逾期 none/settled_1_2/serious",
+    "is_dishonest_debtor": "主体（按统一社会信用代码）或其法定代表人/经营者为失信被执行人",
     "has_criminal_record": "法定代表人/经营者有犯罪记录",
-    "has_bad_loan": "有不良贷款余额",
+    "has_bad_loan": "主体有不良贷款余额（档案记录）",
 }
 
 FEATURE_CATALOGUE: dict[str, dict[str, str]] = {
@@ -157,12 +158,7 @@ def household_features(
     a = archive
     assets = _sum_known(*(getattr(a, f) for f in ASSET_FIELDS))
     liabilities = _sum_known(*(getattr(a, f) for f in LIABILITY_FIELDS))
-    if a.overdue_count_24m is None:
-        overdue = None
-    elif a.has_outstanding_overdue or a.overdue_count_24m >= 3:
-        overdue = "serious"
-    else:
-        overdue = "none" if a.overdue_count_24m == 0 else "settled_1_2"
+    overdue = overdue_class(a.overdue_count_24m, a.has_outstanding_overdue)
     labour = rules.weights
     kinds = a.watchlist_kinds
     return {
@@ -194,7 +190,8 @@ def household_features(
 @dataclass(frozen=True)
 class EnterpriseArchive:
     """A business or new agricultural entity as plain values (``BusinessEntity`` field names).
-    ``legal_rep_watchlist_kinds`` are the active list-match kinds of its legal representative."""
+    ``watchlist_kinds`` are the kinds of its active list matches: by its own USCC (a company
+    on the 失信被执行人 list) or by its legal representative's ID."""
 
     kind: str  # micro_enterprise / individual_business / family_farm / cooperative / large_grower
     years_operating: int | None = None
@@ -206,8 +203,10 @@ class EnterpriseArchive:
     land_mu: Decimal | None = None
     cooperative_members: int | None = None
     tax_compliant: bool | None = None
+    overdue_count_24m: int | None = None
+    has_outstanding_overdue: bool = False
     has_bad_loan: bool = False
-    legal_rep_watchlist_kinds: frozenset[str] = frozenset()
+    watchlist_kinds: frozenset[str] = frozenset()
 
 
 def enterprise_features(
@@ -236,10 +235,21 @@ def enterprise_features(
         "tax_compliance": None
         if e.tax_compliant is None
         else ("compliant" if e.tax_compliant else "not_compliant"),
-        "is_dishonest_debtor": "dishonest_debtor" in e.legal_rep_watchlist_kinds,
-        "has_criminal_record": "criminal_record" in e.legal_rep_watchlist_kinds,
+        "overdue_class": overdue_class(e.overdue_count_24m, e.has_outstanding_overdue),
+        "is_dishonest_debtor": "dishonest_debtor" in e.watchlist_kinds,
+        "has_criminal_record": "criminal_record" in e.watchlist_kinds,
         "has_bad_loan": e.has_bad_loan,
     }
+
+
+def overdue_class(count_24m: int | None, outstanding: bool) -> str | None:
+    """Overdue in 24 months: "none", "settled_1_2", or "serious" (≥ 3, or any outstanding);
+    ``None`` when the count is not recorded."""
+    if count_24m is None:
+        return None
+    if outstanding or count_24m >= 3:
+        return "serious"
+    return "none" if count_24m == 0 else "settled_1_2"
 
 
 def net_annual_income(household: Any) -> Decimal | None:

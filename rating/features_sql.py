@@ -163,8 +163,8 @@ def _household_sql(subject_filter: str) -> str:
 
 
 def _entity_joins(village: str) -> str:
-    """A village's business entities with their legal representatives' active watch-list
-    matches by kind (``w``), shared like ``_household_joins``."""
+    """A village's business entities with their active watch-list matches by kind (``w``: by
+    their own code or their legal representative's ID), shared like ``_household_joins``."""
     e = BusinessEntity._meta.db_table
     w = WatchlistEntityMatch._meta.db_table
     kinds = ", ".join(
@@ -187,7 +187,8 @@ def _entity_sql(subject_filter: str) -> str:
     money = ", ".join(f"e.{f}" for f in ENTITY_MONEY_FIELDS)
     return f"""
         SELECT e.id, e.category, e.kind, e.years_operating, {money}, e.employees, e.land_mu,
-               e.cooperative_members, e.tax_compliant, {kind_columns}
+               e.cooperative_members, e.tax_compliant, e.overdue_count_24m,
+               e.has_outstanding_overdue, e.has_bad_loan, {kind_columns}
         {_entity_joins("%s")} {subject_filter}
         ORDER BY e.id
     """
@@ -276,8 +277,8 @@ def entity_rows(*, village_id: int, entity_ids: Sequence[int] | None = None) -> 
     for row in rows:
         entity_id, category, kind, years = row[:4]
         revenue, assets, liabilities, current = (money(v) for v in row[4:8])
-        employees, land, members, tax = row[8:12]
-        kinds = frozenset(k for k, hit in zip(WATCHLIST_KINDS, row[12:], strict=True) if hit)
+        employees, land, members, tax, overdue, outstanding, bad_loan = row[8:15]
+        kinds = frozenset(k for k, hit in zip(WATCHLIST_KINDS, row[15:], strict=True) if hit)
         archive = EnterpriseArchive(
             kind=kind,
             years_operating=years,
@@ -289,7 +290,10 @@ def entity_rows(*, village_id: int, entity_ids: Sequence[int] | None = None) -> 
             land_mu=money(land),
             cooperative_members=members,
             tax_compliant=bool(tax),
-            legal_rep_watchlist_kinds=kinds,
+            overdue_count_24m=overdue,
+            has_outstanding_overdue=bool(outstanding),
+            has_bad_loan=bool(bad_loan),
+            watchlist_kinds=kinds,
         )
         yield EntityRow(entity_id, category, archive)
 
@@ -348,6 +352,14 @@ def _debt_ratio_sql(assets: str, liabilities: str, rules: FeatureRules) -> str:
     )
 
 
+def _overdue_class(alias: str) -> str:
+    """``features.overdue_class`` of a household (``h``) or an entity (``e``)."""
+    return (
+        f"CASE WHEN {alias}.has_outstanding_overdue OR {alias}.overdue_count_24m >= 3 "
+        f"THEN 'serious' WHEN {alias}.overdue_count_24m = 0 THEN 'none' ELSE 'settled_1_2' END"
+    )
+
+
 # (SQL expression, kind). Money and count columns are NOT NULL, so only the head's columns and
 # the committee's assessment can be missing. The head's age is ``features.age_on`` to the letter:
 # ``%(as_of_year)s`` and ``%(as_of_mmdd)s`` (month × 100 + day) come from the run's as-of date.
@@ -368,11 +380,7 @@ HOUSEHOLD_FEATURE_SQL: dict[str, tuple[str, str]] = {
         _debt_ratio_sql(_sum(ASSET_FIELDS), _sum(LIABILITY_FIELDS), IMPLICIT_HOUSEHOLD_RULES),
         NUMBER,
     ),
-    "overdue_class": (
-        "CASE WHEN h.has_outstanding_overdue OR h.overdue_count_24m >= 3 THEN 'serious' "
-        "WHEN h.overdue_count_24m = 0 THEN 'none' ELSE 'settled_1_2' END",
-        TEXT,
-    ),
+    "overdue_class": (_overdue_class("h"), TEXT),
     "avg_daily_deposit_here": ("h.avg_daily_deposit_here", NUMBER),
     "other_lenders_count": ("h.other_lenders_count", COUNT),
     "committee_assessment": ("NULLIF(h.committee_assessment, '')", TEXT),
@@ -411,9 +419,10 @@ ENTITY_FEATURE_SQL: dict[str, tuple[str, str]] = {
         "CASE WHEN e.tax_compliant THEN 'compliant' ELSE 'not_compliant' END",
         TEXT,
     ),
+    "overdue_class": (_overdue_class("e"), TEXT),
     "is_dishonest_debtor": (_listed("dishonest_debtor"), FLAG),
     "has_criminal_record": (_listed("criminal_record"), FLAG),
-    "has_bad_loan": ("FALSE", FLAG),  # not recorded for entities yet (as in entity_rows)
+    "has_bad_loan": ("e.has_bad_loan", FLAG),
 }
 
 

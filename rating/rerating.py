@@ -1,11 +1,12 @@
-"""Re-rating households when their archives change, and when a villager asks.
+"""Re-rating households and business entities when their archives change, and when a villager
+asks.
 
 ``households`` announces committed changes with ``households.signals.archives_changed`` (each
-household once per transaction; an import once for all its households). ``RatingConfig.ready()``
-connects ``archives_changed_receiver``, which only queues: one ``rerate_households`` task per
-batch of up to ``RERATE_BATCH`` households. The task rates its batch as ONE subjects run,
-published at once (``runs.rating_households_rerate``); while another run is active it retries
-later (``tasks.rerate_households``).
+household or entity once per transaction; an import once for all its subjects).
+``RatingConfig.ready()`` connects ``archives_changed_receiver``, which only queues: one
+``rerate_households`` task per batch of up to ``RERATE_BATCH`` households (and entities). The
+task rates its batch as ONE subjects run, published at once (``runs.rating_households_rerate``);
+while another run is active it retries later (``tasks.rerate_households``).
 
 Settings: ``RATING_AUTO_RERATE`` (default on) turns the automatic re-rating off; villagers'
 requests are still honoured. ``RATING_RERATE_RETRY_SECONDS`` (default 60) is how long a
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, time
+from itertools import zip_longest
 from typing import Any
 
 from django.conf import settings
@@ -37,33 +39,53 @@ REQUEST_CHANNELS = {"villager": "村民扫码申请"}
 ASKED_TODAY = "今天已申请过重新评级，请明天再试"
 
 
-def rating_rerate_queue(*, household_ids: Iterable[int], purpose: str) -> int:
-    """Queue the re-rating of these households when the current transaction commits (at once
-    outside one): one task per batch of ``RERATE_BATCH``. Returns the number of tasks. A failure
-    to queue is logged, never raised at the caller, whose change is already committed."""
-    ids = sorted(set(household_ids))
-    batches = [ids[i : i + RERATE_BATCH] for i in range(0, len(ids), RERATE_BATCH)]
-    for batch in batches:
-        transaction.on_commit(_queuer(batch, purpose), robust=True)
+def rating_rerate_queue(
+    *, household_ids: Iterable[int], purpose: str, entity_ids: Iterable[int] = ()
+) -> int:
+    """Queue the re-rating of these households and business entities when the current
+    transaction commits (at once outside one): one task per batch of ``RERATE_BATCH`` of each.
+    Returns the number of tasks. A failure to queue is logged, never raised at the caller,
+    whose change is already committed."""
+    ids, entities = sorted(set(household_ids)), sorted(set(entity_ids))
+    batches: list[tuple[list[int], list[int]]] = list(
+        zip_longest(
+            [ids[i : i + RERATE_BATCH] for i in range(0, len(ids), RERATE_BATCH)],
+            [entities[i : i + RERATE_BATCH] for i in range(0, len(entities), RERATE_BATCH)],
+            fillvalue=[],
+        )
+    )
+    for households, entity_batch in batches:
+        transaction.on_commit(_queuer(households, purpose, entity_batch), robust=True)
     return len(batches)
 
 
-def _queuer(household_ids: list[int], purpose: str) -> Callable[[], None]:
+def _queuer(household_ids: list[int], purpose: str, entity_ids: list[int]) -> Callable[[], None]:
     def queue_rerating() -> None:
         from rating import tasks
 
-        tasks.rerate_households.delay(household_ids, purpose)
+        if entity_ids:
+            tasks.rerate_households.delay(household_ids, purpose, entity_ids)
+        else:  # the task's arguments as before entities were re-rated (queued tasks still run)
+            tasks.rerate_households.delay(household_ids, purpose)
 
     return queue_rerating
 
 
 def archives_changed_receiver(
-    sender: Any, *, household_ids: Sequence[int], reason: str = "", **kwargs: Any
+    sender: Any,
+    *,
+    household_ids: Sequence[int],
+    reason: str = "",
+    entity_ids: Sequence[int] = (),
+    **kwargs: Any,
 ) -> None:
-    """Receiver of ``households.signals.archives_changed``: queue the re-rating (nothing more:
-    it runs after the writer's commit), unless ``RATING_AUTO_RERATE`` is off."""
+    """Receiver of ``households.signals.archives_changed``: queue the re-rating of the
+    households and entities (nothing more: it runs after the writer's commit), unless
+    ``RATING_AUTO_RERATE`` is off."""
     if settings.RATING_AUTO_RERATE:
-        rating_rerate_queue(household_ids=household_ids, purpose=PURPOSE_ARCHIVE_CHANGED)
+        rating_rerate_queue(
+            household_ids=household_ids, entity_ids=entity_ids, purpose=PURPOSE_ARCHIVE_CHANGED
+        )
 
 
 @transaction.atomic

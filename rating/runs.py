@@ -665,21 +665,33 @@ def rating_household_rerate(
 
 @transaction.atomic
 def rating_households_rerate(
-    *, household_ids: Sequence[int], purpose: str = "", as_of: date | None = None
+    *,
+    household_ids: Sequence[int],
+    purpose: str = "",
+    as_of: date | None = None,
+    entity_ids: Sequence[int] = (),
 ) -> RatingRun | None:
-    """The system re-rates these households (their archives changed, or a villager asked) as
-    ONE subjects run, rated and published in this transaction. Households closed or without
-    consent are not rated and lose their current rating, if they had one. Returns ``None``
-    when there is nothing to do: none of them can be rated and none holds a rating. Refused
-    (``DomainError`` code ``busy``) while another run is active: the caller tries again later.
-    """
+    """The system re-rates these households and business entities (their archives changed, or
+    a villager asked) as ONE subjects run, rated and published in this transaction. Households
+    closed or without consent are not rated and lose their current rating, if they had one.
+    Returns ``None`` when there is nothing to do: none of them can be rated and none holds a
+    rating. Refused (``DomainError`` code ``busy``) while another run is active: the caller
+    tries again later."""
     households = Household.objects.filter(pk__in=sorted(set(household_ids)))
+    entities = list(
+        BusinessEntity.objects.filter(pk__in=sorted(set(entity_ids))).values_list("pk", flat=True)
+    )
     ratable = households.exclude(status=HouseholdStatus.CLOSED).filter(rating_consent=True)
-    if not (ratable.exists() or CurrentRating.objects.filter(household__in=households).exists()):
+    if not (
+        entities
+        or ratable.exists()
+        or CurrentRating.objects.filter(household__in=households).exists()
+    ):
         return None
     return _rate_subjects_now(
         actor=None,
         household_ids=list(households.values_list("pk", flat=True)),
+        entity_ids=entities,
         as_of=as_of,
         purpose=purpose,
         withdrawals_only_ok=True,
@@ -691,6 +703,7 @@ def _rate_subjects_now(
     actor: Any,
     household_ids: Sequence[int],
     as_of: date | None,
+    entity_ids: Sequence[int] = (),
     purpose: str = "",
     withdrawals_only_ok: bool = False,
     cards: dict[str, Scorecard] | None = None,
@@ -702,7 +715,7 @@ def _rate_subjects_now(
         as_of=as_of or timezone.localdate(),
         scope_ids=(),
         subject_ids=household_ids,
-        entity_ids=None,
+        entity_ids=entity_ids,
         dispatch=False,
         check_permission=False,
         purpose=purpose,

@@ -5,8 +5,8 @@ that raises is retried with backoff; one that still fails after its retries fail
 (nothing is published). A chunk held by a worker that died is retried after the stale-claim
 timeout, when it may be claimed again.
 
-``rerate_households`` re-rates households whose archives changed (queued by
-``rating.rerating``); it waits for an active run by retrying with a countdown.
+``rerate_households`` re-rates households and business entities whose archives changed (queued
+by ``rating.rerating``); it waits for an active run by retrying with a countdown.
 """
 
 from __future__ import annotations
@@ -64,10 +64,15 @@ def publish_run(run_id: int) -> str:
     retry_backoff=True,
     max_retries=RERATE_MAX_RETRIES,
 )
-def rerate_households(self: Task, household_ids: list[int], purpose: str = "") -> int | None:
-    """Re-rate households as one subjects run (``runs.rating_households_rerate``): their
-    archives changed, or a villager asked. Returns the run's id, or ``None`` when none of them
-    could be rated or held a rating.
+def rerate_households(
+    self: Task,
+    household_ids: list[int],
+    purpose: str = "",
+    entity_ids: list[int] | None = None,
+) -> int | None:
+    """Re-rate households (and business entities) as one subjects run
+    (``runs.rating_households_rerate``): their archives changed, or a villager asked. Returns
+    the run's id, or ``None`` when none of them could be rated or held a rating.
 
     While another run is active the re-rating waits ``RATING_RERATE_RETRY_SECONDS`` and tries
     again (a run that had read these households before they changed publishes first; this
@@ -75,7 +80,9 @@ def rerate_households(self: Task, household_ids: list[int], purpose: str = "") -
     task fails with the refusal. Eager Celery (development, no broker) has no later: the
     refusal is raised at once."""
     try:
-        run = runs.rating_households_rerate(household_ids=household_ids, purpose=purpose)
+        run = runs.rating_households_rerate(
+            household_ids=household_ids, purpose=purpose, entity_ids=entity_ids or ()
+        )
     except DomainError as exc:
         if exc.code != "busy" or self.request.is_eager:
             raise

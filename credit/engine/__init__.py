@@ -9,7 +9,9 @@ result (DESIGN §4.6).
   checks it (``PolicyError`` with Chinese messages per field); ``policy_to_json`` writes it;
   ``policy_diff`` lists what changed between two versions. ``DEFAULT_POLICY`` is §4.6.
 - ``credit_limit`` gives min(grade cap, income × multiple, net assets × multiple) rounded down,
-  never negative, with a trace of ``Term``\\ s and a Chinese reason.
+  never negative, with a trace of ``Term``\\ s and a Chinese reason; a business entity's on its
+  own basis (``limit_basis``: the policy's entity caps, net operating profit
+  ``entity_net_profit`` and net assets).
 - ``credit_rate`` gives the rate in basis points with a trace whose terms always add up to it.
 - ``plain_words`` turns both results into sentences a villager understands.
 - ``override_outlived`` says whether an approved override still applies after a new rating
@@ -20,10 +22,17 @@ from __future__ import annotations
 
 from credit.engine.formatting import bp_to_rate, percentage_points, rate_percent, yuan, yuan_words
 from credit.engine.limits import (
+    ENTITY,
+    HOUSEHOLD,
+    SHARED_LINE_KINDS,
+    LimitBasis,
     LimitInputs,
     LimitResult,
     Term,
     credit_limit,
+    entity_net_profit,
+    limit_basis,
+    shares_household_line,
     terms_from_json,
     terms_to_json,
 )
@@ -31,6 +40,8 @@ from credit.engine.overrides import ApprovedUnder, grade_rank, override_outlived
 from credit.engine.policy import (
     DEFAULT_POLICY,
     DEFAULT_POLICY_JSON,
+    ENTITY_FIELDS,
+    ENTITY_KINDS,
     FIELD_LABELS,
     GRADES,
     NO_CREDIT_GRADES,
@@ -56,14 +67,20 @@ from credit.engine.pricing import (
 __all__ = [
     "DEFAULT_POLICY",
     "DEFAULT_POLICY_JSON",
+    "ENTITY",
+    "ENTITY_FIELDS",
+    "ENTITY_KINDS",
     "FIELD_LABELS",
     "GRADES",
+    "HOUSEHOLD",
     "NON_FIELD_ERRORS",
     "NO_CREDIT_GRADES",
     "RATE_TERM_LABELS",
     "ApprovedUnder",
+    "SHARED_LINE_KINDS",
     "CreditPolicy",
     "FrozenMapping",
+    "LimitBasis",
     "LimitInputs",
     "LimitResult",
     "NoCredit",
@@ -76,6 +93,8 @@ __all__ = [
     "credit_rate",
     "grade_rank",
     "override_outlived",
+    "entity_net_profit",
+    "limit_basis",
     "percentage_points",
     "plain_words",
     "policy_diff",
@@ -83,6 +102,7 @@ __all__ = [
     "policy_in_force",
     "policy_to_json",
     "rate_percent",
+    "shares_household_line",
     "terms_from_json",
     "terms_to_json",
     "validate_policy",

@@ -1,5 +1,11 @@
 """Credit policy as data (授信与定价政策): caps, multiples, LPR, spreads, discounts, floor and
-ceiling — versioned and effective-dated, read from and written to JSON, checked before use."""
+ceiling — versioned and effective-dated, read from and written to JSON, checked before use.
+
+Business entities rated on their own card have a limit basis of their own (``entity_*``: caps
+per grade, multiples of net operating profit and net assets, and the profit margin per kind of
+entity for archives without costs). The four fields come together or not at all: a version
+without them (drafted before they existed, such as the seeded 2026.1) grants entities nothing.
+"""
 
 from __future__ import annotations
 
@@ -59,6 +65,40 @@ def _default_spreads() -> FrozenMapping[int]:
     return FrozenMapping({"AAA": 100, "AA": 150, "A": 250})
 
 
+# The kinds of business entity (``households.EntityKind``'s codes; a test keeps them equal) and
+# their Chinese names for messages.
+ENTITY_KINDS: dict[str, str] = {
+    "micro_enterprise": "小微企业",
+    "individual_business": "个体工商户",
+    "family_farm": "家庭农场",
+    "cooperative": "农民专业合作社",
+    "large_grower": "种养大户",
+}
+# Optional as a group: all present (the version lends to entities) or none (it does not).
+ENTITY_FIELDS: tuple[str, ...] = (
+    "entity_grade_caps",
+    "entity_profit_multiple",
+    "entity_asset_multiple",
+    "entity_margins",
+)
+
+
+def _default_entity_caps() -> FrozenMapping[Decimal]:
+    return FrozenMapping({"AAA": Decimal(1000000), "AA": Decimal(600000), "A": Decimal(200000)})
+
+
+def _default_margins() -> FrozenMapping[Decimal]:
+    return FrozenMapping(
+        {
+            "micro_enterprise": Decimal("0.08"),
+            "individual_business": Decimal("0.10"),
+            "family_farm": Decimal("0.15"),
+            "cooperative": Decimal("0.05"),
+            "large_grower": Decimal("0.15"),
+        }
+    )
+
+
 DepositTiers = tuple[tuple[Decimal, int], ...]
 
 
@@ -92,6 +132,14 @@ class CreditPolicy:
     low_income_bp: int = 50
     floor_bp: int = 345
     ceiling_spread_bp: int = 485  # ceiling = LPR + this
+    # Business entities rated on their own card (None: this version grants entities nothing).
+    # limit = min(cap, net operating profit × profit multiple, net assets × asset multiple);
+    # the profit is revenue − costs, or revenue × the margin of the entity's kind when the
+    # archive records no costs.
+    entity_grade_caps: Mapping[str, Decimal] | None = field(default_factory=_default_entity_caps)
+    entity_profit_multiple: Decimal | None = Decimal(3)
+    entity_asset_multiple: Decimal | None = Decimal("0.5")
+    entity_margins: Mapping[str, Decimal] | None = field(default_factory=_default_margins)
 
     def __post_init__(self) -> None:
         # Freeze the containers so a shared policy (DEFAULT_POLICY) cannot be changed in place.
@@ -99,10 +147,18 @@ class CreditPolicy:
         object.__setattr__(self, "grade_spreads_bp", FrozenMapping(self.grade_spreads_bp))
         tiers = tuple((share, bp) for share, bp in self.deposit_discounts)
         object.__setattr__(self, "deposit_discounts", tiers)
+        for name in ("entity_grade_caps", "entity_margins"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, FrozenMapping(getattr(self, name)))
 
     @property
     def ceiling_bp(self) -> int:
         return self.lpr_bp + self.ceiling_spread_bp
+
+    @property
+    def has_entity_rules(self) -> bool:
+        """Whether this version lends to business entities rated on their own card."""
+        return all(getattr(self, name) is not None for name in ENTITY_FIELDS)
 
 
 class PolicyError(ValueError):
@@ -138,6 +194,10 @@ FIELD_LABELS: dict[str, str] = {
     "low_income_bp": "低收入户优惠",
     "floor_bp": "利率下限",
     "ceiling_spread_bp": "利率上限加点（在LPR基础上）",
+    "entity_grade_caps": "经营主体等级额度上限",
+    "entity_profit_multiple": "经营主体年净利润倍数",
+    "entity_asset_multiple": "经营主体净资产倍数",
+    "entity_margins": "经营主体利润率（未填报成本时）",
 }
 _MONEY = ("rounding_unit", "online_min", "online_max")
 _MULTIPLES = ("income_multiple", "asset_multiple")
@@ -174,12 +234,30 @@ def policy_to_json(policy: CreditPolicy) -> dict[str, Any]:
         "low_income_bp": policy.low_income_bp,
         "floor_bp": policy.floor_bp,
         "ceiling_spread_bp": policy.ceiling_spread_bp,
+        **_entity_to_json(policy),
+    }
+
+
+def _entity_to_json(policy: CreditPolicy) -> dict[str, Any]:
+    """The entity fields, written only when the version has them (so a version drafted before
+    they existed round-trips unchanged)."""
+    if not policy.has_entity_rules:
+        return {}
+    assert policy.entity_grade_caps is not None  # noqa: S101  (has_entity_rules)
+    assert policy.entity_margins is not None  # noqa: S101
+    return {
+        "entity_grade_caps": {g: str(cap) for g, cap in policy.entity_grade_caps.items()},
+        "entity_profit_multiple": str(policy.entity_profit_multiple),
+        "entity_asset_multiple": str(policy.entity_asset_multiple),
+        "entity_margins": {kind: str(m) for kind, m in policy.entity_margins.items()},
     }
 
 
 def policy_from_json(data: Mapping[str, Any]) -> CreditPolicy:
-    """Read a policy written by :func:`policy_to_json` (or by hand). Every field is required.
-    Raises :class:`PolicyError` listing everything wrong at once, in Chinese."""
+    """Read a policy written by :func:`policy_to_json` (or by hand). Every field is required,
+    except the four entity fields, which come all together or not at all (without them the
+    version grants entities nothing). Raises :class:`PolicyError` listing everything wrong at
+    once, in Chinese."""
     if not isinstance(data, Mapping):
         raise PolicyError({NON_FIELD_ERRORS: ["授信政策必须是一个JSON对象"]})
     errors: dict[str, list[str]] = {}
@@ -187,8 +265,12 @@ def policy_from_json(data: Mapping[str, Any]) -> CreditPolicy:
     unknown = [str(key) for key in data if key not in FIELD_LABELS]
     if unknown:
         errors[NON_FIELD_ERRORS] = [f"未知字段“{key}”" for key in unknown]
+    without_entities = not any(name in data for name in ENTITY_FIELDS)
     for name, label in FIELD_LABELS.items():
         if name not in data:
+            if name in ENTITY_FIELDS and without_entities:
+                values[name] = None  # a version that does not lend to entities
+                continue
             errors.setdefault(name, []).append(f"缺少字段：{label}（{name}）")
             continue
         try:
@@ -281,6 +363,21 @@ def _read_spreads(value: Any, label: str) -> FrozenMapping[int]:
     return _read_grade_map(value, label, _read_bp)
 
 
+def _read_margins(value: Any, label: str) -> FrozenMapping[Decimal]:
+    if not isinstance(value, Mapping):
+        raise _Unreadable(f'{label}必须是“主体类型: 利润率”的对象，例如{{"family_farm": "0.15"}}')
+    result: dict[str, Decimal] = {}
+    messages: list[str] = []
+    for kind, item in value.items():
+        try:
+            result[str(kind)] = _read_decimal(item, f"{label}（{ENTITY_KINDS.get(kind, kind)}）")
+        except _Unreadable as exc:
+            messages += exc.messages
+    if messages:
+        raise _Unreadable(*messages)
+    return FrozenMapping(result)
+
+
 def _read_tiers(value: Any, label: str) -> DepositTiers:
     if not isinstance(value, list | tuple):
         raise _Unreadable(f"{label}必须是[[占比, 优惠基点], ...]的列表")
@@ -320,6 +417,10 @@ _READERS: dict[str, Callable[[Any, str], Any]] = {
     "low_income_bp": _read_bp,
     "floor_bp": _read_bp,
     "ceiling_spread_bp": _read_bp,
+    "entity_grade_caps": _read_caps,
+    "entity_profit_multiple": _read_decimal,
+    "entity_asset_multiple": _read_decimal,
+    "entity_margins": _read_margins,
 }
 
 # --- checks -----------------------------------------------------------------------------------
@@ -374,6 +475,10 @@ def _problems(values: Mapping[str, Any]) -> dict[str, list[str]]:
         _spread_problems(values, add)
     if has("deposit_discounts"):
         _tier_problems(values["deposit_discounts"], add)
+    # an entity grade needs the household side's spread: checked once that side is consistent
+    _entity_problems(
+        values, add, check_spreads=not {"grade_caps", "grade_spreads_bp"} & set(errors)
+    )
     return errors
 
 
@@ -441,6 +546,69 @@ def _spread_problems(values: Mapping[str, Any], add: Callable[[str, str], None])
             )
 
 
+def _entity_problems(
+    values: Mapping[str, Any], add: Callable[[str, str], None], *, check_spreads: bool
+) -> None:
+    """The entity fields: all or none; caps like the households' (but not bound by the online
+    maximum: entities borrow at the branch), each with a spread to price it; positive
+    multiples; a margin in (0, 100%] for every kind of entity."""
+    present = [name for name in ENTITY_FIELDS if values.get(name) is not None]
+    if not present:
+        return
+    for name in ENTITY_FIELDS:
+        if name not in present and name in values:
+            add(name, f"缺少字段：{FIELD_LABELS[name]}（{name}）：经营主体的四项规则须同时设置")
+    for name in ("entity_profit_multiple", "entity_asset_multiple"):
+        if name in present and values[name] <= 0:
+            add(name, f"{FIELD_LABELS[name]}必须大于0")
+    if "entity_grade_caps" in present:
+        caps: Mapping[str, Decimal] = values["entity_grade_caps"]
+        name = "entity_grade_caps"
+        if not caps:
+            add(name, "至少要为一个等级设置经营主体额度上限")
+        _known_grades(caps, name, add)
+        spreads: Mapping[str, int] | None = (
+            values.get("grade_spreads_bp") if check_spreads else None
+        )
+        for grade, cap in _better_first(caps):
+            if grade in NO_CREDIT_GRADES:
+                add(name, f"{grade}级为不授信等级，不能设置经营主体额度上限")
+            elif cap <= 0:
+                add(name, f"经营主体{grade}级额度上限必须大于0（不授信的等级请不要列出）")
+            elif spreads is not None and grade not in spreads:
+                add(name, f"经营主体{grade}级设置了额度上限，但等级利率加点中没有{grade}级")
+        credit_grades = [g for g in GRADES if g not in NO_CREDIT_GRADES]
+        for better, worse in itertools.pairwise(credit_grades):
+            if worse in caps and better not in caps:
+                add(
+                    name,
+                    f"经营主体{better}级没有额度上限，而更低的{worse}级有：评级越高，额度上限不能越低",
+                )
+        for (better, high), (worse, low) in itertools.pairwise(_better_first(caps)):
+            if high < low:
+                add(
+                    name,
+                    f"经营主体{better}级额度上限（{yuan(high)}）低于{worse}级（{yuan(low)}）："
+                    "评级越高，额度上限不能越低",
+                )
+    if "entity_margins" in present:
+        margins: Mapping[str, Decimal] = values["entity_margins"]
+        name = "entity_margins"
+        for kind in margins:
+            if kind not in ENTITY_KINDS:
+                allowed = "、".join(ENTITY_KINDS)
+                add(name, f"经营主体利润率中的主体类型“{kind}”不存在，只能是{allowed}")
+        for kind, label in ENTITY_KINDS.items():
+            if kind not in margins:
+                add(name, f"缺少{label}的利润率")
+            elif not 0 < margins[kind] <= 1:
+                add(
+                    name,
+                    f"{label}的利润率（{plain_number(margins[kind])}）必须大于0且不超过1"
+                    "（即0%–100%）",
+                )
+
+
 def _tier_problems(tiers: DepositTiers, add: Callable[[str, str], None]) -> None:
     name = "deposit_discounts"
     for number, (share, bp) in enumerate(tiers, start=1):
@@ -477,13 +645,16 @@ def policy_diff(old: CreditPolicy, new: CreditPolicy) -> list[tuple[str, str, st
     rows: list[tuple[str, str, str]] = []
     for name, label in FIELD_LABELS.items():
         before, after = getattr(old, name), getattr(new, name)
-        if name in ("grade_caps", "grade_spreads_bp"):
-            listed = [g for g in GRADES if g in before or g in after]
-            listed += sorted((set(before) | set(after)) - set(GRADES))
+        if name in ("grade_caps", "grade_spreads_bp", "entity_grade_caps", "entity_margins"):
+            before, after = before or {}, after or {}  # an entity map may be absent (None)
+            keys: Iterable[str] = ENTITY_KINDS if name == "entity_margins" else GRADES
+            listed = [g for g in keys if g in before or g in after]
+            listed += sorted((set(before) | set(after)) - set(keys))
             for grade in listed:
                 was, now = before.get(grade), after.get(grade)
                 if was != now:
-                    rows.append((f"{label}（{grade}）", _shown(name, was), _shown(name, now)))
+                    key = ENTITY_KINDS.get(grade, grade)
+                    rows.append((f"{label}（{key}）", _shown(name, was), _shown(name, now)))
         elif before != after:
             rows.append((label, _shown(name, before), _shown(name, after)))
     return rows
@@ -492,10 +663,12 @@ def policy_diff(old: CreditPolicy, new: CreditPolicy) -> list[tuple[str, str, st
 def _shown(name: str, value: Any) -> str:
     if value is None:
         return "—"
-    if name in ("grade_caps", *_MONEY):
+    if name in ("grade_caps", "entity_grade_caps", *_MONEY):
         return yuan(value)
-    if name in _MULTIPLES:
+    if name in (*_MULTIPLES, "entity_profit_multiple", "entity_asset_multiple"):
         return f"{plain_number(value)}倍"
+    if name == "entity_margins":
+        return share_percent(value)
     if name == "validity_months":
         return f"{value}个月"
     if name == "effective_from":
@@ -512,7 +685,9 @@ def _shown(name: str, value: Any) -> str:
 
 # --- the seeded policy ------------------------------------------------------------------------
 
-# DESIGN §4.6 as data, the form the database and the policy page store. Copy before changing.
+# DESIGN §4.6 as data, the form the database and the policy page store, with the entity rules
+# of issue 11 (the seeded 2026.1 predates them; migration 0009 seeds them as a version of their
+# own, from its frozen copy of the ``entity_*`` values below). Copy before changing.
 DEFAULT_POLICY_JSON: dict[str, Any] = {
     "version": "2026.1",
     "effective_from": "2026-01-01",
@@ -533,6 +708,16 @@ DEFAULT_POLICY_JSON: dict[str, Any] = {
     "low_income_bp": 50,
     "floor_bp": 345,
     "ceiling_spread_bp": 485,
+    "entity_grade_caps": {"AAA": "1000000", "AA": "600000", "A": "200000"},
+    "entity_profit_multiple": "3",
+    "entity_asset_multiple": "0.5",
+    "entity_margins": {
+        "micro_enterprise": "0.08",
+        "individual_business": "0.10",
+        "family_farm": "0.15",
+        "cooperative": "0.05",
+        "large_grower": "0.15",
+    },
 }
 DEFAULT_POLICY: CreditPolicy = policy_from_json(DEFAULT_POLICY_JSON)
 

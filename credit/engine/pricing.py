@@ -16,7 +16,7 @@ from credit.engine.formatting import (
     share_percent,
     yuan_words,
 )
-from credit.engine.limits import LimitResult, Term, terms_from_json, terms_to_json
+from credit.engine.limits import ENTITY, LimitResult, Term, terms_from_json, terms_to_json
 from credit.engine.policy import CreditPolicy
 
 # The contribution discounts, in trace order; their total is capped by contribution_cap_bp.
@@ -200,11 +200,14 @@ def plain_words(
         return [*words, UNUSABLE_LINE_WORDS.get(status, _UNUSABLE_OTHERWISE)]
     cap = next((t.value for t in limit_result.terms if t.code == "grade_cap"), None)
     words = [f"您的评级为{grade}，授信额度上限{yuan_words(Decimal(cap))}" if cap else ""]
+    # an entity's limit is measured on its own profit and net assets, never the family's
+    assets_name = "经营主体净资产" if limit_result.subject == ENTITY else "家庭净资产"
     words.append(
         {
             "grade_cap": f"您的授信额度为{amount}，已达到{grade}级的额度上限",
             "income": f"按家庭年净收入测算，您的授信额度为{amount}",
-            "assets": f"按家庭净资产测算，您的授信额度为{amount}",
+            "profit": f"按经营主体年净利润测算，您的授信额度为{amount}",
+            "assets": f"按{assets_name}测算，您的授信额度为{amount}",
         }.get(limit_result.binding, f"您的授信额度为{amount}")
     )
     if limit_result.online_eligible:

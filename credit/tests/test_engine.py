@@ -352,6 +352,9 @@ def policies(draw: st.DrawFn) -> CreditPolicy:
         low_income_bp=draw(st.integers(0, 100)),
         floor_bp=draw(st.integers(0, lpr + ceiling_spread)),
         ceiling_spread_bp=ceiling_spread,
+        entity_grade_caps={g: D(caps[-1 - i]) * 2 for i, g in enumerate(lent_to)},
+        entity_profit_multiple=D(draw(st.integers(1, 50))) / 10,
+        entity_asset_multiple=D(draw(st.integers(1, 20))) / 10,
     )
     assert validate_policy(policy) == {}, "the strategy must only build valid policies"
     return policy

@@ -211,7 +211,8 @@ def test_a_lapsed_override_leaves_the_line_the_night_after(
 
 def test_an_entity_shows_its_own_line_and_another_grid_gets_404(client, org, run_to_end):
     entity = BusinessEntityFactory(village=org.village_a, total_assets=2_000_000)
-    run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
+    # under the seeded policy with entity rules (2026.2, in force from the migration's day)
+    run_to_end(actor=org.head_office, scope=RunScope.COUNTY, as_of=timezone.localdate())
     line = entity_current_line(entity.pk)
     assert line is not None
     client.force_login(org.officer_a)

@@ -18,7 +18,7 @@ from credit.models import (
     LineStatus,
 )
 from credit.selectors import household_current_line
-from households.models import Household
+from households.models import BusinessEntity, Household
 from households.tests.factories import HouseholdFactory
 from rating import runs
 from rating.models import CurrentRating, RunScope
@@ -46,7 +46,9 @@ def test_the_compiled_policy_writes_the_lines_the_engine_computes(org, run_to_en
         h.save()
     first = run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
     granted = list(CreditLine.objects.filter(run=first).order_by("pk"))
-    assert len(granted) > 20
+    assert len(granted) > 12
+    # 2026.1 has no entity rules: under it entities get nothing (not their revenue × 3)
+    assert not any(line.business_entity_id for line in granted)
     # a suspended line, an old line about to expire, a grade and a limit override
     CreditHold.objects.create(
         household_id=granted[0].household_id,
@@ -117,6 +119,21 @@ def test_the_compiled_policy_writes_the_lines_the_engine_computes(org, run_to_en
     assert overridden[granted[3].household_id] is not None
     assert overridden.get(below[0].household_id) is None
     assert overridden.get(below[1].household_id) is None
+    # entities, on their own basis, except those drawing on their household's line
+    entity = COMPARED.index("business_entity_id")
+    entity_lines = {r[entity]: r for r in by_sql.values() if r[entity] is not None}
+    assert len(entity_lines) >= 3
+    for entity_id, row in entity_lines.items():
+        e = BusinessEntity.objects.get(pk=entity_id)
+        assert not engine.shares_household_line(
+            e.kind, has_owner_household=e.owner_households.exists()
+        )
+        assert row[COMPARED.index("binding")] in ("grade_cap", "profit", "assets")
+        assert row[COMPARED.index("cap")] in engine.DEFAULT_POLICY.entity_grade_caps.values()
+    owned = BusinessEntity.objects.filter(village=org.village_a, owner_households__isnull=False)
+    shared = [e.pk for e in owned if e.kind in engine.SHARED_LINE_KINDS]
+    assert shared
+    assert not set(shared) & set(entity_lines)
     assert {r[COMPARED.index("status")] for r in by_sql.values()} >= {"active", "suspended"}
     assert any(r[COMPARED.index("binding")] == "override" for r in by_sql.values())
     assert len({r[COMPARED.index("rate_bp")] for r in by_sql.values()}) > 3

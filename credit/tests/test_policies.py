@@ -22,8 +22,14 @@ from households.tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
+# 2026.1 (migration 0002) and 2026.2 = 2026.1 with the entity rules, in force from the day the
+# test database was migrated (migration 0009)
+SEEDED_VERSIONS = 2
+
+
 def seeded() -> CreditPolicyVersion:
-    return CreditPolicyVersion.objects.get(version="2026.1")
+    """The seeded version in force today."""
+    return CreditPolicyVersion.objects.get(version="2026.2")
 
 
 def future(days: int = 30) -> date:
@@ -56,7 +62,7 @@ def test_a_new_draft_starts_as_a_copy_of_the_policy_in_force(org):
     }
     event = AuditEvent.objects.get(target_id=str(new.pk))
     assert event.action == AuditAction.CREDIT_POLICY_CREATE
-    assert event.details["from"] == "2026.1"
+    assert event.details["from"] == seeded().version
 
 
 def test_a_second_head_office_user_approves_and_it_takes_effect_on_its_date(org, checker):
@@ -83,7 +89,7 @@ def test_a_second_head_office_user_approves_and_it_takes_effect_on_its_date(org,
         (AuditAction.CREDIT_POLICY_APPROVE, "checker"),
     ]
     approval = AuditEvent.objects.get(action=AuditAction.CREDIT_POLICY_APPROVE)
-    assert approval.details["follows"] == "2026.1"
+    assert approval.details["follows"] == seeded().version
     assert ["一年期LPR", "300基点（3.00%）", "290基点（2.90%）"] in approval.details["changes"]
 
 
@@ -132,7 +138,7 @@ def test_an_invalid_policy_is_refused_with_the_engines_messages_per_field(org):
     assert errors["floor_bp"] == ["利率下限9.00%高于利率上限7.85%（LPR 3.00%加4.85个百分点）"]
     assert errors["income_multiple"] == ["年净收入倍数必须大于0"]
     assert any("AAA级额度上限（100,000元）低于AA级" in m for m in errors["grade_caps"])
-    assert CreditPolicyVersion.objects.count() == 1
+    assert CreditPolicyVersion.objects.count() == SEEDED_VERSIONS
 
 
 def test_a_back_dated_version_is_refused(org):
@@ -256,7 +262,9 @@ def test_a_draft_is_compared_with_the_approved_version_it_would_follow(org, chec
 
     assert policy_previous_approved(approved) == seeded()
     assert policy_previous_approved(later) == approved
-    assert policy_previous_approved(seeded()) is None
+    first = CreditPolicyVersion.objects.get(version="2026.1")
+    assert policy_previous_approved(seeded()) == first
+    assert policy_previous_approved(first) is None
 
 
 def test_an_exported_version_imports_as_a_new_draft(org):
@@ -266,7 +274,7 @@ def test_an_exported_version_imports_as_a_new_draft(org):
     )
     assert (new.version, new.status, new.effective_from) == ("2027.1", "draft", future())
     assert engine.policy_diff(seeded().policy, new.policy) == [
-        ("版本号", "2026.1", "2027.1"),
+        ("版本号", seeded().version, "2027.1"),
         ("生效日期", seeded().effective_from.isoformat(), future().isoformat()),
     ]
     with pytest.raises(DomainError) as caught:
@@ -289,7 +297,7 @@ def test_postgresql_refuses_changing_an_approved_version_even_without_the_servic
             "SELECT data->>'lpr_bp', effective_from FROM credit_creditpolicyversion WHERE id = %s",
             [version.pk],
         )
-        assert cursor.fetchone() == ("300", date(2026, 1, 1))
+        assert cursor.fetchone() == ("300", version.effective_from)
 
 
 def test_postgresql_refuses_a_self_approval_even_without_the_service(postgres, org):

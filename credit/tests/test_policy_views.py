@@ -15,7 +15,7 @@ from django.utils import timezone
 from credit import engine, policies
 from credit.models import CreditPolicyVersion, PolicyStatus
 from credit.policy_forms import PolicyForm
-from credit.tests.test_policies import future, seeded
+from credit.tests.test_policies import SEEDED_VERSIONS, future, seeded
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +80,7 @@ def test_the_form_shows_each_refusal_on_its_field_in_chinese(client, org):
     page = response.content.decode()
     assert 'data-field="floor">利率下限9.00%高于利率上限7.85%' in page  # then the engine's
     assert 'data-field="income_multiple">年净收入倍数必须大于0' in page
-    assert CreditPolicyVersion.objects.count() == 1
+    assert CreditPolicyVersion.objects.count() == SEEDED_VERSIONS
 
     response = client.post(
         reverse("credit:policy_new"),
@@ -90,7 +90,7 @@ def test_the_form_shows_each_refusal_on_its_field_in_chinese(client, org):
     assert 'data-field="grade_caps">AA级额度上限（600,000元）超过线上贷款最高额度' in page
     assert 'data-field="effective_from">生效日期' in page
     assert "不能追溯生效" in page
-    assert CreditPolicyVersion.objects.count() == 1
+    assert CreditPolicyVersion.objects.count() == SEEDED_VERSIONS
 
 
 def test_the_diff_page_shows_a_changed_lpr(client, org):
@@ -104,7 +104,8 @@ def test_the_diff_page_shows_a_changed_lpr(client, org):
 
     page = client.get(reverse("credit:policy", args=[new.pk])).content.decode()
 
-    assert "与 2026.1（2026-01-01起）相比的变化" in page
+    base = seeded()
+    assert f"与 {base.version}（{base.effective_from:%Y-%m-%d}起）相比的变化" in page
     assert (
         '<tr data-testid="change"><td>一年期LPR</td><td class="text-muted">300基点（3.00%）</td>'
         '<td class="fw-bold">290基点（2.90%）</td></tr>'
@@ -121,7 +122,7 @@ def test_every_parameter_reads_in_chinese_and_the_auditor_only_reads(client, org
             assert label in page, label
     for shown in ("500,000元", "3.00%", "3.45%", "7.85%", "+100基点", "存款占额度≥50%，减30基点"):
         assert shown in page, shown
-    assert "第一个已批准的版本" in page
+    assert "与 2026.1（2026-01-01起）相比的变化" in page  # 2026.2 added the entity rules
     assert "提交审批" not in page
     assert 'data-testid="review"' not in page
 
@@ -138,7 +139,7 @@ def test_the_list_highlights_the_version_in_force_today(client, org, checker):
 
     page = client.get(reverse("credit:policies")).content.decode()
 
-    assert '<tr class="table-success" data-version="2026.1">' in page
+    assert f'<tr class="table-success" data-version="{seeded().version}">' in page
     assert '<tr data-version="2027.1">' in page
     assert "起草新版本" not in page
 
@@ -153,7 +154,7 @@ def test_an_officer_reads_but_may_not_draft_or_decide(client, org):
     assert client.post(reverse("credit:policy_new"), posted()).status_code == 403
     for name in ("policy_edit", "policy_submit", "policy_approve", "policy_reject"):
         assert client.post(reverse(f"credit:{name}", args=[version.pk])).status_code == 403
-    assert CreditPolicyVersion.objects.count() == 1
+    assert CreditPolicyVersion.objects.count() == SEEDED_VERSIONS
 
 
 def test_an_approved_version_cannot_be_opened_for_editing(client, org):
@@ -188,7 +189,7 @@ def test_a_version_exported_as_json_imports_as_a_new_draft(client, org):
     client.force_login(org.head_office)
     exported = client.get(reverse("credit:policy_export", args=[seeded().pk]))
     assert exported["Content-Type"].startswith("application/json")
-    assert "credit-policy-2026.1.json" in exported["Content-Disposition"]
+    assert f"credit-policy-{seeded().version}.json" in exported["Content-Disposition"]
     upload = SimpleUploadedFile("policy.json", exported.content, content_type="application/json")
 
     response = client.post(
@@ -213,5 +214,5 @@ def test_an_import_keeping_the_files_version_label_is_refused_on_the_page(client
     response = client.post(reverse("credit:policy_new"), {"source": "json", "file": upload})
     assert response.status_code == 400
     page = response.content.decode()
-    assert 'data-field="version">版本号“2026.1”已被使用' in page
+    assert f'data-field="version">版本号“{seeded().version}”已被使用' in page
     assert 'data-field="effective_from">生效日期' in page

@@ -219,6 +219,12 @@ def _entity_columns(kinds: Sequence[EntityKind]) -> tuple[Column, ...]:
         Column("行业", "industry", _required_text(50), True),
         Column("经营年限（年）", "years_operating", cells.parse_count, note="整数"),
         Column("年销售收入（元）", "annual_revenue", cells.parse_amount, note="元；可写 1.2万"),
+        Column(
+            "年经营成本费用（元）",
+            "annual_costs",
+            cells.parse_amount,
+            note="元；营业成本、费用和税金合计，留空则按授信政策的利润率估算净利润",
+        ),
         Column("资产总额（元）", "total_assets", cells.parse_amount),
         Column("负债总额（元）", "total_liabilities", cells.parse_amount),
         Column("流动负债（元）", "current_liabilities", cells.parse_amount),
@@ -226,6 +232,9 @@ def _entity_columns(kinds: Sequence[EntityKind]) -> tuple[Column, ...]:
         Column("经营土地（亩）", "land_mu", cells.parse_decimal),
         Column("合作社成员数", "cooperative_members", cells.parse_count),
         Column("依法纳税", "tax_compliant", cells.parse_bool, note="是/否"),
+        _count("近24个月逾期次数", "overdue_count_24m", level="member"),
+        _flag("有未结清逾期", "has_outstanding_overdue", level="member"),
+        _flag("有不良贷款余额", "has_bad_loan", level="member"),
         Column(
             "所属农户户主身份证号码",
             "owner_head_ids",

@@ -18,6 +18,7 @@ from households.imports.columns import COLUMNS
 from households.imports.common import ImportResult, ParsedRow, Progress, VillageResolver, parse_row
 from households.models import BusinessEntity, Household, Member, Relation
 from households.services import ENTITY_FIELDS, DuplicateRefusal
+from households.signals import archives_changed_on_commit
 from households.spreadsheets import Row
 
 _HEADER_OF = {
@@ -27,6 +28,7 @@ _HEADER_OF = {
     "current_liabilities": "流动负债（元）",
     "owner_households": "所属农户户主身份证号码",
     "kind": "主体类型",
+    "annual_costs": "年经营成本费用（元）",
 }
 
 
@@ -79,11 +81,12 @@ def import_entities(
     rows = list(rows)
     result = ImportResult(kind=kind, dry_run=dry_run, total_rows=len(rows))
     seen: dict[str, int] = {}
+    changed: list[int] = []
 
     def run() -> None:
         for done, row in enumerate(rows, start=1):
             parsed = parse_row(row, COLUMNS[kind])
-            _import_one(parsed, result, actor, resolver, households_scope, seen, job_id)
+            _import_one(parsed, result, actor, resolver, households_scope, seen, job_id, changed)
             if progress and not dry_run and done % 50 == 0:
                 progress(done, result.total_rows)
 
@@ -92,7 +95,11 @@ def import_entities(
             run()
             transaction.set_rollback(True)
     else:  # each row is its own transaction (inside the service), so progress shows
-        run()
+        try:
+            run()
+        finally:  # the entities created or updated, re-rated together (even after a stop)
+            if changed:
+                archives_changed_on_commit((), entity_ids=changed, reason="import")
     if progress:
         progress(result.total_rows, result.total_rows)
     return result
@@ -106,6 +113,7 @@ def _import_one(
     households_scope: Any,
     seen: dict[str, int],
     job_id: int | None,
+    changed: list[int],
 ) -> None:
     values = parsed.values
     village = resolver.resolve(parsed) if not parsed.errors else None
@@ -144,15 +152,23 @@ def _import_one(
     try:
         with transaction.atomic():
             if existing is None:
-                services.business_entity_create(actor=actor, fields=fields, owner_households=owners)
+                entity = services.business_entity_create(
+                    actor=actor, fields=fields, owner_households=owners, announce=False
+                )
                 result.created += 1
+                changed.append(entity.pk)
             else:
                 before = existing.updated_at
                 entity = services.business_entity_update(
-                    actor=actor, entity=existing, fields=fields, owner_households=owners or None
+                    actor=actor,
+                    entity=existing,
+                    fields=fields,
+                    owner_households=owners or None,
+                    announce=False,
                 )
                 if entity.updated_at != before:
                     result.updated += 1
+                    changed.append(entity.pk)
                 else:
                     result.unchanged += 1
     except DomainError as error:

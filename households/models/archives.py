@@ -338,6 +338,17 @@ class BusinessEntity(models.Model):
     industry = models.CharField(_("行业"), max_length=50)
     years_operating = models.PositiveSmallIntegerField(_("经营年限（年）"), default=0)
     annual_revenue = money(_("年销售收入（元）"))
+    # NULL, not 0, for "not recorded": the limit then estimates the profit from the revenue and
+    # the policy's margin for the entity's kind (0 would read as "no costs": all revenue profit)
+    annual_costs = models.DecimalField(
+        _("年经营成本费用（元）"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[_non_negative("年经营成本费用")],
+        help_text=_("营业成本、费用和税金合计；留空时按授信政策中该类主体的利润率估算年净利润"),
+    )
     total_assets = money(_("资产总额（元）"))
     total_liabilities = money(_("负债总额（元）"))
     current_liabilities = money(_("流动负债（元）"))
@@ -351,6 +362,10 @@ class BusinessEntity(models.Model):
     )
     cooperative_members = count(_("合作社成员数"))
     tax_compliant = models.BooleanField(_("依法纳税"), default=True)
+    # the entity's own credit record (the household's equivalents; the entity cards' knock-out)
+    overdue_count_24m = count(_("近24个月逾期次数"))
+    has_outstanding_overdue = models.BooleanField(_("有未结清逾期"), default=False)
+    has_bad_loan = models.BooleanField(_("有不良贷款余额"), default=False)
     owner_households = models.ManyToManyField(
         Household, verbose_name=_("所属农户"), blank=True, related_name="business_entities"
     )
@@ -376,10 +391,22 @@ class BusinessEntity(models.Model):
                 & Q(current_liabilities__gte=0),
                 name="entity_money_non_negative",
             ),
+            models.CheckConstraint(
+                condition=Q(annual_costs__isnull=True) | Q(annual_costs__gte=0),
+                name="entity_costs_non_negative",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def net_profit(self) -> Decimal | None:
+        """Revenue less costs when the costs are recorded; ``None`` when they are not (credit
+        then estimates it with the policy's margin for the entity's kind)."""
+        if self.annual_costs is None:
+            return None
+        return self.annual_revenue - self.annual_costs
 
 
 # --- visits -----------------------------------------------------------------------------------

@@ -42,8 +42,10 @@ class WatchlistUpload(models.Model):
 
 
 class WatchlistEntry(models.Model):
-    """A person on an official list. The ID is stored like members' (encrypted, blind index,
-    masked); matching joins on the blind index."""
+    """A person — or, on 失信被执行人 lists, a company — on an official list. A person's ID is
+    stored like members' (encrypted, blind index, masked) and matching joins on the blind
+    index; a company is identified by its USCC (统一社会信用代码, public, stored as is) and
+    matched to the business entity with that code. Exactly one of the two is set."""
 
     kind = models.CharField(_("名单类型"), max_length=20, choices=WatchlistKind.choices)
     upload = models.ForeignKey(
@@ -54,10 +56,14 @@ class WatchlistEntry(models.Model):
         blank=True,
     )
     row_number = models.PositiveIntegerField(_("文件行号"), null=True, blank=True)
-    name = models.CharField(_("姓名"), max_length=50)
-    id_number_encrypted = models.TextField(editable=False)
-    id_number_index = models.CharField(max_length=64, db_index=True, editable=False)
-    id_number_masked = models.CharField(_("身份证号码"), max_length=18, editable=False)
+    name = models.CharField(_("姓名/名称"), max_length=100)
+    id_number_encrypted = models.TextField(editable=False, blank=True)
+    id_number_index = models.CharField(max_length=64, db_index=True, editable=False, blank=True)
+    id_number_masked = models.CharField(_("身份证号码"), max_length=18, editable=False, blank=True)
+    # NULL for a person (the unique constraints below ignore NULLs)
+    uscc = models.CharField(  # noqa: DJ001
+        _("统一社会信用代码"), max_length=18, null=True, blank=True, editable=False
+    )
     source = models.CharField(_("来源"), max_length=100)
     listed_on = models.DateField(_("列入日期"))
     lifted_on = models.DateField(_("移出日期"), null=True, blank=True)
@@ -71,7 +77,19 @@ class WatchlistEntry(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "id_number_index", "listed_on"],
+                condition=Q(uscc__isnull=True),
                 name="watchlist_entry_unique_listing",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "uscc", "listed_on"],
+                condition=Q(uscc__isnull=False),
+                name="watchlist_entry_unique_company_listing",
+            ),
+            models.CheckConstraint(
+                condition=(Q(uscc__isnull=True) & ~Q(id_number_index=""))
+                | (Q(uscc__isnull=False) & Q(id_number_index="")),
+                name="watchlist_entry_person_or_company",
+                violation_error_message="名单条目须填写身份证号码或统一社会信用代码之一",
             ),
             models.CheckConstraint(
                 condition=Q(lifted_on__isnull=True) | Q(lifted_on__gte=models.F("listed_on")),
@@ -81,7 +99,13 @@ class WatchlistEntry(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.uscc:
+            return f"{self.get_kind_display()} {self.name} {self.uscc}"
         return f"{self.get_kind_display()} {mask_name(self.name)} {self.id_number_masked}"
+
+    @property
+    def is_company(self) -> bool:
+        return bool(self.uscc)
 
 
 class WatchlistMatch(models.Model):
@@ -122,8 +146,9 @@ class WatchlistMatch(models.Model):
 
 
 class WatchlistEntityMatch(models.Model):
-    """Evidence that a business entity's legal representative/operator is on a list (the
-    entity's own rating card reads these, as a household's reads ``WatchlistMatch``)."""
+    """Evidence that a business entity is on a list — by its own USCC (the entry is a
+    company's) or by its legal representative/operator's ID (a person's). The entity's own
+    rating card reads these, as a household's reads ``WatchlistMatch``."""
 
     entry = models.ForeignKey(
         WatchlistEntry, on_delete=models.PROTECT, related_name="entity_matches"

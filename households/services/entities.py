@@ -17,6 +17,7 @@ from households.models import ENTITY_KIND_CATEGORY, BusinessEntity, EntityKind, 
 from households.selectors import business_entities_editable_by, households_editable_by
 from households.services._common import _assign, _check_editable_village, _full_clean
 from households.services.personal_data import LEGAL_REP_ID_COLUMN, protect_resident_id
+from households.signals import archives_changed_on_commit
 
 ENTITY_FIELDS = (
     "kind",
@@ -28,6 +29,7 @@ ENTITY_FIELDS = (
     "industry",
     "years_operating",
     "annual_revenue",
+    "annual_costs",
     "total_assets",
     "total_liabilities",
     "current_liabilities",
@@ -35,6 +37,9 @@ ENTITY_FIELDS = (
     "land_mu",
     "cooperative_members",
     "tax_compliant",
+    "overdue_count_24m",
+    "has_outstanding_overdue",
+    "has_bad_loan",
 )
 
 
@@ -109,8 +114,11 @@ def business_entity_create(
     fields: Mapping[str, Any],
     owner_households: Iterable[Household] = (),
     request: HttpRequest | None = None,
+    announce: bool = True,
 ) -> BusinessEntity:
-    """Archive a small business or agricultural entity in a village the actor may edit."""
+    """Archive a small business or agricultural entity in a village the actor may edit.
+    Announced with ``archives_changed`` (so it is rated) unless ``announce=False`` (an import
+    announces all its entities at once)."""
     if "village" not in fields or fields["village"] is None:
         raise DomainError({"village": "请选择生产经营地所在村"})
     _check_editable_village(actor, fields["village"])
@@ -131,6 +139,8 @@ def business_entity_create(
     audit_record(
         action=action, actor=actor, target=entity, target_label=entity.name, request=request
     )
+    if announce:
+        archives_changed_on_commit((), entity_ids=[entity.pk], reason="entity_create")
     return entity
 
 
@@ -142,7 +152,10 @@ def business_entity_update(
     fields: Mapping[str, Any],
     owner_households: Iterable[Household] | None = None,
     request: HttpRequest | None = None,
+    announce: bool = True,
 ) -> BusinessEntity:
+    """Change an entity the actor may edit; a change (owner links included) is announced with
+    ``archives_changed`` so the entity is re-rated, unless ``announce=False``."""
     try:
         entity = (
             business_entities_editable_by(actor).select_for_update(of=("self",)).get(pk=entity.pk)
@@ -173,4 +186,6 @@ def business_entity_update(
             request=request,
             details={"fields": sorted(changed)},
         )
+        if announce:
+            archives_changed_on_commit((), entity_ids=[entity.pk], reason="entity_update")
     return entity

@@ -308,26 +308,27 @@ def test_recheck_query_count_does_not_grow_with_entries(
         do_import(org.head_office, rows, as_of=TODAY - timedelta(days=1))
         WatchlistMatch.objects.all().delete()
 
-    # members and business entities: an INSERT … SELECT, two UPDATEs and a count for each,
-    # plus the households to announce as changed, the savepoint and the audit row — the same
-    # whatever the number of entries; credit's receiver (holds and lines of the households
-    # listed or cleared, in the same transaction) adds 14–15, also fixed
+    # members: an INSERT … SELECT, two UPDATEs and a count; business entities: two INSERTs (by
+    # the legal representative's ID, by the company's own USCC), three UPDATEs and a count;
+    # plus the households and the entities to announce as changed, the savepoint and the audit
+    # row — the same whatever the number of entries; credit's receiver (holds and lines of the
+    # households listed or cleared, in the same transaction) adds 14–15, also fixed
     add_listed_people(3)
-    with django_assert_max_num_queries(28):
+    with django_assert_max_num_queries(31):
         assert watchlists.watchlists_recheck(as_of=TODAY)["matched"] == 3
-    with django_assert_max_num_queries(28):
+    with django_assert_max_num_queries(31):
         assert watchlists.watchlists_recheck(as_of=TODAY + timedelta(days=5))["cleared"] == 3
 
     add_listed_people(60)
-    with django_assert_max_num_queries(28):
+    with django_assert_max_num_queries(31):
         assert watchlists.watchlists_recheck(as_of=TODAY)["matched"] == 63
-    with django_assert_max_num_queries(28):
+    with django_assert_max_num_queries(31):
         assert watchlists.watchlists_recheck(as_of=TODAY + timedelta(days=5))["cleared"] == 63
 
 
 def test_import_query_count_does_not_grow_per_row(org, django_assert_max_num_queries):
     rows = [row(next_resident_id(), "某某") for _ in range(300)]
-    with django_assert_max_num_queries(28):
+    with django_assert_max_num_queries(31):
         assert do_import(org.head_office, rows).created == 300
 
 
@@ -484,7 +485,14 @@ def test_the_downloaded_template_imports_once_filled_in(client, org, people):
     workbook = load_workbook(io.BytesIO(response.content))
     assert workbook.sheetnames == ["名单", "填写说明"]
     sheet = workbook["名单"]
-    assert [c.value for c in sheet[1]] == ["身份证号码*", "姓名*", "来源", "列入日期*", "移出日期"]
+    assert [c.value for c in sheet[1]] == [
+        "身份证号码",
+        "姓名*",
+        "来源",
+        "列入日期*",
+        "移出日期",
+        "统一社会信用代码",
+    ]
     sheet.append([people["listed_id"], "罗志强", None, LISTED, None])
     filled = io.BytesIO()
     workbook.save(filled)
@@ -629,7 +637,8 @@ def test_a_listed_legal_representative_marks_the_entity_until_lifted(org, client
     )
     client.force_login(org.officer_a)
     page = client.get(reverse("households:entity_detail", args=[entity.pk])).content.decode()
-    assert "名单匹配（法定代表人/经营者）" in page
+    assert "名单匹配" in page
+    assert '<span data-testid="match-basis">法定代表人/经营者</span>' in page
 
     do_import(org.head_office, [row(operator, "李四", lifted=TODAY)], as_of=TODAY)
     match.refresh_from_db()

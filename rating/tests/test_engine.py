@@ -243,7 +243,7 @@ def test_a_cooperative_is_scored_on_its_members_and_land():
         land_mu=D(320),
         cooperative_members=60,
         tax_compliant=True,
-        legal_rep_watchlist_kinds=frozenset(),
+        watchlist_kinds=frozenset(),
     )
     result = score(agricultural_card(), enterprise_features(entity))
     points = {i.feature: i.points for i in result.indicators}

@@ -44,6 +44,7 @@ from rating.results_sql import RESULT_COLUMNS
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("postgres")]
 
 AS_OF = date(2026, 2, 28)
+CENT = Decimal("0.01")
 EDGE_MONEY = [0, 20000, 50000, 100000, 200000, 300000, 600000, 1000000, 10000, 49999.99]
 
 
@@ -60,6 +61,16 @@ def _entry(kind: str, n: int) -> WatchlistEntry:
         id_number_encrypted="x",
         id_number_index=f"idx-{kind}-{n}",
         id_number_masked="430***********0001",
+        source="测试",
+        listed_on=date(2025, 1, 1),
+    )
+
+
+def _company_entry(uscc: str, n: int) -> WatchlistEntry:
+    return WatchlistEntry.objects.create(
+        kind="dishonest_debtor",
+        name=f"测试公司{n}",
+        uscc=uscc,
         source="测试",
         listed_on=date(2025, 1, 1),
     )
@@ -138,15 +149,20 @@ def _random_village(village, seed: int) -> None:
         (EntityCategory.AGRICULTURAL, EntityKind.COOPERATIVE),
         (EntityCategory.AGRICULTURAL, EntityKind.LARGE_GROWER),
     ]
+    owners = list(village.households.order_by("pk")[:10])
     for n in range(30):
         category, kind = kinds[n % len(kinds)]
         current = Decimal(0) if n % 7 == 0 else _money(rng)
+        revenue = current * 5 if n % 6 == 1 else _money(rng) * 10
+        # costs not recorded (the policy's margin then applies), below or above the revenue
+        share = rng.choice([None, "0.6", "0.85", "1.2"])
         entity = BusinessEntityFactory(
             village=village,
             category=category,
             kind=kind,
             years_operating=rng.choice([0, 1, 3, 5, 10, 12]),
-            annual_revenue=current * 5 if n % 6 == 1 else _money(rng) * 10,
+            annual_revenue=revenue,
+            annual_costs=None if share is None else (revenue * Decimal(share)).quantize(CENT),
             total_assets=Decimal(0) if n % 9 == 0 else _money(rng) * 3,
             total_liabilities=_money(rng) * (0 if n % 18 == 0 else 1),  # 0 and 18: neither
             current_liabilities=current,
@@ -154,6 +170,9 @@ def _random_village(village, seed: int) -> None:
             land_mu=Decimal(rng.choice([0, 10, 50, 200, 500, 733])),
             cooperative_members=rng.choice([0, 5, 10, 20, 50, 80]),
             tax_compliant=rng.random() > 0.2,
+            overdue_count_24m=rng.choice([0, 0, 1, 3]),
+            has_outstanding_overdue=rng.random() < 0.1,
+            has_bad_loan=n % 10 == 4,
         )
         if n % 8 == 3:
             WatchlistEntityMatch.objects.create(
@@ -161,6 +180,14 @@ def _random_village(village, seed: int) -> None:
                 business_entity=entity,
                 kind="criminal_record",
             )
+        if n % 8 == 5:  # the company itself on the 失信被执行人 list, by its code
+            WatchlistEntityMatch.objects.create(
+                entry=_company_entry(entity.uscc, n),
+                business_entity=entity,
+                kind="dishonest_debtor",
+            )
+        if n % 3 == 0 and owners:  # run by a household of the village
+            entity.owner_households.add(owners[n % len(owners)])
     # a birth date right on the run date's day, too
     Member.objects.filter(household__village=village, relation=Relation.SPOUSE).update(
         birth_date=AS_OF.replace(year=1990)
@@ -234,6 +261,9 @@ def test_the_compiled_cards_rate_every_subject_as_the_engine_does(org, seed):
     grades = {r["grade"] for r in python.values()}
     assert {"B", "A"} <= grades  # the sample reaches several bands
     assert any(r["knocked_out"] for r in python.values())
+    # the entity cards' knock-outs fire from the entity's archive and its own USCC listing
+    entity_codes = {code for (_, e), r in python.items() if e for code in r["knock_outs"]}
+    assert {"bad_loan", "dishonest_debtor"} <= entity_codes
     assert any(r["incomplete"] for r in python.values())
 
 
