@@ -686,8 +686,9 @@ def _shown(name: str, value: Any) -> str:
 # --- the seeded policy ------------------------------------------------------------------------
 
 # DESIGN §4.6 as data, the form the database and the policy page store, with the entity rules
-# of issue 11 (the seeded 2026.1 predates them; migration 0009 seeds them as a version of their
-# own, from its frozen copy of the ``entity_*`` values below). Copy before changing.
+# of issue 11 (the seeded 2026.1 predates them; migration 0010_entity_limit_policy seeds them
+# as a version of their own, from its frozen copy of the ``entity_*`` values below). Copy
+# before changing.
 DEFAULT_POLICY_JSON: dict[str, Any] = {
     "version": "2026.1",
     "effective_from": "2026-01-01",

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 # 2026.1 (migration 0002) and 2026.2 = 2026.1 with the entity rules, in force from the day the
-# test database was migrated (migration 0009)
+# test database was migrated (migration 0010_entity_limit_policy)
 SEEDED_VERSIONS = 2
 
 

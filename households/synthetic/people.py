@@ -451,6 +451,12 @@ class _Maker:
             "industry": trade,
             "years_operating": rng.randint(1, 20),
             "annual_revenue": _money(revenue),
+            # costs recorded for two entities in three (the rest: the policy's margin applies),
+            # leaving −4% to 26% of the revenue — derived from the serial, so the random stream
+            # (and the rest of the county) is the same as before costs were generated
+            "annual_costs": None
+            if n % 3 == 0
+            else _money(revenue * (1 - ((n * 7919) % 31 - 4) / 100)),
             "total_assets": _money(assets),
             "total_liabilities": _money(liabilities),
             "current_liabilities": _money(liabilities * rng.uniform(0.3, 1)),
