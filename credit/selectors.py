@@ -135,7 +135,7 @@ def household_exposure(household_id: int) -> Exposure:
     limit): its own current line, each linked entity's own line — or, for an individual
     business, family farm or large grower, nothing more: it draws on the household's line —
     and their total (lines 有效 or 已冻结 count; an expired or revoked line is no exposure).
-    Three queries whatever the number of businesses."""
+    Four queries whatever the number of businesses."""
     entities = list(
         BusinessEntity.objects.filter(owner_households=household_id).order_by("kind", "pk")
     )

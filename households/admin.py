@@ -116,7 +116,7 @@ class WatchlistUploadAdmin(ReadOnlyAdmin):
 
 @admin.register(WatchlistEntry)
 class WatchlistEntryAdmin(ReadOnlyAdmin):
-    list_display = ("kind", "id_number_masked", "source", "listed_on", "lifted_on")
+    list_display = ("kind", "id_number_masked", "uscc", "source", "listed_on", "lifted_on")
     list_filter = ("kind",)
     exclude = ("id_number_encrypted", "id_number_index", "name")
 

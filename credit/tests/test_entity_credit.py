@@ -180,8 +180,11 @@ def test_the_entity_rules_come_all_together_or_not_at_all():
         (
             {
                 "entity_margins": {
-                    **engine.DEFAULT_POLICY_JSON["entity_margins"],
+                    "micro_enterprise": "0.08",
+                    "individual_business": "0.10",
+                    "family_farm": "0.15",
                     "cooperative": "1.5",
+                    "large_grower": "0.15",
                 }
             },
             "entity_margins",
@@ -402,3 +405,31 @@ def test_a_company_listed_by_its_uscc_is_held_and_knocked_out_at_once(
     assert rating.knocked_out
     assert rating.result.knock_outs == ["dishonest_debtor"]
     assert entity_current_line(entity.pk) is None
+
+
+@pytest.mark.django_db
+def test_the_form_saves_entity_rules_only_when_filled_in_and_then_all_of_them(client, org):
+    from credit.tests.test_policy_views import posted
+
+    client.force_login(org.head_office)
+    blank = {name: "" for name in posted() if name.startswith(("entity_", "margin_"))}
+    response = client.post(reverse("credit:policy_new"), posted("2027.1", **blank))
+    assert response.status_code == 302
+    assert not CreditPolicyVersion.objects.get(version="2027.1").policy.has_entity_rules
+
+    partial = {**blank, "entity_cap_AAA": "800000"}
+    response = client.post(reverse("credit:policy_new"), posted("2027.2", **partial))
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'data-field="entity_profit_multiple">设置经营主体授信规则时必须填写' in page
+    assert 'data-field="margin_family_farm">设置经营主体授信规则时必须填写' in page
+
+    response = client.post(
+        reverse("credit:policy_new"),
+        posted("2027.3", entity_cap_AAA="300000", margin_cooperative="6"),
+    )
+    page = response.content.decode()
+    assert 'data-field="entity_grade_caps">经营主体AAA级额度上限（300,000元）低于AA级' in page
+    response = client.post(reverse("credit:policy_new"), posted("2027.3", margin_cooperative="6"))
+    saved = CreditPolicyVersion.objects.get(version="2027.3").policy
+    assert saved.entity_margins["cooperative"] == D("0.06")
