@@ -24,6 +24,7 @@ from credit.models import CreditLine, CreditPolicyVersion
 from credit.policy_selectors import policy_in_force
 from credit.selectors import entity_current_line, household_current_line
 from fuxiang.errors import DomainError
+from households import services
 from households.models import EntityCategory, EntityKind
 from households.tests.factories import BusinessEntityFactory, HouseholdFactory, next_uscc
 from rating.models import CurrentRating, RunScope
@@ -433,3 +434,49 @@ def test_the_form_saves_entity_rules_only_when_filled_in_and_then_all_of_them(cl
     response = client.post(reverse("credit:policy_new"), posted("2027.3", margin_cooperative="6"))
     saved = CreditPolicyVersion.objects.get(version="2027.3").policy
     assert saved.entity_margins["cooperative"] == D("0.06")
+
+
+# --- item 6: re-rated when the archive changes, the line follows at once -----------------------
+# (rating/tests/test_entity_rating.py has the re-rating itself)
+
+
+@pytest.fixture
+def committed(eager_celery, django_capture_on_commit_callbacks):
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def rated_entity(org, rate_today):
+    entity = BusinessEntityFactory(village=org.village_a, total_assets=2_000_000)
+    rate_today()
+    return entity
+
+
+def current(entity):
+    return CurrentRating.objects.get(business_entity=entity)
+
+
+@pytest.mark.django_db
+def test_a_bad_loan_recorded_on_the_archive_removes_the_entitys_line_at_once(
+    org, rated_entity, committed
+):
+    assert entity_current_line(rated_entity.pk) is not None
+    with committed():
+        services.business_entity_update(
+            actor=org.officer_a, entity=rated_entity, fields={"has_bad_loan": True}
+        )
+    assert current(rated_entity).knocked_out
+    assert entity_current_line(rated_entity.pk) is None
+
+
+@pytest.mark.django_db
+def test_linking_a_business_to_its_household_re_rates_it_onto_the_household_line(
+    org, rated_entity, committed
+):
+    household = HouseholdFactory(village=org.village_a)
+    assert entity_current_line(rated_entity.pk) is not None
+    with committed():
+        services.business_entity_update(
+            actor=org.officer_a, entity=rated_entity, fields={}, owner_households=[household]
+        )
+    assert entity_current_line(rated_entity.pk) is None  # it shares the household's now

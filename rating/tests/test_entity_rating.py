@@ -11,17 +11,11 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from credit.selectors import entity_current_line
 from households import services
 from households.imports import import_file
 from households.imports.columns import COLUMNS
 from households.models import BusinessEntity, ImportKind
-from households.tests.factories import (
-    BusinessEntityFactory,
-    HouseholdFactory,
-    next_resident_id,
-    next_uscc,
-)
+from households.tests.factories import BusinessEntityFactory, next_resident_id, next_uscc
 from households.tests.test_imports import xlsx
 from rating import batch, engine, runs
 from rating.default_cards import enterprise_card
@@ -124,30 +118,6 @@ def test_an_entity_is_re_rated_when_its_archive_changes(org, rated_entity, commi
         [],
     )
     assert run.scope_label.startswith(PURPOSE_ARCHIVE_CHANGED)
-
-
-def test_a_bad_loan_recorded_on_the_archive_removes_the_entitys_line_at_once(
-    org, rated_entity, committed
-):
-    assert entity_current_line(rated_entity.pk) is not None
-    with committed():
-        services.business_entity_update(
-            actor=org.officer_a, entity=rated_entity, fields={"has_bad_loan": True}
-        )
-    assert current(rated_entity).knocked_out
-    assert entity_current_line(rated_entity.pk) is None
-
-
-def test_linking_a_business_to_its_household_re_rates_it_onto_the_household_line(
-    org, rated_entity, committed
-):
-    household = HouseholdFactory(village=org.village_a)
-    assert entity_current_line(rated_entity.pk) is not None
-    with committed():
-        services.business_entity_update(
-            actor=org.officer_a, entity=rated_entity, fields={}, owner_households=[household]
-        )
-    assert entity_current_line(rated_entity.pk) is None  # it shares the household's now
 
 
 def test_a_new_entity_is_rated_once_archived(org, committed):
