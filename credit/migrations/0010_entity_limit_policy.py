@@ -5,11 +5,16 @@ Approved versions never change (migration ``0003_policy_immutable``), and 2026.1
 without entity rules — under it an entity was limited on its revenue, which was wrong. So this
 migration does not touch it: it seeds a NEW version, "2026.2", that is the latest approved
 version's numbers unchanged plus the entity rules of its frozen copy
-(``default_entity_rules_2026_2.json``), approved by the system like the seeded 2026.1 and in
-force from the day the migration runs (or the day after the latest approved version, if that
-is later: versions never overlap and are never back-dated). Lines already granted keep the
-version they were granted under; an entity gets its new limit at its next rating on or after
-that day. Under a version without entity rules an entity gets no line (``credit.engine``).
+(``default_entity_rules_2026_2.json``), approved by the system like the seeded 2026.1.
+
+In force from the day the migration runs (or the day after the latest approved version, if that
+is later: versions never overlap), so nothing already granted is back-dated: lines keep the
+version they were granted under, and an entity gets its new limit at its next rating on or
+after that day. A fresh install — no line ever granted — has no history to protect: there
+2026.2 follows the latest approved version the next day (2026-01-02 after the seeded 2026.1).
+Either way a run started before the migration never sees it (``credit.lines.policy_for`` only
+counts versions approved before the run started). Under a version without entity rules an
+entity gets no line (``credit.engine``).
 
 Nothing is seeded when no version is approved yet, or when the latest already has entity
 rules. Grades the base version gives no spread get no entity cap (the version must validate).
@@ -36,7 +41,9 @@ def seed(apps, schema_editor):
     caps = {g: cap for g, cap in rules["entity_grade_caps"].items() if g in spreads}
     if not caps:
         return
-    effective = max(timezone.localdate(), latest.effective_from + timedelta(days=1))
+    first_free = latest.effective_from + timedelta(days=1)
+    granted = apps.get_model("credit", "CreditLine").objects.exists()
+    effective = max(timezone.localdate(), first_free) if granted else first_free
     label, n = "2026.2", 1
     while Version.objects.filter(version=label).exists():
         n += 1

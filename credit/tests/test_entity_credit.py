@@ -4,7 +4,7 @@ business, family farm or large grower run by a household member shares the house
 a company or cooperative keeps its own; the household page shows the total exposure.
 
 Rated as of today, under the seeded 2026.2 (2026.1 with the entity rules, migration
-``0010_entity_limit_policy``)."""
+``0010_entity_limit_policy``, in force from 2026-01-02 in the test database)."""
 
 from __future__ import annotations
 
@@ -223,8 +223,9 @@ def test_a_change_of_the_entity_rules_shows_in_the_diff():
 
 
 @pytest.mark.django_db
-def test_the_seeded_2026_1_is_untouched_and_2026_2_adds_the_entity_rules_from_today():
-    """Approved versions never change: the entity rules came as a new approved version."""
+def test_the_seeded_2026_1_is_untouched_and_2026_2_adds_the_entity_rules():
+    """Approved versions never change: the entity rules came as a new approved version — on a
+    fresh install (the test database: no line granted) from the day after 2026.1."""
     frozen = json.loads((MIGRATIONS / "default_policy_2026_1.json").read_text(encoding="utf-8"))
     rules = json.loads((MIGRATIONS / "default_entity_rules_2026_2.json").read_text("utf-8"))
     first = CreditPolicyVersion.objects.get(version="2026.1")
@@ -233,7 +234,7 @@ def test_the_seeded_2026_1_is_untouched_and_2026_2_adds_the_entity_rules_from_to
     assert (second.status, second.created_by, second.effective_from) == (
         "approved",
         None,
-        max(timezone.localdate(), first.effective_from + timedelta(days=1)),
+        first.effective_from + timedelta(days=1),
     )
     assert second.data == {
         **frozen,
@@ -480,3 +481,31 @@ def test_linking_a_business_to_its_household_re_rates_it_onto_the_household_line
             actor=org.officer_a, entity=rated_entity, fields={}, owner_households=[household]
         )
     assert entity_current_line(rated_entity.pk) is None  # it shares the household's now
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("postgres")
+def test_a_run_under_a_version_without_entity_rules_writes_no_entity_line_on_either_path(
+    org, rate_today
+):
+    from credit import lines
+
+    frozen = json.loads((MIGRATIONS / "default_policy_2026_1.json").read_text(encoding="utf-8"))
+    today = timezone.localdate()
+    data = {**frozen, "version": "old.style", "effective_from": today.isoformat()}
+    CreditPolicyVersion.objects.create(
+        version="old.style", effective_from=today, status="approved", data=data
+    )
+    household = HouseholdFactory(village=org.village_a, committee_assessment="good")
+    entity = BusinessEntityFactory(
+        village=org.village_a, kind=EntityKind.MICRO_ENTERPRISE, total_assets=2_000_000
+    )
+    run = rate_today()
+    assert CurrentRating.objects.get(business_entity=entity).grade in ("AAA", "AA", "A")
+    assert household_current_line(household.pk) is not None
+    assert not CreditLine.objects.filter(run=run, business_entity__isnull=False).exists()
+    CreditLine.objects.filter(run=run).delete()
+    version = lines.policy_for(run)
+    assert version.version == "old.style"
+    lines._write_python(run, org.village_a.pk, version)
+    assert CreditLine.objects.filter(run=run).count() == 1  # the household's only

@@ -22,13 +22,13 @@ from households.tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-# 2026.1 (migration 0002) and 2026.2 = 2026.1 with the entity rules, in force from the day the
-# test database was migrated (migration 0010_entity_limit_policy)
+# 2026.1 (migration 0002) and 2026.2 = 2026.1 with the entity rules, in force from 2026-01-02 on
+# a fresh install such as the test database (migration 0010_entity_limit_policy)
 SEEDED_VERSIONS = 2
 
 
 def seeded() -> CreditPolicyVersion:
-    """The seeded version in force today."""
+    """The seeded version in force today (nothing approved later)."""
     return CreditPolicyVersion.objects.get(version="2026.2")
 
 
