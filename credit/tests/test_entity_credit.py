@@ -509,3 +509,31 @@ def test_a_run_under_a_version_without_entity_rules_writes_no_entity_line_on_eit
     assert version.version == "old.style"
     lines._write_python(run, org.village_a.pk, version)
     assert CreditLine.objects.filter(run=run).count() == 1  # the household's only
+
+
+@pytest.mark.django_db
+def test_an_entitys_override_is_approved_and_kept_under_the_entity_caps(
+    org, rated_entity, committed
+):
+    """Approved at AA under the entity cap (600,000, not the household's 300,000), so a later
+    run at AA keeps it (main's review of outlived overrides compares entity caps)."""
+    override = overrides.override_propose(
+        actor=org.officer_a,
+        entity=rated_entity,
+        kind="limit",
+        amount=D(400000),
+        reason="订单稳定，流动资金需求增加",
+        valid_until=timezone.localdate() + timedelta(days=60),
+    )  # above the household AA cap, within the entity's: no evidence needed
+    with committed():
+        overrides.override_approve(actor=org.manager, override=override)
+    override.refresh_from_db()
+    assert (override.approved_grade, override.approved_cap) == ("AA", D(600000))
+    with committed():
+        services.business_entity_update(
+            actor=org.officer_a, entity=rated_entity, fields={"employees": 4}
+        )
+    override.refresh_from_db()
+    assert override.status == "approved"
+    line = entity_current_line(rated_entity.pk)
+    assert (line.override_id, line.amount) == (override.pk, D(400000))
