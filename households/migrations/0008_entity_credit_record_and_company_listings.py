@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('households', '0006_household_bank_business'),
+        ('households', '0007_import_job_attempts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
