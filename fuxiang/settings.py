@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_filters",
     "axes",
     "django_celery_beat",
+    "captcha",
     # ours, left to right in the direction data flows
     "fuxiang.accounts",
     "fuxiang.audit",
@@ -238,6 +239,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "credit.tasks.lapse_overrides",
         "schedule": crontab(hour=0, minute=20),
     },
+    "qrlookup-requests-overdue-nightly": {
+        "task": "qrlookup.tasks.flag_overdue_requests",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "qrlookup-stats-nightly": {
+        "task": "qrlookup.tasks.roll_up_yesterday",
+        "schedule": crontab(hour=1, minute=10),
+    },
+    "qrlookup-purge-nightly": {
+        "task": "qrlookup.tasks.purge_verification_data",
+        "schedule": crontab(hour=3, minute=20),
+    },
 }
 # Import error reports (the rejected rows as uploaded, so they can be fixed) and export files
 # carry personal data; they are deleted this many days after they were written.
@@ -260,6 +273,70 @@ IMPORT_MAX_ATTEMPTS = env_int("IMPORT_MAX_ATTEMPTS", 2)
 RATING_AUTO_RERATE = env_bool("RATING_AUTO_RERATE", True)
 # How long an automatic re-rating waits for an active rating run before trying again.
 RATING_RERATE_RETRY_SECONDS = env_int("RATING_RERATE_RETRY_SECONDS", 60)
+
+# --- QR lookup, 码上查 (docs/qrlookup.md) --------------------------------------------------
+# The bank's name on posters and the public pages.
+QRLOOKUP_BANK_NAME = env_str("QRLOOKUP_BANK_NAME") or "福祥农村商业银行"
+# The public address QR codes point to (https://fx.example.cn); empty: the address the
+# officer's browser used when the code image or poster was made.
+QRLOOKUP_PUBLIC_BASE_URL = (env_str("QRLOOKUP_PUBLIC_BASE_URL") or "").rstrip("/")
+# SMS: "outbox" keeps messages in a table staff read at /qrlookup/outbox/ (development, demo,
+# tests; the page exists only with this backend); "tencent" sends through Tencent Cloud SMS.
+QRLOOKUP_SMS_BACKEND = env_str("QRLOOKUP_SMS_BACKEND") or "outbox"
+if QRLOOKUP_SMS_BACKEND not in {"outbox", "tencent"}:
+    raise ImproperlyConfigured("QRLOOKUP_SMS_BACKEND must be outbox or tencent")
+TENCENT_SMS_SECRET_ID = env_str("TENCENT_SMS_SECRET_ID") or ""
+TENCENT_SMS_SECRET_KEY = env_str("TENCENT_SMS_SECRET_KEY") or ""
+TENCENT_SMS_SDK_APP_ID = env_str("TENCENT_SMS_SDK_APP_ID") or ""
+TENCENT_SMS_SIGN_NAME = env_str("TENCENT_SMS_SIGN_NAME") or ""
+TENCENT_SMS_TEMPLATE_ID = env_str("TENCENT_SMS_TEMPLATE_ID") or ""
+TENCENT_SMS_REGION = env_str("TENCENT_SMS_REGION") or "ap-guangzhou"
+TENCENT_SMS_ENDPOINT = env_str("TENCENT_SMS_ENDPOINT") or "sms.tencentcloudapi.com"
+if QRLOOKUP_SMS_BACKEND == "tencent" and not (
+    TENCENT_SMS_SECRET_ID
+    and TENCENT_SMS_SECRET_KEY
+    and TENCENT_SMS_SDK_APP_ID
+    and TENCENT_SMS_SIGN_NAME
+    and TENCENT_SMS_TEMPLATE_ID
+):
+    raise ImproperlyConfigured(
+        "QRLOOKUP_SMS_BACKEND=tencent needs TENCENT_SMS_SECRET_ID, TENCENT_SMS_SECRET_KEY, "
+        "TENCENT_SMS_SDK_APP_ID, TENCENT_SMS_SIGN_NAME and TENCENT_SMS_TEMPLATE_ID"
+    )
+# WeChat web OAuth (snsapi_base → openid), off unless both are set.
+QRLOOKUP_WECHAT_APP_ID = env_str("QRLOOKUP_WECHAT_APP_ID") or ""
+QRLOOKUP_WECHAT_APP_SECRET = env_str("QRLOOKUP_WECHAT_APP_SECRET") or ""
+QRLOOKUP_WECHAT_BINDING_DAYS = env_int("QRLOOKUP_WECHAT_BINDING_DAYS", 180)
+# A verification code lives this long; a verified session shows its household this long.
+QRLOOKUP_CODE_SECONDS = env_int("QRLOOKUP_CODE_SECONDS", 300)
+QRLOOKUP_SESSION_SECONDS = env_int("QRLOOKUP_SESSION_SECONDS", 900)
+# Wrong codes before an ID number (and the verification) is locked, and for how long.
+QRLOOKUP_MAX_FAILED_CODES = env_int("QRLOOKUP_MAX_FAILED_CODES", 5)
+QRLOOKUP_LOCK_SECONDS = env_int("QRLOOKUP_LOCK_SECONDS", 3600)
+# Days an officer has to answer a villager's request before it is overdue.
+QRLOOKUP_REQUEST_DAYS = env_int("QRLOOKUP_REQUEST_DAYS", 7)
+# Rate limits held in the cache (Redis in production, so they hold across gunicorn workers):
+# scope → ((count, seconds), ...). "phone" is counted per SMS sent.
+QRLOOKUP_LIMITS = {
+    "ip": ((20, 600), (60, 86400)),
+    "id": ((5, 3600), (10, 86400)),
+    "phone": ((1, 60), (5, 3600), (10, 86400)),
+    "openid": ((10, 3600), (30, 86400)),
+    "request_ip": ((5, 3600), (20, 86400)),
+}
+# Prefix of the lookup's cache keys (tests give each test its own).
+QRLOOKUP_CACHE_NAMESPACE = env_str("QRLOOKUP_CACHE_NAMESPACE") or "qrl"
+# The client address behind this many reverse proxies (X-Forwarded-For, right to left).
+QRLOOKUP_PROXY_COUNT = env_int("QRLOOKUP_PROXY_COUNT", env_int("AXES_PROXY_COUNT", 0))
+# Verification challenges and outbox messages are deleted after this many days.
+QRLOOKUP_RETENTION_DAYS = env_int("QRLOOKUP_RETENTION_DAYS", 30)
+
+# django-simple-captcha: images drawn here (Pillow), no outside service.
+CAPTCHA_LENGTH = 4
+CAPTCHA_TIMEOUT = 10  # minutes
+CAPTCHA_IMAGE_SIZE = (120, 44)
+CAPTCHA_FONT_SIZE = 30
+CAPTCHA_CHALLENGE_FUNCT = "qrlookup.engine.inputs.captcha_challenge"
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -348,5 +425,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL") or "INFO"},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # The Tencent Cloud SDK logs whole requests (a phone number, a code) at DEBUG.
+        "tencentcloud_sdk_common": {"level": "WARNING"},
+    },
 }

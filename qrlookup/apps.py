@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class QrlookupConfig(AppConfig):
     name = "qrlookup"
     verbose_name = "扫码查询"
+
+    def ready(self) -> None:
+        from qrlookup import receivers
+
+        receivers.connect()

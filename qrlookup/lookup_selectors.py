@@ -1,0 +1,106 @@
+"""Reads for the villager's result page: one verified household, masked, through the public
+selectors of rating and credit (the current rating, the current line, the stored
+explanation), and the household's requests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+from credit import engine as credit_engine
+from credit.selectors import household_current_line, line_explain
+from fuxiang.masking import mask_name
+from households.models import Household, Member
+from qrlookup.engine import outcome
+from qrlookup.models import OfficerRequest
+from qrlookup.qrcode_selectors import grid_officer, officer_phone
+from rating.selectors import current_rating_of_household, result_explain
+
+EXPLANATION_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class HouseholdPage:
+    masked_name: str
+    village_name: str
+    officer_name: str
+    officer_phone: str
+    outcome: outcome.Outcome
+    requests: list[OfficerRequest]
+
+
+def _explanation(result: Any) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(raised, lowered, hints) of a stored result in plain words. A result never changes, so
+    its words are cached by its id."""
+    key = f"{settings.QRLOOKUP_CACHE_NAMESPACE}:explain:{result.pk}"
+    words = cache.get(key)
+    if words is None:
+        explained = result_explain(result)
+        words = (
+            tuple(f.text for f in explained.raised),
+            tuple(f.text for f in explained.lowered),
+            tuple(explained.hints),
+        )
+        cache.set(key, words, timeout=EXPLANATION_SECONDS)
+    return words
+
+
+def household_outcome(household_id: int, *, as_of: date) -> outcome.Outcome:
+    current = current_rating_of_household(household_id)
+    if current is None:
+        return outcome.outcome_for(rated=False, knocked_out=False, line=None, as_of=as_of)
+    line = household_current_line(household_id)
+    facts = (
+        outcome.LineFacts(
+            grade=line.grade,
+            amount=line.amount,
+            rate_percent=line.rate_percent,
+            valid_to=line.valid_to,
+            status=line.status,
+            online_eligible=line.online_eligible,
+        )
+        if line is not None
+        else None
+    )
+    decided = outcome.outcome_for(
+        rated=True, knocked_out=current.knocked_out, line=facts, as_of=as_of
+    )
+    if decided.show != outcome.SHOW_LINE or line is None:
+        return decided
+    raised, lowered, hints = _explanation(current.result)
+    limit, rate = line_explain(line)
+    return outcome.outcome_for(
+        rated=True,
+        knocked_out=False,
+        line=facts,
+        as_of=as_of,
+        raised=raised,
+        lowered=lowered,
+        hints=hints,
+        words=tuple(credit_engine.plain_words(limit, rate)),
+    )
+
+
+def household_page(*, household_id: int, member_id: int, as_of: date) -> HouseholdPage:
+    """Everything the result page shows, for the verified household and member only."""
+    member = Member.objects.only("name").get(pk=member_id, household_id=household_id)
+    household = (
+        Household.objects.select_related("village")
+        .only("village__name", "village__grid_id")
+        .get(pk=household_id)
+    )
+    officer = grid_officer(household.village.grid_id)
+    return HouseholdPage(
+        masked_name=mask_name(member.name),
+        village_name=household.village.name,
+        officer_name=officer.display_name if officer else "",
+        officer_phone=officer_phone(officer),
+        outcome=household_outcome(household_id, as_of=as_of),
+        requests=list(
+            OfficerRequest.objects.filter(household_id=household_id).order_by("-created_at")[:5]
+        ),
+    )
