@@ -91,7 +91,7 @@ def test_every_case_takes_the_same_time_within_noise(settings, village_code, cas
                                 "id": ((1000, 3600),)}  # fmt: skip
     timings: dict[str, list[float]] = {case: [] for case in cases}
     for _ in range(3):  # warm up (first queries, template compilation)
-        for case, (name, id_number) in cases.items():
+        for name, id_number in cases.values():
             _timed_post(flow, village_code.token, name, id_number)
     order = list(cases)
     shuffler = random.Random(13)
