@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as Forbidden
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -245,8 +244,6 @@ def contact_set(request: HttpRequest) -> HttpResponse:
         qrcodes.officer_contact_set(actor=request.user, phone=request.POST.get("phone", ""))
     except DomainError as error:
         _refuse(request, error)
-    except ValidationError as error:  # the model's validator: the number's shape
-        messages.error(request, "；".join(error.messages))
     else:
         messages.success(request, "服务电话已保存，将印在您的海报和村民查询结果页上")
     return redirect("qrlookup:codes")

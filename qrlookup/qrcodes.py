@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -66,7 +67,10 @@ def qrcode_create(
         officer=officer,
         created_by=actor,
     )
-    code.full_clean()
+    try:
+        code.full_clean()
+    except ValidationError as exc:  # one live code per village / officer and grid
+        raise DomainError(exc.message_dict) from exc
     try:
         with transaction.atomic():
             code.save(force_insert=True)
@@ -112,7 +116,10 @@ def officer_contact_set(*, actor: Any, phone: str) -> OfficerContact:
         raise PermissionDenied("只有客户经理可以设置服务电话")
     contact = OfficerContact.objects.filter(officer=actor).first() or OfficerContact(officer=actor)
     contact.phone = (phone or "").strip()
-    contact.full_clean()
+    try:
+        contact.full_clean()
+    except ValidationError as exc:
+        raise DomainError(exc.message_dict) from exc
     contact.save()
     # landing pages show the new phone once their cached attribution expires (5 minutes)
     return contact
