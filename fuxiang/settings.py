@@ -123,6 +123,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Sessions are read from the cache and written through to the database when Redis is there
+# (the public lookup's result page reads one on every view).
+if REDIS_URL:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # --- auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -239,6 +244,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "credit.tasks.lapse_overrides",
         "schedule": crontab(hour=0, minute=20),
     },
+    "qrlookup-events-flush": {
+        "task": "qrlookup.tasks.flush_events",
+        "schedule": 60.0,
+    },
     "qrlookup-requests-overdue-nightly": {
         "task": "qrlookup.tasks.flag_overdue_requests",
         "schedule": crontab(hour=6, minute=0),
@@ -328,6 +337,9 @@ QRLOOKUP_LIMITS = {
 QRLOOKUP_CACHE_NAMESPACE = env_str("QRLOOKUP_CACHE_NAMESPACE") or "qrl"
 # The client address behind this many reverse proxies (X-Forwarded-For, right to left).
 QRLOOKUP_PROXY_COUNT = env_int("QRLOOKUP_PROXY_COUNT", env_int("AXES_PROXY_COUNT", 0))
+# Scan and lookup events go to a Redis list and into their tables once a minute (beat), so the
+# landing page writes nothing to the database; off (or without Redis): one INSERT per event.
+QRLOOKUP_EVENT_BUFFER = env_bool("QRLOOKUP_EVENT_BUFFER", bool(REDIS_URL))
 # Verification challenges and outbox messages are deleted after this many days.
 QRLOOKUP_RETENTION_DAYS = env_int("QRLOOKUP_RETENTION_DAYS", 30)
 

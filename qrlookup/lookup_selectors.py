@@ -21,6 +21,10 @@ from qrlookup.qrcode_selectors import grid_officer, officer_phone
 from rating.selectors import current_rating_of_household, result_explain
 
 EXPLANATION_SECONDS = 3600
+# A household's page is kept this long, unless something this app hears of changes first
+# (a rating published, an archive or a watch-list match changed, a request made or closed:
+# ``pages_changed``). A line suspended or restored by hand shows within this time.
+PAGE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,43 @@ def household_outcome(household_id: int, *, as_of: date) -> outcome.Outcome:
         hints=hints,
         words=tuple(credit_engine.plain_words(limit, rate)),
     )
+
+
+def _generation_key() -> str:
+    return f"{settings.QRLOOKUP_CACHE_NAMESPACE}:pages"
+
+
+def pages_changed_now_and_on_commit() -> None:
+    """For writers inside a transaction: stale now, and again once the change is visible
+    (a page rebuilt in between from the old rows is not kept)."""
+    from django.db import transaction
+
+    pages_changed()
+    transaction.on_commit(pages_changed)
+
+
+def pages_changed() -> None:
+    """Every cached result page is stale from now on (one counter: the next view of each
+    page builds it again)."""
+    key = _generation_key()
+    cache.add(key, 0, timeout=None)
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=None)
+
+
+def household_page_cached(*, household_id: int, member_id: int, as_of: date) -> HouseholdPage:
+    """``household_page`` through the cache: one round trip to Redis when nothing changed."""
+    page_key = f"{settings.QRLOOKUP_CACHE_NAMESPACE}:page:{household_id}:{member_id}:{as_of}"
+    found = cache.get_many([page_key, _generation_key()])
+    generation = found.get(_generation_key(), 0)
+    cached = found.get(page_key)
+    if cached is not None and cached[0] == generation:
+        return cached[1]
+    page = household_page(household_id=household_id, member_id=member_id, as_of=as_of)
+    cache.set(page_key, (generation, page), timeout=PAGE_SECONDS)
+    return page
 
 
 def household_page(*, household_id: int, member_id: int, as_of: date) -> HouseholdPage:

@@ -28,6 +28,7 @@ from fuxiang.errors import DomainError, NotFound, PermissionDenied
 from fuxiang.masking import mask_phone
 from households.identity import IdentityError, validate_mobile
 from households.models import Household
+from qrlookup.lookup_selectors import pages_changed_now_and_on_commit
 from qrlookup.models import (
     OfficerRequest,
     RequestKind,
@@ -74,6 +75,7 @@ def request_create_for_household(
     )
     request.full_clean(exclude=["household", "grid", "village", "code"])
     request.save(force_insert=True)
+    pages_changed_now_and_on_commit()  # the page lists the household's requests
     return request
 
 
@@ -155,6 +157,7 @@ def request_close(
     request.closed_by = actor
     request.full_clean(exclude=["household", "grid", "village", "code"])
     request.save(update_fields=["status", "outcome", "outcome_note", "closed_at", "closed_by"])
+    pages_changed_now_and_on_commit()
     audit_record(
         action=ACTION_CLOSE,
         actor=actor,

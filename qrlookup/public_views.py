@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,10 +28,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fuxiang.errors import DomainError
 from qrlookup import events, limits, officer_requests, verification, wechat
 from qrlookup.engine.agents import is_wechat, ua_class
-from qrlookup.lookup_selectors import household_page
+from qrlookup.lookup_selectors import household_page_cached
 from qrlookup.models import LookupEventKind, RequestKind
 from qrlookup.public_forms import CodeForm, ContactForm, CorrectionForm, IdentityForm
-from qrlookup.qrcode_selectors import Attribution, code_attribution
+from qrlookup.qrcode_selectors import (
+    ATTRIBUTION_SECONDS,
+    TOKEN_SHAPE,
+    Attribution,
+    attribution_key,
+    code_attribution,
+    landing_key,
+)
 
 # session keys
 TOKEN = "qrl_token"  # noqa: S105  (a session key, not a secret)
@@ -100,14 +108,19 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 @require_GET
 def landing(request: HttpRequest, token: str) -> HttpResponse:
-    """The page a scan opens: counts the scan and offers to start. Cheap by design: the
-    code's attribution is cached, the scan is one INSERT, and no session is read unless the
-    browser already has one."""
-    attribution = code_attribution(token)
+    """The page a scan opens: counts the scan and offers to start. Cheap by design: for a
+    browser without a session the code's attribution and the page itself come from the cache
+    in one round trip, the scan is one RPUSH (``events``), and no session is made."""
+    has_session = settings.SESSION_COOKIE_NAME in request.COOKIES
+    page_key = landing_key(token)
+    cached = cache.get_many([attribution_key(token), page_key]) if TOKEN_SHAPE.match(token) else {}
+    attribution = cached.get(attribution_key(token)) or code_attribution(token)
     if attribution is None:
         return _invalid_code(request)
     events.scan_record(attribution=attribution, ua_class=ua_class(_agent(request)))
-    return render(
+    if not has_session and page_key in cached:
+        return HttpResponse(cached[page_key])
+    response = render(
         request,
         "qrlookup/public_landing.html",
         {
@@ -117,6 +130,9 @@ def landing(request: HttpRequest, token: str) -> HttpResponse:
             "bank_name": settings.QRLOOKUP_BANK_NAME,
         },
     )
+    if not has_session:
+        cache.set(page_key, response.content, timeout=ATTRIBUTION_SECONDS)
+    return response
 
 
 @never_cache
@@ -332,7 +348,7 @@ def result(request: HttpRequest) -> HttpResponse:
         ua_class=ua_class(_agent(request)),
         household_id=household_id,
     )
-    page = household_page(
+    page = household_page_cached(
         household_id=household_id, member_id=member_id, as_of=timezone.localdate()
     )
     context: dict[str, Any] = {

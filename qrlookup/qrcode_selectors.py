@@ -35,6 +35,11 @@ def attribution_key(token: str) -> str:
     return f"{settings.QRLOOKUP_CACHE_NAMESPACE}:code:{token}"
 
 
+def landing_key(token: str) -> str:
+    """The landing page as rendered for a browser without a session."""
+    return f"{settings.QRLOOKUP_CACHE_NAMESPACE}:landing:{token}"
+
+
 def code_attribution(token: str) -> Attribution | None:
     """The live code of ``token``, or None for a malformed, unknown or revoked token (all
     three look the same). Cached; revoking a code deletes its entry."""

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from qrlookup.events import events_flush
 from qrlookup.models import LookupDailyStat, LookupEvent, LookupEventKind, ScanEvent
 
 _KIND_COLUMN = {
@@ -26,7 +27,9 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def day_counts(day: date) -> dict[tuple[int | None, int | None, int | None], dict[str, int]]:
-    """{(village, grid, officer): {"scans", "verified", "results", "requests"}} for one day."""
+    """{(village, grid, officer): {"scans", "verified", "results", "requests"}} for one day
+    (buffered events are written first, so the figures are up to the moment)."""
+    events_flush()
     start, end = day_bounds(day)
     counts: dict[tuple[int | None, int | None, int | None], dict[str, int]] = defaultdict(
         lambda: {"scans": 0, "verified": 0, "results": 0, "requests": 0}

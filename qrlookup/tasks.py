@@ -22,6 +22,14 @@ def build_poster_batch(batch_id: int) -> None:
 
 
 @shared_task
+def flush_events() -> int:
+    """Every minute: buffered scan and lookup events into their tables."""
+    from qrlookup import events
+
+    return events.events_flush()
+
+
+@shared_task
 def flag_overdue_requests() -> int:
     """Nightly: flag requests past their deadline for the branch managers."""
     from qrlookup import officer_requests

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _own_cache_namespace(settings):
     """This test's limits under keys of its own (both processes use them)."""
     settings.QRLOOKUP_CACHE_NAMESPACE = f"qrl-test-{uuid.uuid4().hex[:12]}"
+    settings.QRLOOKUP_EVENT_BUFFER = False
 
 
 def _free_port() -> int:
@@ -54,6 +55,7 @@ def other_process(transactional_db, postgres, settings, tmp_path):
         ),
         "QRLOOKUP_CACHE_NAMESPACE": settings.QRLOOKUP_CACHE_NAMESPACE,
         "CELERY_BROKER_URL": "",  # its SMS go to the outbox in-process
+        "QRLOOKUP_EVENT_BUFFER": "0",
     }
     log = tmp_path / "gunicorn.log"
     command = [

@@ -30,8 +30,10 @@ OFFICER_PHONE = "13907330001"
 
 @pytest.fixture(autouse=True)
 def _own_cache_namespace(settings):
-    """Each test counts its limits under keys of its own (the cache is the shared Redis)."""
+    """Each test counts its limits under keys of its own (the cache is the shared Redis), and
+    writes its events at once (test_events tests the buffer)."""
     settings.QRLOOKUP_CACHE_NAMESPACE = f"qrl-test-{uuid.uuid4().hex[:12]}"
+    settings.QRLOOKUP_EVENT_BUFFER = False
 
 
 @pytest.fixture
