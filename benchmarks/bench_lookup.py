@@ -68,9 +68,10 @@ def prepare(households: int) -> None:
         call_command("seed_qrcodes", stdout=quiet)
 
 
-def sessions(count: int) -> list[str]:
-    """Session keys of verified lookups of ``count`` households with an active line (as the
-    code page leaves them), valid for a day."""
+def sessions(count: int, *, warm: bool = True) -> list[str]:
+    """Session keys of verified lookups of ``count`` households with an active line, valid for
+    a day — as the code page leaves them, which also prepares each household's page in the
+    cache (``warm``; ``--cold`` measures pages built on their first view instead)."""
     from django.contrib.sessions.backends.db import SessionStore
 
     from credit.selectors import current_lines
@@ -101,6 +102,14 @@ def sessions(count: int) -> list[str]:
         )
         store.create()
         keys.append(store.session_key)
+        if warm:
+            from django.utils import timezone
+
+            from qrlookup.lookup_selectors import household_page_cached
+
+            household_page_cached(
+                household_id=household_id, member_id=member_id, as_of=timezone.localdate()
+            )
     return keys
 
 
@@ -203,6 +212,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--sessions", type=int, default=200)
+    parser.add_argument(
+        "--cold", action="store_true", help="result pages not prepared at verification"
+    )
     args = parser.parse_args()
     if args.seconds > 120:
         sys.exit("--seconds is bounded at 120 per URL")
@@ -210,7 +222,7 @@ def main() -> None:
     if not server.startswith(("postgres://", "postgresql://")):
         sys.exit("set DATABASE_URL=postgres://user@host:port/any-db (the benchmark makes its own)")
     if not os.environ.get("REDIS_URL"):
-        print("  note: REDIS_URL unset — each gunicorn worker caches in its own memory")
+        sys.exit("set REDIS_URL=redis://127.0.0.1:6379/N (the cache and the event buffer)")
     if shutil.which("wrk") is None:
         sys.exit("wrk not found: apt-get install wrk")
     from urllib.parse import urlparse, urlunparse
@@ -226,7 +238,7 @@ def main() -> None:
     from qrlookup.models import QrCode
 
     tokens = list(QrCode.objects.filter(revoked_at__isnull=True).values_list("token", flat=True))
-    keys = sessions(args.sessions)
+    keys = sessions(args.sessions, warm=not args.cold)
     print(f"  {len(tokens)} village codes, {len(keys)} verified sessions")
     from django.db import connections
 

@@ -10,11 +10,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 from credit import engine as credit_engine
 from credit.selectors import household_current_line, line_explain
 from fuxiang.masking import mask_name
-from households.models import Household, Member
+from households.models import Member
 from qrlookup.engine import outcome
 from qrlookup.models import OfficerRequest
 from qrlookup.qrcode_selectors import grid_officer, officer_phone
@@ -29,12 +31,14 @@ PAGE_SECONDS = 60
 
 @dataclass(frozen=True)
 class HouseholdPage:
+    """What the result page shows; the parts without a form come rendered (``main_html``,
+    ``contact_html``), so a page served from the cache is put together, not rendered again."""
+
     masked_name: str
     village_name: str
-    officer_name: str
-    officer_phone: str
     outcome: outcome.Outcome
-    requests: list[OfficerRequest]
+    main_html: str
+    contact_html: str
 
 
 def _explanation(result: Any) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -89,6 +93,17 @@ def household_outcome(household_id: int, *, as_of: date) -> outcome.Outcome:
     )
 
 
+def _grid_contact(grid_id: int | None) -> tuple[str, str]:
+    """(name, service phone) of the grid's officer, cached for five minutes."""
+    key = f"{settings.QRLOOKUP_CACHE_NAMESPACE}:grid-contact:{grid_id}"
+    found = cache.get(key)
+    if found is None:
+        officer = grid_officer(grid_id)
+        found = (officer.display_name if officer else "", officer_phone(officer))
+        cache.set(key, found, timeout=300)
+    return found
+
+
 def _generation_key() -> str:
     return f"{settings.QRLOOKUP_CACHE_NAMESPACE}:pages"
 
@@ -128,20 +143,28 @@ def household_page_cached(*, household_id: int, member_id: int, as_of: date) -> 
 
 def household_page(*, household_id: int, member_id: int, as_of: date) -> HouseholdPage:
     """Everything the result page shows, for the verified household and member only."""
-    member = Member.objects.only("name").get(pk=member_id, household_id=household_id)
-    household = (
-        Household.objects.select_related("village")
-        .only("village__name", "village__grid_id")
-        .get(pk=household_id)
+    member = (
+        Member.objects.select_related("household__village")
+        .only("name", "household__village__name", "household__village__grid_id")
+        .get(pk=member_id, household_id=household_id)
     )
-    officer = grid_officer(household.village.grid_id)
+    village = member.household.village
+    officer_name, phone = _grid_contact(village.grid_id)
+    decided = household_outcome(household_id, as_of=as_of)
+    contact = {
+        "officer_name": officer_name,
+        "officer_phone": phone,
+        "requests": list(
+            OfficerRequest.objects.filter(household_id=household_id).order_by("-created_at")[:5]
+        ),
+    }
     return HouseholdPage(
         masked_name=mask_name(member.name),
-        village_name=household.village.name,
-        officer_name=officer.display_name if officer else "",
-        officer_phone=officer_phone(officer),
-        outcome=household_outcome(household_id, as_of=as_of),
-        requests=list(
-            OfficerRequest.objects.filter(household_id=household_id).order_by("-created_at")[:5]
+        village_name=village.name,
+        outcome=decided,
+        # rendered by Django's templates (escaped): safe to put into the page as they are
+        main_html=mark_safe(render_to_string("qrlookup/_result_main.html", {"outcome": decided})),  # noqa: S308
+        contact_html=mark_safe(  # noqa: S308
+            render_to_string("qrlookup/_result_contact.html", {"page": contact})
         ),
     )

@@ -14,6 +14,7 @@ session (``qrl_*`` keys) for ``QRLOOKUP_SESSION_SECONDS``."""
 from __future__ import annotations
 
 import time
+from dataclasses import astuple
 from typing import Any
 
 from django.conf import settings
@@ -38,6 +39,8 @@ from qrlookup.qrcode_selectors import (
     attribution_key,
     code_attribution,
     landing_key,
+    local_landing,
+    local_landing_keep,
 )
 
 # session keys
@@ -48,6 +51,7 @@ MEMBER = "qrl_member"
 UNTIL = "qrl_until"
 OPENID = "qrl_openid"
 STATE = "qrl_state"
+ATTRIBUTION = "qrl_attribution"
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -98,6 +102,9 @@ def _verify_session(request: HttpRequest, *, household_id: int, member_id: int) 
         request.session[OPENID] = openid
     request.session[HOUSEHOLD] = household_id
     request.session[MEMBER] = member_id
+    attribution = code_attribution(token) if token else None
+    if attribution is not None:  # kept for the result page's events (no lookup per view)
+        request.session[ATTRIBUTION] = list(astuple(attribution))
     request.session[UNTIL] = int(time.time()) + settings.QRLOOKUP_SESSION_SECONDS
 
 
@@ -109,9 +116,13 @@ def _private(response: HttpResponse) -> HttpResponse:
 @require_GET
 def landing(request: HttpRequest, token: str) -> HttpResponse:
     """The page a scan opens: counts the scan and offers to start. Cheap by design: for a
-    browser without a session the code's attribution and the page itself come from the cache
-    in one round trip, the scan is one RPUSH (``events``), and no session is made."""
+    browser without a session the code's attribution and the page come from this process's
+    memory (or the shared cache, in one round trip), the scan is one RPUSH (``events``), and
+    no session is made."""
     has_session = settings.SESSION_COOKIE_NAME in request.COOKIES
+    if not has_session and (kept := local_landing(token)) is not None:
+        events.scan_record(attribution=kept[0], ua_class=ua_class(_agent(request)))
+        return HttpResponse(kept[1])
     page_key = landing_key(token)
     cached = cache.get_many([attribution_key(token), page_key]) if TOKEN_SHAPE.match(token) else {}
     attribution = cached.get(attribution_key(token)) or code_attribution(token)
@@ -119,6 +130,7 @@ def landing(request: HttpRequest, token: str) -> HttpResponse:
         return _invalid_code(request)
     events.scan_record(attribution=attribution, ua_class=ua_class(_agent(request)))
     if not has_session and page_key in cached:
+        local_landing_keep(token, attribution, cached[page_key])
         return HttpResponse(cached[page_key])
     response = render(
         request,
@@ -132,6 +144,7 @@ def landing(request: HttpRequest, token: str) -> HttpResponse:
     )
     if not has_session:
         cache.set(page_key, response.content, timeout=ATTRIBUTION_SECONDS)
+        local_landing_keep(token, attribution, response.content)
     return response
 
 
@@ -256,6 +269,13 @@ def code(request: HttpRequest, token: str) -> HttpResponse:
                 household_id=confirmation.household_id,
                 member_id=confirmation.member_id,
             )
+            # the page is prepared now, so the result page the browser goes to is served
+            # from the cache
+            household_page_cached(
+                household_id=confirmation.household_id,
+                member_id=confirmation.member_id,
+                as_of=timezone.localdate(),
+            )
             return redirect("qrlookup_public:result")
         message = confirmation.message
     return render(
@@ -341,7 +361,8 @@ def result(request: HttpRequest) -> HttpResponse:
     if verified is None:
         return _expired(request)
     household_id, member_id = verified
-    attribution = _session_attribution(request)
+    kept = request.session.get(ATTRIBUTION)
+    attribution = Attribution(*kept) if kept else _session_attribution(request)
     events.lookup_record(
         kind=LookupEventKind.RESULT,
         attribution=attribution,

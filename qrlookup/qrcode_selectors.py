@@ -4,6 +4,7 @@ token (cached: the landing page is the hottest page of the system)."""
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,31 @@ class Attribution:
 
 def attribution_key(token: str) -> str:
     return f"{settings.QRLOOKUP_CACHE_NAMESPACE}:code:{token}"
+
+
+# The landing page of a code as served to a browser without a session, kept in each process
+# for a few seconds: the hottest page then costs one RPUSH (its scan). A code revoked in
+# another process may show its landing page here for up to LOCAL_SECONDS; nothing after it
+# (the form, the code, the result) works, as those read the shared cache.
+LOCAL_SECONDS = 10
+_local: dict[str, tuple[float, Attribution, bytes]] = {}
+
+
+def local_landing(token: str) -> tuple[Attribution, bytes] | None:
+    entry = _local.get(token)
+    if entry is None or entry[0] < time.monotonic():
+        return None
+    return entry[1], entry[2]
+
+
+def local_landing_keep(token: str, attribution: Attribution, html: bytes) -> None:
+    if len(_local) > 10_000:  # a county has a few hundred codes: only forged tokens grow it
+        _local.clear()
+    _local[token] = (time.monotonic() + LOCAL_SECONDS, attribution, html)
+
+
+def local_landing_forget(token: str) -> None:
+    _local.pop(token, None)
 
 
 def landing_key(token: str) -> str:

@@ -19,7 +19,12 @@ from households.models import Grid, Village
 from households.selectors import grids_visible_to, villages_visible_to
 from qrlookup.engine.codes import new_token
 from qrlookup.models import OfficerContact, QrCode, QrCodeKind
-from qrlookup.qrcode_selectors import attribution_key, grid_officer, landing_key
+from qrlookup.qrcode_selectors import (
+    attribution_key,
+    grid_officer,
+    landing_key,
+    local_landing_forget,
+)
 
 ACTION_CREATE = "qrlookup.code_create"
 ACTION_REVOKE = "qrlookup.code_revoke"
@@ -102,7 +107,12 @@ def qrcode_revoke(*, actor: Any, code: QrCode, request: Any = None) -> QrCode:
     code.revoked_by = actor
     code.save(update_fields=["revoked_at", "revoked_by"])
     token = code.token
-    transaction.on_commit(lambda: cache.delete_many([attribution_key(token), landing_key(token)]))
+
+    def forget() -> None:
+        cache.delete_many([attribution_key(token), landing_key(token)])
+        local_landing_forget(token)
+
+    transaction.on_commit(forget)
     audit_record(
         action=ACTION_REVOKE, actor=actor, target=code, target_label=str(code), request=request
     )
