@@ -80,6 +80,38 @@ def _record(row: dict[str, Any]) -> None:
     _model_row(row).save(force_insert=True)
 
 
+def lookup_record_reading(
+    *,
+    kind: str,
+    attribution: Attribution | None,
+    ua_class: str,
+    household_id: int | None,
+    cache_keys: list[str],
+) -> dict[str, Any]:
+    """Record an event and read ``cache_keys`` (as ``cache.get_many`` does) in ONE round trip
+    to Redis when both the cache and the buffer are there — the result page's hot path. Uses
+    Django's Redis cache client and serializer (Django 5.2's RedisCache); anywhere else, the
+    two operations one after the other."""
+    from django.core.cache import cache
+    from django.core.cache.backends.redis import RedisCache
+
+    row = _row(str(kind), attribution, ua_class, household_id)
+    if _buffer() is not None and isinstance(cache, RedisCache):
+        full = [cache.make_and_validate_key(k) for k in cache_keys]
+        try:
+            pipe = cache._cache.get_client(None, write=True).pipeline(transaction=False)
+            pipe.mget(full)
+            pipe.rpush(_key(), json.dumps(row))
+            values, _ = pipe.execute()
+        except Exception:  # Redis away: as without the buffer
+            logger.warning("event buffer unavailable; writing the event directly")
+        else:
+            loads = cache._cache._serializer.loads  # type: ignore[attr-defined]
+            return {k: loads(v) for k, v in zip(cache_keys, values, strict=True) if v is not None}
+    _record(row)
+    return cache.get_many(cache_keys)
+
+
 def scan_record(*, attribution: Attribution, ua_class: str) -> None:
     """One scan (人次) of a code."""
     _record(_row("scan", attribution, ua_class, None))

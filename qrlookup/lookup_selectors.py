@@ -128,10 +128,20 @@ def pages_changed() -> None:
         cache.set(key, 1, timeout=None)
 
 
-def household_page_cached(*, household_id: int, member_id: int, as_of: date) -> HouseholdPage:
-    """``household_page`` through the cache: one round trip to Redis when nothing changed."""
-    page_key = f"{settings.QRLOOKUP_CACHE_NAMESPACE}:page:{household_id}:{member_id}:{as_of}"
-    found = cache.get_many([page_key, _generation_key()])
+def page_cache_keys(*, household_id: int, member_id: int, as_of: date) -> list[str]:
+    """The cache keys ``household_page_cached`` reads (a caller may fetch them itself)."""
+    ns = settings.QRLOOKUP_CACHE_NAMESPACE
+    return [f"{ns}:page:{household_id}:{member_id}:{as_of}", _generation_key()]
+
+
+def household_page_cached(
+    *, household_id: int, member_id: int, as_of: date, found: dict[str, Any] | None = None
+) -> HouseholdPage:
+    """``household_page`` through the cache: one round trip to Redis when nothing changed
+    (none when the caller already fetched ``page_cache_keys`` into ``found``)."""
+    page_key, _ = page_cache_keys(household_id=household_id, member_id=member_id, as_of=as_of)
+    if found is None:
+        found = cache.get_many([page_key, _generation_key()])
     generation = found.get(_generation_key(), 0)
     cached = found.get(page_key)
     if cached is not None and cached[0] == generation:

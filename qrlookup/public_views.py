@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fuxiang.errors import DomainError
 from qrlookup import events, limits, officer_requests, verification, wechat
 from qrlookup.engine.agents import is_wechat, ua_class
-from qrlookup.lookup_selectors import household_page_cached
+from qrlookup.lookup_selectors import household_page_cached, page_cache_keys
 from qrlookup.models import LookupEventKind, RequestKind
 from qrlookup.public_forms import CodeForm, ContactForm, CorrectionForm, IdentityForm
 from qrlookup.qrcode_selectors import (
@@ -363,14 +363,16 @@ def result(request: HttpRequest) -> HttpResponse:
     household_id, member_id = verified
     kept = request.session.get(ATTRIBUTION)
     attribution = Attribution(*kept) if kept else _session_attribution(request)
-    events.lookup_record(
+    today = timezone.localdate()
+    found = events.lookup_record_reading(  # the event and the cached page: one round trip
         kind=LookupEventKind.RESULT,
         attribution=attribution,
         ua_class=ua_class(_agent(request)),
         household_id=household_id,
+        cache_keys=page_cache_keys(household_id=household_id, member_id=member_id, as_of=today),
     )
     page = household_page_cached(
-        household_id=household_id, member_id=member_id, as_of=timezone.localdate()
+        household_id=household_id, member_id=member_id, as_of=today, found=found
     )
     context: dict[str, Any] = {
         "page": page,

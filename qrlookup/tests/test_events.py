@@ -53,3 +53,14 @@ def test_the_landing_page_is_served_from_the_cache_for_a_new_browser(
         again = client.get(f"/q/{village_code.token}")
     assert again.status_code == 200
     assert "开始查询" in again.content.decode()
+
+
+def test_a_result_view_records_its_event_in_the_buffer(
+    client, org, village_code, rated, flow, buffered
+):
+    flow.verify(village_code.token, rated.head)
+    events.events_flush()
+    assert client.get("/q/me/").status_code == 200
+    assert not LookupEvent.objects.filter(kind="result").exists()
+    assert events.events_flush() == 1
+    assert LookupEvent.objects.get(kind="result").household == rated.household
