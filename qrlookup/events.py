@@ -92,9 +92,10 @@ def lookup_record_reading(
     to Redis when both the cache and the buffer are there — the result page's hot path. Uses
     Django's Redis cache client and serializer (Django 5.2's RedisCache); anywhere else, the
     two operations one after the other."""
-    from django.core.cache import cache
+    from django.core.cache import caches
     from django.core.cache.backends.redis import RedisCache
 
+    cache = caches["default"]  # the backend itself (``django.core.cache.cache`` is a proxy)
     row = _row(str(kind), attribution, ua_class, household_id)
     if _buffer() is not None and isinstance(cache, RedisCache):
         full = [cache.make_and_validate_key(k) for k in cache_keys]
