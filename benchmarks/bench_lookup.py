@@ -74,14 +74,13 @@ def sessions(count: int, *, warm: bool = True) -> list[str]:
     """Session keys of verified lookups of ``count`` households with an active line, valid for
     a day — as the code page leaves them, which also prepares each household's page in the
     cache (``warm``; ``--cold`` measures pages built on their first view instead)."""
+    from dataclasses import astuple
+
     from django.contrib.sessions.backends.db import SessionStore
 
     from credit.selectors import current_lines
     from households.models import Member, Relation
     from qrlookup.models import QrCode
-
-    from dataclasses import astuple
-
     from qrlookup.qrcode_selectors import code_attribution
 
     token = QrCode.objects.filter(revoked_at__isnull=True).values_list("token", flat=True)[0]
