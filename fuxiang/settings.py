@@ -335,8 +335,6 @@ QRLOOKUP_LIMITS = {
 }
 # Prefix of the lookup's cache keys (tests give each test its own).
 QRLOOKUP_CACHE_NAMESPACE = env_str("QRLOOKUP_CACHE_NAMESPACE") or "qrl"
-# The client address behind this many reverse proxies (X-Forwarded-For, right to left).
-QRLOOKUP_PROXY_COUNT = env_int("QRLOOKUP_PROXY_COUNT", env_int("AXES_PROXY_COUNT", 0))
 # Scan and lookup events go to a Redis list and into their tables once a minute (beat), so the
 # landing page writes nothing to the database; off (or without Redis): one INSERT per event.
 QRLOOKUP_EVENT_BUFFER = env_bool("QRLOOKUP_EVENT_BUFFER", bool(REDIS_URL))

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fuxiang.clientaddress import client_address
 from fuxiang.errors import DomainError
 from qrlookup import events, limits, officer_requests, verification, wechat
 from qrlookup.engine.agents import is_wechat, ua_class
@@ -55,16 +56,9 @@ ATTRIBUTION = "qrl_attribution"
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client's address: behind ``QRLOOKUP_PROXY_COUNT`` proxies, the address the
-    outermost trusted proxy saw (X-Forwarded-For read from the right)."""
-    proxies = settings.QRLOOKUP_PROXY_COUNT
-    if proxies:
-        forwarded = [
-            a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()
-        ]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The client's address behind the configured proxies (``fuxiang.clientaddress``: the
+    same answer the login lockout and the audit log use)."""
+    return client_address(request) or "unknown"
 
 
 def _agent(request: HttpRequest) -> str:
