@@ -57,6 +57,7 @@ from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, NotFound
+from fuxiang.makerchecker import Touch, checker_require
 from households.models import BusinessEntity, Household, HouseholdStatus
 from households.selectors import business_entities_visible_to, households_visible_to
 from rating.models import CurrentRating, RatingResult, RatingRun
@@ -515,10 +516,11 @@ def _check_reviewer(
 ) -> None:
     """Maker-checker first (its message is the one a proposer trying their own needs), then
     the role, then the branch."""
-    if getattr(actor, "pk", None) == override.proposed_by_id:
-        raise DomainError(
-            "不能审批自己提议的人工调整，须由另一位人员审批（双人复核）", code="self_review"
-        )
+    checker_require(
+        checker_id=getattr(actor, "pk", None),
+        touched={Touch.PROPOSED: {override.proposed_by_id}},
+        what="人工调整",
+    )
     if not roles.can_approve_override(actor):
         if above_cap and check is not None and check.cap is not None:
             raise DomainError(

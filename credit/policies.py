@@ -4,7 +4,7 @@ exported JSON file, or as a copy of the policy in force), editing, and maker-che
 Rules (DESIGN §4.6; issue 5):
 
 - Head office drafts and approves (``roles.can_approve_policy``); the approver (or the one who
-  sends a version back) is neither its drafter nor its submitter.
+  sends a version back) neither drafted, edited nor submitted it (``fuxiang.makerchecker``).
 - Every stored version is a usable policy: the engine's checks (``engine.policy_from_json``)
   run on every save, submit and approval, and their messages come back per field.
 - Versions follow each other in time. A version takes effect on its ``effective_from``, which
@@ -38,12 +38,14 @@ from credit.policy_selectors import (
     policy_in_force,
     policy_latest_approved,
     policy_previous_approved,
+    policy_touched_by,
 )
 from fuxiang.accounts import roles
-from fuxiang.audit.models import AuditAction, AuditEvent
+from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
 from fuxiang.jsondata import json_object
+from fuxiang.makerchecker import checker_require
 
 EDITABLE_STATUSES = (PolicyStatus.DRAFT, PolicyStatus.REJECTED)
 VERSION_MAX_LENGTH = 20
@@ -238,19 +240,11 @@ def _require_policy_role(actor: Any, message: str = "只有总行可以维护授
 
 
 def _require_checker(actor: Any, row: CreditPolicyVersion) -> None:
-    """The checker wrote no part of the version: not its drafter, not its submitter, and not
-    anyone who edited the draft (every edit is audited against the version)."""
-    editors = set(
-        AuditEvent.objects.filter(
-            target_type=row._meta.label_lower,
-            target_id=str(row.pk),
-            action=AuditAction.CREDIT_POLICY_CREATE,
-        ).values_list("actor_id", flat=True)
+    """The checker wrote no part of the version: not its drafter, not anyone who edited the
+    draft, not anyone who submitted it (``fuxiang.makerchecker``)."""
+    checker_require(
+        checker_id=getattr(actor, "pk", None), touched=policy_touched_by(row), what="授信政策"
     )
-    if actor.pk in {row.created_by_id, row.submitted_by_id, *editors}:
-        raise DomainError(
-            "审批人不能是该版本的起草人、修改人或提交人本人（双人复核）", code="maker_checker"
-        )
 
 
 def _checked(data: Mapping[str, Any], *, exclude_pk: int | None = None) -> engine.CreditPolicy:

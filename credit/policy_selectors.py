@@ -12,6 +12,9 @@ from datetime import date, datetime
 from django.db.models import Q, QuerySet
 
 from credit.models import CreditPolicyVersion, PolicyStatus
+from fuxiang.audit.models import AuditAction
+from fuxiang.audit.selectors import audit_actors
+from fuxiang.makerchecker import Touch
 
 
 def policy_versions() -> QuerySet[CreditPolicyVersion]:
@@ -52,3 +55,17 @@ def policy_previous_approved(version: CreditPolicyVersion) -> CreditPolicyVersio
         .order_by("-effective_from")
         .first()
     )
+
+
+def policy_touched_by(version: CreditPolicyVersion) -> dict[Touch, set[int | None]]:
+    """Who drafted, edited and submitted the version, in every round (an edit is audited as
+    ``credit.policy_create`` marked ``edit``): the makers the maker-checker rule keeps from
+    reviewing it."""
+    return {
+        Touch.CREATED: {version.created_by_id},
+        Touch.EDITED: audit_actors(
+            target=version, action=AuditAction.CREDIT_POLICY_CREATE, edit=True
+        ),
+        Touch.SUBMITTED: {version.submitted_by_id}
+        | audit_actors(target=version, action=AuditAction.CREDIT_POLICY_SUBMIT),
+    }

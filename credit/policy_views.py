@@ -33,10 +33,12 @@ from credit.policy_selectors import (
     policy_in_force,
     policy_latest_approved,
     policy_previous_approved,
+    policy_touched_by,
     policy_versions,
 )
 from fuxiang.accounts import roles
 from fuxiang.errors import DomainError
+from fuxiang.makerchecker import makers
 from households.forms import apply_domain_error
 
 
@@ -116,7 +118,7 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "others": others,
         "may_edit": may_edit and editable,
         "may_review": may_edit and version.status == PolicyStatus.SUBMITTED,
-        "is_maker": request.user.pk in (version.created_by_id, version.submitted_by_id),
+        "is_maker": request.user.pk in makers(policy_touched_by(version)),
         "approve_form": PolicyApproveForm(auto_id="id_approve_%s"),
         "reject_form": PolicyRejectForm(auto_id="id_reject_%s"),
     }

@@ -6,6 +6,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from fuxiang.audit.models import AuditAction
+from fuxiang.audit.selectors import audit_actors
+from fuxiang.makerchecker import Touch
 from rating import engine
 from rating.models import (
     ACTIVE_RUN_STATUSES,
@@ -26,6 +29,18 @@ def scorecard_active(kind: str) -> Scorecard | None:
         .filter(kind=kind, status=ScorecardStatus.APPROVED)
         .first()
     )
+
+
+def scorecard_touched_by(scorecard: Scorecard) -> dict[Touch, set[int | None]]:
+    """Who drafted, edited and submitted the card, in every round (a card sent back and
+    submitted again keeps its earlier submitters): the makers the maker-checker rule keeps
+    from reviewing it."""
+    return {
+        Touch.CREATED: {scorecard.created_by_id},
+        Touch.EDITED: audit_actors(target=scorecard, action=AuditAction.SCORECARD_UPDATE),
+        Touch.SUBMITTED: {scorecard.submitted_by_id}
+        | audit_actors(target=scorecard, action=AuditAction.SCORECARD_SUBMIT),
+    }
 
 
 def rating_run_active() -> RatingRun | None:

@@ -1,11 +1,12 @@
 """Every write to scorecards: drafting, importing, editing, and the maker-checker approval.
 
-Head office drafts and approves (``roles.can_approve_policy``); the user who submits a card for
-approval may not approve it. A draft may hold an unusable card (overlapping bins while it is
-being edited); it is validated in full (``engine.validate_scorecard``) when submitted and
-again when approved. Approving a card puts it in force and retires the kind's previous card.
-Approved and retired cards never change. Each service raises ``DomainError`` with Chinese
-messages and appends an audit event.
+Head office drafts and approves (``roles.can_approve_policy``); nobody who drafted, edited or
+submitted a card may approve it or send it back (``fuxiang.makerchecker``; the edits are read
+from the audit trail, which records each one with its author). A draft may hold an unusable
+card (overlapping bins while it is being edited); it is validated in full
+(``engine.validate_scorecard``) when submitted and again when approved. Approving a card puts
+it in force and retires the kind's previous card. Approved and retired cards never change.
+Each service raises ``DomainError`` with Chinese messages and appends an audit event.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
 from fuxiang.jsondata import json_object
+from fuxiang.makerchecker import checker_require
 from rating import engine
 from rating.models import Scorecard, ScorecardStatus, SubjectKind
+from rating.selectors import scorecard_touched_by
 
 EDITABLE_STATUSES = (ScorecardStatus.DRAFT, ScorecardStatus.REJECTED)
 
@@ -144,16 +147,16 @@ def scorecard_submit(*, actor: Any, scorecard: Scorecard) -> Scorecard:
 
 @transaction.atomic
 def scorecard_approve(*, actor: Any, scorecard: Scorecard) -> Scorecard:
-    """Approve a submitted card (a second head-office user, not the submitter) and put it in
-    force: the kind's previously approved card is retired in the same transaction."""
+    """Approve a submitted card (a second head-office user who neither drafted, edited nor
+    submitted it) and put it in force: the kind's previously approved card is retired in the
+    same transaction."""
     _require_policy_role(actor, "只有总行可以审批评分卡")
     scorecard = _locked(scorecard)
     if scorecard.status != ScorecardStatus.SUBMITTED:
         raise DomainError(
             f"只有待审批的评分卡可以批准，该评分卡为“{scorecard.get_status_display()}”"
         )
-    if scorecard.submitted_by_id == actor.pk:
-        raise DomainError("审批人不能是提交人本人（双人复核）", code="maker_checker")
+    _require_checker(actor, scorecard)
     _parse(scorecard.definition, validate=True)
     now = timezone.now()
     previous = (
@@ -185,7 +188,7 @@ def scorecard_approve(*, actor: Any, scorecard: Scorecard) -> Scorecard:
 
 @transaction.atomic
 def scorecard_reject(*, actor: Any, scorecard: Scorecard, reason: str) -> Scorecard:
-    """Send a submitted card back to its drafter with a reason (not by the submitter)."""
+    """Send a submitted card back to its drafter with a reason (a reviewer as for approval)."""
     _require_policy_role(actor, "只有总行可以审批评分卡")
     reason = reason.strip()
     if not reason:
@@ -195,8 +198,7 @@ def scorecard_reject(*, actor: Any, scorecard: Scorecard, reason: str) -> Scorec
         raise DomainError(
             f"只有待审批的评分卡可以退回，该评分卡为“{scorecard.get_status_display()}”"
         )
-    if scorecard.submitted_by_id == actor.pk:
-        raise DomainError("审批人不能是提交人本人（双人复核）", code="maker_checker")
+    _require_checker(actor, scorecard)
     scorecard.status = ScorecardStatus.REJECTED
     scorecard.rejected_by = actor
     scorecard.rejected_at = timezone.now()
@@ -218,6 +220,14 @@ def scorecard_reject(*, actor: Any, scorecard: Scorecard, reason: str) -> Scorec
 def _require_policy_role(actor: Any, message: str = "只有总行可以维护评分卡") -> None:
     if not roles.can_approve_policy(actor):
         raise DomainError(message, code="permission_denied")
+
+
+def _require_checker(actor: Any, scorecard: Scorecard) -> None:
+    checker_require(
+        checker_id=getattr(actor, "pk", None),
+        touched=scorecard_touched_by(scorecard),
+        what="评分卡",
+    )
 
 
 def _parse(data: Mapping[str, Any], *, validate: bool) -> engine.Scorecard:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from fuxiang.accounts import roles
 from fuxiang.errors import DomainError
+from fuxiang.makerchecker import makers
 from households.forms import apply_domain_error
 from households.selectors import households_visible_to
 from rating import engine, runs, selectors, services
@@ -221,7 +222,7 @@ def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_submit": may_edit
         and scorecard.status in (ScorecardStatus.DRAFT, ScorecardStatus.REJECTED),
         "may_review": may_edit and scorecard.status == ScorecardStatus.SUBMITTED,
-        "is_submitter": scorecard.submitted_by_id == request.user.pk,
+        "is_maker": request.user.pk in makers(selectors.scorecard_touched_by(scorecard)),
         "reject_form": ScorecardRejectForm(),
     }
     return render(request, "rating/scorecard_detail.html", context)

@@ -178,7 +178,7 @@ def test_the_proposer_posting_their_own_approval_is_told_why_not(client, org, ra
 
     response = client.post(reverse("credit:override_approve", args=[override.pk]), follow=True)
 
-    assert "不能审批自己提议的人工调整" in response.content.decode()
+    assert "您提议过该人工调整，不能再审批或退回（双人复核）" in response.content.decode()
     assert CreditOverride.objects.get().status == OverrideStatus.PROPOSED
 
 

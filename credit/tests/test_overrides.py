@@ -191,9 +191,9 @@ def test_one_open_override_per_household(org, rated):
 def test_the_proposer_cannot_approve_their_own_override_even_as_a_manager(org, rated):
     aa, _ = rated
     override = propose(org.officer_a, aa)
-    with pytest.raises(DomainError, match="不能审批自己提议的人工调整") as refused:
+    with pytest.raises(DomainError, match="您提议过该人工调整，不能再审批或退回") as refused:
         overrides.override_approve(actor=org.officer_a, override=override)
-    assert refused.value.code == "self_review"
+    assert refused.value.code == "maker_checker"
 
     # promoted to branch manager of the same branch: still the maker, never the checker
     org.officer_a.role = Role.BRANCH_MANAGER

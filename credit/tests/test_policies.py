@@ -17,6 +17,7 @@ from credit.policy_selectors import policy_in_force, policy_previous_approved
 from fuxiang.accounts.models import Role
 from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.errors import DomainError
+from fuxiang.makerchecker import MakerCheckerRefused
 from households.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +96,7 @@ def test_a_second_head_office_user_approves_and_it_takes_effect_on_its_date(org,
 
 def test_the_submitter_cannot_approve_their_own_version(org):
     new = submitted(org)
-    with pytest.raises(DomainError, match="审批人不能是该版本的起草人、修改人或提交人本人"):
+    with pytest.raises(DomainError, match="您起草、提交过该授信政策，不能再审批或退回"):
         policies.policy_approve(actor=org.head_office, policy=new)
     new.refresh_from_db()
     assert new.status == PolicyStatus.SUBMITTED
@@ -114,6 +115,18 @@ def test_neither_the_drafter_nor_the_submitter_may_approve_or_reject(org, checke
     policies.policy_approve(actor=third, policy=new)
     new.refresh_from_db()
     assert new.status == PolicyStatus.APPROVED
+
+
+def test_who_drafted_and_edited_a_version_cannot_approve_it_once_another_submits(org, checker):
+    new = draft(org)  # drafted by org.head_office
+    policies.policy_update_draft(actor=org.head_office, policy=new, note="改了说明")
+    policies.policy_submit(actor=checker, policy=new)
+
+    with pytest.raises(MakerCheckerRefused, match="您起草、修改过该授信政策") as refused:
+        policies.policy_approve(actor=org.head_office, policy=new)
+    assert refused.value.code == "maker_checker"
+    new.refresh_from_db()
+    assert new.status == PolicyStatus.SUBMITTED
 
 
 @pytest.mark.parametrize("role", ["manager", "officer_a", "auditor"])
@@ -331,7 +344,7 @@ def test_whoever_edited_the_draft_may_not_approve_it(org, checker):
     data = {**new.data, "lpr_bp": 290}
     policies.policy_update_draft(actor=checker, policy=new, data=data)  # the checker edits
     policies.policy_submit(actor=org.head_office, policy=new)
-    with pytest.raises(DomainError, match="修改人"):
+    with pytest.raises(MakerCheckerRefused, match="您修改过该授信政策"):
         policies.policy_approve(actor=checker, policy=new)
     new.refresh_from_db()
     assert new.status == PolicyStatus.SUBMITTED

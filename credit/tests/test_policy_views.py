@@ -46,7 +46,7 @@ def test_head_office_drafts_and_submits_and_a_second_user_approves(client, org, 
     detail = client.get(reverse("credit:policy", args=[new.pk])).content.decode()
     assert 'data-testid="maker-checker-note"' in detail
     refused = client.post(reverse("credit:policy_approve", args=[new.pk]), follow=True)
-    assert "审批人不能是该版本的起草人、修改人或提交人本人" in refused.content.decode()
+    assert "您起草、提交过该授信政策，不能再审批或退回（双人复核）" in refused.content.decode()
     new.refresh_from_db()
     assert new.status == PolicyStatus.SUBMITTED
 

@@ -8,8 +8,11 @@ import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
+from fuxiang.accounts.models import Role
 from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.errors import DomainError
+from fuxiang.makerchecker import MakerCheckerRefused
+from households.tests.factories import UserFactory
 from rating import services
 from rating.default_cards import household_card
 from rating.engine import card_to_json, validate_scorecard
@@ -76,11 +79,74 @@ def test_a_second_head_office_user_approves_and_the_old_version_retires(org, che
 
 def test_the_submitter_cannot_approve_their_own_card(org):
     card = submitted_draft(org)
-    with pytest.raises(DomainError, match="审批人不能是提交人本人"):
+    with pytest.raises(DomainError, match="您起草、提交过该评分卡，不能再审批或退回"):
         services.scorecard_approve(actor=org.head_office, scorecard=card)
     card.refresh_from_db()
     assert card.status == ScorecardStatus.SUBMITTED
     assert scorecard_active("household").version == "2026.1.1"
+
+
+def edited_title(card, title):
+    definition = dict(card.definition)
+    definition["title"] = title
+    return definition
+
+
+def test_who_drafted_and_edited_a_card_cannot_approve_it_once_another_submits(org, checker):
+    # Issue 11: today only the submitter was stopped, so A could draft and edit, let B press
+    # "submit", and approve the card A wrote.
+    card = services.scorecard_draft_create(
+        actor=org.head_office, version="2026.2", from_card=scorecard_active("household")
+    )
+    services.scorecard_update_draft(
+        actor=org.head_office, scorecard=card, definition=edited_title(card, "改过的标题")
+    )
+    services.scorecard_submit(actor=checker, scorecard=card)
+
+    for review in (
+        lambda: services.scorecard_approve(actor=org.head_office, scorecard=card),
+        lambda: services.scorecard_reject(actor=org.head_office, scorecard=card, reason="再议"),
+    ):
+        with pytest.raises(MakerCheckerRefused, match="您起草、修改过该评分卡") as refused:
+            review()
+        assert refused.value.code == "maker_checker"
+    card.refresh_from_db()
+    assert card.status == ScorecardStatus.SUBMITTED
+    assert scorecard_active("household").version == "2026.1"
+
+    third = UserFactory(username="third", role=Role.HEAD_OFFICE)
+    services.scorecard_approve(actor=third, scorecard=card)
+    assert scorecard_active("household") == card
+
+
+def test_an_editor_who_neither_drafted_nor_submitted_cannot_approve(org, checker):
+    card = services.scorecard_draft_create(
+        actor=org.head_office, version="2026.2", from_card=scorecard_active("household")
+    )
+    services.scorecard_update_draft(actor=checker, scorecard=card, note="补充说明")
+    services.scorecard_submit(actor=org.head_office, scorecard=card)
+
+    with pytest.raises(MakerCheckerRefused, match="您修改过该评分卡"):
+        services.scorecard_approve(actor=checker, scorecard=card)
+    card.refresh_from_db()
+    assert card.status == ScorecardStatus.SUBMITTED
+
+
+def test_a_submitter_of_an_earlier_round_cannot_approve_the_resubmitted_card(org, checker):
+    card = services.scorecard_draft_create(
+        actor=org.head_office, version="2026.2", from_card=scorecard_active("household")
+    )
+    services.scorecard_submit(actor=checker, scorecard=card)
+    third = UserFactory(username="third", role=Role.HEAD_OFFICE)
+    services.scorecard_reject(actor=third, scorecard=card, reason="请补充说明")
+    services.scorecard_update_draft(actor=org.head_office, scorecard=card, note="已补充")
+    services.scorecard_submit(actor=org.head_office, scorecard=card)
+
+    with pytest.raises(MakerCheckerRefused, match="您提交过该评分卡"):
+        services.scorecard_approve(actor=checker, scorecard=card)
+    services.scorecard_approve(actor=third, scorecard=card)
+    card.refresh_from_db()
+    assert card.status == ScorecardStatus.APPROVED
 
 
 @pytest.mark.parametrize("role", ["manager", "officer_a", "auditor"])

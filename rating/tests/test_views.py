@@ -151,7 +151,7 @@ def test_a_card_submitted_by_a_user_cannot_be_approved_by_them_on_the_page(clien
     assert 'data-testid="maker-checker-note"' in page
     response = client.post(reverse("rating:scorecard_approve", args=[draft.pk]), follow=True)
 
-    assert "审批人不能是提交人本人" in response.content.decode()
+    assert "您起草、提交过该评分卡，不能再审批或退回（双人复核）" in response.content.decode()
     draft.refresh_from_db()
     assert draft.status == ScorecardStatus.SUBMITTED
 
