@@ -12,7 +12,9 @@ result (DESIGN §4.6).
   never negative, with a trace of ``Term``\\ s and a Chinese reason; a business entity's on its
   own basis (``limit_basis``: the policy's entity caps, net operating profit
   ``entity_net_profit`` and net assets).
-- ``credit_rate`` gives the rate in basis points with a trace whose terms always add up to it.
+- ``credit_rate`` gives the rate in basis points with a trace whose terms always add up to it;
+  ``grade_inversions`` finds any household a policy would price higher at a better grade
+  (``validate_policy`` refuses such a policy).
 - ``plain_words`` turns both results into sentences a villager understands.
 - ``override_outlived`` says whether an approved override still applies after a new rating
   (the grade and cap it was approved under, ``ApprovedUnder``).
@@ -57,10 +59,12 @@ from credit.engine.policy import (
 )
 from credit.engine.pricing import (
     RATE_TERM_LABELS,
+    GradeInversion,
     NoCredit,
     PriceInputs,
     RateResult,
     credit_rate,
+    grade_inversions,
     plain_words,
 )
 
@@ -80,6 +84,7 @@ __all__ = [
     "ApprovedUnder",
     "CreditPolicy",
     "FrozenMapping",
+    "GradeInversion",
     "LimitBasis",
     "LimitInputs",
     "LimitResult",
@@ -92,6 +97,7 @@ __all__ = [
     "credit_limit",
     "credit_rate",
     "entity_net_profit",
+    "grade_inversions",
     "grade_rank",
     "limit_basis",
     "override_outlived",

@@ -479,7 +479,19 @@ def _problems(values: Mapping[str, Any]) -> dict[str, list[str]]:
     _entity_problems(
         values, add, check_spreads=not {"grade_caps", "grade_spreads_bp"} & set(errors)
     )
+    if not errors and has(*(f.name for f in fields(CreditPolicy))):
+        for message in _grade_order_problems(CreditPolicy(**values)):
+            add("grade_spreads_bp", message)
     return errors
+
+
+def _grade_order_problems(policy: CreditPolicy) -> list[str]:
+    """A better grade never pays more for the same household, whatever its deposit and
+    contributions (``pricing.grade_inversions``). Checked once everything else holds: it
+    prices households under the policy."""
+    from credit.engine.pricing import grade_inversions  # pricing builds on this module
+
+    return [inversion.message() for inversion in grade_inversions(policy)]
 
 
 def _known_grades(grades: Mapping[str, Any], name: str, add: Callable[[str, str], None]) -> None:
@@ -720,7 +732,14 @@ DEFAULT_POLICY_JSON: dict[str, Any] = {
         "large_grower": "0.15",
     },
 }
-DEFAULT_POLICY: CreditPolicy = policy_from_json(DEFAULT_POLICY_JSON)
+# Read without the checks: they price households with ``pricing``, which builds on this module
+# (the tests hold that ``policy_from_json`` accepts it and gives the same policy).
+DEFAULT_POLICY: CreditPolicy = CreditPolicy(
+    **{
+        name: _READERS[name](DEFAULT_POLICY_JSON[name], label)
+        for name, label in FIELD_LABELS.items()
+    }
+)
 
 
 def policy_in_force(policies: Iterable[CreditPolicy], as_of: date) -> CreditPolicy | None:

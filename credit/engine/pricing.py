@@ -4,6 +4,7 @@ trace, and the terms always add up to the rate. Also the plain words a villager 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
@@ -14,10 +15,19 @@ from credit.engine.formatting import (
     percentage_points,
     rate_percent,
     share_percent,
+    yuan,
     yuan_words,
 )
-from credit.engine.limits import ENTITY, LimitResult, Term, terms_from_json, terms_to_json
-from credit.engine.policy import CreditPolicy
+from credit.engine.limits import (
+    ENTITY,
+    LimitInputs,
+    LimitResult,
+    Term,
+    credit_limit,
+    terms_from_json,
+    terms_to_json,
+)
+from credit.engine.policy import GRADES, NO_CREDIT_GRADES, CreditPolicy
 
 # The contribution discounts, in trace order; their total is capped by contribution_cap_bp.
 CONTRIBUTION_CODES = ("deposit", "payroll", "mobile_banking", "clean_history")
@@ -166,6 +176,105 @@ def _deposit_term(policy: CreditPolicy, inputs: PriceInputs) -> Term | None:
     actual = (deposit / limit).quantize(Decimal("0.001"), rounding=ROUND_FLOOR)
     note = f"日均存款占额度{share_percent(actual)}，达到{share_percent(share)}档"
     return Term("deposit", RATE_TERM_LABELS["deposit"], -bp, note)
+
+
+# --- a better grade never pays more ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GradeInversion:
+    """A household profile under which the better of two neighbouring grades pays more: the
+    same deposit is a smaller share of the better grade's larger limit, so it may reach a
+    lower deposit tier and lose more discount than the spreads differ by."""
+
+    better: str
+    worse: str
+    deposit: Decimal  # average daily deposit here
+    better_limit: Decimal  # the limits of a household rich enough to reach both caps
+    worse_limit: Decimal
+    payroll_agency: bool
+    mobile_banking_active: bool
+    clean_repayment: bool
+    low_income: bool
+    better_rate_bp: int
+    worse_rate_bp: int
+
+    def message(self) -> str:
+        earned = [
+            label
+            for label, on in (
+                ("代发工资", self.payroll_agency),
+                ("手机银行活跃", self.mobile_banking_active),
+                ("良好还款记录", self.clean_repayment),
+                ("低收入户", self.low_income),
+            )
+            if on
+        ]
+        who = f"（并享受{'、'.join(earned)}优惠）" if earned else ""
+        return (
+            f"{self.better}级的利率会高于{self.worse}级：日均存款{yuan(self.deposit)}的同一户"
+            f"{who}，{self.better}级额度{yuan(self.better_limit)}时年利率"
+            f"{rate_percent(self.better_rate_bp)}，{self.worse}级额度"
+            f"{yuan(self.worse_limit)}时只要{rate_percent(self.worse_rate_bp)}"
+            "（额度越小，存款占额度的比例越高，存款优惠越多）。评级越高，利率不能越高："
+            f"请拉大{self.better}级与{self.worse}级的利率加点差距，或调整存款贡献优惠档位"
+        )
+
+
+def grade_inversions(policy: CreditPolicy) -> list[GradeInversion]:
+    """For each pair of neighbouring grades that lend, a household profile under which the
+    better grade pays a higher rate, if there is one (empty: no household ever pays more at
+    a better grade). Expects a policy that passes the other checks (caps and spreads listed
+    for the same grades, a better grade never a lower cap or a larger spread).
+
+    Exhaustive, not sampled. With equal limits (a household bound by its income or assets
+    below the worse grade's cap) the discounts are equal and the spreads decide; otherwise the
+    worse grade's limit is its cap and the better grade's rate is highest at its own cap (a
+    larger limit never earns more deposit discount). For those two limits every rate is a
+    step function of the deposit, constant between the tiers' thresholds (share × limit): so
+    checking the deposit at 0 and at each threshold, with each combination of the other
+    contributions, covers every household."""
+    lending = [
+        g
+        for g in GRADES
+        if g not in NO_CREDIT_GRADES and g in policy.grade_caps and g in policy.grade_spreads_bp
+    ]
+    found = []
+    for better, worse in itertools.pairwise(lending):
+        high, low = _richest_limit(policy, better), _richest_limit(policy, worse)
+        if low <= 0:
+            continue  # the worse grade never gets a line, so never a rate
+        inversion = _first_inversion(policy, better, worse, high, low)
+        if inversion is not None:
+            found.append(inversion)
+    return found
+
+
+def _richest_limit(policy: CreditPolicy, grade: str) -> Decimal:
+    """The limit of a household whose income and assets are not the bound: the cap, rounded."""
+    cap = policy.grade_caps[grade]
+    rich = LimitInputs(
+        grade, True, False, cap / policy.income_multiple + 1, cap / policy.asset_multiple + 1
+    )
+    return credit_limit(policy, rich).amount
+
+
+def _first_inversion(
+    policy: CreditPolicy, better: str, worse: str, high: Decimal, low: Decimal
+) -> GradeInversion | None:
+    thresholds = {share * limit for share, _ in policy.deposit_discounts for limit in (high, low)}
+    deposits = sorted({Decimal(0), *thresholds})
+    # the fewest contributions first, so the example given is the plainest one
+    flag_sets = sorted(itertools.product((False, True), repeat=4), key=sum)
+    for flags in flag_sets:
+        for deposit in deposits:
+            rates = [
+                credit_rate(policy, PriceInputs(grade, limit, deposit, *flags)).rate_bp
+                for grade, limit in ((better, high), (worse, low))
+            ]
+            if rates[0] > rates[1]:
+                return GradeInversion(better, worse, deposit, high, low, *flags, *rates)
+    return None
 
 
 # --- plain words ------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ tests over any valid policy, every way a policy can be wrong, and the villager's
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import pickle
 import subprocess
@@ -33,6 +34,7 @@ from credit.engine import (
     RateResult,
     credit_limit,
     credit_rate,
+    grade_inversions,
     plain_words,
     policy_diff,
     policy_from_json,
@@ -319,11 +321,15 @@ CREDIT_GRADES = [g for g in GRADES if g != "B"]
 
 
 @st.composite
-def policies(draw: st.DrawFn) -> CreditPolicy:
+def drafted_policies(draw: st.DrawFn) -> CreditPolicy:
+    """Policies as head office might draft them: every check holds except, perhaps, that a
+    better grade never pays more (spreads close enough for the deposit tiers to invert)."""
     online_max = D(draw(st.integers(100, 1000)) * 1000)
     lent_to = CREDIT_GRADES[: draw(st.integers(1, 3))]  # the best grades, without gaps
     caps = sorted(draw(st.lists(st.integers(1, int(online_max)), min_size=3, max_size=3)))
-    spreads = sorted(draw(st.lists(st.integers(0, 400), min_size=3, max_size=3)))
+    # each grade's spread above the better one's, often by little (where inversions live)
+    steps = draw(st.lists(st.integers(0, 40) | st.integers(0, 200), min_size=2, max_size=2))
+    spreads = list(itertools.accumulate([draw(st.integers(0, 300)), *steps]))
     shares = sorted(
         draw(st.sets(st.integers(1, 100), max_size=4)), reverse=True
     )  # percent, descending
@@ -356,8 +362,15 @@ def policies(draw: st.DrawFn) -> CreditPolicy:
         entity_profit_multiple=D(draw(st.integers(1, 50))) / 10,
         entity_asset_multiple=D(draw(st.integers(1, 20))) / 10,
     )
-    assert validate_policy(policy) == {}, "the strategy must only build valid policies"
+    problems = validate_policy(policy)
+    assert not grade_inversions(policy) or set(problems) == {"grade_spreads_bp"}
+    assert bool(problems) == bool(grade_inversions(policy)), "only the grade order may fail"
     return policy
+
+
+def policies() -> st.SearchStrategy[CreditPolicy]:
+    """Valid policies (accepted by every check)."""
+    return drafted_policies().filter(lambda policy: not grade_inversions(policy))
 
 
 money = st.decimals(min_value=-1_000_000, max_value=10_000_000, places=2)
@@ -512,6 +525,120 @@ def test_with_the_default_policy_a_better_grade_never_pays_more_even_on_its_larg
         inputs = PriceInputs(grade, limit, deposit, *flags)
         rates.append(rate_bp(POLICY, inputs))
     assert rates == sorted(rates)
+
+
+# --- a better grade never pays more, whatever the household (issue 11) -------------------------
+
+
+def rich(grade: str) -> LimitInputs:
+    return household(grade, income=10_000_000, assets=100_000_000)
+
+
+def test_spreads_too_close_for_the_deposit_tiers_price_aaa_above_aa_and_are_refused():
+    # The issue's case: AAA +100 / AA +105 bp. 60,000 of deposits is 12% of an AAA limit of
+    # 500,000 (the 10% tier, −10 bp) but 20% of an AA limit of 300,000 (the 20% tier, −20 bp).
+    data = copy.deepcopy(DEFAULT_POLICY_JSON)
+    data["grade_spreads_bp"] = {"AAA": 100, "AA": 105, "A": 250}
+    close = replace(POLICY, grade_spreads_bp=data["grade_spreads_bp"])
+    rates = {}
+    for grade in ("AAA", "AA"):
+        limit = credit_limit(close, rich(grade)).amount
+        rates[grade] = credit_rate(close, pricing(grade, limit, deposit=60000)).percent
+    assert rates == {"AAA": "3.90%", "AA": "3.85%"}
+
+    with pytest.raises(PolicyError) as caught:
+        policy_from_json(data)
+    assert list(caught.value.errors) == ["grade_spreads_bp"]
+    [message] = caught.value.errors["grade_spreads_bp"]
+    assert message.startswith(
+        "AAA级的利率会高于AA级：日均存款30,000元的同一户，AAA级额度500,000元时年利率4.00%，"
+        "AA级额度300,000元时只要3.95%"
+    )
+    assert "请拉大AAA级与AA级的利率加点差距，或调整存款贡献优惠档位" in message
+    assert validate_policy(close) == caught.value.errors
+
+
+def test_an_inversion_hidden_by_the_ceiling_is_found_with_the_preference_that_shows_it():
+    # Ceiling 3.60%: without a preference both grades sit on it whatever their deposit; the
+    # low-income preference (−50 bp) brings them under it, and AA's deeper deposit tier shows.
+    policy = replace(
+        POLICY, grade_spreads_bp={"AAA": 100, "AA": 105, "A": 250}, ceiling_spread_bp=60
+    )
+    [inversion] = grade_inversions(policy)
+    assert (inversion.better, inversion.worse, inversion.deposit) == ("AAA", "AA", 30000)
+    assert (inversion.low_income, inversion.payroll_agency) == (True, False)
+    assert (inversion.better_rate_bp, inversion.worse_rate_bp) == (350, 345)
+    assert "日均存款30,000元的同一户（并享受低收入户优惠）" in inversion.message()
+
+
+@st.composite
+def households_for(draw: st.DrawFn, policy: CreditPolicy) -> tuple[D, D, D, tuple[bool, ...]]:
+    """Income, assets, deposit and the four contribution flags of one household — the deposit
+    often right on a tier's threshold for some grade's cap, where inversions live."""
+    limits = [credit_limit(policy, rich(grade)).amount for grade in policy.grade_caps]
+    thresholds = [share * limit for share, _ in policy.deposit_discounts for limit in limits]
+    deposit = draw(
+        st.decimals(min_value=0, max_value=600_000, places=2)
+        | (st.sampled_from(thresholds) if thresholds else st.just(D(0)))
+    )
+    if draw(st.booleans()):  # rich enough for every grade's cap
+        income, assets = D(10_000_000), D(100_000_000)
+    else:
+        income = draw(st.decimals(min_value=0, max_value=300_000, places=2))
+        assets = draw(st.decimals(min_value=0, max_value=2_000_000, places=2))
+    flags = tuple(draw(st.lists(st.booleans(), min_size=4, max_size=4)))
+    return income, assets, deposit, flags
+
+
+def rates_by_grade(policy: CreditPolicy, income: D, assets: D, deposit: D, flags) -> list[int]:
+    """The household's rate at each grade that gives it a line, best grade first."""
+    rates = []
+    for grade in GRADES:
+        if grade not in policy.grade_spreads_bp:
+            continue
+        limit = credit_limit(policy, household(grade, income, assets)).amount
+        if limit > 0:
+            rates.append(credit_rate(policy, PriceInputs(grade, limit, deposit, *flags)).rate_bp)
+    return rates
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.data())
+def test_an_accepted_policy_never_prices_a_better_grade_above_a_worse_one(data):
+    policy = data.draw(drafted_policies())
+    accepted = validate_policy(policy) == {}
+    for income, assets, deposit, flags in data.draw(st.lists(households_for(policy), max_size=30)):
+        rates = rates_by_grade(policy, income, assets, deposit, flags)
+        if accepted:
+            assert rates == sorted(rates)  # best grade first, so rates only go up
+
+
+@settings(max_examples=300, deadline=None)
+@given(drafted_policies())
+def test_a_policy_is_refused_only_for_a_household_that_really_pays_more_at_a_better_grade(
+    policy,
+):
+    messages = validate_policy(policy).get("grade_spreads_bp", [])
+    inversions = grade_inversions(policy)
+    assert messages == [inversion.message() for inversion in inversions]
+    for inversion in inversions:
+        flags = (
+            inversion.payroll_agency,
+            inversion.mobile_banking_active,
+            inversion.clean_repayment,
+            inversion.low_income,
+        )
+        paid = {}
+        for grade in (inversion.better, inversion.worse):
+            limit = credit_limit(policy, rich(grade)).amount
+            paid[grade] = credit_rate(
+                policy, PriceInputs(grade, limit, inversion.deposit, *flags)
+            ).rate_bp
+        assert paid == {
+            inversion.better: inversion.better_rate_bp,
+            inversion.worse: inversion.worse_rate_bp,
+        }
+        assert paid[inversion.better] > paid[inversion.worse]
 
 
 @settings(max_examples=200, deadline=None)

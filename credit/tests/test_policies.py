@@ -143,6 +143,16 @@ def test_only_head_office_drafts_and_approves(org, checker, role):
     assert new.status == PolicyStatus.SUBMITTED
 
 
+def test_a_version_pricing_aaa_above_aa_for_some_household_is_refused_naming_both(org):
+    # issue 11: spreads AAA +100 / AA +105 bp were accepted
+    with pytest.raises(DomainError) as caught:
+        draft(org, grade_spreads_bp={"AAA": 100, "AA": 105, "A": 250})
+
+    [message] = caught.value.errors["grade_spreads_bp"]
+    assert message.startswith("AAA级的利率会高于AA级")
+    assert CreditPolicyVersion.objects.count() == 1
+
+
 def test_an_invalid_policy_is_refused_with_the_engines_messages_per_field(org):
     with pytest.raises(DomainError) as caught:
         draft(org, floor_bp=900, income_multiple="-1", grade_caps={"AAA": "100000", "AA": "300000"})
