@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from fuxiang.accounts import roles
+from fuxiang.accounts.models import Role
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.selectors import audit_actors
 from fuxiang.makerchecker import Touch
+from households.selectors import villages_visible_to
 from rating import engine
 from rating.models import (
     ACTIVE_RUN_STATUSES,
     CurrentRating,
+    RatingChunk,
     RatingResult,
     RatingRun,
+    RunScope,
     Scorecard,
     ScorecardStatus,
     SubjectKind,
@@ -48,8 +53,37 @@ def rating_run_active() -> RatingRun | None:
     return RatingRun.objects.filter(lane="rating", status__in=ACTIVE_RUN_STATUSES).first()
 
 
-def rating_runs_recent(limit: int = 20) -> QuerySet[RatingRun]:
-    return RatingRun.objects.select_related("started_by").order_by("-created_at", "-id")[:limit]
+def rating_runs_visible_to(user: Any) -> QuerySet[RatingRun]:
+    """The runs the user may see (their pages, progress and grade counts); any other run does
+    not exist for them (404), like an archive outside their scope.
+
+    - Head office and auditors: every run.
+    - A branch manager: the runs whose every village lies in their branch (their own runs,
+      another manager's of the same branch, re-ratings of their households) — a what-if only
+      if they started it — and the county's real runs, read-only (they rate the branch too;
+      the county-wide counts name nobody).
+    - Officers and everyone else: none (they see their households' grades on the households'
+      pages)."""
+    runs = RatingRun.objects.all()
+    if roles.sees_everything(user):
+        return runs
+    if not roles.can_start_rating(user) or user.role != Role.BRANCH_MANAGER:
+        return runs.none()
+    outside = RatingChunk.objects.filter(run=OuterRef("pk")).exclude(
+        village__in=villages_visible_to(user).values("pk")
+    )
+    real = Q(simulation=False)
+    within = ~Exists(outside) & (real | Q(started_by=user))
+    return runs.filter(within | (real & Q(scope=RunScope.COUNTY)))
+
+
+def rating_runs_recent(*, user: Any, limit: int = 20) -> QuerySet[RatingRun]:
+    """The user's most recent visible runs, newest first."""
+    return (
+        rating_runs_visible_to(user)
+        .select_related("started_by")
+        .order_by("-created_at", "-id")[:limit]
+    )
 
 
 def current_rating_of_household(household_id: int) -> CurrentRating | None:

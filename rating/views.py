@@ -93,23 +93,31 @@ def run_list(request: HttpRequest) -> HttpResponse:
             else:
                 return redirect("rating:run", pk=run.pk)
     recent = list(
-        selectors.rating_runs_recent().select_related(
+        selectors.rating_runs_recent(user=request.user).select_related(
             "household_card", "enterprise_card", "agricultural_card"
         )
     )
     order: dict[int, list[str]] = {}
     rows = [{"run": run, "distribution": _distribution(run, order)} for run in recent]
+    # Starting is refused while any run holds the lane; say so, naming the run only to those
+    # who may see it.
+    active = selectors.rating_run_active()
+    visible = (
+        active is not None
+        and selectors.rating_runs_visible_to(request.user).filter(pk=active.pk).exists()
+    )
     return render(
         request,
         "rating/run_list.html",
-        {"form": form, "rows": rows, "active": selectors.rating_run_active()},
+        {"form": form, "rows": rows, "active": active, "active_visible": visible},
     )
 
 
 def _run(request: HttpRequest, pk: int) -> RatingRun:
+    """A run the user may see; another branch's run is a 404, as if it did not exist."""
     _require_run_reader(request.user)
     return get_object_or_404(
-        RatingRun.objects.select_related(
+        selectors.rating_runs_visible_to(request.user).select_related(
             "started_by", "household_card", "enterprise_card", "agricultural_card"
         ),
         pk=pk,

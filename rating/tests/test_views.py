@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from households.tests.factories import HouseholdFactory
+from fuxiang.accounts.models import Role
+from households.tests.factories import (
+    BranchFactory,
+    GridFactory,
+    HouseholdFactory,
+    UserFactory,
+    VillageFactory,
+)
 from rating import runs, services
 from rating.models import (
     CurrentRating,
@@ -204,3 +213,140 @@ def test_only_head_office_may_act_on_cards(client, org):
     assert client.post(reverse("rating:scorecard_submit", args=[card.pk])).status_code == 403
     client.force_login(org.officer_a)
     assert client.get(reverse("rating:scorecards")).status_code == 403
+
+
+# --- who sees which runs (issue 10: runs were listed and opened across branches) -------------
+
+
+@pytest.fixture
+def other_branch(org):
+    """A second branch with its own grid, village, household and manager."""
+    branch = BranchFactory(name="黄丰桥支行")
+    grid = GridFactory(branch=branch, name="黄丰桥网格")
+    village = VillageFactory(township=org.township, grid=grid, name="黄丰桥村")
+    manager = UserFactory(username="manager_2", full_name="李行长", role=Role.BRANCH_MANAGER)
+    branch.managers.add(manager)
+    return SimpleNamespace(
+        branch=branch, grid=grid, village=village, manager=manager, household=household(village)
+    )
+
+
+@pytest.fixture
+def runs_everywhere(org, other_branch, run_to_end, eager_celery, django_capture_on_commit_callbacks):
+    """One of each kind of run, ours and theirs, all finished."""
+    household(org.village_a)
+    today = timezone.localdate()
+    made = SimpleNamespace()
+    made.county = run_to_end(actor=org.head_office, scope=RunScope.COUNTY, as_of=today)
+    made.ours = run_to_end(
+        actor=org.manager, scope=RunScope.VILLAGE, scope_ids=[org.village_a.pk], as_of=today
+    )
+    made.theirs = run_to_end(
+        actor=other_branch.manager,
+        scope=RunScope.VILLAGE,
+        scope_ids=[other_branch.village.pk],
+        as_of=today,
+    )
+    made.their_rerating = runs.rating_household_rerate(household=other_branch.household)
+    with django_capture_on_commit_callbacks(execute=True):
+        made.their_what_if = runs.rating_simulation_start(
+            actor=other_branch.manager,
+            scope=RunScope.VILLAGE,
+            scope_ids=[other_branch.village.pk],
+            as_of=today,
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        made.our_what_if = runs.rating_simulation_start(
+            actor=org.manager, scope=RunScope.VILLAGE, scope_ids=[org.village_a.pk], as_of=today
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        made.county_what_if = runs.rating_simulation_start(
+            actor=org.head_office, scope=RunScope.COUNTY, as_of=today
+        )
+    for run in vars(made).values():
+        run.refresh_from_db()
+        assert run.status in (RunStatus.PUBLISHED, RunStatus.SIMULATED)
+    return made
+
+
+def listed(client):
+    page = client.get(reverse("rating:runs"))
+    assert page.status_code == 200
+    return {
+        run.pk
+        for run in RatingRun.objects.all()
+        if f'href="{reverse("rating:run", args=[run.pk])}"' in page.content.decode()
+    }
+
+
+def opens(client, run):
+    codes = {
+        client.get(reverse("rating:run", args=[run.pk])).status_code,
+        client.get(reverse("rating:run_progress", args=[run.pk])).status_code,
+    }
+    assert len(codes) == 1, codes
+    return codes.pop()
+
+
+def test_a_branch_manager_sees_their_branch_runs_and_the_county_runs_only(
+    client, org, runs_everywhere
+):
+    made = runs_everywhere
+    client.force_login(org.manager)
+
+    assert listed(client) == {made.county.pk, made.ours.pk, made.our_what_if.pk}
+    for run in (made.county, made.ours, made.our_what_if):
+        assert opens(client, run) == 200
+    for run in (made.theirs, made.their_rerating, made.their_what_if, made.county_what_if):
+        assert opens(client, run) == 404
+    cancel = client.post(reverse("rating:run_cancel", args=[made.theirs.pk]))
+    assert cancel.status_code == 404
+
+
+def test_the_other_branch_manager_sees_theirs_and_not_ours(client, other_branch, runs_everywhere):
+    made = runs_everywhere
+    client.force_login(other_branch.manager)
+
+    assert listed(client) == {
+        made.county.pk,
+        made.theirs.pk,
+        made.their_rerating.pk,
+        made.their_what_if.pk,
+    }
+    page = client.get(reverse("rating:run", args=[made.their_rerating.pk])).content.decode()
+    assert "指定对象（农户1户" in page
+    for run in (made.ours, made.our_what_if, made.county_what_if):
+        assert opens(client, run) == 404
+
+
+@pytest.mark.parametrize("role", ["head_office", "auditor"])
+def test_head_office_and_auditors_see_every_run(client, org, runs_everywhere, role):
+    client.force_login(getattr(org, role))
+
+    assert listed(client) == set(RatingRun.objects.values_list("pk", flat=True))
+    for run in vars(runs_everywhere).values():
+        assert opens(client, run) == 200
+
+
+def test_an_officer_sees_no_run_page(client, org, runs_everywhere):
+    client.force_login(org.officer_a)
+    assert client.get(reverse("rating:runs")).status_code == 403
+    assert opens(client, runs_everywhere.county) == 403
+
+
+def test_a_run_of_another_branch_holding_the_lane_is_not_named_to_a_manager(
+    client, org, other_branch
+):
+    runs.rating_run_start(
+        actor=other_branch.manager,
+        scope=RunScope.VILLAGE,
+        scope_ids=[other_branch.village.pk],
+        as_of=timezone.localdate(),
+        dispatch=False,
+    )
+    client.force_login(org.manager)
+
+    page = client.get(reverse("rating:runs")).content.decode()
+
+    assert "已有评级任务正在进行（由总行或其他支行发起）" in page
+    assert other_branch.village.name not in page
