@@ -232,7 +232,7 @@ def other_branch(org):
 
 
 @pytest.fixture
-def runs_everywhere(org, other_branch, run_to_end, eager_celery, django_capture_on_commit_callbacks):
+def runs_everywhere(org, other_branch, run_to_end, django_capture_on_commit_callbacks):
     """One of each kind of run, ours and theirs, all finished."""
     household(org.village_a)
     today = timezone.localdate()
