@@ -178,11 +178,14 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture
 def run_to_end(eager_celery, django_capture_on_commit_callbacks, request):
     """Start a rating run and let eager Celery rate its chunks and publish it, as the workers
-    would. ``as_of`` defaults to the test module's ``AS_OF``."""
+    would. ``as_of`` defaults to the test module's ``AS_OF``, and the run is started on that
+    day (``today``; a real run may not be dated far from the day it starts) unless the test
+    says otherwise."""
     from rating import runs
 
     def start(**kwargs):
         kwargs.setdefault("as_of", request.module.AS_OF)
+        kwargs.setdefault("today", kwargs["as_of"])
         with django_capture_on_commit_callbacks(execute=True):
             run = runs.rating_run_start(**kwargs)
         run.refresh_from_db()

@@ -231,6 +231,24 @@ def policy_reject(*, actor: Any, policy: CreditPolicyVersion, note: str) -> Cred
     return row
 
 
+def policy_require_in_force(*, as_of: date) -> CreditPolicyVersion:
+    """The approved version in force on ``as_of``; refused (``no_policy``) when there is none —
+    a real rating run dated then would publish its scope's ratings without a single credit
+    line (rating asks this before it creates the run: a start check, ``credit/receivers.py``).
+    """
+    version = policy_in_force(as_of)
+    if version is None:
+        raise DomainError(
+            {
+                "as_of": f"{as_of:%Y-%m-%d}没有生效的已批准授信政策，不能发起正式评级"
+                "（评级发布后范围内将没有授信额度）：请选择已有授信政策生效的日期，"
+                "或先批准授信政策；其他日期只能用于模拟测算"
+            },
+            code="no_policy",
+        )
+    return version
+
+
 # --- helpers ----------------------------------------------------------------------------------
 
 

@@ -20,6 +20,12 @@ def lines_follow_watchlists(sender: Any, at: Any, **kwargs: Any) -> None:
     lines_follow_watchlists(at=at)
 
 
+def policy_in_force_for_start(run: Any) -> None:
+    from credit.policies import policy_require_in_force
+
+    policy_require_in_force(as_of=run.as_of)
+
+
 def holds_for_publish(run: Any) -> None:
     from credit.services import holds_apply
 
@@ -36,6 +42,7 @@ def connect() -> None:
     publish.register_chunk_step(lines_for_chunk)
     publish.register(holds_for_publish)
     publish.register(overrides_for_publish)
+    publish.register_start_check(policy_in_force_for_start)
     watchlist_matches_changed.connect(
         lines_follow_watchlists, dispatch_uid="credit.lines_follow_watchlists"
     )

@@ -282,6 +282,9 @@ IMPORT_MAX_ATTEMPTS = env_int("IMPORT_MAX_ATTEMPTS", 2)
 RATING_AUTO_RERATE = env_bool("RATING_AUTO_RERATE", True)
 # How long an automatic re-rating waits for an active rating run before trying again.
 RATING_RERATE_RETRY_SECONDS = env_int("RATING_RERATE_RETRY_SECONDS", 60)
+# How many days back a real (published) run may be dated: a month-end run started a few days
+# into the next month. Never in the future; other dates are for what-if simulations only.
+RATING_AS_OF_MAX_DAYS_BACK = env_int("RATING_AS_OF_MAX_DAYS_BACK", 7)
 
 # --- QR lookup, 码上查 (docs/qrlookup.md) --------------------------------------------------
 # The bank's name on posters and the public pages.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -11,12 +12,15 @@ from fuxiang.accounts import roles
 from households.forms import BootstrapMixin
 from households.models import Township
 from households.selectors import grids_visible_to, villages_visible_to
+from rating import runs
 from rating.models import RunScope
 
 
 class RunStartForm(BootstrapMixin, forms.Form):
     """Scope and as-of date of a run. ``target`` lists only what the user may rate: head
-    office the whole county; a branch manager their branch's grids and villages."""
+    office the whole county; a branch manager their branch's grids and villages. The date
+    picker offers the days a real run may take (``runs.as_of_window``); the service checks
+    them, and that no run of the scope was published with a later date."""
 
     scope = forms.ChoiceField(label="评级范围")
     target = forms.ChoiceField(
@@ -45,7 +49,16 @@ class RunStartForm(BootstrapMixin, forms.Form):
         )
         groups.append(("村", [(f"village:{pk}", f"{t} {name}") for pk, t, name in villages]))
         self.fields["target"].choices = [("", "—— 请选择 ——"), *groups]
-        self.fields["as_of"].initial = timezone.localdate()
+        today = timezone.localdate()
+        back = runs.as_of_window()
+        as_of = self.fields["as_of"]
+        as_of.initial = today
+        as_of.help_text = (
+            f"今天或此前{back}天内，且不早于该范围上次评级的基准日；其他日期请用模拟测算"
+        )
+        as_of.widget.attrs.update(
+            min=(today - timedelta(days=back)).isoformat(), max=today.isoformat()
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

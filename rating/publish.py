@@ -1,5 +1,6 @@
-"""Publish hooks: steps that must happen in the same transaction as a run's publish, and
-chunk steps that must happen in the same transaction as a chunk's results.
+"""Publish hooks: steps that must happen in the same transaction as a run's publish, chunk
+steps that must happen in the same transaction as a chunk's results, and start checks that
+may refuse a real run before it is created.
 
 The credit app (to the right of rating) writes its lines beside each chunk's results (a chunk
 step) and re-applies its holds when a run publishes (a publish step); it registers both from its
@@ -75,3 +76,31 @@ def unregister_chunk_step(step: ChunkStep) -> None:
 def run_chunk_steps(run: RatingRun, village_id: int) -> None:
     for step in tuple(_chunk_steps):
         step(run, village_id)
+
+
+# --- start checks -----------------------------------------------------------------------------
+#
+# A start check receives a real run about to be created (not saved yet: scope, as-of date and
+# cards are set) and raises ``fuxiang.errors.DomainError`` to refuse it — before anything of
+# it exists. Credit refuses a run whose as-of date has no approved policy in force: it would
+# publish the scope's ratings and withdraw every credit line in it. What-ifs are not checked.
+
+StartCheck = Callable[["RatingRun"], None]
+
+_start_checks: list[StartCheck] = []
+
+
+def register_start_check(check: StartCheck) -> StartCheck:
+    if check not in _start_checks:
+        _start_checks.append(check)
+    return check
+
+
+def unregister_start_check(check: StartCheck) -> None:
+    if check in _start_checks:
+        _start_checks.remove(check)
+
+
+def run_start_checks(run: RatingRun) -> None:
+    for check in tuple(_start_checks):
+        check(run)

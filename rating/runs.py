@@ -22,6 +22,11 @@ Guarantees:
   a result, switches ``CurrentRating`` for the whole scope, records counts, runs the publish
   hooks (credit) and audits, all in one transaction. Before it commits, everyone sees the
   previous ratings.
+- **A real run's date is bounded** (checked before anything of it is created): today, or at
+  most ``RATING_AS_OF_MAX_DAYS_BACK`` days back; never in the future; never before the as-of
+  date of a published run that rated any village of its scope (so no rating in force moves
+  back in time); and only on a date with an approved credit policy in force (credit's start
+  check). Other dates are for what-ifs, which are not bounded.
 """
 
 from __future__ import annotations
@@ -108,6 +113,7 @@ def rating_run_start(
     subject_ids: Sequence[int] | None = None,
     entity_ids: Sequence[int] | None = None,
     dispatch: bool = True,
+    today: date | None = None,
 ) -> RatingRun:
     """Start a run over ``scope`` (county; townships, grids or villages by ``scope_ids``; or
     ``subjects``: households ``subject_ids`` and entities ``entity_ids``) with the cards in
@@ -116,7 +122,9 @@ def rating_run_start(
 
     Head office may rate anything; a branch manager their branch's grids and villages;
     ``actor=None`` is the system (the ``rate`` command, archive-change re-rating). Refused:
-    another run active, no approved card, an empty scope."""
+    another run active, no approved card, an empty scope, an ``as_of`` out of bounds (see
+    the module's guarantees; ``DomainError`` keyed ``as_of``). ``today`` is the clock: the
+    local date unless a test sets it."""
     return _run_create(
         actor=actor,
         scope=scope,
@@ -126,6 +134,7 @@ def rating_run_start(
         entity_ids=entity_ids,
         dispatch=dispatch,
         check_permission=True,
+        today=today,
     )
 
 
@@ -183,6 +192,7 @@ def _run_create(
     withdrawals_only_ok: bool = False,
     cards: dict[str, Scorecard] | None = None,
     simulation: bool = False,
+    today: date | None = None,
 ) -> RatingRun:
     """``purpose`` prefixes the run's scope label (why the system started it);
     ``withdrawals_only_ok`` lets a subjects run hold only closed households (it withdraws
@@ -198,6 +208,8 @@ def _run_create(
         if card is None:
             label = SubjectKind(kind).label
             raise DomainError(f"没有已批准的{label}评分卡，不能发起评级", code="no_card")
+    if not simulation:
+        _check_as_of(as_of, today or timezone.localdate(), villages)
     # What-ifs have a lane of their own: one at a time, never blocking a real run or a
     # re-rating (nor blocked by them).
     lane = "simulation" if simulation else "rating"
@@ -224,6 +236,8 @@ def _run_create(
         simulation=simulation,
         lane=lane,
     )
+    if not simulation:
+        publish.run_start_checks(run)  # credit: a policy in force on the date
     try:
         with transaction.atomic():
             run.save(force_insert=True)
@@ -307,6 +321,52 @@ def _villages_with_subjects(
     found = set(households.order_by().values_list("village_id", flat=True).distinct())
     found |= set(entities.order_by().values_list("village_id", flat=True).distinct())
     return sorted(found)
+
+
+def as_of_window() -> int:
+    """How many days back a real run may be dated (``RATING_AS_OF_MAX_DAYS_BACK``)."""
+    return max(0, getattr(settings, "RATING_AS_OF_MAX_DAYS_BACK", 7))
+
+
+def _check_as_of(as_of: date, today: date, villages: QuerySet[Village]) -> None:
+    """A real run rates as of today or a few days back, never the future, and never before a
+    published run over any of its villages: every rating in force moves forward in time."""
+    simulate = "其他日期只能用于模拟测算"
+    if as_of > today:
+        raise DomainError(
+            {
+                "as_of": f"评级基准日{as_of:%Y-%m-%d}晚于今天（{today:%Y-%m-%d}）：正式评级不能"
+                f"预先评级，{simulate}"
+            },
+            code="as_of",
+        )
+    earliest = today - timedelta(days=as_of_window())
+    if as_of < earliest:
+        raise DomainError(
+            {
+                "as_of": f"评级基准日{as_of:%Y-%m-%d}早于{earliest:%Y-%m-%d}：正式评级的基准日只能"
+                f"是今天或此前{as_of_window()}天内，{simulate}"
+            },
+            code="as_of",
+        )
+    later = (
+        RatingRun.objects.filter(
+            status=RunStatus.PUBLISHED,
+            as_of__gt=as_of,
+            pk__in=RatingChunk.objects.filter(village__in=villages).values("run_id"),
+        )
+        .order_by("-as_of", "-pk")
+        .first()
+    )
+    if later is not None:
+        raise DomainError(
+            {
+                "as_of": f"评级基准日{as_of:%Y-%m-%d}早于该范围内已发布的评级任务#{later.pk}的"
+                f"基准日（{later.as_of:%Y-%m-%d}）：正式评级不能让已生效的评级倒退到更早的日期，"
+                f"{simulate}"
+            },
+            code="as_of",
+        )
 
 
 def _check_may_start(actor: Any, scope: str, villages: QuerySet[Village]) -> None:
@@ -646,11 +706,16 @@ def rating_run_resume(*, run_id: int) -> int:
 
 @transaction.atomic
 def rating_household_rerate(
-    *, household: Household, actor: Any = None, as_of: date | None = None
+    *,
+    household: Household,
+    actor: Any = None,
+    as_of: date | None = None,
+    today: date | None = None,
 ) -> RatingRun:
     """Re-rate one household now (staff asked): a one-subject run, rated and published in this
-    transaction. ``actor=None`` is the system; staff may re-rate households they can see.
-    Refused while another run is active."""
+    transaction, as of today unless ``as_of`` says otherwise (bounded as any real run's;
+    ``today`` is the clock). ``actor=None`` is the system; staff may re-rate households they
+    can see. Refused while another run is active."""
     if actor is not None and not households_visible_to(actor).filter(pk=household.pk).exists():
         raise DomainError("未找到该农户，或您无权访问", code="not_found")
     household = Household.objects.get(pk=household.pk)
@@ -660,7 +725,7 @@ def rating_household_rerate(
         raise DomainError("该户未同意评级授信（个人信息授权），不能评级", code="no_consent")
     # Staff re-rate through this service only (officers cannot start runs): the scope check
     # above is the permission.
-    return _rate_subjects_now(actor=actor, household_ids=[household.pk], as_of=as_of)
+    return _rate_subjects_now(actor=actor, household_ids=[household.pk], as_of=as_of, today=today)
 
 
 @transaction.atomic
@@ -670,6 +735,7 @@ def rating_households_rerate(
     purpose: str = "",
     as_of: date | None = None,
     entity_ids: Sequence[int] = (),
+    today: date | None = None,
 ) -> RatingRun | None:
     """The system re-rates these households and business entities (their archives changed, or
     a villager asked) as ONE subjects run, rated and published in this transaction. Households
@@ -695,6 +761,7 @@ def rating_households_rerate(
         as_of=as_of,
         purpose=purpose,
         withdrawals_only_ok=True,
+        today=today,
     )
 
 
@@ -708,11 +775,13 @@ def _rate_subjects_now(
     withdrawals_only_ok: bool = False,
     cards: dict[str, Scorecard] | None = None,
     simulation: bool = False,
+    today: date | None = None,
 ) -> RatingRun:
+    today = today or timezone.localdate()
     run = _run_create(
         actor=actor,
         scope=RunScope.SUBJECTS,
-        as_of=as_of or timezone.localdate(),
+        as_of=as_of or today,
         scope_ids=(),
         subject_ids=household_ids,
         entity_ids=entity_ids,
@@ -720,6 +789,7 @@ def _rate_subjects_now(
         check_permission=False,
         purpose=purpose,
         withdrawals_only_ok=withdrawals_only_ok,
+        today=today,
     )
     for chunk_id in RatingChunk.objects.filter(run=run).values_list("pk", flat=True):
         rating_chunk_run(chunk_id=chunk_id, queue_publish=False)

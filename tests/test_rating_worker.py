@@ -11,6 +11,8 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
+from credit.engine import DEFAULT_POLICY_JSON
+from credit.models import CreditPolicyVersion, PolicyStatus
 from fuxiang.audit.models import AuditAction, AuditEvent
 from households.tests.factories import HouseholdFactory, VillageFactory
 from rating import runs
@@ -37,8 +39,18 @@ AS_OF = date(2026, 6, 30)
 
 @pytest.fixture
 def approved_cards(transactional_db):
-    """The default cards in force. The migration seeds them, but an earlier transactional test
-    (a real worker needs committed data) flushes every table when it ends."""
+    """The default cards and credit policy in force (a real run is refused on a date without
+    an approved policy). The migrations seed them, but an earlier transactional test (a real
+    worker needs committed data) flushes every table when it ends."""
+    if not CreditPolicyVersion.objects.filter(status=PolicyStatus.APPROVED).exists():
+        data = DEFAULT_POLICY_JSON
+        CreditPolicyVersion.objects.create(
+            version=data["version"],
+            effective_from=data["effective_from"],
+            status=PolicyStatus.APPROVED,
+            data=data,
+            reviewed_at=timezone.now(),
+        )
     for kind, card in (
         (SubjectKind.HOUSEHOLD, household_card()),
         (SubjectKind.ENTERPRISE, enterprise_card()),
@@ -72,7 +84,9 @@ def wait_for(run: RatingRun, worker, statuses=(RunStatus.PUBLISHED, RunStatus.FA
 
 
 def test_a_county_run_is_rated_by_the_worker_and_published_once(celery_worker, org, county):
-    run = runs.rating_run_start(actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF)
+    run = runs.rating_run_start(
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, today=AS_OF
+    )
     wait_for(run, celery_worker)
 
     assert run.status == RunStatus.PUBLISHED, run.error
@@ -95,7 +109,7 @@ def test_a_chunk_of_a_dead_worker_is_taken_over_and_the_run_publishes_complete(
     celery_worker, org, county
 ):
     run = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
     )
     dead = RatingChunk.objects.get(run=run, village=org.village_a)
     # A worker claimed village A long ago and was killed before it committed anything.

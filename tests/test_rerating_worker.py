@@ -43,7 +43,7 @@ def test_an_edit_during_a_county_run_is_re_rated_once_the_run_has_ended(
         village=org.village_a, committee_assessment="good", income_wages=Decimal(20000)
     )
     county_run = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
     )
 
     services.household_update(

@@ -113,7 +113,11 @@ def test_lines_past_their_end_expire_nightly_once(org, rated):
 def test_a_suspension_made_while_a_run_is_rating_holds_when_it_publishes(org, rated):
     h, line = rated
     run = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=line.valid_from, dispatch=False
+        actor=org.head_office,
+        scope=RunScope.COUNTY,
+        as_of=line.valid_from,
+        dispatch=False,
+        today=line.valid_from,
     )
     for chunk in run.chunks.all():
         runs.rating_chunk_run(chunk_id=chunk.pk, queue_publish=False)
@@ -129,7 +133,11 @@ def test_a_suspension_lifted_while_a_run_is_rating_is_lifted_when_it_publishes(o
     h, line = rated
     services.line_set_status(actor=org.manager, line=line, status="suspended", reason="核查")
     run = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=line.valid_from, dispatch=False
+        actor=org.head_office,
+        scope=RunScope.COUNTY,
+        as_of=line.valid_from,
+        dispatch=False,
+        today=line.valid_from,
     )
     for chunk in run.chunks.all():
         runs.rating_chunk_run(chunk_id=chunk.pk, queue_publish=False)

@@ -18,10 +18,12 @@ from credit.models import (
     LineStatus,
 )
 from credit.selectors import household_current_line
+from fuxiang.audit.models import AuditAction, AuditEvent
+from fuxiang.errors import DomainError
 from households.models import BusinessEntity, Household
 from households.tests.factories import HouseholdFactory
 from rating import runs
-from rating.models import CurrentRating, RunScope
+from rating.models import RatingResult, RatingRun, RunScope
 from rating.tests.test_scoring_sql import AS_OF, _random_village
 
 pytestmark = pytest.mark.django_db
@@ -99,6 +101,7 @@ def test_the_compiled_policy_writes_the_lines_the_engine_computes(org, run_to_en
         scope=RunScope.COUNTY,
         as_of=AS_OF + timedelta(days=1),
         dispatch=False,
+        today=AS_OF + timedelta(days=1),
     )
     chunk = second.chunks.get(village=org.village_a)
     assert runs.rating_chunk_run(chunk_id=chunk.pk, queue_publish=False) in ("done", "last")
@@ -149,7 +152,7 @@ def test_a_new_grade_and_its_new_limit_become_current_together(org, run_to_end):
     h.income_business, h.house_value, h.deposits = 300000, 2000000, 400000
     h.save()
     second = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
     )
     for chunk in second.chunks.all():
         runs.rating_chunk_run(chunk_id=chunk.pk, queue_publish=False)
@@ -191,12 +194,46 @@ def test_a_line_stores_every_term_of_its_rate_and_they_add_up(org, run_to_end):
     assert line.valid_to == lines.add_months(line.valid_from, policy.validity_months)
 
 
-def test_a_rating_before_any_policy_grants_no_line_but_publishes(org, run_to_end):
+def test_a_real_run_on_a_date_without_a_policy_in_force_is_refused_before_it_starts(org):
+    # Issue 11: such a run published its scope's ratings and withdrew every line in it (a
+    # 330,000 line vanished while the household stayed AAA). Two days before the first
+    # policy, within the days a run may be back-dated:
+    HouseholdFactory(village=org.village_a, committee_assessment="good")
+    with pytest.raises(DomainError) as refused:
+        runs.rating_run_start(
+            actor=org.head_office,
+            scope=RunScope.COUNTY,
+            as_of=date(2025, 12, 30),
+            today=date(2026, 1, 1),
+        )
+    assert refused.value.code == "no_policy"
+    assert refused.value.errors["as_of"][0].startswith(
+        "2025-12-30没有生效的已批准授信政策，不能发起正式评级"
+    )
+    assert not RatingRun.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.RATING_RUN_START).exists()
+    # on the policy's first day the same run starts
+    run = runs.rating_run_start(
+        actor=org.head_office,
+        scope=RunScope.COUNTY,
+        as_of=date(2026, 1, 1),
+        dispatch=False,
+        today=date(2026, 1, 1),
+    )
+    assert run.status == "pending"
+
+
+def test_a_what_if_before_any_policy_still_rates_and_grants_no_line(org, eager_celery):
     h = HouseholdFactory(village=org.village_a, committee_assessment="good")
-    run = run_to_end(actor=org.head_office, scope=RunScope.COUNTY, as_of=date(2025, 6, 30))
-    assert run.status == "published"
-    assert CurrentRating.objects.filter(household=h).exists()  # rated, and…
-    assert household_current_line(h.pk) is None  # …granted no line
+    run = runs.rating_simulation_start(
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=date(2025, 6, 30), dispatch=False
+    )
+    for chunk in run.chunks.all():
+        runs.rating_chunk_run(chunk_id=chunk.pk, queue_publish=False)
+    run = runs.rating_run_publish(run_id=run.pk)
+    assert run.status == "simulated"
+    assert RatingResult.objects.filter(run=run, household=h).exists()  # rated, and…
+    assert not CreditLine.objects.filter(run=run).exists()  # …granted no line
 
 
 def test_add_months_clamps_to_the_months_end():

@@ -365,13 +365,10 @@ def test_an_expired_override_stops_applying_at_the_next_run_and_a_new_proposal_c
     assert household_current_line(aa.pk).override_id == override.pk
 
     # a run on its last day still applies it; the next day's does not
-    run_today(actor=org.head_office, scope=RunScope.COUNTY, as_of=override.valid_until)
+    last_day, next_day = override.valid_until, override.valid_until + timedelta(days=1)
+    run_today(actor=org.head_office, scope=RunScope.COUNTY, as_of=last_day, today=last_day)
     assert household_current_line(aa.pk).override_id == override.pk
-    run_today(
-        actor=org.head_office,
-        scope=RunScope.COUNTY,
-        as_of=override.valid_until + timedelta(days=1),
-    )
+    run_today(actor=org.head_office, scope=RunScope.COUNTY, as_of=next_day, today=next_day)
     line = household_current_line(aa.pk)
     assert line.override_id is None
     assert line.amount == Decimal(150000)

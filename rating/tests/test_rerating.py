@@ -46,7 +46,9 @@ def rated(org, committed):
         village=org.village_a, committee_assessment="good", income_wages=Decimal(20000)
     )
     with committed():
-        runs.rating_run_start(actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF)
+        runs.rating_run_start(
+            actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, today=AS_OF
+        )
     assert CurrentRating.objects.filter(household=household).exists()
     return household
 
@@ -172,7 +174,9 @@ def test_a_watch_list_match_knocks_the_household_out_at_once(org, committed):
         village=org.village_a, committee_assessment="good", head__id_number=listed_id
     )
     with committed():
-        runs.rating_run_start(actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF)
+        runs.rating_run_start(
+            actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, today=AS_OF
+        )
     assert not current(household).knocked_out
 
     with committed():
@@ -202,7 +206,9 @@ def test_many_households_are_rated_in_batches_of_one_run_each(org, committed, mo
 
 
 def test_in_development_a_re_rating_refused_by_an_active_run_is_raised_not_spun(org, rated):
-    runs.rating_run_start(actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False)
+    runs.rating_run_start(
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
+    )
     result = tasks.rerate_households.apply(args=[[rated.pk], ""], throw=False)
     assert result.failed()
     assert isinstance(result.result, DomainError)
@@ -280,7 +286,7 @@ def test_rate_resume_queues_the_unfinished_villages_and_the_run_publishes(
     HouseholdFactory(village=org.village_a)
     HouseholdFactory(village=org.village_b)
     run = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
     )
     runs.rating_chunk_run(chunk_id=run.chunks.first().pk, queue_publish=False)
 
@@ -298,7 +304,7 @@ def test_rate_resume_of_a_run_stuck_publishing_queues_its_publish(
 ):
     HouseholdFactory(village=org.village_a)
     run = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
     )
     runs.rating_chunk_run(chunk_id=run.chunks.get().pk, queue_publish=False)
 

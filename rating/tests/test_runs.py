@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -237,17 +237,21 @@ def test_a_run_over_an_empty_scope_is_refused(org):
     household(org.village_a, status=HouseholdStatus.CLOSED)
     for scope, ids in ((RunScope.VILLAGE, [empty.pk]), (RunScope.VILLAGE, [org.village_a.pk])):
         with pytest.raises(DomainError, match="范围内没有已建档的农户或经营主体"):
-            runs.rating_run_start(actor=org.head_office, scope=scope, scope_ids=ids, as_of=AS_OF)
+            runs.rating_run_start(
+                actor=org.head_office, scope=scope, scope_ids=ids, as_of=AS_OF, today=AS_OF
+            )
     assert not RatingRun.objects.exists()
 
 
 def test_overlapping_runs_are_refused(org):
     household(org.village_a)
     first = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
     )
     with pytest.raises(DomainError, match="已有评级任务正在进行"):
-        runs.rating_run_start(actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF)
+        runs.rating_run_start(
+            actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, today=AS_OF
+        )
     with pytest.raises(DomainError, match="已有评级任务正在进行"):
         runs.rating_household_rerate(household=org.village_a.households.get())
     # the database itself holds the line, whatever two starters race
@@ -262,23 +266,29 @@ def test_overlapping_runs_are_refused(org):
     with pytest.raises(IntegrityError), transaction.atomic():
         second.save()
     runs.rating_run_cancel(actor=org.head_office, run=first)
-    assert runs.rating_run_start(actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF)
+    assert runs.rating_run_start(
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, today=AS_OF
+    )
 
 
 def test_who_may_start_a_run(org):
     household(org.village_a)
     with pytest.raises(DomainError, match="只有总行"):
-        runs.rating_run_start(actor=org.officer_a, scope=RunScope.COUNTY, as_of=AS_OF)
+        runs.rating_run_start(actor=org.officer_a, scope=RunScope.COUNTY, as_of=AS_OF, today=AS_OF)
     with pytest.raises(DomainError, match="只有总行"):
-        runs.rating_run_start(actor=org.manager, scope=RunScope.COUNTY, as_of=AS_OF)
+        runs.rating_run_start(actor=org.manager, scope=RunScope.COUNTY, as_of=AS_OF, today=AS_OF)
     other = VillageFactory()
     household(other)
     with pytest.raises(DomainError, match="本支行"):
         runs.rating_run_start(
-            actor=org.manager, scope=RunScope.VILLAGE, scope_ids=[other.pk], as_of=AS_OF
+            actor=org.manager,
+            scope=RunScope.VILLAGE,
+            scope_ids=[other.pk],
+            as_of=AS_OF,
+            today=AS_OF,
         )
     run = runs.rating_run_start(
-        actor=org.manager, scope=RunScope.GRID, scope_ids=[org.grid_a.pk], as_of=AS_OF
+        actor=org.manager, scope=RunScope.GRID, scope_ids=[org.grid_a.pk], as_of=AS_OF, today=AS_OF
     )
     assert run.started_by == org.manager
     assert list(run.chunks.values_list("village_id", flat=True)) == [org.village_a.pk]
@@ -291,7 +301,7 @@ def test_a_stale_chunk_of_a_dead_worker_is_rerun_to_a_complete_result(org, run_t
     households = [household(org.village_a) for _ in range(3)]
     household(org.village_b)
     run = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
     )
     chunk_a, chunk_b = run.chunks.order_by("village__code")
     # A worker claimed village A an hour ago, wrote part of it in a transaction that never
@@ -326,7 +336,7 @@ def test_a_run_whose_messages_were_lost_is_resumed_to_publish(
     household(org.village_a)
     household(org.village_b)
     run = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
     )
     runs.rating_chunk_run(chunk_id=run.chunks.first().pk, queue_publish=False)
 
@@ -341,7 +351,7 @@ def test_a_run_whose_messages_were_lost_is_resumed_to_publish(
 def test_a_freshly_claimed_chunk_is_left_to_its_worker(org):
     household(org.village_a)
     run = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
     )
     chunk = run.chunks.get()
     RatingChunk.objects.filter(pk=chunk.pk).update(
@@ -400,7 +410,7 @@ def test_the_chunk_query_count_does_not_grow_with_households(org, django_assert_
     for _ in range(25):
         household(org.village_b)
     run = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
     )
     for chunk in run.chunks.all():  # 1 household, then 25: the same queries
         batch.engine_card.cache_clear()
@@ -423,7 +433,7 @@ def test_nobody_sees_a_half_rated_run(org, run_to_end):
         h.income_wages, h.income_crops, h.house_value = 0, 0, 0
         h.save()
     second = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
     )
     chunk_a = second.chunks.get(village=org.village_a)
     runs.rating_chunk_run(chunk_id=chunk_a.pk, queue_publish=False)
@@ -450,7 +460,7 @@ def test_a_failing_publish_hook_rolls_the_whole_publish_back(org):
         raise RuntimeError("credit lines could not be created")
 
     run = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
     )
     runs.rating_chunk_run(chunk_id=run.chunks.get().pk, queue_publish=False)
     publish.register(credit_step)
@@ -471,7 +481,7 @@ def test_a_failing_publish_hook_rolls_the_whole_publish_back(org):
 def test_a_run_with_missing_results_fails_its_publish_check_and_publishes_nothing(org):
     household(org.village_a)
     run = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
     )
     runs.rating_chunk_run(chunk_id=run.chunks.get().pk, queue_publish=False)
     RatingResult.objects.filter(run=run).delete()
@@ -487,7 +497,7 @@ def test_chunks_done_by_an_earlier_release_are_counted_from_their_results(org):
     household(org.village_a)
     household(org.village_b)
     run = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
     )
     for chunk in run.chunks.all():
         runs.rating_chunk_run(chunk_id=chunk.pk, queue_publish=False)
@@ -526,7 +536,9 @@ def test_runs_inside_a_callers_transaction_leave_its_settings_alone(org, run_to_
     run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
     assert settings() == before
     with transaction.atomic():
-        run = runs.rating_household_rerate(household=h, actor=org.officer_a, as_of=AS_OF)
+        run = runs.rating_household_rerate(
+            household=h, actor=org.officer_a, as_of=AS_OF, today=AS_OF
+        )
         assert settings() == before
     assert run.status == RunStatus.PUBLISHED
 
@@ -540,7 +552,7 @@ def test_an_officer_re_rates_a_household_of_their_grid_at_once(org, run_to_end):
     h.committee_assessment = "poor"
     h.save()
 
-    run = runs.rating_household_rerate(household=h, actor=org.officer_a, as_of=AS_OF)
+    run = runs.rating_household_rerate(household=h, actor=org.officer_a, as_of=AS_OF, today=AS_OF)
 
     assert run.status == RunStatus.PUBLISHED
     assert (run.scope, run.household_ids, run.rated) == (RunScope.SUBJECTS, [h.pk], 1)
@@ -562,7 +574,7 @@ def test_a_household_without_consent_is_not_re_rated(org):
 def test_results_are_unique_per_run_and_subject(org):
     h = household(org.village_a)
     run = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
     )
     card = scorecard_active("household").card
     features = engine.household_features(engine.HouseholdArchive(as_of=AS_OF))
@@ -580,21 +592,132 @@ def test_results_are_unique_per_run_and_subject(org):
         results_write([row])
 
 
+# --- the as-of date of a real run (issue 11) -------------------------------------------------
+
+TODAY = date(2026, 7, 10)  # the day the runs below are started
+
+
+def start(org, as_of, *, scope=RunScope.COUNTY, scope_ids=(), today=TODAY):
+    return runs.rating_run_start(
+        actor=org.head_office, scope=scope, scope_ids=scope_ids, as_of=as_of, today=today
+    )
+
+
+@pytest.mark.parametrize("as_of", [TODAY + timedelta(days=1), date(2031, 7, 10)])
+def test_a_real_run_dated_in_the_future_is_refused_and_nothing_is_created(org, as_of):
+    household(org.village_a)
+    with pytest.raises(DomainError) as refused:
+        start(org, as_of)
+    assert refused.value.code == "as_of"
+    assert refused.value.errors == {
+        "as_of": [
+            f"评级基准日{as_of:%Y-%m-%d}晚于今天（2026-07-10）：正式评级不能预先评级，"
+            "其他日期只能用于模拟测算"
+        ]
+    }
+    assert not RatingRun.objects.exists()
+    assert not RatingChunk.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.RATING_RUN_START).exists()
+
+
+def test_a_real_run_may_be_dated_back_only_within_the_window(org, run_to_end, settings):
+    household(org.village_a)
+    settings.RATING_AS_OF_MAX_DAYS_BACK = 3
+    with pytest.raises(DomainError, match="早于2026-07-07：正式评级的基准日只能是今天或此前3天内"):
+        start(org, TODAY - timedelta(days=4))
+    assert not RatingRun.objects.exists()
+
+    run = run_to_end(
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=TODAY - timedelta(3), today=TODAY
+    )
+    assert (run.status, run.as_of) == (RunStatus.PUBLISHED, TODAY - timedelta(days=3))
+
+
+def test_a_real_run_never_takes_a_rating_in_force_back_in_time(org, run_to_end):
+    in_a, in_b = household(org.village_a), household(org.village_b)
+    village_a = {"scope": RunScope.VILLAGE, "scope_ids": [org.village_a.pk]}
+    run_to_end(actor=org.head_office, as_of=TODAY - timedelta(days=1), today=TODAY, **village_a)
+
+    # the same scope, the county around it: refused, naming the run it would go behind
+    for scope in (village_a, {"scope": RunScope.COUNTY}):
+        with pytest.raises(DomainError, match="早于该范围内已发布的评级任务#") as refused:
+            start(org, TODAY - timedelta(days=2), **scope)
+        assert "基准日（2026-07-09）：正式评级不能让已生效的评级倒退到更早的日期" in (
+            refused.value.message
+        )
+    # a household of village A re-rated today: village A may no longer be rated yesterday
+    runs.rating_household_rerate(household=in_a, today=TODAY)
+    with pytest.raises(DomainError, match="基准日（2026-07-10）"):
+        start(org, TODAY - timedelta(days=1), **village_a)
+    assert RatingRun.objects.count() == 2
+    # village B was never rated after that date, and the same date again is no step back
+    run_to_end(
+        actor=org.head_office,
+        scope=RunScope.VILLAGE,
+        scope_ids=[org.village_b.pk],
+        as_of=TODAY - timedelta(days=2),
+        today=TODAY,
+    )
+    county = run_to_end(actor=org.head_office, scope=RunScope.COUNTY, as_of=TODAY, today=TODAY)
+    assert county.status == RunStatus.PUBLISHED
+    assert CurrentRating.objects.get(household=in_b).run == county
+
+
+def test_a_re_rating_is_bounded_like_any_real_run(org):
+    h = household(org.village_a)
+    with pytest.raises(DomainError, match="晚于今天"):
+        runs.rating_household_rerate(
+            household=h, actor=org.officer_a, as_of=TODAY + timedelta(days=365), today=TODAY
+        )
+    assert not RatingRun.objects.exists()
+
+
+def test_a_what_if_may_be_dated_in_the_future_or_long_ago(org, eager_celery):
+    household(org.village_a)
+    for as_of in (date(2031, 7, 10), date(2025, 6, 30)):
+        run = runs.rating_simulation_start(
+            actor=org.head_office, scope=RunScope.COUNTY, as_of=as_of, dispatch=False
+        )
+        for chunk in run.chunks.all():
+            runs.rating_chunk_run(chunk_id=chunk.pk, queue_publish=False)
+        assert runs.rating_run_publish(run_id=run.pk).status == RunStatus.SIMULATED
+    assert not CurrentRating.objects.exists()
+
+
 # --- the command ------------------------------------------------------------------------------
 
 
 def test_the_rate_command_runs_a_village_with_a_progress_line(org, eager_celery, capsys):
     household(org.village_a)
     household(org.village_b)
-    call_command(
-        "rate", "--scope", "village", "--code", org.village_a.code, "--as-of", "2026-06-30"
-    )
+    call_command("rate", "--scope", "village", "--code", org.village_a.code)
     out = capsys.readouterr().out
     assert "1/1个村（100%）" in out
     assert "已发布：评级1个对象" in out
     run = RatingRun.objects.get()
     assert (run.status, run.as_of, run.scope_label) == (
         RunStatus.PUBLISHED,
-        AS_OF,
+        timezone.localdate(),
         org.village_a.name,
     )
+
+
+@pytest.mark.parametrize(
+    ("days", "message"),
+    [
+        (1, "晚于今天"),
+        (5 * 365, "晚于今天"),  # the 2031 run that aged every head of household by five years
+        (-8, "正式评级的基准日只能是今天或此前7天内"),
+        (-300, "正式评级的基准日只能是今天或此前7天内"),
+    ],
+)
+def test_the_rate_command_refuses_a_date_out_of_bounds_and_creates_nothing(
+    org, eager_celery, days, message
+):
+    household(org.village_a)
+    as_of = timezone.localdate() + timedelta(days=days)
+    with pytest.raises(CommandError, match=message) as refused:
+        call_command("rate", "--scope", "county", "--as-of", as_of.isoformat())
+    assert "其他日期只能用于模拟测算" in str(refused.value)
+    assert not RatingRun.objects.exists()
+    assert not CurrentRating.objects.exists()

@@ -250,7 +250,7 @@ def _both_ways(run, village) -> tuple[dict, dict]:
 def test_the_compiled_cards_rate_every_subject_as_the_engine_does(org, seed):
     _random_village(org.village_a, seed)
     run = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
     )
     python, sql = _both_ways(run, org.village_a)
 
@@ -309,6 +309,7 @@ def test_a_chosen_subject_list_is_rated_alike(org):
         subject_ids=ids,
         as_of=AS_OF,
         dispatch=False,
+        today=AS_OF,
     )
     python, sql = _both_ways(run, org.village_a)
     assert {h for h, _ in sql} <= set(ids)
@@ -343,7 +344,7 @@ def test_more_knock_out_operators_compile_as_the_engine_reads_them(org):
     compiled = scoring_sql.household_card(richer)
     assert compiled is not None
     run = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
     )
     rows = []
     from rating.features_sql import household_rows

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -55,8 +55,9 @@ def test_head_office_starts_a_county_run_and_sees_it_published_with_grades(
         household(village)
     client.force_login(org.head_office)
 
+    today = timezone.localdate()
     response = post_and_run(
-        client, reverse("rating:runs"), {"scope": "county", "as_of": AS_OF.isoformat()}
+        client, reverse("rating:runs"), {"scope": "county", "as_of": today.isoformat()}
     )
 
     run = RatingRun.objects.get()
@@ -96,13 +97,15 @@ def test_an_officer_may_not_start_runs(client, org):
 
 def test_a_second_run_while_one_is_active_is_refused_on_the_form(client, org):
     household(org.village_a)
-    runs.rating_run_start(actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF)
+    runs.rating_run_start(actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, today=AS_OF)
     client.force_login(org.head_office)
 
-    response = client.post(reverse("rating:runs"), {"scope": "county", "as_of": "2026-06-30"})
+    today = timezone.localdate().isoformat()
+    response = client.post(reverse("rating:runs"), {"scope": "county", "as_of": today})
 
     assert response.status_code == 200
-    assert "已有评级任务正在进行" in response.content.decode()
+    errors = response.content.decode().split('data-testid="form-errors"')[1]
+    assert "<div>已有评级任务正在进行，请待其完成后再发起</div>" in errors
     assert RatingRun.objects.count() == 1
     run = RatingRun.objects.get()
     page = client.get(reverse("rating:run", args=[run.pk])).content.decode()
@@ -110,10 +113,39 @@ def test_a_second_run_while_one_is_active_is_refused_on_the_form(client, org):
     assert "HX-Refresh" not in client.get(reverse("rating:run_progress", args=[run.pk]))
 
 
+@pytest.mark.parametrize(
+    ("days", "message"),
+    [
+        (1, "晚于今天"),
+        (-400, "正式评级的基准日只能是今天或此前7天内"),  # before the first credit policy
+    ],
+)
+def test_the_form_refuses_a_date_out_of_bounds_on_its_field(
+    client, org, post_and_run, days, message
+):
+    household(org.village_a)
+    client.force_login(org.head_office)
+    today = timezone.localdate().isoformat()
+    post_and_run(client, reverse("rating:runs"), {"scope": "county", "as_of": today})
+    published = RatingRun.objects.get()
+    ratings = list(CurrentRating.objects.values_list("pk", "run_id"))
+    as_of = timezone.localdate() + timedelta(days=days)
+
+    response = client.post(reverse("rating:runs"), {"scope": "county", "as_of": as_of.isoformat()})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f'data-field="as_of">评级基准日{as_of:%Y-%m-%d}' in page
+    assert message in page
+    assert "其他日期只能用于模拟测算" in page
+    assert list(RatingRun.objects.all()) == [published]
+    assert list(CurrentRating.objects.values_list("pk", "run_id")) == ratings
+
+
 def test_the_household_fragment_shows_the_grade_and_hides_other_grids(client, org):
     mine = household(org.village_a)
     theirs = household(org.village_b)
-    runs.rating_household_rerate(household=mine, as_of=AS_OF)
+    runs.rating_household_rerate(household=mine, as_of=AS_OF, today=AS_OF)
     current = CurrentRating.objects.get(household=mine)
     client.force_login(org.officer_a)
 

@@ -37,7 +37,12 @@ class Command(BaseCommand):
             help="重新排队进行中的评级任务尚未完成的分片（或其发布），用于消息丢失后",
         )
         parser.add_argument("--code", default="", help="乡镇/网格/村的代码，多个用逗号分隔")
-        parser.add_argument("--as-of", default="", help="评级基准日 YYYY-MM-DD（默认今天）")
+        parser.add_argument(
+            "--as-of",
+            default="",
+            help="评级基准日 YYYY-MM-DD（默认今天；正式评级只能是今天或此前几天内，"
+            "不早于该范围上次评级的基准日，且须有生效的授信政策）",
+        )
         parser.add_argument("--timeout", type=float, default=3600, help="等待任务完成的秒数")
 
     def handle(self, *args: Any, **options: Any) -> None:
