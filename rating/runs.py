@@ -208,8 +208,9 @@ def _run_create(
         if card is None:
             label = SubjectKind(kind).label
             raise DomainError(f"没有已批准的{label}评分卡，不能发起评级", code="no_card")
+    today = today or timezone.localdate()
     if not simulation:
-        _check_as_of(as_of, today or timezone.localdate(), villages)
+        _check_as_of(as_of, today, villages)
     # What-ifs have a lane of their own: one at a time, never blocking a real run or a
     # re-rating (nor blocked by them).
     lane = "simulation" if simulation else "rating"
@@ -243,6 +244,10 @@ def _run_create(
             run.save(force_insert=True)
     except IntegrityError as exc:  # a concurrent start won the lane
         raise DomainError(BUSY_SIMULATION if simulation else BUSY, code="busy") from exc
+    if not simulation:
+        # Again, now that the lane is ours: a run that published between the first check and
+        # the insert (which waited for it) counts too. Raising rolls the insert back.
+        _check_as_of(as_of, today, villages)
     chunks = RatingChunk.objects.bulk_create(
         [RatingChunk(run=run, village_id=v) for v in chunk_villages]
     )
