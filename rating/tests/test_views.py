@@ -197,6 +197,24 @@ def test_a_card_submitted_by_a_user_cannot_be_approved_by_them_on_the_page(clien
     assert draft.status == ScorecardStatus.SUBMITTED
 
 
+def test_an_editor_sees_the_review_buttons_disabled_once_another_user_submits(client, org, checker):
+    draft = services.scorecard_draft_create(
+        actor=checker, version="2026.2", from_card=scorecard_active("household")
+    )
+    services.scorecard_update_draft(actor=org.head_office, scorecard=draft, note="改了说明")
+    services.scorecard_submit(actor=checker, scorecard=draft)
+    client.force_login(org.head_office)
+
+    page = client.get(reverse("rating:scorecard", args=[draft.pk])).content.decode()
+
+    assert "您起草、修改或提交过该评分卡，须由另一位总行用户审批（双人复核）" in page
+    assert 'type="submit" disabled>批准并生效' in page
+    response = client.post(reverse("rating:scorecard_approve", args=[draft.pk]), follow=True)
+    assert "您修改过该评分卡，不能再审批或退回（双人复核）" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == ScorecardStatus.SUBMITTED
+
+
 def test_the_default_household_card_reads_in_chinese(client, org):
     card = scorecard_active("household")
     client.force_login(org.auditor)
