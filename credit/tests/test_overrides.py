@@ -568,7 +568,7 @@ def test_a_manager_approves_a_review_again_under_the_grade_of_now(org, rated, ru
         propose(org.officer_a, a, kind="grade", grade="A", amount=None)
     with pytest.raises(DomainError, match="待复核的调整只能由支行行长或总行撤回"):
         overrides.override_withdraw(actor=org.officer_a, override=override, note="不再需要")
-    with pytest.raises(DomainError, match="不能审批自己提议的人工调整"):
+    with pytest.raises(DomainError, match="您提议过该人工调整，不能再审批或退回"):
         overrides.override_approve(actor=org.officer_a, override=override)
 
     a.private_loans = Decimal(0)  # the archive corrected: A again

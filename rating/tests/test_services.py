@@ -95,8 +95,9 @@ def edited_title(card, title):
 def test_who_drafted_and_edited_a_card_cannot_approve_it_once_another_submits(org, checker):
     # Issue 11: today only the submitter was stopped, so A could draft and edit, let B press
     # "submit", and approve the card A wrote.
+    in_force = scorecard_active("household")
     card = services.scorecard_draft_create(
-        actor=org.head_office, version="2026.2", from_card=scorecard_active("household")
+        actor=org.head_office, version="2026.2", from_card=in_force
     )
     services.scorecard_update_draft(
         actor=org.head_office, scorecard=card, definition=edited_title(card, "改过的标题")
@@ -112,7 +113,7 @@ def test_who_drafted_and_edited_a_card_cannot_approve_it_once_another_submits(or
         assert refused.value.code == "maker_checker"
     card.refresh_from_db()
     assert card.status == ScorecardStatus.SUBMITTED
-    assert scorecard_active("household").version == "2026.1"
+    assert scorecard_active("household") == in_force
 
     third = UserFactory(username="third", role=Role.HEAD_OFFICE)
     services.scorecard_approve(actor=third, scorecard=card)

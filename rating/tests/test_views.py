@@ -167,7 +167,7 @@ def test_a_knocked_out_household_gets_its_reasons_but_no_advice_on_points(client
     listed = household(org.village_a, is_dishonest_debtor=True)
     clean = household(org.village_a)
     for h in (listed, clean):
-        runs.rating_household_rerate(household=h, as_of=AS_OF)
+        runs.rating_household_rerate(household=h, as_of=AS_OF, today=AS_OF)
     client.force_login(org.officer_a)
 
     def fragment(h):
