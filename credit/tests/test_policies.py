@@ -150,7 +150,7 @@ def test_a_version_pricing_aaa_above_aa_for_some_household_is_refused_naming_bot
 
     [message] = caught.value.errors["grade_spreads_bp"]
     assert message.startswith("AAA级的利率会高于AA级")
-    assert CreditPolicyVersion.objects.count() == 1
+    assert CreditPolicyVersion.objects.count() == SEEDED_VERSIONS
 
 
 def test_an_invalid_policy_is_refused_with_the_engines_messages_per_field(org):

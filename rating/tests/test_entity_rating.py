@@ -67,7 +67,7 @@ def test_a_bad_loan_on_the_entity_archive_knocks_it_out_on_both_paths(org):
     bad = BusinessEntityFactory(village=org.village_a, has_bad_loan=True)
     clean = BusinessEntityFactory(village=org.village_a)
     run = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
     )
     rows, _ = batch.rate_village(run, org.village_a.pk)
     python = {
