@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -20,3 +22,55 @@ def staff_ref(verbose_name: Any = None) -> Any:
         null=True,
         blank=True,
     )
+
+
+class _NumberListField(models.Field):
+    """A short list of numbers in one column: a PostgreSQL array, which a set-based statement
+    builds from its own values without converting them (``ARRAY[…]``; a JSON array of the same
+    numbers cost five times as much in a county run's statement), and JSON text elsewhere
+    (SQLite). Read back as a Python list either way."""
+
+    array_type = ""
+
+    def db_type(self, connection: Any) -> str:
+        return f"{self.array_type}[]" if connection.vendor == "postgresql" else "text"
+
+    def convert(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if value is None:
+            return None
+        if connection.vendor == "postgresql":
+            return [self.convert(v) for v in value]
+        return json.dumps([str(v) if isinstance(v, Decimal) else v for v in value])
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = json.loads(value)
+        return [self.convert(v) for v in value]
+
+    def to_python(self, value: Any) -> Any:
+        if value is None or isinstance(value, list):
+            return value
+        return self.from_db_value(value, None, None)
+
+
+class DecimalListField(_NumberListField):
+    """Decimals (``numeric[]`` on PostgreSQL)."""
+
+    array_type = "numeric"
+
+    def convert(self, value: Any) -> Decimal:
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+class IntegerListField(_NumberListField):
+    """Whole numbers (``integer[]`` on PostgreSQL)."""
+
+    array_type = "integer"
+
+    def convert(self, value: Any) -> int:
+        return int(value)

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import pghistory
 from celery.schedules import crontab
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
@@ -52,6 +53,9 @@ INSTALLED_APPS = [
     "axes",
     "django_celery_beat",
     "captcha",
+    # archive history (PostgreSQL triggers; households/models/history.py)
+    "pgtrigger",
+    "pghistory",
     # ours, left to right in the direction data flows
     "fuxiang.accounts",
     "fuxiang.audit",
@@ -109,6 +113,12 @@ if not DEBUG:
     # docker-compose.yml builds DATABASE_URL from POSTGRES_PASSWORD
     refuse_placeholder("POSTGRES_PASSWORD (in DATABASE_URL)", DATABASES["default"].get("PASSWORD"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Archive history (django-pghistory, households/models/history.py). The event time is the
+# moment the row was written (not the transaction's start), and a tracked foreign key is a
+# plain column: the event tables carry only the indexes their as-of reads use.
+PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
+PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
 
 # --- cache ----------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL") or ""

@@ -14,7 +14,7 @@ from households.models import EntityCategory, Household, HouseholdStatus
 from rating import engine, features_sql, scoring_sql
 from rating.features_sql import entity_rows, household_rows
 from rating.models import RatingRun, RunScope, Scorecard
-from rating.results_sql import breakdown_order, result_row, results_write
+from rating.results_sql import archive_read_mark, breakdown_order, result_row, results_write
 
 
 def village_rate(run: RatingRun, village_id: int) -> tuple[int, int]:
@@ -53,6 +53,7 @@ def rate_village(run: RatingRun, village_id: int) -> tuple[list[tuple[Any, ...]]
     )
     if not subjects or run.household_ids:
         ids = run.household_ids if subjects else None
+        archive_read_mark(run_id=run.pk, village_id=village_id, part="household")
         for row in household_rows(village_id=village_id, as_of=run.as_of, household_ids=ids):
             if row.archive is None:
                 skipped += 1
@@ -68,10 +69,13 @@ def rate_village(run: RatingRun, village_id: int) -> tuple[list[tuple[Any, ...]]
                     result=result,
                     features=features,
                     value_order=household_order,
+                    card=household_card,
                 )
             )
     if not subjects or run.entity_ids:
         ids = run.entity_ids if subjects else None
+        for part in (EntityCategory.ENTERPRISE, EntityCategory.AGRICULTURAL):
+            archive_read_mark(run_id=run.pk, village_id=village_id, part=str(part))
         for entity in entity_rows(village_id=village_id, entity_ids=ids):
             category = EntityCategory(entity.category)
             features = enterprise_features(entity.archive, entity_rules[category])
@@ -85,6 +89,7 @@ def rate_village(run: RatingRun, village_id: int) -> tuple[list[tuple[Any, ...]]
                     result=result,
                     features=features,
                     value_order=entity_orders[category],
+                    card=entity_cards[category],
                 )
             )
     return rows, skipped
@@ -161,7 +166,9 @@ def rate_village_sql(
             )
             prepared.execute(
                 cursor,
-                scoring_sql.insert_sql(household, source, subject_column="household_id"),
+                scoring_sql.insert_sql(
+                    household, source, subject_column="household_id", read_part="'household'"
+                ),
                 params,
                 generic=True,  # the archives keep their size while a run reads them
             )
@@ -182,7 +189,12 @@ def rate_village_sql(
                 )
                 prepared.execute(
                     cursor,
-                    scoring_sql.insert_sql(card, source, subject_column="business_entity_id"),
+                    scoring_sql.insert_sql(
+                        card,
+                        source,
+                        subject_column="business_entity_id",
+                        read_part="%(category)s::text",
+                    ),
                     {**params, "category": str(category)},
                     generic=True,
                 )

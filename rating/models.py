@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from fuxiang.fields import staff_ref
+from fuxiang.fields import DecimalListField, IntegerListField, staff_ref
 from rating import engine
 
 
@@ -257,6 +257,11 @@ class RatingChunk(models.Model):
     # the chunk's results counted in its own transaction: [[kind, grade, n, knocked out,
     # incomplete], …] — the publish adds them up instead of reading 230,000 results again
     counts = models.JSONField(_("结果统计"), default=list, blank=True)
+    # what the chunk's rating statements read (PostgreSQL): per part ("household",
+    # "enterprise", "agricultural") [snapshot, own transaction id or null, clock time] taken
+    # inside the very statement that read the archives — ``rating.replay`` rebuilds the
+    # archive exactly as that statement saw it from the archive history
+    archive_reads = models.JSONField(_("档案读取快照"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("评级分片")
@@ -273,10 +278,14 @@ class RatingChunk(models.Model):
 
 class RatingResult(models.Model):
     """One subject's rating in one run. ``breakdown`` is compact: the card version and the
-    feature values used. Re-scoring those values with the run's card (approved cards never
-    change) gives back the points of each indicator and adjustment
-    (``results_sql.breakdown_decode``) and, with ``explain=True``, the full explanation —
-    factors, hints — whenever it is asked for (``selectors.result_explain``).
+    feature values used. ``points`` are the points of each indicator, then of each adjustment
+    (in the card's order); ``codes`` each indicator's band — the bin or category it matched,
+    by its place in the card, -1 when missing — then each indicator's hint target (the band
+    that would earn more, -1 for none); with the knock-out and flag codes they are the
+    reasons, and the explanation (factors, hints) is read from them and the card
+    (``selectors.result_explain``), never scored again. ``engine_version`` names the scoring
+    logic (``engine.ENGINE_VERSION``; NULL for results stored before points were, whose
+    explanation is still scored again from the values).
 
     A county run writes ~230,000 rows, so the table carries only the indexes it needs: the
     two partial unique constraints (subject, run) — which also serve a subject's history —
@@ -328,6 +337,9 @@ class RatingResult(models.Model):
     missing = models.JSONField(_("缺失指标"), default=list, blank=True)
     flags = models.JSONField(_("标记"), default=list, blank=True)
     breakdown = models.JSONField(_("评分明细"), default=dict, blank=True)
+    points = DecimalListField(_("各项得分"), null=True, blank=True)
+    codes = IntegerListField(_("档位与提示代码"), null=True, blank=True)
+    engine_version = models.PositiveSmallIntegerField(_("评分逻辑版本"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("评级结果")

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
@@ -41,6 +42,9 @@ RESULT_COLUMNS = (
     "missing",
     "flags",
     "breakdown",
+    "points",
+    "codes",
+    "engine_version",
 )
 
 # Decimals (scores, money, ratios, Infinity) are written as exact strings by ``default=str``;
@@ -62,19 +66,23 @@ def breakdown_order(card: engine.Scorecard) -> tuple[tuple[str, ...], tuple[str,
 
 
 def breakdown_decode(
-    card: engine.Scorecard, breakdown: Mapping[str, Any]
+    card: engine.Scorecard,
+    breakdown: Mapping[str, Any],
+    points: Sequence[Decimal] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A stored breakdown as ({feature: value used}, {feature: points}). The points are not
-    stored: an approved card never changes and the engine is deterministic, so scoring the
-    values kept gives back each indicator's and adjustment's points (as exact decimal
-    strings). (A what-if may have used a draft, which can still be edited: its points are
-    those of the draft as it is now.) Writing them out cost a county run more than a quarter
-    of its rating statement."""
+    """A stored result as ({feature: value used}, {feature: points}), the points as exact
+    decimal strings: the ``points`` the run stored, or — for a result stored before points
+    were (``points`` None) — the values kept scored again with the run's card."""
     value_order, point_order = breakdown_order(card)
     values = dict(zip(value_order, breakdown.get("values", ()), strict=False))
-    result = engine.score(card, values, explain=False)
-    points = [i.points for i in result.indicators] + [a.points for a in result.adjustments]
+    if points is None:
+        points = engine.points_of(engine.score(card, values, explain=False))
     return values, {f: str(p) for f, p in zip(point_order, points, strict=True)}
+
+
+def _array(values: Iterable[Any]) -> str:
+    """A PostgreSQL array literal (COPY's text for an array column)."""
+    return "{" + ",".join(str(v) for v in values) + "}"
 
 
 def result_row(
@@ -86,10 +94,11 @@ def result_row(
     result: EngineResult,
     features: Mapping[str, Any],
     value_order: Sequence[str],
+    card: engine.Scorecard,
 ) -> tuple[Any, ...]:
-    """One result as a row of ``RESULT_COLUMNS`` (JSON columns already encoded). The breakdown
-    keeps the card version and the values used (in ``value_order``, from ``breakdown_order``);
-    ``breakdown_decode`` gives the points back."""
+    """One result as a row of ``RESULT_COLUMNS`` (JSON and array columns already encoded).
+    The breakdown keeps the card version and the values used (in ``value_order``, from
+    ``breakdown_order``); ``points`` and ``codes`` what the engine made of them."""
     breakdown = {
         "card": result.card_version,
         "values": [features.get(f) for f in value_order],
@@ -108,7 +117,39 @@ def result_row(
         _dumps(result.missing) if result.missing else _EMPTY,
         _dumps([r.code for r in result.flags]) if result.flags else _EMPTY,
         _dumps(breakdown),
+        _array(engine.points_of(result)),
+        _array(engine.codes_of(card, result)),
+        engine.ENGINE_VERSION,
     )
+
+
+def archive_read_sql(part: str) -> str:
+    """An ``UPDATE`` recording on a chunk — (``%(run)s``, ``%(village)s``) — what the
+    statement it runs in reads from the archives: under ``part`` (an SQL text expression) the
+    statement's snapshot, this transaction's id if it has one yet, and the clock. Run as a
+    data-modifying ``WITH`` of the rating statement itself, it shares that statement's
+    snapshot, so ``rating.replay`` can tell exactly which archive events the statement saw —
+    including those of a long transaction (an import) still open at the time, which it did
+    not see."""
+    table = RatingChunk._meta.db_table
+    return (
+        f"UPDATE {table} SET archive_reads = archive_reads || jsonb_build_object({part}, "  # noqa: S608
+        "jsonb_build_array(pg_current_snapshot()::text, "
+        "pg_current_xact_id_if_assigned()::text, clock_timestamp())) "
+        "WHERE run_id = %(run)s AND village_id = %(village)s"
+    )
+
+
+def archive_read_mark(*, run_id: int, village_id: int, part: str) -> None:
+    """``archive_read_sql`` on its own, just before a read (the Python path on PostgreSQL,
+    whose reads are plain SELECTs: a commit landing between the two statements would be
+    misplaced). Nothing elsewhere: SQLite keeps no archive history."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            archive_read_sql("%(part)s"), {"run": run_id, "village": village_id, "part": part}
+        )
 
 
 def results_delete(*, run_id: int, village_id: int) -> None:
@@ -137,6 +178,9 @@ def results_write(rows: Sequence[tuple[Any, ...]]) -> None:
                 missing=json.loads(row[10]),
                 flags=json.loads(row[11]),
                 breakdown=json.loads(row[12]),
+                points=[Decimal(v) for v in row[13][1:-1].split(",") if v],
+                codes=[int(v) for v in row[14][1:-1].split(",") if v],
+                engine_version=row[15],
             )
             for row in rows
         ],

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from rating import engine
+from rating.engine import NO_BAND
 from rating.engine.numbers import _category_key, _decimal
 from rating.features import FeatureRules
 from rating.features_sql import (
@@ -45,15 +46,18 @@ class NotCompilable(Exception):
 
 @dataclass(frozen=True)
 class CompiledCard:
-    """The SELECT list that turns a row of features (columns ``f_<feature>``) into the
-    result columns after ``run_id, village_id, household_id, business_entity_id``."""
+    """The SELECT lists that turn a row of features (columns ``f_<feature>``) into the result
+    columns after ``run_id, village_id, household_id, business_entity_id``."""
 
     kind: str
     features: tuple[str, ...]  # the feature columns the expressions read
+    bands: str  # SELECT list over ``f``: b_<i> (indicator bands), p_<n+j> (adjustment points)
+    # and the knock-out and flag code arrays
+    points: str  # SELECT list over ``b``: p_<i> and h_<i> (indicator points and hint
+    # targets from the bands) and the missing array
+    score: str  # the clamped total over ``q`` (the row of features, bands and points)
     columns: str  # kind, score, grade, knocked_out, knock_outs, incomplete, missing, flags,
-    # breakdown — as SQL over ``s`` (features + per-indicator points + score)
-    points: str  # SELECT list over ``f``: p_<i> (indicator, adjustment points) and code arrays
-    score: str  # the clamped total over ``q`` (the row of features and points)
+    # breakdown, points, codes, engine_version — as SQL over ``s``
     rules: FeatureRules  # the card's feature rules, which the features' SELECT must apply
 
 
@@ -113,16 +117,26 @@ def _compile(card: engine.Scorecard, feature_sql: dict[str, tuple[str, str]]) ->
         raise NotCompilable(f"no SQL for features {sorted(unknown)}")
     kinds = {f: feature_sql[f][1] for f in needed}
 
-    point_exprs: list[str] = []  # p_<i>, in breakdown order (indicators, then adjustments)
+    n = len(card.indicators)
+    band_exprs: list[str] = []  # b_<i>: the band each indicator matched (NO_BAND: missing)
+    point_exprs: list[str] = []  # p_<i>: its points, from the band
+    hint_exprs: list[str] = []  # h_<i>: its hint target, from the band
     missing: list[tuple[str, str]] = []  # (condition, feature) in the engine's order
-    for indicator in card.indicators:
-        expr, missed = _indicator(indicator, kinds[indicator.feature])
-        point_exprs.append(expr)
-        missing.append((missed, indicator.feature))
+    for i, indicator in enumerate(card.indicators):
+        band_exprs.append(_indicator(indicator, kinds[indicator.feature]))
+        options: Sequence[engine.Category | engine.Bin] = indicator.categories or indicator.bins
+        point_exprs.append(
+            _switch(f"b.b_{i}", [(k, _num(o.points)) for k, o in enumerate(options)], "0::numeric")
+        )
+        targets = [(k, engine.hint_target(indicator, k)) for k in range(len(options))]
+        hint_exprs.append(
+            _switch(f"b.b_{i}", [(k, str(t)) for k, t in targets if t != NO_BAND], str(NO_BAND))
+        )
+        missing.append((f"b.b_{i} = {NO_BAND}", indicator.feature))
+    adjustment_exprs: list[str] = []  # p_<n+j>
     for adjustment in card.adjustments:
-        expr, missed = _adjustment(adjustment, kinds[adjustment.feature])
-        point_exprs.append(expr)
-        missing.append((missed, adjustment.feature))
+        adjustment_exprs.append(_adjustment(adjustment, kinds[adjustment.feature]))
+        missing.append((f"b.f_{adjustment.feature} IS NULL", adjustment.feature))
     scored = {f for _, f in missing}
     codes = [rule.code for rule in card.knock_outs]
     for code in set(codes):
@@ -138,16 +152,23 @@ def _compile(card: engine.Scorecard, feature_sql: dict[str, tuple[str, str]]) ->
         )
         if rule.feature not in scored:
             scored.add(rule.feature)
-            missing.append((f"{_col(rule.feature)} IS NULL", rule.feature))
+            missing.append((f"b.f_{rule.feature} IS NULL", rule.feature))
     flags = [(f"{_col(f.feature)} IS TRUE", f.code) for f in card.flags if kinds[f.feature] == FLAG]
 
-    total = " + ".join(f"q.p_{i}" for i in range(len(point_exprs))) or "0"
+    total = " + ".join(f"q.p_{i}" for i in range(n + len(adjustment_exprs))) or "0"
+    bands_sql = ", ".join(
+        [
+            *(f"{expr} AS b_{i}" for i, expr in enumerate(band_exprs)),
+            *(f"{expr} AS p_{n + j}" for j, expr in enumerate(adjustment_exprs)),
+            _array([(" OR ".join(conds), code) for code, conds in knock_outs.items()], "ko_codes"),
+            _array(flags, "flag_codes"),
+        ]
+    )
     points_sql = ", ".join(
         [
             *(f"{expr} AS p_{i}" for i, expr in enumerate(point_exprs)),
-            _array([(" OR ".join(conds), code) for code, conds in knock_outs.items()], "ko_codes"),
+            *(f"{expr} AS h_{i}" for i, expr in enumerate(hint_exprs)),
             _array(missing, "missing"),
-            _array(flags, "flag_codes"),
         ]
     )
     ko_grade, grade = _band_sql(card, _num(card.min_score)), _band_sql(card, "s.score")
@@ -156,6 +177,8 @@ def _compile(card: engine.Scorecard, feature_sql: dict[str, tuple[str, str]]) ->
         f"jsonb_build_object('card', {_text(card.version)}, "
         f"'values', jsonb_build_array({', '.join(_json_value(f, kinds[f]) for f in values)}))"
     )
+    points = ", ".join(f"s.p_{i}" for i in range(n + len(adjustment_exprs)))
+    codes_list = ", ".join([*(f"s.b_{i}" for i in range(n)), *(f"s.h_{i}" for i in range(n))])
     columns = ", ".join(
         [
             _text(card.kind),
@@ -167,16 +190,28 @@ def _compile(card: engine.Scorecard, feature_sql: dict[str, tuple[str, str]]) ->
             "to_jsonb(s.missing)",
             "to_jsonb(s.flag_codes)",
             breakdown,
+            f"ARRAY[{points}]::numeric[]",
+            f"ARRAY[{codes_list}]::integer[]",
+            str(engine.ENGINE_VERSION),
         ]
     )
     return CompiledCard(
         kind=card.kind,
         features=tuple(values),
-        columns=columns,
+        bands=bands_sql,
         points=points_sql,
         score=score,
+        columns=columns,
         rules=card.rules,
     )
+
+
+def _switch(band: str, cases: Sequence[tuple[int, str]], default: str) -> str:
+    """``CASE band WHEN k THEN value … ELSE default END`` (just ``default`` with no case)."""
+    if not cases:
+        return default
+    whens = " ".join(f"WHEN {k} THEN {value}" for k, value in cases)
+    return f"CASE {band} {whens} ELSE {default} END"
 
 
 def _array(items: Sequence[tuple[str, str]], name: str) -> str:
@@ -187,36 +222,31 @@ def _array(items: Sequence[tuple[str, str]], name: str) -> str:
     return f"array_remove(ARRAY[{cases}]::text[], NULL) AS {name}"
 
 
-def _indicator(indicator: engine.Indicator, kind: str) -> tuple[str, str]:
-    """(points, missing condition) of one indicator, as the engine's ``_score_indicator``."""
+def _indicator(indicator: engine.Indicator, kind: str) -> str:
+    """The band one indicator matches — the place of the engine's ``_score_indicator``'s
+    category or bin in the card — or ``NO_BAND`` (missing: no value, or one the card does not
+    know)."""
     col = _col(indicator.feature)
     if indicator.categories:
-        if kind == TEXT:
+        if kind == TEXT:  # (a value listed twice: CASE takes the first, as the engine)
             whens = " ".join(
-                f"WHEN {_text(c.value)} THEN {_num(c.points)}" for c in indicator.categories
+                f"WHEN {_text(c.value)} THEN {k}" for k, c in enumerate(indicator.categories)
             )
-            known = ", ".join(_text(c.value) for c in indicator.categories)
-            return (
-                f"CASE {col} {whens} ELSE 0::numeric END",
-                f"({col} IS NULL OR {col} NOT IN ({known}))",
-            )
+            return f"CASE {col} {whens} ELSE {NO_BAND} END"
         if kind == FLAG:
-            by_key = {c.value: c.points for c in indicator.categories}
-            tests = (("true", col), ("false", f"NOT {col}"))
-            flag_whens = [f"WHEN {t} THEN {_num(by_key[k])}" for k, t in tests if k in by_key]
-            unknown = "".join(f" OR {t}" for k, t in tests if k not in by_key)
-            points = f"CASE {' '.join(flag_whens)} ELSE 0::numeric END" if flag_whens else "0"
-            return points, f"({col} IS NULL{unknown})"
+            places: dict[str, int] = {}
+            for k, c in enumerate(indicator.categories):
+                places.setdefault(c.value, k)
+            tests = [(v, t) for v, t in (("true", col), ("false", f"NOT {col}")) if v in places]
+            whens = " ".join(f"WHEN {t} THEN {places[v]}" for v, t in tests)
+            return f"CASE {whens} ELSE {NO_BAND} END" if whens else str(NO_BAND)
         raise NotCompilable("categories on a number")  # str(Decimal) keys: not worth it
     if kind not in NUMERIC:
         raise NotCompilable("bins on a category")
-    conditions = [_bin_condition(indicator, b, col) for b in indicator.bins]
     whens = " ".join(
-        f"WHEN {cond} THEN {_num(b.points)}"
-        for cond, b in zip(conditions, indicator.bins, strict=True)
+        f"WHEN {_bin_condition(indicator, b, col)} THEN {k}" for k, b in enumerate(indicator.bins)
     )
-    inside = " OR ".join(conditions) or "FALSE"
-    return f"CASE {whens} ELSE 0::numeric END", f"({col} IS NULL OR NOT ({inside}))"
+    return f"CASE {whens} ELSE {NO_BAND} END" if whens else str(NO_BAND)
 
 
 def _bin_condition(indicator: engine.Indicator, b: engine.Bin, col: str) -> str:
@@ -234,7 +264,7 @@ def _bin_condition(indicator: engine.Indicator, b: engine.Bin, col: str) -> str:
     return "(" + (" AND ".join(parts) or f"{col} IS NOT NULL") + ")"
 
 
-def _adjustment(adjustment: engine.Adjustment, kind: str) -> tuple[str, str]:
+def _adjustment(adjustment: engine.Adjustment, kind: str) -> str:
     if kind != COUNT:
         raise NotCompilable("adjustments count whole numbers")
     col = _col(adjustment.feature)
@@ -244,7 +274,7 @@ def _adjustment(adjustment: engine.Adjustment, kind: str) -> tuple[str, str]:
         points = (
             f"(CASE WHEN abs({points}) > {limit} THEN sign({points}) * {limit} ELSE {points} END)"
         )
-    return points, f"{col} IS NULL"
+    return points
 
 
 def _knock_out(rule: engine.KnockOut, kind: str) -> str:
@@ -313,14 +343,20 @@ def _json_value(feature: str, kind: str) -> str:
 # --- the statement ----------------------------------------------------------------------------
 
 
-def insert_sql(compiled: CompiledCard, source: str, *, subject_column: str) -> str:
+def insert_sql(
+    compiled: CompiledCard, source: str, *, subject_column: str, read_part: str = ""
+) -> str:
     """``INSERT`` of the results of every row of ``source`` (a SELECT giving ``subject_id`` and
     the ``f_<feature>`` columns). Parameters ``%(run)s`` and ``%(village)s`` as well as the
-    source's own."""
+    source's own. With ``read_part`` (an SQL text expression: the part of the chunk read), the
+    same statement records its archive read on the chunk (``results_sql.archive_read_sql``)."""
     from rating.models import RatingResult
+    from rating.results_sql import archive_read_sql
 
     table = RatingResult._meta.db_table
+    read = f"WITH archive_read AS ({archive_read_sql(read_part)})" if read_part else ""
     return f"""
+        {read}
         INSERT INTO {table} ({", ".join(RESULT_COLUMNS)})
         SELECT %(run)s, %(village)s,
                {"s.subject_id" if subject_column == "household_id" else "NULL"},
@@ -328,10 +364,12 @@ def insert_sql(compiled: CompiledCard, source: str, *, subject_column: str) -> s
                {compiled.columns}
         FROM (
             SELECT q.*, {compiled.score} AS score FROM (
-                SELECT f.*, {compiled.points} FROM ({source} OFFSET 0) f OFFSET 0
+                SELECT b.*, {compiled.points} FROM (
+                    SELECT f.*, {compiled.bands} FROM ({source} OFFSET 0) f OFFSET 0
+                ) b OFFSET 0
             ) q OFFSET 0
         ) s
     """  # noqa: S608
     # ``OFFSET 0`` keeps each level a subquery of its own: flattened, PostgreSQL would inline
-    # every feature expression into every CASE that reads it, and every points CASE into the
-    # total and the JSON, and compute them many times per row.
+    # every feature expression into every CASE that reads it, and every band CASE into the
+    # points, the hints and the missing list, and compute them many times per row.

@@ -116,14 +116,28 @@ def result_card(result: RatingResult) -> engine.Scorecard:
 
 def result_breakdown(result: RatingResult) -> tuple[dict[str, Any], dict[str, Any]]:
     """A result's breakdown as ({feature: value used}, {feature: points}); money and ratios
-    are exact decimal strings."""
-    return breakdown_decode(result_card(result), result.breakdown)
+    are exact decimal strings, the points those the run stored."""
+    return breakdown_decode(result_card(result), result.breakdown, result.points)
 
 
 def result_explain(result: RatingResult) -> engine.RatingResult:
-    """The full explanation of a stored result (top factors, hints), re-scored from the values
-    kept in its breakdown with the card of its run: the engine is deterministic, so this is the
-    result the run computed."""
+    """The full explanation of a stored result (what raised and lowered it, how to improve
+    it) read from what its run stored — points, bands, hint targets, knock-out and flag codes
+    — with the texts of its run's card; never scored again, so a later change of the scoring
+    logic does not change what a villager or an officer is told about an earlier grade.
+    (Results stored before points were are scored again from the values kept.)"""
     card = result_card(result)
-    values, _ = breakdown_decode(card, result.breakdown)
-    return engine.score(card, values, explain=True)
+    values, _ = breakdown_decode(card, result.breakdown, result.points)
+    if result.points is None or result.codes is None:
+        return engine.score(card, values, explain=True)
+    return engine.explain_stored(
+        card,
+        values=values,
+        points=result.points,
+        codes=result.codes,
+        score=result.score,
+        grade=result.grade,
+        knock_out_codes=result.knock_outs,
+        flag_codes=result.flags,
+        missing=result.missing,
+    )

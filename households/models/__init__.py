@@ -25,6 +25,14 @@ from households.models.archives import (
 )
 from households.models.fields import ZERO, count, money
 from households.models.geography import Branch, County, Grid, Township, Village, VillageGroup
+from households.models.history import (
+    ARCHIVE_HISTORY,
+    BusinessEntityHistory,
+    HouseholdHistory,
+    MemberHistory,
+    WatchlistEntityMatchHistory,
+    WatchlistMatchHistory,
+)
 from households.models.imports import ExportJob, ImportJob, ImportKind, ImportStatus
 from households.models.watchlists import (
     WatchlistEntityMatch,
@@ -35,10 +43,12 @@ from households.models.watchlists import (
 )
 
 __all__ = [
+    "ARCHIVE_HISTORY",
     "ENTITY_KIND_CATEGORY",
     "ZERO",
     "Branch",
     "BusinessEntity",
+    "BusinessEntityHistory",
     "CommitteeAssessment",
     "County",
     "Education",
@@ -49,12 +59,14 @@ __all__ = [
     "Health",
     "HouseOwnership",
     "Household",
+    "HouseholdHistory",
     "HouseholdStatus",
     "ImportJob",
     "ImportKind",
     "ImportStatus",
     "LabourAbility",
     "Member",
+    "MemberHistory",
     "Relation",
     "Sex",
     "Township",
@@ -63,9 +75,11 @@ __all__ = [
     "Visit",
     "VisitOutcome",
     "WatchlistEntityMatch",
+    "WatchlistEntityMatchHistory",
     "WatchlistEntry",
     "WatchlistKind",
     "WatchlistMatch",
+    "WatchlistMatchHistory",
     "WatchlistUpload",
     "count",
     "money",

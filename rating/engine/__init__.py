@@ -35,7 +35,16 @@ from rating.engine.cards import (
     ScorecardError,
     validate_scorecard,
 )
-from rating.engine.scoring import RatingResult, score
+from rating.engine.scoring import (
+    ENGINE_VERSION,
+    NO_BAND,
+    RatingResult,
+    codes_of,
+    explain_stored,
+    hint_target,
+    points_of,
+    score,
+)
 from rating.engine.serialization import card_from_json, card_to_json
 
 # Features are computed in rating/features.py (kept apart only for size); the engine is their
@@ -54,10 +63,12 @@ from rating.features import (
 )
 
 __all__ = [
+    "ENGINE_VERSION",
     "FEATURE_CATALOGUE",
     "IMPLICIT_ENTITY_RULES",
     "IMPLICIT_HOUSEHOLD_RULES",
     "INFINITY",
+    "NO_BAND",
     "Adjustment",
     "Bin",
     "Block",
@@ -75,8 +86,12 @@ __all__ = [
     "age_on",
     "card_from_json",
     "card_to_json",
+    "codes_of",
     "enterprise_features",
+    "explain_stored",
+    "hint_target",
     "household_features",
+    "points_of",
     "score",
     "validate_scorecard",
 ]

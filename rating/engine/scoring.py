@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from rating.engine.cards import TOP_FACTORS, Bin, Block, GradeBand, Indicator, KnockOut, Scorecard
+from rating.engine.cards import (
+    TOP_FACTORS,
+    Bin,
+    Block,
+    Category,
+    GradeBand,
+    Indicator,
+    KnockOut,
+    Scorecard,
+)
 from rating.engine.numbers import (
     _category_key,
     _count,
@@ -17,6 +26,15 @@ from rating.engine.numbers import (
     _num,
     _plain,
 )
+
+# The version of the scoring logic, stored on every result (``RatingResult.engine_version``).
+# Bump it whenever a change here, in ``rating.features`` or in ``rating.scoring_sql`` can give
+# a subject other points, reasons or hints from the same archive and card: a result then says
+# which logic scored it, and ``manage.py rating_replay`` says when it rebuilds a result with
+# another. 1: results before points and codes were stored (none of them carries a version).
+ENGINE_VERSION = 2
+
+NO_BAND = -1  # in ``codes``: no bin or category matched (the value is missing), or no hint
 
 # --- scoring ----------------------------------------------------------------------------------
 
@@ -33,6 +51,7 @@ class IndicatorScore(NamedTuple):
     points: Decimal
     max_points: Decimal
     missing: bool
+    band_index: int = NO_BAND  # the bin or category matched (its place in the card)
 
 
 @dataclass(frozen=True)
@@ -167,8 +186,99 @@ def score(card: Scorecard, features: Mapping[str, Any], *, explain: bool = True)
         missing=tuple(missing),
         raised=raised,
         lowered=lowered,
-        hints=_hints(card, scored) if explain and not knock_outs else (),
+        hints=_hints(card, scored, [hint_target(i, r.band_index) for i, r in _pairs(card, scored)])
+        if explain and not knock_outs
+        else (),
         flags=flags,
+    )
+
+
+def _pairs(
+    card: Scorecard, scored: Sequence[IndicatorScore]
+) -> list[tuple[Indicator, IndicatorScore]]:
+    return list(zip(card.indicators, scored, strict=True))
+
+
+def codes_of(card: Scorecard, result: RatingResult) -> list[int]:
+    """A result's codes as stored: each indicator's band (the bin or category it matched, by
+    its place in the card; ``NO_BAND`` when missing), then each indicator's hint target (the
+    band it would have to reach for more points; ``NO_BAND`` for none)."""
+    bands = [i.band_index for i in result.indicators]
+    targets = [hint_target(ind, i.band_index) for ind, i in _pairs(card, result.indicators)]
+    return bands + targets
+
+
+def points_of(result: RatingResult) -> list[Decimal]:
+    """A result's points as stored: each indicator's, then each adjustment's."""
+    return [i.points for i in result.indicators] + [a.points for a in result.adjustments]
+
+
+def explain_stored(
+    card: Scorecard,
+    *,
+    values: Mapping[str, Any],
+    points: Sequence[Decimal],
+    codes: Sequence[int],
+    score: Decimal,
+    grade: str,
+    knock_out_codes: Sequence[str],
+    flag_codes: Sequence[str],
+    missing: Sequence[str],
+) -> RatingResult:
+    """A stored result explained — what raised and lowered it, how to improve it — from what
+    the run stored (points, bands, hint targets, knock-out and flag codes), never by scoring
+    again: the explanation stays that of the logic that rated it. Texts come from the card."""
+    n = len(card.indicators)
+    bands, targets = list(codes[:n]), list(codes[n : 2 * n])
+    scored = []
+    for k, (block, indicator) in enumerate((b, i) for b in card.blocks for i in b.indicators):
+        band = bands[k]
+        options: Sequence[Category | Bin] = indicator.categories or indicator.bins
+        label = options[band].label if 0 <= band < len(options) else ""
+        value = values.get(indicator.feature)
+        if value is not None:
+            value = _category_key(value) if indicator.categories else _decimal(value)
+        scored.append(
+            IndicatorScore(
+                block.name,
+                indicator.feature,
+                indicator.label,
+                value,
+                label,
+                Decimal(points[k]),
+                indicator.max_points,
+                band < 0,
+                band,
+            )
+        )
+    adjustments = [
+        AdjustmentScore(
+            a.feature, a.label, _count(values.get(a.feature)) or 0, Decimal(points[n + j])
+        )
+        for j, a in enumerate(card.adjustments)
+    ]
+    reasons: dict[str, str] = {}
+    for rule in card.knock_outs:
+        reasons.setdefault(rule.code, rule.reason)
+    labels = {f.code: f.label for f in card.flags}
+    band_of = {b.grade: b for b in card.grades}
+    raised, lowered = _factors(scored, adjustments)
+    return RatingResult(
+        kind=card.kind,
+        card_version=card.version,
+        score=score,
+        grade=grade,
+        grants_credit=band_of[grade].grants_credit if grade in band_of else False,
+        knocked_out=bool(knock_out_codes),
+        knock_outs=tuple(Reason(c, reasons.get(c, c)) for c in knock_out_codes),
+        indicators=tuple(scored),
+        adjustments=tuple(adjustments),
+        incomplete=bool(missing),
+        missing=tuple(missing),
+        raised=raised,
+        lowered=lowered,
+        hints=() if knock_out_codes else _hints(card, scored, targets),
+        flags=tuple(Reason(c, labels.get(c, c)) for c in flag_codes),
     )
 
 
@@ -176,35 +286,39 @@ def _score_indicator(block: Block, indicator: Indicator, value: Any) -> Indicato
     # Hot path (once per indicator per subject in a batch): no closures, positional tuples.
     name, feature, label, top = block.name, indicator.feature, indicator.label, indicator.max_points
     if value is None:
-        return IndicatorScore(name, feature, label, None, "", _ZERO, top, True)
+        return IndicatorScore(name, feature, label, None, "", _ZERO, top, True, NO_BAND)
     if indicator.categories:
         key = _category_key(value)
-        for category in indicator.categories:
+        for index, category in enumerate(indicator.categories):
             if category.value == key:
                 return IndicatorScore(
-                    name, feature, label, key, category.label, category.points, top, False
+                    name, feature, label, key, category.label, category.points, top, False, index
                 )
         # a value the card does not know
-        return IndicatorScore(name, feature, label, key, "", _ZERO, top, True)
+        return IndicatorScore(name, feature, label, key, "", _ZERO, top, True, NO_BAND)
     number = _decimal(value)
-    matched = _bin_for(indicator, number) if number is not None else None
-    if matched is None:
-        return IndicatorScore(name, feature, label, value, "", _ZERO, top, True)
-    return IndicatorScore(name, feature, label, number, matched.label, matched.points, top, False)
+    index = _bin_for(indicator, number) if number is not None else NO_BAND
+    if index == NO_BAND:
+        return IndicatorScore(name, feature, label, value, "", _ZERO, top, True, NO_BAND)
+    matched = indicator.bins[index]
+    return IndicatorScore(
+        name, feature, label, number, matched.label, matched.points, top, False, index
+    )
 
 
 _ZERO = Decimal(0)
 
 
-def _bin_for(indicator: Indicator, number: Decimal) -> Bin | None:
-    for b in indicator.bins:
+def _bin_for(indicator: Indicator, number: Decimal) -> int:
+    """The place of the first bin holding ``number``, or ``NO_BAND``."""
+    for index, b in enumerate(indicator.bins):
         if indicator.right_closed:
             inside = (b.low is None or number > b.low) and (b.high is None or number <= b.high)
         else:
             inside = (b.low is None or number >= b.low) and (b.high is None or number < b.high)
         if inside:
-            return b
-    return None
+            return index
+    return NO_BAND
 
 
 def _band_for(card: Scorecard, total: Decimal) -> GradeBand:
@@ -276,52 +390,65 @@ def _factors(
     return raised, lowered
 
 
-def _hints(card: Scorecard, scored: Sequence[IndicatorScore]) -> tuple[str, ...]:
-    """For each indicator short of its maximum, the nearest better bin or the next better
-    category, as one plain sentence; the biggest gains first."""
-    by_feature = {i.feature: i for i in card.indicators}
+def hint_target(indicator: Indicator, band: int) -> int:
+    """The band (bin or category, by its place in the card) a subject in ``band`` would have
+    to reach for more points: the next better category, or the nearest bin worth more — above
+    the one matched ("达到…") or else below it ("降至…"). ``NO_BAND`` when the value is missing
+    (the hint is then to fill it in), the indicator is not improvable or nothing is better.
+    A function of the card and the band alone, so the compiled SQL path computes it too."""
+    if band == NO_BAND or not indicator.improvable:
+        return NO_BAND
+    if indicator.categories:
+        current = indicator.categories[band].points
+        better = [(c.points, i) for i, c in enumerate(indicator.categories) if c.points > current]
+        return min(better)[1] if better else NO_BAND
+    matched = indicator.bins[band]
+    above: list[tuple[Decimal, Decimal, int]] = []
+    below: list[tuple[Decimal, Decimal, int]] = []
+    for i, b in enumerate(indicator.bins):
+        if b.points <= matched.points:
+            continue
+        if b.low is not None and matched.high is not None and b.low >= matched.high:
+            above.append((b.low, -b.points, i))
+        elif b.high is not None and matched.low is not None and b.high <= matched.low:
+            below.append((b.high, b.points, i))
+    if above:
+        return min(above, key=lambda e: (e[0], e[1]))[2]
+    if below:
+        return max(below, key=lambda e: (e[0], e[1]))[2]
+    return NO_BAND
+
+
+def _hints(
+    card: Scorecard, scored: Sequence[IndicatorScore], targets: Sequence[int]
+) -> tuple[str, ...]:
+    """For each indicator short of its maximum, the way to its hint target as one plain
+    sentence; the biggest gains first."""
     hints: list[tuple[Decimal, str]] = []
-    for result in scored:
-        indicator = by_feature[result.feature]
+    for indicator, result, target in zip(card.indicators, scored, targets, strict=True):
         if result.missing:
             hints.append((indicator.max_points, f"补充完善“{indicator.label}”档案信息"))
             continue
-        if not indicator.improvable or result.points >= indicator.max_points:
+        if target == NO_BAND:
             continue
         if indicator.categories:
-            better = [c for c in indicator.categories if c.points > result.points]
-            nearest = min(better, key=lambda c: c.points)
-            gain = nearest.points - result.points
-            hints.append((gain, f"{indicator.label}达到“{nearest.label}”可加{_fmt(gain)}分"))
+            goal = indicator.categories[target]
+            gain = goal.points - result.points
+            hints.append((gain, f"{indicator.label}达到“{goal.label}”可加{_fmt(gain)}分"))
             continue
-        hint = _bin_hint(indicator, result.points, result.value)
-        if hint is not None:
-            hints.append(hint)
+        aim, matched = indicator.bins[target], indicator.bins[result.band_index]
+        gain = aim.points - result.points
+        if aim.low is not None and matched.high is not None and aim.low >= matched.high:
+            edge, tail = aim.low, ""
+            verb = "超过" if indicator.right_closed else "达到"
+        else:
+            edge, verb = aim.high or _ZERO, "降至"
+            tail = "及以下" if indicator.right_closed else "以下"
+        hints.append(
+            (gain, f"{indicator.label}{verb}{_shown(indicator, edge)}{tail}可加{_fmt(gain)}分")
+        )
     hints.sort(key=lambda h: h[0], reverse=True)
     return tuple(text for _, text in hints)
-
-
-def _bin_hint(indicator: Indicator, points: Decimal, value: Decimal) -> tuple[Decimal, str] | None:
-    """The nearest bin worth more points: above the value ("达到…") or below it ("降至…")."""
-    above: list[tuple[Decimal, Bin]] = []
-    below: list[tuple[Decimal, Bin]] = []
-    for b in indicator.bins:
-        if b.points <= points:
-            continue
-        if b.low is not None and b.low >= value:
-            above.append((b.low, b))
-        elif b.high is not None and b.high <= value:
-            below.append((b.high, b))
-    if above:
-        edge, target = min(above, key=lambda e: (e[0], -e[1].points))
-        verb, tail = ("超过", "") if indicator.right_closed else ("达到", "")
-    elif below:
-        edge, target = max(below, key=lambda e: (e[0], e[1].points))
-        verb, tail = ("降至", "及以下") if indicator.right_closed else ("降至", "以下")
-    else:
-        return None
-    gain = target.points - points
-    return gain, f"{indicator.label}{verb}{_shown(indicator, edge)}{tail}可加{_fmt(gain)}分"
 
 
 def _shown(indicator: Indicator, value: Decimal) -> str:

@@ -586,6 +586,7 @@ def test_results_are_unique_per_run_and_subject(org):
         result=engine.score(card, features, explain=False),
         features=features,
         value_order=breakdown_order(card)[0],
+        card=card,
     )
     results_write([row])
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -5,8 +5,8 @@ bin's boundary, no assets, a birthday on the run date, 29 February, a household 
 a blank committee assessment, watch-list matches, closed and unconsented households, entities
 with no current liabilities — is rated by ``batch.rate_village`` (the Python engine, as on
 SQLite) and by ``batch.rate_village_sql`` (the card compiled to SQL), and every result must
-agree: score, grade, knock-outs, missing indicators, flags, every indicator's points and every
-value kept in the breakdown.
+agree: score, grade, knock-outs, missing indicators, flags, every indicator's points, band and
+hint target, the engine version and every value kept in the breakdown.
 """
 
 from __future__ import annotations
@@ -209,6 +209,10 @@ def _canonical(row: dict) -> dict:
     for key in ("knock_outs", "missing", "flags", "breakdown"):
         if isinstance(out[key], str):
             out[key] = json.loads(out[key])
+    for key, kind in (("points", Decimal), ("codes", int)):
+        if isinstance(out[key], str):  # the Python path's COPY text: {8,6,…}
+            out[key] = [kind(v) for v in out[key][1:-1].split(",") if v]
+        out[key] = [kind(v) for v in out[key]]
     out["score"] = Decimal(out["score"]).quantize(Decimal("0.01"))
     breakdown = out["breakdown"]
     out["breakdown"] = {
