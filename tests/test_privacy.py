@@ -1,5 +1,5 @@
 """Nothing in the database holds a plaintext resident ID or phone number — not the archive,
-not import jobs and their messages, not watch lists, not the audit log."""
+not its history, not import jobs and their messages, not watch lists, not the audit log."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from households import imports, services, watchlists
-from households.models import ImportJob
+from households.models import HouseholdHistory, ImportJob, MemberHistory
 from households.tests.factories import next_resident_id
 from households.tests.test_imports import family, xlsx
 
@@ -56,6 +56,8 @@ def test_no_plaintext_identifier_is_stored_anywhere(org, settings, tmp_path):
         actor=org.officer_a, member_id=org.village_a.households.get().members.first().pk
     )
 
+    if connection.vendor == "postgresql":  # the archive history is scanned too (triggers)
+        assert MemberHistory.objects.exists() and HouseholdHistory.objects.exists()
     stored = every_value_in_the_database()
     leaked = [secret for secret in secrets if secret in stored]
     assert leaked == []

@@ -615,3 +615,57 @@ def test_a_batch_score_without_explanation_has_the_same_numbers(income, assets, 
     assert [i.points for i in batch.indicators] == [i.points for i in full.indicators]
     assert batch.hints == ()
     assert full.hints or full.score == 100
+
+
+@settings(max_examples=300, deadline=None)
+@given(archive=households())
+def test_the_explanation_read_back_from_stored_points_and_codes_is_the_engines(archive):
+    """What a run stores — points, bands, hint targets, knock-out and flag codes — explains a
+    result exactly as scoring it with explanations does (factors, hints, knock-out reasons)."""
+    from rating.engine import codes_of, explain_stored, points_of
+
+    features = household_features(archive)
+    full = score(CARD, features)
+    stored = explain_stored(
+        CARD,
+        values=features,
+        points=points_of(full),
+        codes=codes_of(CARD, full),
+        score=full.score,
+        grade=full.grade,
+        knock_out_codes=[r.code for r in full.knock_outs],
+        flag_codes=[r.code for r in full.flags],
+        missing=full.missing,
+    )
+    assert stored.raised == full.raised
+    assert stored.lowered == full.lowered
+    assert stored.hints == full.hints
+    assert stored.knock_outs == full.knock_outs
+    assert stored.flags == full.flags
+    assert [(i.label, i.band, i.points, i.missing) for i in stored.indicators] == [
+        (i.label, i.band, i.points, i.missing) for i in full.indicators
+    ]
+    assert stored.adjustments == full.adjustments
+    assert (stored.grants_credit, stored.incomplete) == (full.grants_credit, full.incomplete)
+
+
+def test_the_explanation_of_stored_points_is_not_scored_again():
+    """Told other points than the card would give, the explanation says what was stored."""
+    from rating.engine import codes_of, explain_stored, points_of
+
+    full = score(CARD, household_features(known_household()))
+    points = points_of(full)
+    points[5] = D(2)  # net annual income: stored as the lowest bin's points
+    stored = explain_stored(
+        CARD,
+        values={},
+        points=points,
+        codes=codes_of(CARD, full),
+        score=full.score,
+        grade=full.grade,
+        knock_out_codes=[],
+        flag_codes=[],
+        missing=[],
+    )
+    assert stored.indicators[5].points == 2
+    assert any("家庭年净收入" in f.text and "得2分" in f.text for f in stored.lowered)

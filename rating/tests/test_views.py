@@ -400,3 +400,36 @@ def test_a_run_of_another_branch_holding_the_lane_is_not_named_to_a_manager(
 
     assert "已有评级任务正在进行（由总行或其他支行发起）" in page
     assert other_branch.village.name not in page
+
+
+def test_the_household_fragment_explains_the_points_the_run_stored_not_todays_logic(
+    client, org, monkeypatch
+):
+    """Once a grade is stored, what the officer (and the villager) read about it comes from
+    the result row: a later change to the scoring logic — here, an engine that can no longer
+    score at all — changes nothing of it."""
+    from decimal import Decimal
+
+    from rating import engine
+    from rating.models import RatingResult
+
+    mine = household(org.village_a)
+    runs.rating_household_rerate(household=mine, as_of=AS_OF)
+    result = RatingResult.objects.get(household=mine)
+    assert result.engine_version == engine.ENGINE_VERSION
+    points = list(result.points)
+    assert len(points) == 14 and len(result.codes) == 24  # 12 indicators, 2 adjustments
+    assert points[5] < 15
+    points[5] = Decimal(15)  # as if the income rule of that day had given full marks
+    RatingResult.objects.filter(pk=result.pk).update(points=points)
+
+    def no_scoring(*args, **kwargs):
+        raise AssertionError("a stored result is never scored again")
+
+    monkeypatch.setattr(engine, "score", no_scoring)
+    monkeypatch.setattr("rating.engine.scoring.score", no_scoring)
+    client.force_login(org.officer_a)
+    fragment = client.get(reverse("rating:household_card", args=[mine.pk])).content.decode()
+
+    assert "15 / 15" in fragment  # 家庭年净收入, as stored
+    assert 'data-testid="hints"' in fragment
