@@ -418,7 +418,8 @@ def test_the_household_fragment_explains_the_points_the_run_stored_not_todays_lo
     result = RatingResult.objects.get(household=mine)
     assert result.engine_version == engine.ENGINE_VERSION
     points = list(result.points)
-    assert len(points) == 14 and len(result.codes) == 24  # 12 indicators, 2 adjustments
+    assert len(points) == 14
+    assert len(result.codes) == 24
     assert points[5] < 15
     points[5] = Decimal(15)  # as if the income rule of that day had given full marks
     RatingResult.objects.filter(pk=result.pk).update(points=points)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rating', '0007_chunk_counts'),
+        ('rating', '0008_default_cards_feature_rules'),
     ]
 
     operations = [
