@@ -172,3 +172,37 @@ def test_a_run_from_before_the_history_cannot_be_rebuilt_and_says_why(rated_coun
         call_command("rating_replay", str(result.pk))
     assert "没有记录档案读取快照" in capsys.readouterr().out
     assert RatingRun.objects.filter(pk=run.pk).exists()
+
+
+def test_an_edit_still_uncommitted_while_the_chunk_read_is_left_out(org, approved_cards):  # noqa: F811
+    """A long transaction (an import, say) changed a household before the chunk read it but
+    committed after: the run did not see the change, and neither does the rebuild — though the
+    change was written earlier than the read."""
+    import psycopg2
+
+    from households.tests.factories import HouseholdFactory
+    from rating import runs
+
+    household = HouseholdFactory(village=org.village_a, committee_assessment="good")
+    db = connection.settings_dict
+    importer = psycopg2.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432
+    )
+    try:
+        with importer.cursor() as cursor:
+            cursor.execute(
+                "UPDATE households_household SET is_dishonest_debtor = TRUE, "
+                "committee_assessment = 'poor' WHERE id = %s",
+                [household.pk],
+            )
+        run = runs.rating_household_rerate(household=household, as_of=timezone.localdate())
+        importer.commit()
+    finally:
+        importer.close()
+    result = RatingResult.objects.get(run=run, household=household)
+    assert not result.knocked_out  # the run did not see the open transaction's change
+    assert HouseholdHistory.objects.filter(pgh_obj_id=household.pk, pgh_label="update").exists()
+
+    (rebuilt,) = replay.results_replay(result_ids=[result.pk])
+
+    assert rebuilt.identical, rebuilt.differences

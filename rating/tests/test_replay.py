@@ -5,6 +5,7 @@ must track it too, ``households/models/history.py``)."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from django.db import connection
@@ -40,3 +41,28 @@ def test_every_column_the_rating_reads_is_kept_in_the_history(part):
             else features_sql.entity_rows(village_id=0)
         )
         assert list(rows) == []  # (a column missing from the history fails the read)
+
+
+def test_a_rerating_inside_the_writers_transaction_is_rebuilt_from_the_events_before_it(org):
+    """A household re-rated in the same transaction as edits before and after it (a service
+    edits, re-rates, edits again before committing): the events of the chunk's own
+    transaction count up to the moment of its read, not after."""
+    from decimal import Decimal
+
+    from households.models import Household
+    from households.tests.factories import HouseholdFactory
+    from rating import runs
+    from rating.models import RatingResult
+
+    household = HouseholdFactory(village=org.village_a, committee_assessment="good")
+    Household.objects.filter(pk=household.pk).update(income_business=Decimal(150_000))
+    runs.rating_household_rerate(household=household, as_of=date(2026, 6, 30))
+    result = RatingResult.objects.get(household=household)
+    Household.objects.filter(pk=household.pk).update(
+        income_business=Decimal(0), committee_assessment="poor", is_dishonest_debtor=True
+    )
+
+    (rebuilt,) = replay.results_replay(result_ids=[result.pk])
+
+    assert rebuilt.identical, rebuilt.differences
+    assert not result.knocked_out
