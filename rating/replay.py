@@ -311,8 +311,11 @@ def archive_as_of(read: Sequence[Any], *, part: str, ids: Sequence[int]) -> Iter
                 f"SELECT pgh_obj_id AS id, {listed} FROM ("
                 f"SELECT DISTINCT ON (pgh_obj_id) * FROM {history._meta.db_table} "
                 f"WHERE pgh_obj_id = ANY({objects}) "
-                "AND pg_visible_in_snapshot(pgh_xid::text::xid8, %(snapshot)s::pg_snapshot) "
-                "AND NOT COALESCE(pgh_xid::text = %(own)s AND pgh_created_at > %(at)s, FALSE) "
+                # the chunk's own transaction: what it wrote before the read (a snapshot
+                # does not tell: its own id may lie at or beyond the snapshot's horizon);
+                # any other: committed as of the statement's snapshot
+                "AND CASE WHEN pgh_xid::text = %(own)s THEN pgh_created_at <= %(at)s "
+                "ELSE pg_visible_in_snapshot(pgh_xid::text::xid8, %(snapshot)s::pg_snapshot) END "
                 "ORDER BY pgh_obj_id, pgh_id DESC) e WHERE e.pgh_label <> 'delete'",
                 {"ids": list(ids), "snapshot": snapshot, "own": own_xid, "at": at},
             )

@@ -120,6 +120,11 @@ ENTITY_HISTORY_FIELDS = [
     "land_mu",
     "cooperative_members",
     "tax_compliant",
+    "overdue_count_24m",
+    "has_outstanding_overdue",
+    "has_bad_loan",
+    # the credit lines' net operating profit
+    "annual_costs",
 ]
 WATCHLIST_ENTITY_MATCH_HISTORY_FIELDS = ["business_entity", "kind", "cleared_at"]
 
