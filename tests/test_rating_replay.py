@@ -15,8 +15,6 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from credit import engine as credit_engine
-from credit.models import CreditPolicyVersion
 from households.models import (
     BusinessEntity,
     Household,
@@ -37,16 +35,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 @pytest.fixture
 def rated_county(eager_celery, approved_cards):  # noqa: F811
-    """A small synthetic county (committed, as a real county is), rated and published."""
-    if not CreditPolicyVersion.objects.filter(status="approved").exists():
-        data = credit_engine.DEFAULT_POLICY_JSON
-        CreditPolicyVersion.objects.create(
-            version=data["version"],
-            effective_from=data["effective_from"],
-            status="approved",
-            data=data,
-            reviewed_at=timezone.now(),
-        )
+    """A small synthetic county (committed, as a real county is), rated and published (the
+    cards and the credit policy in force come with ``approved_cards``)."""
     build_county(demo_plan(households=1100, seed=11, as_of=timezone.localdate()))
     from rating import runs
 

@@ -56,7 +56,9 @@ def test_a_rerating_inside_the_writers_transaction_is_rebuilt_from_the_events_be
 
     household = HouseholdFactory(village=org.village_a, committee_assessment="good")
     Household.objects.filter(pk=household.pk).update(income_business=Decimal(150_000))
-    runs.rating_household_rerate(household=household, as_of=date(2026, 6, 30))
+    runs.rating_household_rerate(
+        household=household, as_of=date(2026, 6, 30), today=date(2026, 6, 30)
+    )
     result = RatingResult.objects.get(household=household)
     Household.objects.filter(pk=household.pk).update(
         income_business=Decimal(0), committee_assessment="poor", is_dishonest_debtor=True

@@ -414,7 +414,7 @@ def test_the_household_fragment_explains_the_points_the_run_stored_not_todays_lo
     from rating.models import RatingResult
 
     mine = household(org.village_a)
-    runs.rating_household_rerate(household=mine, as_of=AS_OF)
+    runs.rating_household_rerate(household=mine, as_of=AS_OF, today=AS_OF)
     result = RatingResult.objects.get(household=mine)
     assert result.engine_version == engine.ENGINE_VERSION
     points = list(result.points)
