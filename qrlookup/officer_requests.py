@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from fuxiang import crypto
 from fuxiang.accounts import roles
+from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
 from fuxiang.masking import mask_phone
@@ -38,7 +39,7 @@ from qrlookup.models import (
 from qrlookup.qrcode_selectors import Attribution
 
 CONTACT_PHONE_COLUMN = "officer_request.contact_phone"
-ACTION_CLOSE = "qrlookup.request_close"
+ACTION_CLOSE = AuditAction.QR_REQUEST_CLOSE
 OPEN_ALREADY = "您已提交过同类申请，客户经理正在办理"
 # archive changes that answer a correction request (a watch-list match does not)
 EDIT_REASONS = {"household_update", "member_create", "member_update", "import"}

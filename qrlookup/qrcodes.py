@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from fuxiang.accounts import roles
 from fuxiang.accounts.models import Role
+from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
 from households.models import Grid, Village
@@ -26,8 +27,8 @@ from qrlookup.qrcode_selectors import (
     local_landing_forget,
 )
 
-ACTION_CREATE = "qrlookup.code_create"
-ACTION_REVOKE = "qrlookup.code_revoke"
+ACTION_CREATE = AuditAction.QR_CODE_CREATE
+ACTION_REVOKE = AuditAction.QR_CODE_REVOKE
 
 
 def _may_manage_codes(user: Any) -> bool:

@@ -49,6 +49,9 @@ class AuditAction(models.TextChoices):
     CREDIT_LINE_REVOKE = "credit.line_revoke", _("撤销授信额度")
     CREDIT_LINES_EXPIRE = "credit.lines_expire", _("授信额度到期")
     CREDIT_SIMULATION = "credit.simulation", _("模拟测算")
+    QR_CODE_CREATE = "qrlookup.code_create", _("生成查询二维码")
+    QR_CODE_REVOKE = "qrlookup.code_revoke", _("作废查询二维码")
+    QR_REQUEST_CLOSE = "qrlookup.request_close", _("办结村民申请")
 
 
 class AuditEventQuerySet(models.QuerySet):
