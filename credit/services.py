@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from credit.models import CreditHold, CreditLine, HoldSource, LineStatus
 from credit.selectors import current_lines, lines_visible_to
+from credit.signals import lines_changed_on_commit
 from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
@@ -98,6 +99,11 @@ def line_set_status(
     line.status, line.status_changed_at = status, now
     line.status_reason = "" if status == LineStatus.ACTIVE else reason
     line.save(update_fields=["status", "status_reason", "status_changed_at"])
+    lines_changed_on_commit(
+        household_ids=[line.household_id] if line.household_id else [],
+        entity_ids=[line.business_entity_id] if line.business_entity_id else [],
+        reason=f"line_{status}",
+    )
     action = {
         LineStatus.SUSPENDED: AuditAction.CREDIT_LINE_SUSPEND,
         LineStatus.REVOKED: AuditAction.CREDIT_LINE_REVOKE,
@@ -167,6 +173,11 @@ def lines_follow_watchlists(*, at: datetime) -> dict[str, int]:
         lifting.filter(valid_to__lt=today).update(
             status=LineStatus.EXPIRED, status_reason="授信期限届满", status_changed_at=at
         )
+    lines_changed_on_commit(
+        household_ids=[*held.get("household_id", []), *lifted.get("household_id", [])],
+        entity_ids=[*held.get("business_entity_id", []), *lifted.get("business_entity_id", [])],
+        reason="watchlist",
+    )
     for action, subjects, count in (
         (AuditAction.CREDIT_LINE_SUSPEND, held, counts["suspended"]),
         (AuditAction.CREDIT_LINE_RESTORE, lifted, counts["restored"]),
@@ -221,6 +232,7 @@ def lines_expire(*, today: date | None = None) -> int:
         )
     )
     if expired:
+        lines_changed_on_commit(everything=True, reason="lines_expire")
         audit_record(
             action=AuditAction.CREDIT_LINES_EXPIRE,
             details={"expired": expired, "on": today.isoformat()},

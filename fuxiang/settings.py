@@ -270,6 +270,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "qrlookup.tasks.purge_verification_data",
         "schedule": crontab(hour=3, minute=20),
     },
+    "loans-overdue-nightly": {
+        "task": "loans.tasks.mark_overdue",
+        "schedule": crontab(hour=0, minute=40),
+    },
+    "loans-whitelists-refresh-nightly": {
+        "task": "loans.tasks.refresh_whitelists",
+        "schedule": crontab(hour=1, minute=30),
+    },
 }
 # Import error reports (the rejected rows as uploaded, so they can be fixed) and export files
 # carry personal data; they are deleted this many days after they were written.
@@ -360,6 +368,14 @@ CAPTCHA_TIMEOUT = 10  # minutes
 CAPTCHA_IMAGE_SIZE = (120, 44)
 CAPTCHA_FONT_SIZE = 30
 CAPTCHA_CHALLENGE_FUNCT = "qrlookup.engine.inputs.captcha_challenge"
+
+# --- loans (docs/loans.md) ------------------------------------------------------------------
+# A borrower's identity check (SMS code, the officer in person) is fresh this long.
+LOANS_VERIFICATION_MAX_AGE_MINUTES = env_int("LOANS_VERIFICATION_MAX_AGE_MINUTES", 30)
+# An approved application must be signed within this many days.
+LOANS_SIGN_WITHIN_DAYS = env_int("LOANS_SIGN_WITHIN_DAYS", 7)
+# A whitelist snapshot expires this many days after it was made (the nightly refresh renews).
+LOANS_WHITELIST_TTL_DAYS = env_int("LOANS_WHITELIST_TTL_DAYS", 7)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -81,3 +81,19 @@ def can_revoke_api_tokens(user: Any) -> bool:
     """Head office revokes anyone's API tokens (a lost phone, someone who left); everyone may
     revoke their own."""
     return _role(user) == Role.HEAD_OFFICE
+
+
+def can_serve_borrowers(user: Any) -> bool:
+    """The officer who serves a borrower applies for them in person, reviews their 房抵贷
+    application, withdraws an application on their behalf."""
+    return _role(user) == Role.OFFICER
+
+
+def can_record_repayment(user: Any) -> bool:
+    """Repayments taken at the counter are entered by staff who serve the borrower."""
+    return _role(user) in {Role.OFFICER, Role.BRANCH_MANAGER, Role.HEAD_OFFICE}
+
+
+def can_import_repayments(user: Any) -> bool:
+    """The core-banking repayment file arrives at head office."""
+    return _role(user) == Role.HEAD_OFFICE

@@ -52,6 +52,20 @@ class AuditAction(models.TextChoices):
     QR_CODE_CREATE = "qrlookup.code_create", _("生成查询二维码")
     QR_CODE_REVOKE = "qrlookup.code_revoke", _("作废查询二维码")
     QR_REQUEST_CLOSE = "qrlookup.request_close", _("办结村民申请")
+    LOAN_PRODUCT_CREATE = "loan.product_create", _("起草贷款产品版本")
+    LOAN_PRODUCT_SUBMIT = "loan.product_submit", _("提交贷款产品版本审批")
+    LOAN_PRODUCT_APPROVE = "loan.product_approve", _("批准贷款产品版本")
+    LOAN_PRODUCT_REJECT = "loan.product_reject", _("退回贷款产品版本")
+    LOAN_APPLY = "loan.apply", _("贷款申请")
+    LOAN_APPLICATION_REVIEW = "loan.application_review", _("审核贷款申请")
+    LOAN_APPLICATION_WITHDRAW = "loan.application_withdraw", _("撤回贷款申请")
+    LOAN_APPLICATIONS_EXPIRE = "loan.applications_expire", _("贷款申请过期")
+    LOAN_SIGN = "loan.sign", _("签订贷款合同")
+    LOAN_DRAWDOWN = "loan.drawdown", _("放款")
+    LOAN_REPAYMENT = "loan.repayment", _("还款入账")
+    LOAN_REPAYMENT_IMPORT = "loan.repayment_import", _("导入还款文件")
+    LOAN_OVERDUE = "loan.overdue", _("逾期标记")
+    HOUSEHOLD_REPAYMENT_RECORD = "household.repayment_record", _("回写还款记录")
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -7,7 +7,7 @@ archive or members announce it, once committed, with ``households.signals.archiv
 (rating re-rates the household).
 
 The services live in the modules of this package (``archives``, ``entities``, ``visits``,
-``personal_data``); every public name is re-exported here, so callers write
+``personal_data``, ``repayments``); every public name is re-exported here, so callers write
 ``from households import services`` and ``services.household_create(...)``.
 """
 
@@ -45,6 +45,7 @@ from households.services.personal_data import (
     protect_resident_id,
     resident_id_index,
 )
+from households.services.repayments import REPAYMENT_FIELDS, household_repayment_record_update
 from households.services.visits import VISIT_FIELDS, visit_create
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "LEGAL_REP_ID_COLUMN",
     "MEMBER_FIELDS",
     "PHONE_COLUMN",
+    "REPAYMENT_FIELDS",
     "VISIT_FIELDS",
     "WATCHLIST_ENTRY_ID_COLUMN",
     "DuplicateRefusal",
@@ -65,6 +67,7 @@ __all__ = [
     "business_entity_update",
     "duplicate_refusals_record",
     "household_create",
+    "household_repayment_record_update",
     "household_update",
     "legal_rep_reveal",
     "member_create",

@@ -1,0 +1,1 @@
+"""The loans engine: pure Python, no Django — schedules, admission rules, state machines."""

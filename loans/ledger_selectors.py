@@ -1,0 +1,116 @@
+"""Reads of applications, contracts, loans and schedules, scoped to the user like everything
+else (officer: their grids; branch manager: their branch; head office and auditors: the
+county) — outside one's scope a row does not exist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.db.models import Count, Model, Q, QuerySet, Sum
+
+from fuxiang.accounts import roles
+from households.selectors import villages_visible_to
+from loans.borrowers import Borrower, available
+from loans.models import CreditExposure, Loan, LoanApplication, LoanContract
+
+M = TypeVar("M", bound=Model)
+
+
+def scoped(queryset: QuerySet[M], user: Any) -> QuerySet[M]:
+    """Rows whose borrower (household or entity) lives in a village the user may see."""
+    if roles.sees_everything(user):
+        return queryset
+    villages = villages_visible_to(user).values("pk")
+    return queryset.filter(
+        Q(household__village__in=villages) | Q(business_entity__village__in=villages)
+    )
+
+
+def applications_visible_to(user: Any) -> QuerySet[LoanApplication]:
+    return scoped(LoanApplication.objects.select_related("product", "product_version"), user)
+
+
+def contracts_visible_to(user: Any) -> QuerySet[LoanContract]:
+    return scoped(
+        LoanContract.objects.select_related("product_version__product", "application"), user
+    )
+
+
+def loans_visible_to(user: Any) -> QuerySet[Loan]:
+    return scoped(Loan.objects.select_related("contract__product_version__product"), user)
+
+
+def review_queue(user: Any) -> QuerySet[LoanApplication]:
+    """The officer's (or a manager's) applications waiting for review (房抵贷)."""
+    return applications_visible_to(user).filter(status="under_review").order_by("submitted_at")
+
+
+@dataclass(frozen=True)
+class BorrowerPosition:
+    """A borrower's credit as loans sees it: the line, what is in use, what is available."""
+
+    line: Any
+    in_use: Decimal
+    outstanding: Decimal
+    available: Decimal
+
+
+def borrower_position(borrower: Borrower, today: Any) -> BorrowerPosition:
+    exposure = CreditExposure.objects.filter(**borrower.fields).first()
+    in_use = exposure.in_use if exposure else Decimal(0)
+    outstanding = exposure.outstanding if exposure else Decimal(0)
+    line = borrower.line()
+    return BorrowerPosition(line, in_use, outstanding, available(line, in_use, today))
+
+
+def household_loans(household_id: int) -> dict[str, Any]:
+    """Everything of one household for its card: applications, contracts, loans with their
+    instalments — a fixed number of queries."""
+    return {
+        "applications": list(
+            LoanApplication.objects.filter(household_id=household_id)
+            .select_related("product")
+            .order_by("-submitted_at")[:20]
+        ),
+        "contracts": list(
+            LoanContract.objects.filter(household_id=household_id)
+            .select_related("product_version__product")
+            .order_by("-signed_at")
+        ),
+        "loans": list(
+            Loan.objects.filter(household_id=household_id)
+            .select_related("contract__product_version__product")
+            .prefetch_related("instalments")
+            .order_by("-start_date")
+        ),
+    }
+
+
+def product_totals(user: Any) -> dict[int, dict[str, Decimal | int]]:
+    """Per product, within the user's scope: contracts signed and their amount, drawn amount,
+    outstanding principal."""
+    contracts = scoped(LoanContract.objects.all(), user)
+    totals: dict[int, dict[str, Decimal | int]] = {}
+    for row in contracts.values("product_version__product").annotate(
+        signed=Sum("amount"), drawn=Sum("drawn_total")
+    ):
+        totals[row["product_version__product"]] = {
+            "signed": row["signed"] or Decimal(0),
+            "drawn": row["drawn"] or Decimal(0),
+        }
+    for row in (
+        scoped(Loan.objects.exclude(status="closed"), user)
+        .values("contract__product_version__product")
+        .annotate(outstanding=Sum("principal_outstanding"))
+    ):
+        entry = totals.setdefault(
+            row["contract__product_version__product"],
+            {"signed": Decimal(0), "drawn": Decimal(0)},
+        )
+        entry["outstanding"] = row["outstanding"] or Decimal(0)
+    counts = contracts.values("product_version__product").annotate(n=Count("pk"))
+    for row in counts:
+        totals[row["product_version__product"]]["contracts"] = row["n"]
+    return totals
