@@ -93,6 +93,10 @@ def _mark_loan(loan_id: int, today: date) -> tuple[int, str]:
     target = states.loan_state_for(days, current=loan.status)
     moved = ""
     if target != loan.status:
+        if target == "bad" and loan.status == "active":  # past 90 days at its first night
+            loan.status = states.transition(states.LOAN, loan.status, "overdue")
+            loan.days_past_due, loan.overdue_since = days, overdue_since
+            loan.save(update_fields=["status", "days_past_due", "overdue_since"])
         loan.status = states.transition(states.LOAN, loan.status, target)
         moved = target if target in ("overdue", "bad") else ""
     if overdue_since:
