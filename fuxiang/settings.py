@@ -419,6 +419,10 @@ SPECTACULAR_SETTINGS = {
         "EntityCategoryEnum": "households.models.EntityCategory",
         "RelationEnum": "households.models.Relation",
         "VisitOutcomeEnum": "households.models.VisitOutcome",
+        "LoanChannelEnum": "loans.models.Channel",
+        "LoanVerificationMethodEnum": "loans.models.VerificationMethod",
+        "RepaymentChannelEnum": "loans.models.RepaymentChannel",
+        "RepaymentMethodEnum": "loans.models.RepaymentMethod",
     },
 }
 

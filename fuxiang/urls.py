@@ -24,6 +24,7 @@ urlpatterns = [
     path("watchlists/", include("households.watchlist_urls")),
     path("rating/", include("rating.urls")),
     path("credit/", include("credit.urls")),
+    path("loans/", include("loans.urls")),
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("q/", include("qrlookup.public_urls")),
     path("qrlookup/", include("qrlookup.urls")),
@@ -31,6 +32,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/auth/", include("fuxiang.accounts.api_urls")),
     path("api/v1/", include("households.api_urls")),
+    path("api/v1/loans/", include("loans.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # staff only (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]); the page sends anonymous
     # visitors to the login page, the schema answers them 401

@@ -303,6 +303,8 @@ def _import_row(batch: RepaymentImport, row: dict[str, str], actor: Any) -> dict
         amount = Decimal((row.get("还款金额") or "").strip())
     except InvalidOperation:
         return {**base, "status": "refused", "message": "还款金额须为数字"}
+    if not reference:
+        return {**base, "status": "refused", "message": "流水号不能为空"}
     loan = Loan.objects.filter(number=loan_number).first()
     if loan is None:
         return {**base, "status": "refused", "message": f"借据号{loan_number or '（空）'}不存在"}
@@ -313,7 +315,7 @@ def _import_row(batch: RepaymentImport, row: dict[str, str], actor: Any) -> dict
             paid_on=day,
             channel=RepaymentChannel.CORE_BANKING,
             reference=reference,
-            idempotency_key=reference,
+            idempotency_key=f"core-banking:{reference}",
             source_import=batch,
         )
     except DomainError as exc:

@@ -1,0 +1,251 @@
+"""Back-office pages of the loan ledger: the household page's loans card, applications (with
+the officer's 房抵贷 review queue), contracts and their PDF, loans with their schedules and
+staff repayment entry, the core-banking repayment file. Scoped like everything else: outside
+one's grids or branch a row does not exist (404)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from fuxiang.accounts import roles
+from fuxiang.errors import DomainError
+from fuxiang.pdf import text_pdf
+from households.forms import apply_domain_error
+from households.selectors import households_visible_to
+from loans import ledger_selectors as selectors
+from loans.applications import application_review
+from loans.borrowers import Borrower
+from loans.engine import states
+from loans.ledger_forms import RepaymentForm, RepaymentImportForm, ReviewForm
+from loans.models import LoanProduct, RepaymentChannel, WhitelistEntry
+from loans.repayments import loan_balance, repayment_record, repayments_import
+
+PAGE_SIZE = 50
+
+
+def _page(request: HttpRequest, queryset: Any) -> Any:
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@login_required
+@require_GET
+def household_card(request: HttpRequest, household_id: int) -> HttpResponse:
+    """The household page's 贷款 card: the line in use and available, the products it is on
+    the whitelist of, its applications, contracts, loans and schedules."""
+    if not households_visible_to(request.user).filter(pk=household_id).exists():
+        raise Http404("未找到该农户，或您无权访问")
+    borrower = Borrower(household_id=household_id)
+    listed = set(
+        WhitelistEntry.objects.filter(
+            household_id=household_id, valid_to__isnull=True
+        ).values_list("product_id", flat=True)
+    )
+    return render(
+        request,
+        "loans/_household_card.html",
+        {
+            "household_id": household_id,
+            "position": selectors.borrower_position(borrower, timezone.localdate()),
+            "products": [(p, p.pk in listed) for p in LoanProduct.objects.order_by("pk")],
+            **selectors.household_loans(household_id),
+        },
+    )
+
+
+@login_required
+@require_GET
+def application_list(request: HttpRequest) -> HttpResponse:
+    applications = selectors.applications_visible_to(request.user)
+    status = request.GET.get("status", "")
+    queue = request.GET.get("queue") == "review"
+    if queue:
+        applications = selectors.review_queue(request.user)
+    elif status in states.MACHINES[states.APPLICATION]:
+        applications = applications.filter(status=status)
+    else:
+        status = ""
+    return render(
+        request,
+        "loans/application_list.html",
+        {
+            "page": _page(request, applications.order_by("-submitted_at", "-id")),
+            "status": status,
+            "queue": queue,
+            "statuses": list(states.LABELS[states.APPLICATION].items()),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    application = selectors.applications_visible_to(request.user).filter(pk=pk).first()
+    if application is None:
+        raise Http404("未找到该申请，或您无权访问")
+    can_review = application.status == "under_review" and roles.can_serve_borrowers(request.user)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST":
+        if not can_review:
+            return HttpResponse("只有客户经理可以审核待审核的申请", status=403)
+        if form.is_valid():
+            try:
+                application_review(
+                    actor=request.user,
+                    application=application,
+                    approve=form.cleaned_data["decision"] == "approve",
+                    note=form.cleaned_data["note"],
+                    request=request,
+                )
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, "审核结果已保存")
+                return redirect("loans:application", pk=pk)
+    return render(
+        request,
+        "loans/application_detail.html",
+        {"application": application, "form": form, "can_review": can_review},
+    )
+
+
+@login_required
+@require_GET
+def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = selectors.contracts_visible_to(request.user).filter(pk=pk).first()
+    if contract is None:
+        raise Http404("未找到该合同，或您无权访问")
+    return render(
+        request,
+        "loans/contract_detail.html",
+        {"contract": contract, "loans": contract.loans.order_by("pk")},
+    )
+
+
+def contract_pdf_response(contract: Any) -> HttpResponse:
+    """The signed contract as a PDF, rebuilt from its stored text (which its hash covers)."""
+    body = text_pdf(
+        title=f"{contract.product_version.product.name}个人借款合同",
+        body=contract.rendered_text,
+        footer=(
+            f"合同编号 {contract.number} · 签约 {timezone.localtime(contract.signed_at):%Y-%m-%d %H:%M}"
+            f" · SHA-256 {contract.text_sha256}"
+        ),
+    )
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="contract-{contract.number}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def contract_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = selectors.contracts_visible_to(request.user).filter(pk=pk).first()
+    if contract is None:
+        raise Http404("未找到该合同，或您无权访问")
+    return contract_pdf_response(contract)
+
+
+@login_required
+@require_GET
+def loan_list(request: HttpRequest) -> HttpResponse:
+    loans = selectors.loans_visible_to(request.user)
+    status = request.GET.get("status", "")
+    if status in states.MACHINES[states.LOAN]:
+        loans = loans.filter(status=status)
+    else:
+        status = ""
+    return render(
+        request,
+        "loans/loan_list.html",
+        {
+            "page": _page(request, loans.order_by("-start_date", "-id")),
+            "status": status,
+            "statuses": list(states.LABELS[states.LOAN].items()),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    loan = selectors.loans_visible_to(request.user).filter(pk=pk).first()
+    if loan is None:
+        raise Http404("未找到该借据，或您无权访问")
+    can_repay = roles.can_record_repayment(request.user) and loan.status != "closed"
+    form = RepaymentForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex})
+    if request.method == "POST":
+        if not can_repay:
+            return HttpResponse("您的角色不能录入还款", status=403)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                repayment_record(
+                    loan=loan,
+                    amount=data["amount"],
+                    paid_on=data["paid_on"],
+                    channel=RepaymentChannel.STAFF,
+                    reference=data["reference"],
+                    idempotency_key=data["idempotency_key"],
+                    actor=request.user,
+                    request=request,
+                )
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, "还款已入账")
+                return redirect("loans:loan", pk=pk)
+    instalments = list(loan.instalments.order_by("number"))
+    return render(
+        request,
+        "loans/loan_detail.html",
+        {
+            "loan": loan,
+            "instalments": instalments,
+            "balance": loan_balance(loan, timezone.localdate(), instalments),
+            "repayments": loan.repayments.order_by("-paid_on", "-id"),
+            "drawdowns": loan.drawdowns.order_by("-drawn_at"),
+            "form": form,
+            "can_repay": can_repay,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def repayment_import(request: HttpRequest) -> HttpResponse:
+    if not roles.can_import_repayments(request.user):
+        return HttpResponse("只有总行可以导入核心系统还款文件", status=403)
+    form = RepaymentImportForm(request.POST or None, request.FILES or None)
+    batch = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            batch = repayments_import(
+                actor=request.user, content=upload.read(), file_name=upload.name
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+    return render(request, "loans/repayment_import.html", {"form": form, "batch": batch})
+
+
+urlpatterns: list[URLPattern] = [
+    path("households/<int:household_id>/", household_card, name="household_card"),
+    path("applications/", application_list, name="applications"),
+    path("applications/<int:pk>/", application_detail, name="application"),
+    path("contracts/<int:pk>/", contract_detail, name="contract"),
+    path("contracts/<int:pk>/pdf/", contract_pdf, name="contract_pdf"),
+    path("loans/", loan_list, name="loans"),
+    path("loans/<int:pk>/", loan_detail, name="loan"),
+    path("repayments/import/", repayment_import, name="repayment_import"),
+]
