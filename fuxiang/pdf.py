@@ -37,7 +37,7 @@ def cjk_font() -> str:
             try:
                 pdfmetrics.registerFont(TTFont("FxCJK", str(path), subfontIndex=0))
                 return "FxCJK"
-            except Exception:  # noqa: BLE001, S112 - an unreadable font file: try the next
+            except Exception:  # noqa: S112 - an unreadable font file: try the next
                 continue
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     return "STSong-Light"

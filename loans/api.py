@@ -49,7 +49,9 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     required=True,
     description="8–100 个字母、数字或 _ . : -；同一请求重试时使用同一个键，新请求使用新键。",
 )
-REPLAY = OpenApiResponse(description="重试：返回第一次请求的结果（响应头 Idempotent-Replayed: true）")
+REPLAY = OpenApiResponse(
+    description="重试：返回第一次请求的结果（响应头 Idempotent-Replayed: true）"
+)
 ERRORS: dict[int | str, Any] = {
     400: OpenApiResponse(
         ErrorSerializer,
@@ -85,7 +87,9 @@ ERRORS: dict[int | str, Any] = {
                 "幂等键被重用",
                 value={
                     "errors": {
-                        "idempotency_key": ["该幂等键已用于另一笔内容不同的请求，请为新请求使用新的键"]
+                        "idempotency_key": [
+                            "该幂等键已用于另一笔内容不同的请求，请为新请求使用新的键"
+                        ]
                     },
                     "code": "idempotency_key_reused",
                 },

@@ -55,7 +55,7 @@ def _amount(value: Any, field: str = "amount") -> Decimal:
 
 def applicant_facts(borrower: Borrower) -> rules.Applicant:
     if borrower.household_id is not None:
-        household = Household.objects.get(pk=borrower.household_id)
+        household = Household.objects.get(pk=borrower.subject_id)
         return rules.Applicant(
             kind=rules.HOUSEHOLD,
             has_public_employee=household.members.filter(is_public_employee=True).exists(),
@@ -63,7 +63,7 @@ def applicant_facts(borrower: Borrower) -> rules.Applicant:
             annual_income=household.annual_income,
             land_mu=household.land_contracted_mu,
         )
-    entity = BusinessEntity.objects.get(pk=borrower.entity_id)
+    entity = BusinessEntity.objects.get(pk=borrower.subject_id)
     return rules.Applicant(kind=entity.kind, land_mu=entity.land_mu)
 
 
@@ -71,9 +71,9 @@ def _check_staff_scope(actor: Any, borrower: Borrower) -> None:
     if actor is None:
         return
     if borrower.household_id is not None:
-        visible = households_visible_to(actor).filter(pk=borrower.household_id).exists()
+        visible = households_visible_to(actor).filter(pk=borrower.subject_id).exists()
     else:
-        visible = business_entities_visible_to(actor).filter(pk=borrower.entity_id).exists()
+        visible = business_entities_visible_to(actor).filter(pk=borrower.subject_id).exists()
     if not visible:
         raise NotFound()
     if not roles.can_serve_borrowers(actor):  # the officer who serves the borrower
@@ -270,7 +270,8 @@ def application_review(
         if reasons:
             raise DomainError({"__all__": [r.message for r in reasons]})
         line = borrower.line()
-        assert line is not None and facts is not None
+        if line is None or facts is None:  # (no line gives a reason above)
+            raise DomainError("暂无有效的授信额度", code="no_line")
         application.status = states.transition(states.APPLICATION, application.status, "approved")
         application.expires_at = now + timedelta(days=settings.LOANS_SIGN_WITHIN_DAYS)
         application.credit_line_id, application.grade = line.pk, line.grade

@@ -59,6 +59,11 @@ class Borrower:
         return {"household_id": self.household_id, "business_entity_id": self.entity_id}
 
     @property
+    def subject_id(self) -> int:
+        """The household's or the entity's id (exactly one is set)."""
+        return int(self.household_id if self.household_id is not None else self.entity_id or 0)
+
+    @property
     def key(self) -> str:
         if self.household_id is not None:
             return f"household:{self.household_id}"
@@ -73,7 +78,8 @@ class Borrower:
     def line(self) -> CreditLine | None:
         if self.household_id is not None:
             return household_current_line(self.household_id)
-        assert self.entity_id is not None
+        if self.entity_id is None:
+            return None
         return entity_current_line(self.entity_id)
 
 
@@ -114,8 +120,8 @@ def line_status_for(line: CreditLine | None, today: date) -> str:
     return line.status
 
 
-def refuse_unusable_line(line: CreditLine | None, today: date) -> None:
-    """A ``DomainError`` naming why the line cannot be used now (signing, drawing)."""
+def refuse_unusable_line(line: CreditLine | None, today: date) -> CreditLine:
+    """The line if it can be used now (signing, drawing); else a ``DomainError`` naming why."""
     from loans.engine.rules import LINE_STATUS_REASONS
 
     if line is None:
@@ -124,3 +130,4 @@ def refuse_unusable_line(line: CreditLine | None, today: date) -> None:
     if status in LINE_STATUS_REASONS:
         code, message = LINE_STATUS_REASONS[status]
         raise DomainError(message, code=code)
+    return line

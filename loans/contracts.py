@@ -76,7 +76,7 @@ def borrower_identity(borrower: Borrower) -> tuple[str, str]:
             .first()
         )
         return (mask_name(head.name), head.id_number_masked) if head else ("", "")
-    entity = BusinessEntity.objects.get(pk=borrower.entity_id)
+    entity = BusinessEntity.objects.get(pk=borrower.subject_id)
     return entity.name, entity.legal_rep_id_masked
 
 
@@ -172,8 +172,7 @@ def contract_sign(
         )
     if application.expires_at is not None and application.expires_at < now:
         raise DomainError("该申请已超过签约期限，请重新申请", code="expired")
-    line = borrower.line()
-    refuse_unusable_line(line, today)
+    line = refuse_unusable_line(borrower.line(), today)
     free = available(line, exposure.in_use, today)
     if application.amount > free:
         raise DomainError(
@@ -202,7 +201,7 @@ def contract_sign(
         product_version=application.product_version,
         template=template,
         amount=application.amount,
-        rate_bp=application.rate_bp,
+        rate_bp=int(application.rate_bp or 0),
         term_months=application.term_months,
         repayment_method=application.repayment_method,
         start_date=today,

@@ -31,10 +31,8 @@ from loans.verification import Verification, check_verification
 
 def _village_id(borrower: Borrower) -> int:
     if borrower.household_id is not None:
-        return Household.objects.values_list("village_id", flat=True).get(
-            pk=borrower.household_id
-        )
-    return BusinessEntity.objects.values_list("village_id", flat=True).get(pk=borrower.entity_id)
+        return Household.objects.values_list("village_id", flat=True).get(pk=borrower.subject_id)
+    return BusinessEntity.objects.values_list("village_id", flat=True).get(pk=borrower.subject_id)
 
 
 @transaction.atomic
@@ -73,9 +71,7 @@ def drawdown_create(
         raise DomainError(
             f"合同已于{contract.maturity_date:%Y年%m月%d日}到期，不能再放款", code="matured"
         )
-    line = borrower.line()
-    refuse_unusable_line(line, today)
-    assert line is not None
+    line = refuse_unusable_line(borrower.line(), today)
     loan = contract.loans.select_for_update().first()
     if contract.revolving:
         drawn = loan.principal_outstanding if loan is not None else Decimal(0)
@@ -159,7 +155,9 @@ def _draw_revolving(
     loan.principal_outstanding += amount
     if loan.status == "closed":  # pragma: no cover - revolving accounts close only at maturity
         raise DomainError("该借据已结清", code="invalid_state")
-    loan.save(update_fields=["principal", "principal_outstanding", "interest_accrued", "accrued_to"])
+    loan.save(
+        update_fields=["principal", "principal_outstanding", "interest_accrued", "accrued_to"]
+    )
     return loan
 
 

@@ -93,24 +93,21 @@ def product_totals(user: Any) -> dict[int, dict[str, Decimal | int]]:
     outstanding principal."""
     contracts = scoped(LoanContract.objects.all(), user)
     totals: dict[int, dict[str, Decimal | int]] = {}
-    for row in contracts.values("product_version__product").annotate(
-        signed=Sum("amount"), drawn=Sum("drawn_total")
-    ):
+    signed = contracts.values("product_version__product").annotate(
+        signed=Sum("amount"), drawn=Sum("drawn_total"), n=Count("pk")
+    )
+    for row in signed:
         totals[row["product_version__product"]] = {
             "signed": row["signed"] or Decimal(0),
             "drawn": row["drawn"] or Decimal(0),
+            "contracts": row["n"],
         }
-    for row in (
+    outstanding = (
         scoped(Loan.objects.exclude(status="closed"), user)
         .values("contract__product_version__product")
         .annotate(outstanding=Sum("principal_outstanding"))
-    ):
-        entry = totals.setdefault(
-            row["contract__product_version__product"],
-            {"signed": Decimal(0), "drawn": Decimal(0)},
-        )
-        entry["outstanding"] = row["outstanding"] or Decimal(0)
-    counts = contracts.values("product_version__product").annotate(n=Count("pk"))
-    for row in counts:
-        totals[row["product_version__product"]]["contracts"] = row["n"]
+    )
+    for loan_row in outstanding:
+        entry = totals.setdefault(loan_row["contract__product_version__product"], {})
+        entry["outstanding"] = loan_row["outstanding"] or Decimal(0)
     return totals

@@ -46,9 +46,9 @@ def household_card(request: HttpRequest, household_id: int) -> HttpResponse:
         raise Http404("未找到该农户，或您无权访问")
     borrower = Borrower(household_id=household_id)
     listed = set(
-        WhitelistEntry.objects.filter(
-            household_id=household_id, valid_to__isnull=True
-        ).values_list("product_id", flat=True)
+        WhitelistEntry.objects.filter(household_id=household_id, valid_to__isnull=True).values_list(
+            "product_id", flat=True
+        )
     )
     return render(
         request,
@@ -133,11 +133,12 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def contract_pdf_response(contract: Any) -> HttpResponse:
     """The signed contract as a PDF, rebuilt from its stored text (which its hash covers)."""
+    signed = timezone.localtime(contract.signed_at)
     body = text_pdf(
         title=f"{contract.product_version.product.name}个人借款合同",
         body=contract.rendered_text,
         footer=(
-            f"合同编号 {contract.number} · 签约 {timezone.localtime(contract.signed_at):%Y-%m-%d %H:%M}"
+            f"合同编号 {contract.number} · 签约 {signed:%Y-%m-%d %H:%M}"
             f" · SHA-256 {contract.text_sha256}"
         ),
     )

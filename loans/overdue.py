@@ -55,9 +55,7 @@ def loans_overdue_mark(*, today: date | None = None) -> dict[str, int]:
     borrowers = touched | _borrowers_with_history()
     counts["archives_updated"] = sum(repayment_feedback(b, today=today) for b in borrowers)
     if any(counts.values()):
-        audit_record(
-            action=AuditAction.LOAN_OVERDUE, details={"on": today.isoformat(), **counts}
-        )
+        audit_record(action=AuditAction.LOAN_OVERDUE, details={"on": today.isoformat(), **counts})
     return counts
 
 
@@ -148,17 +146,22 @@ def repayment_feedback(borrower: Borrower, *, today: date) -> bool:
     """Bring the borrower's archive in line with loans' record of it (see the module)."""
     since = today - timedelta(days=730)
     loans = Loan.objects.filter(borrower.q)
-    count = Instalment.objects.filter(
-        loan__in=loans, overdue_since__isnull=False, overdue_since__gte=since
-    ).count() + loans.filter(
-        repayment_method=schedules.REVOLVING, overdue_since__isnull=False, overdue_since__gte=since
-    ).count()
+    count = (
+        Instalment.objects.filter(
+            loan__in=loans, overdue_since__isnull=False, overdue_since__gte=since
+        ).count()
+        + loans.filter(
+            repayment_method=schedules.REVOLVING,
+            overdue_since__isnull=False,
+            overdue_since__gte=since,
+        ).count()
+    )
     outstanding = loans.filter(status__in=("overdue", "bad")).exists()
     bad = loans.filter(status="bad").exists()
     with transaction.atomic():
-        feedback, _ = RepaymentFeedback.objects.select_for_update().get_or_create(
-            **borrower.fields
-        )
+        feedback = RepaymentFeedback.objects.select_for_update().filter(borrower.q).first()
+        if feedback is None:
+            feedback = RepaymentFeedback.objects.create(**borrower.fields)
         if (feedback.overdue_count_24m, feedback.outstanding_overdue, feedback.bad_loan) == (
             count,
             outstanding,

@@ -57,7 +57,9 @@ def version_create(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponse("只有总行可以维护贷款产品", status=403)
     product = get_object_or_404(LoanProduct, pk=pk)
     current = product.versions.filter(status=VersionStatus.APPROVED).first()
-    form = ProductVersionForm(request.POST or None, initial=ProductVersionForm.initial_from(current))
+    form = ProductVersionForm(
+        request.POST or None, initial=ProductVersionForm.initial_from(current)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             version = services.product_version_create(
@@ -66,7 +68,9 @@ def version_create(request: HttpRequest, pk: int) -> HttpResponse:
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
-            messages.success(request, f"已起草第{version.version}版（草稿），提交后由另一位总行人员审批")
+            messages.success(
+                request, f"已起草第{version.version}版（草稿），提交后由另一位总行人员审批"
+            )
             return redirect("loans:product", pk=product.pk)
     return render(request, "loans/product_version_form.html", {"form": form, "product": product})
 

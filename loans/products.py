@@ -51,7 +51,9 @@ def _validate(version: LoanProductVersion) -> None:
 
     if not version.grades or any(g not in GRADES for g in version.grades):
         bad("grades", "准入评级须为AAA、AA、A中的一个或多个")
-    if not version.subject_kinds or any(k not in SUBJECT_KIND_LABELS for k in version.subject_kinds):
+    if not version.subject_kinds or any(
+        k not in SUBJECT_KIND_LABELS for k in version.subject_kinds
+    ):
         bad("subject_kinds", "准入主体须为农户或经营主体类型中的一个或多个")
     terms = version.terms_months
     if not terms or any(not isinstance(t, int) or not 1 <= t <= 360 for t in terms):
@@ -110,8 +112,8 @@ def product_version_create(
 
 
 def _locked(version: LoanProductVersion) -> LoanProductVersion:
-    return LoanProductVersion.objects.select_for_update().select_related("product").get(
-        pk=version.pk
+    return (
+        LoanProductVersion.objects.select_for_update().select_related("product").get(pk=version.pk)
     )
 
 

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -36,14 +37,21 @@ from loans.borrowers import Borrower, exposure_lock
 from loans.engine import schedules, states
 from loans.engine.rules import yuan
 from loans.idempotency import idempotency_claim
-from loans.models import Instalment, Loan, LoanContract, Repayment, RepaymentChannel, RepaymentImport
+from loans.models import (
+    Instalment,
+    Loan,
+    LoanContract,
+    Repayment,
+    RepaymentChannel,
+    RepaymentImport,
+)
 
 ZERO = Decimal("0.00")
 
 
 def accrue(loan: Loan, day: date) -> None:
     """Revolving: add the interest on the balance from ``accrued_to`` to ``day`` (not saved)."""
-    if not loan.repayment_method == schedules.REVOLVING or day <= loan.accrued_to:
+    if loan.repayment_method != schedules.REVOLVING or day <= loan.accrued_to:
         return
     loan.interest_accrued += schedules.revolving_interest(
         loan.principal_outstanding,
@@ -118,7 +126,8 @@ def _apply_instalments(loan: Loan, amount: Decimal, day: date) -> tuple[Decimal,
             row.paid_on = day
             row.days_past_due = 0 if row.overdue_since is None else row.days_past_due
         row.save()
-    assert left == 0, "the balance check lets no more than the balance through"
+    if left:  # the balance check lets no more than the balance through
+        raise RuntimeError(f"{left} of the repayment was not applied")
     return principal_paid, interest_paid
 
 
@@ -232,8 +241,10 @@ def _settle(loan: Loan, contract: LoanContract, day: date, exposure: Any) -> Non
             contract.status = states.transition(states.CONTRACT, contract.status, "closed")
             contract.closed_at = now
             release(contract, exposure)
-    elif loan.status == "overdue" and not unpaid_overdue and not (
-        revolving and day > loan.maturity_date
+    elif (
+        loan.status == "overdue"
+        and not unpaid_overdue
+        and not (revolving and day > loan.maturity_date)
     ):
         loan.status = states.transition(states.LOAN, loan.status, "active")
         loan.days_past_due = 0
@@ -251,6 +262,7 @@ def release(contract: LoanContract, exposure: Any) -> None:
 # --- the core-banking file --------------------------------------------------------------------
 
 IMPORT_COLUMNS = ("借据号", "还款日期", "还款金额", "流水号")
+DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def repayments_import(*, actor: Any, content: bytes, file_name: str) -> RepaymentImport:
@@ -295,8 +307,11 @@ def _import_row(batch: RepaymentImport, row: dict[str, str], actor: Any) -> dict
     loan_number = (row.get("借据号") or "").strip()
     reference = (row.get("流水号") or "").strip()
     base = {"loan": loan_number, "reference": reference, "amount": row.get("还款金额", "")}
+    text = (row.get("还款日期") or "").strip()
     try:
-        day = datetime.strptime((row.get("还款日期") or "").strip(), "%Y-%m-%d").date()
+        if not DATE_PATTERN.match(text):
+            raise ValueError(text)
+        day = date.fromisoformat(text)
     except ValueError:
         return {**base, "status": "refused", "message": "还款日期须为YYYY-MM-DD格式"}
     try:

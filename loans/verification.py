@@ -66,8 +66,10 @@ def check_verification(
         raise DomainError({"verification": "网点办理须由客户经理当面核实"}, code="not_verified")
     minutes = max_age_minutes or settings.LOANS_VERIFICATION_MAX_AGE_MINUTES
     now = timezone.now()
-    if not now - timedelta(minutes=minutes) <= verification.verified_at <= now + timedelta(
-        minutes=1
+    if (
+        not now - timedelta(minutes=minutes)
+        <= verification.verified_at
+        <= now + timedelta(minutes=1)
     ):
         raise DomainError(
             {"verification": f"身份验证已超过{minutes}分钟，请重新验证"}, code="not_verified"

@@ -41,7 +41,11 @@ class Delta:
     removed: list[WhitelistEntry] = field(default_factory=list)
 
     def counts(self) -> dict[str, Any]:
-        return {"added": len(self.added), "changed": len(self.changed), "removed": len(self.removed)}
+        return {
+            "added": len(self.added),
+            "changed": len(self.changed),
+            "removed": len(self.removed),
+        }
 
 
 def whitelist_delta(product_id: int, since: int, until: int) -> Delta:

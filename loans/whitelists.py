@@ -140,7 +140,7 @@ def _rebuild_product(
             _close(cursor, product.pk, number, kind, scope, eligible, params)
             _insert(cursor, product.pk, number, kind, eligible, params)
         cursor.execute(
-            f"SELECT (SELECT COUNT(*) FROM {ENTRY} WHERE product_id = %s AND valid_from = %s),"  # noqa: S608
+            f"SELECT (SELECT COUNT(*) FROM {ENTRY} WHERE product_id = %s AND valid_from = %s),"  # noqa: S608 (constant table names; values are parameters)
             f" (SELECT COUNT(*) FROM {ENTRY} WHERE product_id = %s AND valid_to = %s)",
             [product.pk, number] * 2,
         )
@@ -149,7 +149,7 @@ def _rebuild_product(
         if inserted and closed:
             for column in ("household_id", "business_entity_id"):
                 cursor.execute(
-                    f"SELECT COUNT(*) FROM {ENTRY} n JOIN {ENTRY} o"  # noqa: S608
+                    f"SELECT COUNT(*) FROM {ENTRY} n JOIN {ENTRY} o"  # noqa: S608 (constant table names; values are parameters)
                     f" ON o.{column} = n.{column} AND o.product_id = n.product_id"
                     " WHERE n.product_id = %s AND n.valid_from = %s AND o.valid_to = %s",
                     [product.pk, number, number],
@@ -225,7 +225,7 @@ def _eligible_sql(
             params += [terms.farming_land_mu, terms.farming_income_share]
         elif terms.rule == RULE_PUBLIC_EMPLOYEE:
             where.append(
-                f"EXISTS (SELECT 1 FROM {MEMBER_TABLE} m WHERE m.household_id = s.id"
+                f"EXISTS (SELECT 1 FROM {MEMBER_TABLE} m WHERE m.household_id = s.id"  # noqa: S608 (constant table names; values are parameters)
                 " AND m.is_public_employee = %s)"
             )
             params.append(True)
@@ -237,7 +237,7 @@ def _eligible_sql(
     if in_scope is not None:
         where.append(in_scope)
     sql = (
-        f"SELECT {subject} AS subject_id, s.village_id AS village_id, l.grade AS grade,"  # noqa: S608
+        f"SELECT {subject} AS subject_id, s.village_id AS village_id, l.grade AS grade,"  # noqa: S608 (constant table names; values are parameters)
         " l.amount AS amount, l.rate_bp AS rate_bp, l.valid_to AS line_valid_to"
         f" FROM {CURRENT} c JOIN {table} s ON s.id = {subject}"
         f" JOIN {LINE} l ON l.rating_result_id = c.result_id"
@@ -274,11 +274,11 @@ def _close(
     in_scope = _scope_sql(scope, kind, village=f"{ENTRY}.village_id", subject=column, params=params)
     where = ""
     if in_scope is not None:
-        where = f" AND ({in_scope} OR {column} IN (SELECT e.subject_id FROM ({eligible}) e))"
+        where = f" AND ({in_scope} OR {column} IN (SELECT e.subject_id FROM ({eligible}) e))"  # noqa: S608 (constant table names; values are parameters)
         params += eligible_params
     same = " AND ".join(f"e.{c} = {ENTRY}.{c}" for c in COMPARED)
     sql = (
-        f"UPDATE {ENTRY} SET valid_to = %s WHERE product_id = %s AND valid_to IS NULL"  # noqa: S608
+        f"UPDATE {ENTRY} SET valid_to = %s WHERE product_id = %s AND valid_to IS NULL"  # noqa: S608 (constant table names; values are parameters)
         f" AND {column} IS NOT NULL{where}"
         f" AND NOT EXISTS (SELECT 1 FROM ({eligible}) e"
         f" WHERE e.subject_id = {ENTRY}.{column} AND {same})"
@@ -291,7 +291,7 @@ def _insert(
 ) -> None:
     column = _subject_column(kind)
     sql = (
-        f"INSERT INTO {ENTRY} (product_id, {column}, village_id, grade, amount, rate_bp,"  # noqa: S608
+        f"INSERT INTO {ENTRY} (product_id, {column}, village_id, grade, amount, rate_bp,"  # noqa: S608 (constant table names; values are parameters)
         " line_valid_to, valid_from, valid_to)"
         f" SELECT %s, e.subject_id, e.village_id, e.grade, e.amount, e.rate_bp,"
         f" e.line_valid_to, %s, NULL FROM ({eligible}) e WHERE NOT EXISTS (SELECT 1 FROM"

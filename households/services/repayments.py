@@ -34,7 +34,7 @@ def household_repayment_record_update(
     if (household_id is None) == (entity_id is None):
         raise DomainError("须指定一户农户或一个经营主体")
     model = Household if household_id is not None else BusinessEntity
-    subject_id = household_id if household_id is not None else entity_id
+    subject_id = int(household_id if household_id is not None else entity_id or 0)
     try:
         subject = model.objects.select_for_update().get(pk=subject_id)
     except model.DoesNotExist as exc:

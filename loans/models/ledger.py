@@ -9,6 +9,9 @@ consistent.
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -24,11 +27,11 @@ ONE_SUBJECT = (Q(household__isnull=False) & Q(business_entity__isnull=True)) | (
 )
 
 
-def _choices(machine: str) -> list[tuple[str, str]]:
+def _choices(machine: str) -> list[tuple[str, Any]]:
     return [(k, _(v)) for k, v in states.LABELS[machine].items()]
 
 
-def _money(label: str, **kwargs) -> models.DecimalField:  # type: ignore[no-untyped-def]
+def _money(label: Any, **kwargs: Any) -> models.DecimalField:
     return models.DecimalField(label, max_digits=14, decimal_places=2, **kwargs)
 
 
@@ -59,7 +62,7 @@ class Subject(models.Model):
     class Meta:
         abstract = True
 
-    def subject(self):  # type: ignore[no-untyped-def]
+    def subject(self) -> Any:
         return self.household if self.household_id else self.business_entity  # type: ignore[attr-defined]
 
     @property
@@ -513,11 +516,11 @@ class Instalment(models.Model):
         return f"第{self.number}期 {self.due_date:%Y-%m-%d}"
 
     @property
-    def payment(self):  # type: ignore[no-untyped-def]
+    def payment(self) -> Decimal:
         return self.principal + self.interest
 
     @property
-    def remaining(self):  # type: ignore[no-untyped-def]
+    def remaining(self) -> Decimal:
         return (
             self.principal
             - self.principal_paid
@@ -636,5 +639,3 @@ class RepaymentFeedback(models.Model):
 
     def __str__(self) -> str:
         return f"逾期{self.overdue_count_24m}次"
-
-

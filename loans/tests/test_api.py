@@ -40,16 +40,19 @@ def test_apply_sign_draw_repay_through_the_api(officer, borrower):
     response = post(officer, f"{BASE}/applications/", apply_body(borrower))
     assert response.status_code == 201, response.json()
     application = response.json()
-    assert application["status"] == "approved" and application["channel"] == "branch"
+    assert application["status"] == "approved"
+    assert application["channel"] == "branch"
     signed = post(officer, f"{BASE}/applications/{application['id']}/sign/")
     assert signed.status_code == 201
     contract = signed.json()
-    assert contract["borrower_id_masked"].count("*") >= 8 and len(contract["text_sha256"]) == 64
+    assert contract["borrower_id_masked"].count("*") >= 8
+    assert len(contract["text_sha256"]) == 64
     drawn = post(officer, f"{BASE}/contracts/{contract['id']}/drawdowns/", {"amount": "30000"})
     assert drawn.status_code == 201
     loan_id = drawn.json()["loan"]
     repaid = post(officer, f"{BASE}/loans/{loan_id}/repayments/", {"amount": "10000"})
-    assert repaid.status_code == 201 and repaid.json()["principal_part"] == "10000.00"
+    assert repaid.status_code == 201
+    assert repaid.json()["principal_part"] == "10000.00"
     loan = officer.get(f"{BASE}/loans/{loan_id}/").json()
     assert loan["principal_outstanding"] == "20000.00"
 
@@ -59,13 +62,15 @@ def test_a_replayed_key_returns_the_first_result(officer, borrower):
     first = post(officer, f"{BASE}/applications/", apply_body(borrower), idem=idem)
     again = post(officer, f"{BASE}/applications/", apply_body(borrower), idem=idem)
     assert (first.status_code, again.status_code) == (201, 200)
-    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
     contract = post(officer, f"{BASE}/applications/{first.json()['id']}/sign/").json()
     draw_key = key()
     url = f"{BASE}/contracts/{contract['id']}/drawdowns/"
     one = post(officer, url, {"amount": "30000"}, idem=draw_key)
     two = post(officer, url, {"amount": "30000"}, idem=draw_key)
-    assert one.json()["id"] == two.json()["id"] and Drawdown.objects.count() == 1
+    assert one.json()["id"] == two.json()["id"]
+    assert Drawdown.objects.count() == 1
     other = post(officer, url, {"amount": "40000"}, idem=draw_key)
     assert other.status_code == 409
     assert other.json()["code"] == "idempotency_key_reused"
@@ -75,11 +80,16 @@ def test_refusals_come_in_the_house_shape(officer, borrower):
     response = post(officer, f"{BASE}/applications/", apply_body(borrower, amount="600000"))
     assert response.status_code == 400
     body = response.json()
-    assert body["code"] == "invalid" and "50,000元至500,000元" in body["errors"]["amount"][0]
-    missing = officer.post(f"{BASE}/applications/", apply_body(borrower), content_type="application/json")
-    assert missing.status_code == 400 and "idempotency_key" in missing.json()["errors"]
+    assert body["code"] == "invalid"
+    assert "50,000元至500,000元" in body["errors"]["amount"][0]
+    missing = officer.post(
+        f"{BASE}/applications/", apply_body(borrower), content_type="application/json"
+    )
+    assert missing.status_code == 400
+    assert "idempotency_key" in missing.json()["errors"]
     bad = post(officer, f"{BASE}/applications/", {"product": "fuxiang_e_loan"})
-    assert bad.status_code == 400 and "amount" in bad.json()["errors"]
+    assert bad.status_code == 400
+    assert "amount" in bad.json()["errors"]
 
 
 def test_outside_ones_grids_is_404_and_other_roles_403(client, org, borrower):

@@ -17,7 +17,10 @@ from loans.tests.test_services import apply, draw, sign
 
 # Threads need committed data: real transactions. The seeded cards, policy and products come
 # back with the database's serialized state (an earlier transactional test flushed them).
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def _race(n: int, work) -> tuple[list, list]:
@@ -35,7 +38,7 @@ def _race(n: int, work) -> tuple[list, list]:
         except DomainError as exc:
             with lock:
                 refusals.append(exc)
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             with lock:
                 errors.append(exc)
         finally:
@@ -50,9 +53,7 @@ def _race(n: int, work) -> tuple[list, list]:
     return results, refusals
 
 
-def test_twenty_concurrent_drawdowns_never_exceed_the_limit(
-    postgres, make_borrower, e_loan
-):
+def test_twenty_concurrent_drawdowns_never_exceed_the_limit(postgres, make_borrower, e_loan):
     borrower = make_borrower()
     line = household_current_line(borrower.pk)
     assert line.amount == Decimal(500000)
@@ -61,7 +62,8 @@ def test_twenty_concurrent_drawdowns_never_exceed_the_limit(
 
     drawn, refused = _race(20, lambda i: draw(contract, 30000, idempotency_key=key()))
 
-    assert len(drawn) == 16 and len(refused) == 4  # 16 × 30,000 = 480,000 ≤ 500,000
+    assert len(drawn) == 16
+    assert len(refused) == 4
     assert {e.code for e in refused} == {"above_available"}
     outstanding = Loan.objects.get(contract=contract).principal_outstanding
     exposure = CreditExposure.objects.get(household=borrower)
@@ -70,9 +72,7 @@ def test_twenty_concurrent_drawdowns_never_exceed_the_limit(
     assert exposure.outstanding <= exposure.in_use <= line.amount
 
 
-def test_the_same_drawdown_retried_concurrently_moves_money_once(
-    postgres, make_borrower, e_loan
-):
+def test_the_same_drawdown_retried_concurrently_moves_money_once(postgres, make_borrower, e_loan):
     borrower = make_borrower()
     contract = sign(apply(borrower, e_loan, amount=200000))
     same_key = key()
@@ -80,14 +80,13 @@ def test_the_same_drawdown_retried_concurrently_moves_money_once(
 
     drawn, refused = _race(10, lambda i: draw(contract, 50000, idempotency_key=same_key))
 
-    assert not refused and len({d.pk for d in drawn}) == 1
+    assert not refused
+    assert len({d.pk for d in drawn}) == 1
     assert Drawdown.objects.filter(contract=contract).count() == 1
     assert CreditExposure.objects.get(household=borrower).outstanding == Decimal(50000)
 
 
-def test_concurrent_signings_never_occupy_more_than_the_line(
-    postgres, make_borrower, products
-):
+def test_concurrent_signings_never_occupy_more_than_the_line(postgres, make_borrower, products):
     """Four products, four approved applications of 200,000 on a 500,000 line: only two
     contracts can be signed, whichever requests win."""
     borrower = make_borrower(public_employee=True)
@@ -104,6 +103,7 @@ def test_concurrent_signings_never_occupy_more_than_the_line(
 
     signed, refused = _race(3, lambda i: sign(approved[i], verification=verified()))
 
-    assert len(signed) == 2 and len(refused) == 1
+    assert len(signed) == 2
+    assert len(refused) == 1
     assert refused[0].code == "above_available"
     assert CreditExposure.objects.get(household=borrower).in_use == Decimal(400000)

@@ -52,7 +52,11 @@ def test_equal_instalment_12_months_of_100000_at_3_45_percent():
     )
     assert rows[10].balance_after == D("8465.59")
     assert schedules.totals(rows) == (D("100000.00"), D("1878.61"))
-    assert [r.due_date for r in rows[:3]] == [date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 30)]
+    assert [r.due_date for r in rows[:3]] == [
+        date(2026, 2, 28),
+        date(2026, 3, 31),
+        date(2026, 4, 30),
+    ]
     assert rows[-1].due_date == date(2027, 1, 31)
 
 
@@ -90,7 +94,10 @@ def test_revolving_interest_by_days_outstanding():
     assert schedules.revolving_interest(D(30000), RATE, 45) == D("129.38")
     assert schedules.revolving_interest(D(10000), RATE, 1) == D("0.96")
     assert schedules.revolving_interest(D(10000), RATE, 0) == D(0)
-    assert schedules.schedule("revolving", principal=D(1), annual_rate=RATE, months=1, start=START) == []
+    assert (
+        schedules.schedule("revolving", principal=D(1), annual_rate=RATE, months=1, start=START)
+        == []
+    )
 
 
 @given(
@@ -100,12 +107,15 @@ def test_revolving_interest_by_days_outstanding():
     method=st.sampled_from(schedules.SCHEDULED_METHODS),
 )
 def test_every_schedule_repays_exactly_the_principal_in_fen(principal, rate, months, method):
-    rows = schedules.schedule(method, principal=principal, annual_rate=rate, months=months, start=START)
+    rows = schedules.schedule(
+        method, principal=principal, annual_rate=rate, months=months, start=START
+    )
     assert len(rows) == months
     assert sum(r.principal for r in rows) == principal
     assert rows[-1].balance_after == 0
     for r in rows:
-        assert r.principal >= 0 and r.interest >= 0
+        assert r.principal >= 0
+        assert r.interest >= 0
         assert r.principal == r.principal.quantize(D("0.01"))
         assert r.interest == r.interest.quantize(D("0.01"))
 
@@ -137,15 +147,18 @@ TODAY = date(2026, 6, 1)
 def test_input_errors_name_the_field_and_the_rule():
     reasons = rules.check_request(E_LOAN, rules.LoanRequest(D(600000), 6, "equal_principal"))
     by_field = {r.field: r.message for r in reasons}
-    assert "5" in by_field["amount"] and "50,000元至500,000元" in by_field["amount"]
-    assert "12、24个月" in by_field["term_months"] and "6个月" in by_field["term_months"]
+    assert "5" in by_field["amount"]
+    assert "50,000元至500,000元" in by_field["amount"]
+    assert "12、24个月" in by_field["term_months"]
+    assert "6个月" in by_field["term_months"]
     assert "等额本息" in by_field["repayment_method"]
     assert rules.check_request(E_LOAN, ASK) == []
 
 
 def test_an_eligible_household_is_approved_at_once():
     decision = rules.decide(E_LOAN, FAMILY, ASK, LINE, on_whitelist=True, as_of=TODAY)
-    assert decision.approved and decision.reasons == ()
+    assert decision.approved
+    assert decision.reasons == ()
 
 
 def test_gongxin_needs_a_public_employee():
@@ -207,7 +220,7 @@ def test_not_on_the_whitelist_declines_only_when_nothing_else_does():
 
 def test_transitions_follow_the_tables():
     assert states.transition(states.APPLICATION, "submitted", "approved") == "approved"
-    with pytest.raises(states.TransitionError, match="已签约.*不能改为.*已撤回"):
+    with pytest.raises(states.TransitionError, match=r"已签约.*不能改为.*已撤回"):
         states.transition(states.APPLICATION, "signed", "withdrawn")
     assert states.can_move(states.LOAN, "overdue", "active")
     assert not states.can_move(states.LOAN, "bad", "active")  # bad until closed

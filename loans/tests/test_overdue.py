@@ -35,7 +35,8 @@ def test_an_overdue_instalment_lowers_the_households_next_rating(
     first = instalment_loan.instalments.get(number=1)
     with django_capture_on_commit_callbacks(execute=True):
         counts = loans_overdue_mark(today=first.due_date + timedelta(days=5))
-    assert counts["instalments"] == 1 and counts["loans_overdue"] == 1
+    assert counts["instalments"] == 1
+    assert counts["loans_overdue"] == 1
     first.refresh_from_db()
     instalment_loan.refresh_from_db()
     assert (first.status, first.days_past_due, first.overdue_since) == (
@@ -98,7 +99,8 @@ def test_ninety_days_past_due_is_a_bad_loan_and_knocks_the_household_out(
     assert (instalment_loan.status, instalment_loan.days_past_due) == ("bad", 95)
     assert Instalment.objects.filter(loan=instalment_loan, status="overdue").count() == 4
     borrower.refresh_from_db()
-    assert borrower.has_bad_loan and borrower.overdue_count_24m == 4
+    assert borrower.has_bad_loan
+    assert borrower.overdue_count_24m == 4
     assert CurrentRating.objects.get(household=borrower).knocked_out
     assert household_current_line(borrower.pk) is None  # no line for a knocked-out household
 
@@ -111,7 +113,8 @@ def test_a_revolving_loan_past_maturity_with_a_balance_is_overdue(borrower, e_lo
     assert (loan.status, loan.days_past_due) == ("overdue", 2)
     assert counts["loans_overdue"] == 1
     borrower.refresh_from_db()
-    assert borrower.has_outstanding_overdue and borrower.overdue_count_24m == 1
+    assert borrower.has_outstanding_overdue
+    assert borrower.overdue_count_24m == 1
 
 
 def test_matured_contracts_end_and_give_back_the_line(borrower, e_loan, products):

@@ -26,7 +26,8 @@ def test_the_household_page_card_shows_line_use_whitelists_and_the_schedule(clie
     assert f"/loans/households/{drawn.household_id}/" in page.content.decode()
     html = client.get(f"/loans/households/{drawn.household_id}/").content.decode()
     assert 'data-testid="available">380,000<' in html  # 500,000 − 120,000
-    assert drawn.number in html and 'data-testid="schedule"' in html
+    assert drawn.number in html
+    assert 'data-testid="schedule"' in html
     assert 'data-testid="whitelist-fuxiang_e_loan"' in html
     client.force_login(org.officer_b)
     assert client.get(f"/loans/households/{drawn.household_id}/").status_code == 404
@@ -38,9 +39,11 @@ def test_the_contract_page_and_its_pdf(client, org, drawn):
     client.force_login(org.officer_a)
     contract = drawn.contract
     html = client.get(f"/loans/contracts/{contract.pk}/").content.decode()
-    assert contract.text_sha256 in html and "个人借款合同" in html
+    assert contract.text_sha256 in html
+    assert "个人借款合同" in html
     pdf = client.get(f"/loans/contracts/{contract.pk}/pdf/")
-    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
 
 
 def test_staff_enter_a_repayment_once_even_if_the_form_is_sent_twice(client, org, drawn):
@@ -53,7 +56,10 @@ def test_staff_enter_a_repayment_once_even_if_the_form_is_sent_twice(client, org
     html = client.post(f"/loans/loans/{drawn.pk}/", too_much).content.decode()
     assert "还款金额999,999元超过应还余额" in html
     client.force_login(org.auditor)
-    assert client.post(f"/loans/loans/{drawn.pk}/", {**form, "idempotency_key": key()}).status_code == 403
+    assert (
+        client.post(f"/loans/loans/{drawn.pk}/", {**form, "idempotency_key": key()}).status_code
+        == 403
+    )
 
 
 def test_the_core_banking_file_reports_each_row(client, org, drawn):
@@ -74,7 +80,8 @@ def test_the_core_banking_file_reports_each_row(client, org, drawn):
     upload = SimpleUploadedFile("repay.csv", csv, content_type="text/csv")
     html = client.post("/loans/repayments/import/", {"file": upload}).content.decode()
     assert "共 5 行：入账 1，重复 1，拒绝 3" in html
-    assert "借据号NOPE不存在" in html and "还款日期须为YYYY-MM-DD格式" in html
+    assert "借据号NOPE不存在" in html
+    assert "还款日期须为YYYY-MM-DD格式" in html
     assert "超过应还余额" in html
     assert Repayment.objects.filter(loan=drawn).count() == 1
 
@@ -92,7 +99,8 @@ def test_the_review_queue_and_the_officers_decision(client, org, borrower, produ
     )
     assert response.status_code == 302
     application.refresh_from_db()
-    assert application.status == "declined" and application.reason_messages == ["房产手续不全"]
+    assert application.status == "declined"
+    assert application.reason_messages == ["房产手续不全"]
     client.force_login(org.officer_b)
     assert client.get(f"/loans/applications/{application.pk}/").status_code == 404
 
@@ -134,7 +142,9 @@ def test_a_contract_keeps_the_version_it_was_signed_under(borrower, e_loan, org,
     from loans import products
 
     contract = sign(apply(borrower, e_loan))
-    v2 = products.product_version_create(actor=org.head_office, product=e_loan, fields={"note": "新版"})
+    v2 = products.product_version_create(
+        actor=org.head_office, product=e_loan, fields={"note": "新版"}
+    )
     products.product_version_submit(actor=org.head_office, version=v2)
     products.product_version_review(actor=checker, version=v2, approve=True)
     contract.refresh_from_db()

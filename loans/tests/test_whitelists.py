@@ -5,25 +5,25 @@ with the engine's admission rules."""
 from __future__ import annotations
 
 import random
-from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from credit import services as credit_services
 from credit.selectors import household_current_line
 from households.tests.factories import HouseholdFactory, MemberFactory
+from loans.applications import applicant_facts
 from loans.borrowers import Borrower
 from loans.engine import rules
 from loans.models import LoanProduct, LoanProductVersion, WhitelistEntry, WhitelistVersion
-from loans.applications import applicant_facts
 from loans.tests.conftest import RICH
 from loans.whitelist_selectors import whitelist_delta, whitelist_snapshot
 from loans.whitelists import Scope, whitelists_rebuild
 from rating.models import RunScope
 
 pytestmark = pytest.mark.django_db
-AS_OF = date.today()
+AS_OF = timezone.localdate()
 
 
 def members_of(product_code: str) -> set[int]:
@@ -51,9 +51,8 @@ def test_a_published_run_builds_each_products_whitelist(village):
     farmer, teacher, poor = village["farmer"].pk, village["teacher"].pk, village["poor"].pk
     assert {farmer, teacher, village["neighbour"].pk} <= members_of("fuxiang_e_loan")
     assert poor not in members_of("fuxiang_e_loan")
-    assert farmer in members_of("huinong_quick_loan") and teacher not in members_of(
-        "huinong_quick_loan"
-    )
+    assert farmer in members_of("huinong_quick_loan")
+    assert teacher not in members_of("huinong_quick_loan")
     assert members_of("gongxin_loan") == {teacher}
     assert WhitelistVersion.objects.filter(number=1).count() == 4
     entry = WhitelistEntry.objects.get(product__code="fuxiang_e_loan", household_id=farmer)
@@ -84,15 +83,17 @@ def test_a_re_rating_writes_only_the_rows_that_changed(village, rate_household):
     version = WhitelistVersion.objects.get(product__code="fuxiang_e_loan", number=2)
     assert (version.added, version.changed, version.removed) == (0, 1, 0)
     assert version.reason.startswith("评级任务#")
-    assert set(
-        WhitelistEntry.objects.exclude(household=neighbour).values_list("pk", "valid_from")
-    ) == untouched
+    assert (
+        set(WhitelistEntry.objects.exclude(household=neighbour).values_list("pk", "valid_from"))
+        == untouched
+    )
     delta = whitelist_delta(version.product_id, 1, 2)
     assert [e.household_id for e in delta.changed] == [neighbour.pk]
     assert delta.changed[0].amount == household_current_line(neighbour.pk).amount
     # the snapshot of version 1 still has the old figures
     old = whitelist_snapshot(version.product_id, 1).get(household=neighbour)
-    assert old.amount == Decimal(500000) and old.valid_to == 2
+    assert old.amount == Decimal(500000)
+    assert old.valid_to == 2
 
 
 def test_a_suspended_line_leaves_the_whitelists_and_comes_back_when_restored(
@@ -101,12 +102,16 @@ def test_a_suspended_line_leaves_the_whitelists_and_comes_back_when_restored(
     farmer = village["farmer"]
     line = household_current_line(farmer.pk)
     with django_capture_on_commit_callbacks(execute=True):
-        credit_services.line_set_status(actor=org.manager, line=line, status="suspended", reason="核查")
+        credit_services.line_set_status(
+            actor=org.manager, line=line, status="suspended", reason="核查"
+        )
     assert farmer.pk not in members_of("fuxiang_e_loan")
     product = LoanProduct.objects.get(code="fuxiang_e_loan")
     assert whitelist_delta(product.pk, 1, 2).counts() == {"added": 0, "changed": 0, "removed": 1}
     with django_capture_on_commit_callbacks(execute=True):
-        credit_services.line_set_status(actor=org.manager, line=line, status="active", reason="完毕")
+        credit_services.line_set_status(
+            actor=org.manager, line=line, status="active", reason="完毕"
+        )
     assert farmer.pk in members_of("fuxiang_e_loan")
     assert whitelist_delta(product.pk, 2, 3).counts() == {"added": 1, "changed": 0, "removed": 0}
     assert whitelist_delta(product.pk, 1, 3).counts() == {"added": 0, "changed": 0, "removed": 0}
@@ -115,8 +120,10 @@ def test_a_suspended_line_leaves_the_whitelists_and_comes_back_when_restored(
 def test_a_rebuild_renews_a_snapshot_only_when_asked(village):
     assert whitelists_rebuild(scope=Scope(everything=True), reason="无变化") == []
     renewed = whitelists_rebuild(scope=Scope(everything=True), reason="每日刷新", renew=True)
-    assert len(renewed) == 4 and all(v.total == v.__class__.objects.get(
-        product=v.product, number=1).total for v in renewed)  # fmt: skip
+    assert len(renewed) == 4
+    assert all(
+        v.total == v.__class__.objects.get(product=v.product, number=1).total for v in renewed
+    )
 
 
 def test_the_sql_admits_exactly_whom_the_engine_admits(org, run_to_end):
@@ -140,7 +147,7 @@ def test_the_sql_admits_exactly_whom_the_engine_admits(org, run_to_end):
             MemberFactory(household=h, is_public_employee=True)
         households.append(h)
     run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
-    today = date.today()
+    today = timezone.localdate()
     seen = set()
     for version in LoanProductVersion.objects.filter(status="approved").select_related("product"):
         terms = version.terms
