@@ -95,7 +95,7 @@ def version_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             raise Http404("未知操作")
     except DomainError as exc:
-        if exc.code in ("forbidden", "permission_denied"):
+        if exc.code in ("forbidden", "permission_denied", "maker_checker"):
             return HttpResponse(exc.message, status=403)
         messages.error(request, exc.message)
     else:

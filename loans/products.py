@@ -15,8 +15,10 @@ from django.utils import timezone
 
 from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
+from fuxiang.audit.selectors import audit_actors
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, PermissionDenied
+from fuxiang.makerchecker import Touch, checker_require
 from loans.engine.rules import SUBJECT_KIND_LABELS
 from loans.models import LoanProduct, LoanProductVersion, RepaymentMethod, VersionStatus
 
@@ -36,6 +38,19 @@ VERSION_FIELDS = (
     "collateral_ratio",
     "note",
 )
+
+
+def version_touched_by(version: LoanProductVersion) -> dict[Touch, set[int | None]]:
+    """Who drafted, edited (audited edits) and submitted the version: none of them may review
+    it (``fuxiang.makerchecker``)."""
+    return {
+        Touch.CREATED: {version.created_by_id},
+        Touch.EDITED: audit_actors(
+            target=version, action=AuditAction.LOAN_PRODUCT_CREATE, edit=True
+        ),
+        Touch.SUBMITTED: {version.submitted_by_id}
+        | audit_actors(target=version, action=AuditAction.LOAN_PRODUCT_SUBMIT),
+    }
 
 
 def _check_head_office(actor: Any) -> None:
@@ -137,7 +152,7 @@ def product_version_update(
         target=version,
         target_label=str(version),
         request=request,
-        details={"edited": sorted(set(fields) & set(VERSION_FIELDS))},
+        details={"edit": True, "fields": sorted(set(fields) & set(VERSION_FIELDS))},
     )
     return version
 
@@ -177,13 +192,16 @@ def product_version_review(
     request: Any = None,
 ) -> LoanProductVersion:
     """Approve (puts it in force, retires the version before) or send back (a note is
-    required) — never by the user who drafted or submitted it."""
+    required) — never by a user who drafted, edited or submitted it (two-person rule)."""
     _check_head_office(actor)
     version = _locked(version)
     if version.status != VersionStatus.SUBMITTED:
         raise DomainError("只有待审批的版本可以审批")
-    if actor.pk in (version.created_by_id, version.submitted_by_id):
-        raise PermissionDenied("起草或提交该版本的人不能审批（双人复核）")
+    checker_require(
+        checker_id=getattr(actor, "pk", None),
+        touched=version_touched_by(version),
+        what="贷款产品版本",
+    )
     note = (note or "").strip()
     if not approve and len(note) < 2:
         raise DomainError({"note": "退回须填写审批意见"})
