@@ -21,6 +21,7 @@ from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, NotFound
 from fuxiang.masking import mask_name
+from fuxiang.pdf import text_pdf
 from households.models import BusinessEntity, Member, Relation
 from loans.borrowers import Borrower, available, exposure_lock, refuse_unusable_line
 from loans.engine import schedules, states
@@ -247,3 +248,36 @@ def contract_sign(
         },
     )
     return contract
+
+
+def contract_preview(application: LoanApplication) -> str:
+    """The text the borrower would sign today (shown before the SMS code confirms it)."""
+    borrower = Borrower.of(application)
+    template = ContractTemplate.objects.order_by("-created_at", "-id").first()
+    if template is None:
+        raise DomainError("尚未配置合同模板，请联系总行", code="no_template")
+    name, id_masked = borrower_identity(borrower)
+    today = timezone.localdate()
+    return contract_render(
+        template=template,
+        application=application,
+        number=contract_number(application, today),
+        name=name,
+        id_masked=id_masked,
+        start=today,
+        maturity=schedules.add_months(today, application.term_months),
+    )
+
+
+def contract_pdf(contract: LoanContract) -> bytes:
+    """The signed contract as a PDF, rebuilt from its stored text (which its hash covers), for
+    the borrower's channel and the back office alike."""
+    signed = timezone.localtime(contract.signed_at)
+    return text_pdf(
+        title=f"{contract.product_version.product.name}个人借款合同",
+        body=contract.rendered_text,
+        footer=(
+            f"合同编号 {contract.number} · 签约 {signed:%Y-%m-%d %H:%M}"
+            f" · SHA-256 {contract.text_sha256}"
+        ),
+    )

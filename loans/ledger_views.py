@@ -19,9 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from fuxiang.accounts import roles
 from fuxiang.errors import DomainError
-from fuxiang.pdf import text_pdf
 from households.forms import apply_domain_error
 from households.selectors import households_visible_to
+from loans import contracts
 from loans import ledger_selectors as selectors
 from loans.applications import application_review
 from loans.borrowers import Borrower
@@ -131,30 +131,16 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def contract_pdf_response(contract: Any) -> HttpResponse:
-    """The signed contract as a PDF, rebuilt from its stored text (which its hash covers)."""
-    signed = timezone.localtime(contract.signed_at)
-    body = text_pdf(
-        title=f"{contract.product_version.product.name}个人借款合同",
-        body=contract.rendered_text,
-        footer=(
-            f"合同编号 {contract.number} · 签约 {signed:%Y-%m-%d %H:%M}"
-            f" · SHA-256 {contract.text_sha256}"
-        ),
-    )
-    response = HttpResponse(body, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="contract-{contract.number}.pdf"'
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 @login_required
 @require_GET
 def contract_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     contract = selectors.contracts_visible_to(request.user).filter(pk=pk).first()
     if contract is None:
         raise Http404("未找到该合同，或您无权访问")
-    return contract_pdf_response(contract)
+    response = HttpResponse(contracts.contract_pdf(contract), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="contract-{contract.number}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

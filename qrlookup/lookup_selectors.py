@@ -17,6 +17,7 @@ from credit import engine as credit_engine
 from credit.selectors import household_current_line, line_explain
 from fuxiang.masking import mask_name
 from households.models import Member
+from loans.villager_selectors import Offer, household_offer
 from qrlookup.engine import outcome
 from qrlookup.models import OfficerRequest
 from qrlookup.qrcode_selectors import grid_officer, officer_phone
@@ -91,6 +92,20 @@ def household_outcome(household_id: int, *, as_of: date) -> outcome.Outcome:
         hints=hints,
         words=tuple(credit_engine.plain_words(limit, rate)),
     )
+
+
+def _loans_offer(household_id: int, decided: outcome.Outcome, as_of: date) -> Offer | None:
+    """Loans' offer to a household whose line is in force (the available amount, the products
+    it may apply for, what it signed and drew); none otherwise — the page says nothing more
+    to a household without a usable line."""
+    if decided.show != outcome.SHOW_LINE:
+        return None
+    return household_offer(household_id, today=as_of)
+
+
+def page_forget(*, household_id: int, member_id: int, as_of: date) -> None:
+    """Drop one household's kept page (after it applied, signed or drew)."""
+    cache.delete(page_cache_keys(household_id=household_id, member_id=member_id, as_of=as_of)[0])
 
 
 def _grid_contact(grid_id: int | None) -> tuple[str, str]:
@@ -173,7 +188,12 @@ def household_page(*, household_id: int, member_id: int, as_of: date) -> Househo
         village_name=village.name,
         outcome=decided,
         # rendered by Django's templates (escaped): safe to put into the page as they are
-        main_html=mark_safe(render_to_string("qrlookup/_result_main.html", {"outcome": decided})),  # noqa: S308
+        main_html=mark_safe(  # noqa: S308
+            render_to_string(
+                "qrlookup/_result_main.html",
+                {"outcome": decided, "offer": _loans_offer(household_id, decided, as_of)},
+            )
+        ),
         contact_html=mark_safe(  # noqa: S308
             render_to_string("qrlookup/_result_contact.html", {"page": contact})
         ),

@@ -53,6 +53,7 @@ UNTIL = "qrl_until"
 OPENID = "qrl_openid"
 STATE = "qrl_state"
 ATTRIBUTION = "qrl_attribution"
+METHOD = "qrl_method"  # how the person was verified: "sms", or "wechat" (a binding)
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -86,7 +87,9 @@ def _verified(request: HttpRequest) -> tuple[int, int] | None:
     return int(household), int(member)
 
 
-def _verify_session(request: HttpRequest, *, household_id: int, member_id: int) -> None:
+def _verify_session(
+    request: HttpRequest, *, household_id: int, member_id: int, method: str = "sms"
+) -> None:
     token, openid = request.session.get(TOKEN, ""), request.session.get(OPENID, "")
     request.session.cycle_key()  # a new session id once verified (no fixation)
     for key in (CHALLENGE, STATE):
@@ -96,6 +99,7 @@ def _verify_session(request: HttpRequest, *, household_id: int, member_id: int) 
         request.session[OPENID] = openid
     request.session[HOUSEHOLD] = household_id
     request.session[MEMBER] = member_id
+    request.session[METHOD] = method
     attribution = code_attribution(token) if token else None
     if attribution is not None:  # kept for the result page's events (no lookup per view)
         request.session[ATTRIBUTION] = list(astuple(attribution))
@@ -191,7 +195,7 @@ def _wechat_verified(request: HttpRequest, *, member_id: int, household_id: int)
         ua_class=ua_class(_agent(request)),
         household_id=household_id,
     )
-    _verify_session(request, household_id=household_id, member_id=member_id)
+    _verify_session(request, household_id=household_id, member_id=member_id, method="wechat")
     return redirect("qrlookup_public:result")
 
 

@@ -82,6 +82,7 @@ class VerificationMethod(models.TextChoices):
     SMS = "sms", _("短信验证码")
     IN_PERSON = "in_person", _("客户经理当面核实")
     PLATFORM = "platform", _("平台实名认证")
+    WECHAT = "wechat", _("微信绑定（曾短信验证）")
 
 
 # --- exposure and idempotency ----------------------------------------------------------------
