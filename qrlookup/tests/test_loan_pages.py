@@ -86,10 +86,12 @@ def test_apply_sign_with_the_sms_code_and_draw(
         "sms",
     )
     page = client.get(f"/q/me/loans/applications/{application.pk}").content.decode()
-    assert "个人借款合同" in page and "壹拾万元整" in page
+    assert "个人借款合同" in page
+    assert "壹拾万元整" in page
     signed = sign(client, application.pk, who.phone, django_capture_on_commit_callbacks)
     contract = LoanContract.objects.get(application=application)
-    assert signed.status_code == 302 and signed["Location"].endswith(f"/contracts/{contract.pk}")
+    assert signed.status_code == 302
+    assert signed["Location"].endswith(f"/contracts/{contract.pk}")
     assert (contract.signing_channel, contract.signing_method) == ("villager", "sms")
     drawn = client.post(
         f"/q/me/loans/contracts/{contract.pk}", {"amount": "30000", "key": "k" * 32}
@@ -136,7 +138,8 @@ def test_a_product_not_offered_or_another_households_application(client, org, ve
 
 def test_without_a_verified_session_nothing_is_applied(client, villager):
     response = client.get("/q/me/loans/apply/fuxiang_e_loan")
-    assert response.status_code == 302 and response["Location"].endswith("/q/expired")
+    assert response.status_code == 302
+    assert response["Location"].endswith("/q/expired")
     assert not LoanApplication.objects.exists()
 
 
