@@ -16,6 +16,7 @@ from django.utils import timezone
 from households.services import phone_index
 from households.tests.factories import HouseholdFactory
 from loans.models import Loan
+from loans.tests.conftest import seeded  # noqa: F401  (a fixture)
 from qrlookup import qrcodes
 from qrlookup.models import OfficerContact, QrCodeKind, SmsOutboxMessage
 from qrlookup.tests.conftest import person
@@ -24,12 +25,9 @@ from rating.models import RunScope
 from tests.test_browser_archive import fits_the_screen, sign_in
 from tests.test_browser_lookup import wechat_phone  # noqa: F401  (a fixture)
 
-# The live server reads committed data; the seeded cards, policy and products come back with
-# the database's serialized state after earlier transactional tests flushed them.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+# The live server reads committed data (``seeded`` puts back what the migrations seeded and an
+# earlier transactional test flushed).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
@@ -42,7 +40,7 @@ def _lookup_settings(settings):
 
 
 @pytest.fixture
-def villager(org, eager_celery):
+def villager(org, eager_celery, seeded):  # noqa: F811
     household = HouseholdFactory(
         village=org.village_a, head=False, committee_assessment="very_good",
         income_crops=120000, income_livestock=60000, income_wages=150000, annual_costs=30000,

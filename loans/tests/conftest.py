@@ -88,3 +88,43 @@ def e_loan(products):
 
 def money(value) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+@pytest.fixture
+def seeded(transactional_db):
+    """What the migrations seed and an earlier transactional test flushed: the approved
+    scorecards, a credit policy, the loan products and the contract template."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from credit import engine
+    from credit.models import CreditPolicyVersion
+    from rating.default_cards import agricultural_card, enterprise_card, household_card
+    from rating.engine import card_to_json
+    from rating.models import Scorecard, ScorecardStatus, SubjectKind
+    from rating.selectors import scorecard_active
+
+    for kind, card in (
+        (SubjectKind.HOUSEHOLD, household_card()),
+        (SubjectKind.ENTERPRISE, enterprise_card()),
+        (SubjectKind.AGRICULTURAL, agricultural_card()),
+    ):
+        if scorecard_active(kind) is None:
+            Scorecard.objects.create(
+                kind=kind,
+                version=card.version,
+                status=ScorecardStatus.APPROVED,
+                definition=card_to_json(card),
+                approved_at=timezone.now(),
+            )
+    if not CreditPolicyVersion.objects.filter(status="approved").exists():
+        data = engine.DEFAULT_POLICY_JSON
+        CreditPolicyVersion.objects.create(
+            version=data["version"],
+            effective_from=data["effective_from"],
+            status="approved",
+            data=data,
+            reviewed_at=timezone.now(),
+        )
+    import_module("loans.migrations.0003_seed_products_and_contract_template").seed(apps, None)

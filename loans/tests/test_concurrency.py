@@ -15,12 +15,9 @@ from loans.models import CreditExposure, Drawdown, Loan
 from loans.tests.conftest import key, verified
 from loans.tests.test_services import apply, draw, sign
 
-# Threads need committed data: real transactions. The seeded cards, policy and products come
-# back with the database's serialized state (an earlier transactional test flushed them).
-pytestmark = [
-    pytest.mark.services,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+# Threads need committed data: real transactions (``seeded`` puts back what the migrations
+# seeded, which an earlier transactional test flushed).
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 def _race(n: int, work) -> tuple[list, list]:
@@ -53,7 +50,9 @@ def _race(n: int, work) -> tuple[list, list]:
     return results, refusals
 
 
-def test_twenty_concurrent_drawdowns_never_exceed_the_limit(postgres, make_borrower, e_loan):
+def test_twenty_concurrent_drawdowns_never_exceed_the_limit(
+    postgres, seeded, make_borrower, e_loan
+):
     borrower = make_borrower()
     line = household_current_line(borrower.pk)
     assert line.amount == Decimal(500000)
@@ -72,7 +71,9 @@ def test_twenty_concurrent_drawdowns_never_exceed_the_limit(postgres, make_borro
     assert exposure.outstanding <= exposure.in_use <= line.amount
 
 
-def test_the_same_drawdown_retried_concurrently_moves_money_once(postgres, make_borrower, e_loan):
+def test_the_same_drawdown_retried_concurrently_moves_money_once(
+    postgres, seeded, make_borrower, e_loan
+):
     borrower = make_borrower()
     contract = sign(apply(borrower, e_loan, amount=200000))
     same_key = key()
@@ -86,7 +87,9 @@ def test_the_same_drawdown_retried_concurrently_moves_money_once(postgres, make_
     assert CreditExposure.objects.get(household=borrower).outstanding == Decimal(50000)
 
 
-def test_concurrent_signings_never_occupy_more_than_the_line(postgres, make_borrower, products):
+def test_concurrent_signings_never_occupy_more_than_the_line(
+    postgres, seeded, make_borrower, products
+):
     """Four products, four approved applications of 200,000 on a 500,000 line: only two
     contracts can be signed, whichever requests win."""
     borrower = make_borrower(public_employee=True)
