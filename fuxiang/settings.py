@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "credit",
     "loans",
     "qrlookup",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -278,6 +279,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "loans.tasks.refresh_whitelists",
         "schedule": crontab(hour=1, minute=30),
     },
+    "dashboards-refresh": {
+        "task": "dashboards.tasks.refresh_figures",
+        "schedule": float(env_int("DASHBOARDS_REFRESH_SECONDS", 600)),
+    },
 }
 # Import error reports (the rejected rows as uploaded, so they can be fixed) and export files
 # carry personal data; they are deleted this many days after they were written.
@@ -361,6 +366,19 @@ QRLOOKUP_CACHE_NAMESPACE = env_str("QRLOOKUP_CACHE_NAMESPACE") or "qrl"
 QRLOOKUP_EVENT_BUFFER = env_bool("QRLOOKUP_EVENT_BUFFER", bool(REDIS_URL))
 # Verification challenges and outbox messages are deleted after this many days.
 QRLOOKUP_RETENTION_DAYS = env_int("QRLOOKUP_RETENTION_DAYS", 30)
+
+# --- dashboards (docs/dashboards.md) -------------------------------------------------------
+# The summaries are refreshed by beat every DASHBOARDS_REFRESH_SECONDS (above) and, after a
+# rating publish or a loan event, at most once per this many seconds (0: after every one).
+DASHBOARDS_REFRESH_DEBOUNCE_SECONDS = env_int("DASHBOARDS_REFRESH_DEBOUNCE_SECONDS", 60)
+# An archive still without a rating this many days after it was made is stalled.
+DASHBOARDS_STALLED_DAYS = env_int("DASHBOARDS_STALLED_DAYS", 30)
+# Daily rows are kept this many days (month ends and weekly rows for good).
+DASHBOARDS_DAILY_DAYS = env_int("DASHBOARDS_DAILY_DAYS", 62)
+# Each refresh recomputes the officers' work of this many past weeks.
+DASHBOARDS_ACTIVITY_WEEKS = env_int("DASHBOARDS_ACTIVITY_WEEKS", 26)
+# The largest list of households one Excel export holds (a grid's officer's list).
+DASHBOARDS_EXPORT_MAX_ROWS = env_int("DASHBOARDS_EXPORT_MAX_ROWS", 20_000)
 
 # django-simple-captcha: images drawn here (Pillow), no outside service.
 CAPTCHA_LENGTH = 4

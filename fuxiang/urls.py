@@ -12,7 +12,7 @@ admin.site.site_title = "福祥码上贷"
 admin.site.index_title = "系统管理"
 
 urlpatterns = [
-    path("", include("households.home_urls")),
+    path("", include("dashboards.home_urls")),
     path("healthz", views.healthz, name="healthz"),
     path(
         "accounts/login/",
@@ -28,6 +28,7 @@ urlpatterns = [
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("q/", include("qrlookup.public_urls")),
     path("qrlookup/", include("qrlookup.urls")),
+    path("dashboards/", include("dashboards.urls")),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/auth/", include("fuxiang.accounts.api_urls")),

@@ -7,7 +7,6 @@ for the user: views turn a miss into 404, never into someone else's data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -18,7 +17,6 @@ from households.models import (
     BusinessEntity,
     Grid,
     Household,
-    HouseholdStatus,
     Member,
     Relation,
     Village,
@@ -177,55 +175,3 @@ def household_detail(*, user: Any, household_id: int) -> Household:
         )
         .get(pk=household_id)
     )
-
-
-@dataclass(frozen=True)
-class VillageCoverage:
-    village: Village
-    archived: int
-
-    @property
-    def coverage(self) -> float | None:
-        if not self.village.registered_households:
-            return None
-        return self.archived / self.village.registered_households
-
-
-@dataclass(frozen=True)
-class GridOverview:
-    grid: Grid
-    villages: list[VillageCoverage]
-
-    @property
-    def registered(self) -> int:
-        return sum(v.village.registered_households for v in self.villages)
-
-    @property
-    def archived(self) -> int:
-        return sum(v.archived for v in self.villages)
-
-    @property
-    def coverage(self) -> float | None:
-        return self.archived / self.registered if self.registered else None
-
-
-def grid_overview(*, user: Any) -> list[GridOverview]:
-    """The user's grids with each village's registered and archived household counts."""
-    villages = (
-        villages_visible_to(user)
-        .filter(grid__isnull=False)
-        .annotate(
-            archived=Count(
-                "households", filter=~Q(households__status=HouseholdStatus.CLOSED), distinct=True
-            )
-        )
-        .select_related("grid__branch")
-        .order_by("grid__code", "code")
-    )
-    by_grid: dict[int, GridOverview] = {}
-    for village in villages:
-        grid = village.grid
-        assert grid is not None  # filtered above  # noqa: S101
-        overview = by_grid.setdefault(grid.pk, GridOverview(grid=grid, villages=[]))
-        overview.villages.append(VillageCoverage(village=village, archived=village.archived))
-    return list(by_grid.values())

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["fuxiang", "households", "rating", "credit", "loans", "qrlookup"]
+PACKAGES = ["fuxiang", "households", "rating", "credit", "loans", "qrlookup", "dashboards"]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
