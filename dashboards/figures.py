@@ -398,18 +398,17 @@ def day_rows_prune(*, today: date) -> int:
     """Day rows are kept ``DASHBOARDS_DAILY_DAYS`` days, and the last day of every month for
     good (the monthly reports compare month ends); week rows are kept for good."""
     cutoff = today - timedelta(days=settings.DASHBOARDS_DAILY_DAYS)
-    days = sorted(
-        set(
-            VillageFigures.objects.filter(period=Period.DAY, day__lt=cutoff)
-            .values_list("day", flat=True)
-            .distinct()
-        )
+    days = list(
+        VillageFigures.objects.filter(period=Period.DAY)
+        .order_by("day")
+        .values_list("day", flat=True)
+        .distinct()
     )
     last_of_month: dict[tuple[int, int], date] = {}
     for day in days:
-        last_of_month[(day.year, day.month)] = day  # sorted: the last wins
+        last_of_month[(day.year, day.month)] = day  # in order: the month's last wins
     keep = set(last_of_month.values())
-    drop = [day for day in days if day not in keep]
+    drop = [day for day in days if day < cutoff and day not in keep]
     if not drop:
         return 0
     deleted, _ = VillageFigures.objects.filter(period=Period.DAY, day__in=drop).delete()
