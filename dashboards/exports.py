@@ -37,7 +37,14 @@ def _sheet(book: Workbook, table: Table) -> None:
     sheet = book.create_sheet(_title(table.title))
     append_row(sheet, [column.label for column in table.columns])
     for row in table.rows:
-        append_row(sheet, row)
+        # a figure that does not exist (a share of nothing) reads "—", as on the page
+        append_row(
+            sheet,
+            [
+                "—" if value is None and column.numeric else value
+                for value, column in zip(row, table.columns, strict=True)
+            ],
+        )
         for n, (value, column) in enumerate(zip(row, table.columns, strict=True), start=1):
             number_format = _number_format(value, column.kind)
             if number_format and value is not None:

@@ -54,9 +54,7 @@ def generated_county(*, households: int = 600, seed: int = 15) -> County:
 def add_activity(rng: random.Random, *, now: datetime) -> None:
     ids = list(Household.objects.order_by("pk").values_list("pk", "village_id"))
     villages = {v.pk: v for v in Village.objects.select_related("grid")}
-    officer_of = {
-        grid.pk: grid.officers.order_by("pk").first() for grid in Grid.objects.all()
-    }
+    officer_of = {grid.pk: grid.officers.order_by("pk").first() for grid in Grid.objects.all()}
     any_officer = User.objects.filter(role=Role.OFFICER).order_by("pk").first()
 
     # visits: about 40% of households, one to three each, over the last ten weeks

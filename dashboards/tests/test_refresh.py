@@ -56,8 +56,9 @@ def independent(households=None, *, grids=None, now):
     granted_ids = set(exposed.values_list("household_id", flat=True))
     unrated = ids - set(current.values_list("household_id", flat=True))
     stale = set(
-        Household.objects.filter(pk__in=unrated, created_at__lt=now - timedelta(days=30))
-        .values_list("pk", flat=True)
+        Household.objects.filter(
+            pk__in=unrated, created_at__lt=now - timedelta(days=30)
+        ).values_list("pk", flat=True)
     )
     scans = ScanEvent.objects.all()
     verified = LookupEvent.objects.filter(kind__in=["verified", "wechat"])
@@ -166,7 +167,8 @@ def test_officers_weekly_work_equals_the_raw_visits_and_requests(county):
 def _row_versions():
     """Each stage row's xmin: the transaction that last wrote it."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT household_id, xmin::text FROM {HouseholdStage._meta.db_table}")
+        table = HouseholdStage._meta.db_table
+        cursor.execute(f"SELECT household_id, xmin::text FROM {table}")  # noqa: S608
         return dict(cursor.fetchall())
 
 
@@ -194,11 +196,8 @@ def test_a_second_refresh_rewrites_no_unchanged_stage_and_follows_changes(county
     )
 
 
-def test_a_published_rating_queues_a_refresh(
-    county, django_capture_on_commit_callbacks, settings
-):
+def test_a_published_rating_queues_a_refresh(county, django_capture_on_commit_callbacks, settings):
     from rating import runs
-    from rating.models import RunScope
 
     VillageFigures.objects.all().delete()
     settings.DASHBOARDS_REFRESH_DEBOUNCE_SECONDS = 0
@@ -247,7 +246,9 @@ def test_a_county_with_nothing_yet_refreshes_to_zeros(org):
 
 def test_the_stage_of_a_household_follows_its_line(county):
     stage = HouseholdStage.objects.filter(line_status=LineStatus.SUSPENDED).first()
-    assert stage.granted and not stage.online_eligible
+    assert stage.granted
+    assert not stage.online_eligible
     expired = HouseholdStage.objects.filter(line_status=LineStatus.EXPIRED).first()
-    assert not expired.granted and expired.granted_amount == 0
+    assert not expired.granted
+    assert expired.granted_amount == 0
     assert not HouseholdStage.objects.filter(Q(granted=False) & ~Q(granted_amount=0)).exists()
