@@ -18,7 +18,13 @@ from dashboards import exports, scopes
 from dashboards.engine import FUNNEL, STAGES, Figures
 from dashboards.engine.headline import headline
 from dashboards.engine.tables import Table, breakdown_table, funnel_table, totals_table
-from dashboards.figures_selectors import Dashboard, Row, dashboard
+from dashboards.figures_selectors import (
+    Dashboard,
+    Row,
+    dashboard,
+    latest_snapshot,
+    scope_total,
+)
 from dashboards.scopes import COUNTY, Scope
 from fuxiang import errors
 from fuxiang.accounts import roles
@@ -243,14 +249,14 @@ def scope_page(request: HttpRequest, kind: str = COUNTY, pk: int | None = None) 
 def headline_page(request: HttpRequest) -> HttpResponse:
     """The county's figures as the bank reports them, on one panel."""
     scope = resolve_scope(request, COUNTY, None)
-    board = dashboard(scope)
+    snapshot = latest_snapshot()
     return render(
         request,
         "dashboards/headline.html",
         {
             "scope": scope,
-            "snapshot": board.snapshot,
-            "headline": headline(board.total),
+            "snapshot": snapshot,
+            "headline": headline(scope_total(scope, snapshot)),
             "urls": {"page": scope_url(COUNTY, None)},
         },
     )

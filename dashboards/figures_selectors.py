@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 
 from dashboards.engine import AMOUNT_FIELDS, COUNT_FIELDS, Figures
 from dashboards.models import Period, VillageFigures
@@ -71,6 +71,15 @@ def scope_rows(scope: Scope, snapshot: Snapshot) -> QuerySet[VillageFigures]:
     return rows.filter(in_scope)
 
 
+def scope_total(scope: Scope, snapshot: Snapshot | None) -> Figures:
+    """The scope's figures alone (no children), added up by the database."""
+    if snapshot is None:
+        return Figures()
+    sums = {f"sum_{name}": Sum(name) for name in FIGURE_FIELDS}
+    row = scope_rows(scope, snapshot).aggregate(**sums)
+    return Figures.from_mapping({name: row[f"sum_{name}"] for name in FIGURE_FIELDS})
+
+
 def _read(scope: Scope, snapshot: Snapshot) -> tuple[dict[int, Figures], dict[int | None, Figures]]:
     """{village: figures} and {grid: figures of its rows of no village}."""
     villages: dict[int, Figures] = {}
@@ -90,9 +99,8 @@ def dashboard(scope: Scope, *, snapshot: Snapshot | None = None) -> Dashboard:
     by officer, a grid or an officer by village."""
     snapshot = snapshot or latest_snapshot()
     board = Dashboard(scope=scope, snapshot=snapshot)
-    if snapshot is None:
-        return board
-    villages, rest = _read(scope, snapshot)
+    # before the first refresh: the scope's structure with nothing counted yet
+    villages, rest = _read(scope, snapshot) if snapshot else ({}, {})
     empty = Figures()
     by_village = {v.pk: villages.get(v.pk, empty) for v in scope.villages}
     board.total = Figures.total(by_village.values()) + Figures.total(rest.values())

@@ -8,8 +8,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from dashboards.engine import Figures, on_time_rate, weeks_between
 from dashboards.figures_selectors import FIGURE_FIELDS, Snapshot, latest_snapshot, scope_rows
@@ -55,43 +56,37 @@ class Activity:
         return on_time_rate(self.requests_on_time, self.requests_due)
 
 
-@dataclass(frozen=True)
-class _ActivityRow:
-    week: date
-    village_id: int | None
-    grid_id: int | None
-    activity: Activity
-
-
-def _activity_rows(scope: Scope, start: date, end: date) -> list[_ActivityRow]:
+def _activity_rows(scope: Scope, start: date, end: date) -> QuerySet[WeeklyActivity]:
     weeks = weeks_between(start, end)
     if not weeks:
-        return []
+        return WeeklyActivity.objects.none()
     rows = WeeklyActivity.objects.filter(week__gte=weeks[0], week__lte=weeks[-1])
     if not scope.is_county:
         in_scope = Q(village_id__in=scope.village_ids)
         if scope.rest_grids:
             in_scope |= Q(village__isnull=True, grid_id__in=list(scope.rest_grids))
         rows = rows.filter(in_scope)
-    return [
-        _ActivityRow(
-            row.week,
-            row.village_id,
-            row.grid_id,
-            Activity(row.visits, row.requests_due, row.requests_on_time),
-        )
-        for row in rows.only(
-            "week", "village_id", "grid_id", "visits", "requests_due", "requests_on_time"
-        )
-    ]
+    return rows.order_by()
+
+
+ACTIVITY_SUMS = {
+    "n_visits": Sum("visits"),
+    "n_due": Sum("requests_due"),
+    "n_on_time": Sum("requests_on_time"),
+}
+
+
+def _activity(row: Any) -> Activity:
+    return Activity(row["n_visits"] or 0, row["n_due"] or 0, row["n_on_time"] or 0)
 
 
 def weekly_activity(scope: Scope, *, start: date, end: date) -> list[tuple[date, Activity]]:
     """The scope's visits and requests, week by week (weeks with nothing are zeros: work not
     done is a fact, unlike a refresh that did not happen)."""
-    by_week: dict[date, Activity] = defaultdict(Activity)
-    for row in _activity_rows(scope, start, end):
-        by_week[row.week] = by_week[row.week] + row.activity
+    by_week = {
+        row["week"]: _activity(row)
+        for row in _activity_rows(scope, start, end).values("week").annotate(**ACTIVITY_SUMS)
+    }
     return [(week, by_week.get(week, Activity())) for week in weeks_between(start, end)]
 
 
@@ -113,12 +108,13 @@ def officer_activity(scope: Scope, *, start: date, end: date) -> list[OfficerAct
     figures are their grids'), busiest first."""
     village_grid = {v.pk: v.grid_id for v in scope.villages}
     by_grid: dict[int, Activity] = defaultdict(Activity)
-    for row in _activity_rows(scope, start, end):
-        grid = row.grid_id
-        if row.village_id is not None:
-            grid = village_grid.get(row.village_id, row.grid_id)
+    rows = _activity_rows(scope, start, end).values("village_id", "grid_id")
+    for row in rows.annotate(**ACTIVITY_SUMS):
+        grid = row["grid_id"]
+        if row["village_id"] is not None:
+            grid = village_grid.get(row["village_id"], grid)
         if grid is not None:
-            by_grid[grid] = by_grid[grid] + row.activity
+            by_grid[grid] = by_grid[grid] + _activity(row)
     grid_ids = {v.grid_id for v in scope.villages if v.grid_id} | set(scope.rest_grids or ())
     links = (
         Grid.officers.through.objects.filter(grid_id__in=grid_ids)

@@ -20,9 +20,9 @@ from dashboards.dashboard_views import (
     stalled_items,
     xlsx_response,
 )
-from dashboards.engine import Figures, stage
+from dashboards.engine import stage
 from dashboards.engine.tables import AMOUNT, PERCENT, TEXT, Column, Table
-from dashboards.figures_selectors import dashboard
+from dashboards.figures_selectors import latest_snapshot, scope_total
 from dashboards.scopes import COUNTY, Scope
 from dashboards.trend_selectors import officer_activity, weekly_activity, weekly_series
 
@@ -152,7 +152,7 @@ def trends(request: HttpRequest, kind: str = COUNTY, pk: int | None = None) -> H
     scope = resolve_scope(request, kind, pk)
     start, end, message = date_range(request)
     tables = trend_tables(scope, start, end)
-    board = dashboard(scope)
+    snapshot = latest_snapshot()
     has_data = any(row[1] is not None for row in tables[0].rows) or any(
         row[1] or row[2] for row in tables[1].rows
     )
@@ -161,14 +161,14 @@ def trends(request: HttpRequest, kind: str = COUNTY, pk: int | None = None) -> H
         "dashboards/trends.html",
         {
             "scope": scope,
-            "snapshot": board.snapshot,
+            "snapshot": snapshot,
             "start": start,
             "end": end,
             "message": message,
             "tables": tables,
             "has_data": has_data,
             "charts": _charts(tables),
-            "stalled": stalled_items(scope, board.total if board.snapshot else Figures()),
+            "stalled": stalled_items(scope, scope_total(scope, snapshot)),
             "crumbs": [
                 *crumbs(request.user, scope),
                 (scope.title, scope_url(scope.kind, scope.pk)),
@@ -183,10 +183,10 @@ def trends(request: HttpRequest, kind: str = COUNTY, pk: int | None = None) -> H
 def trends_export(request: HttpRequest, kind: str = COUNTY, pk: int | None = None) -> HttpResponse:
     scope = resolve_scope(request, kind, pk)
     start, end, _ = date_range(request)
-    board = dashboard(scope)
+    snapshot = latest_snapshot()
     book = exports.tables_workbook(
         title=f"{scope.title}（{scope.level}）趋势 {start} 至 {end}",
-        as_of=board.snapshot.as_of if board.snapshot else None,
+        as_of=snapshot.as_of if snapshot else None,
         tables=trend_tables(scope, start, end),
     )
     return xlsx_response(book, f"trends-{scope.kind}-{scope.pk or 0}")

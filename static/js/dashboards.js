@@ -3,6 +3,10 @@
    comes from the json_script element "dash-chart-data"; no inline script anywhere. */
 (function () {
   "use strict";
+  // the stage list: choosing a stage shows it (the button stays for keyboards)
+  document.querySelectorAll("[data-testid=stage-select]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
   var source = document.getElementById("dash-chart-data");
   if (!source || typeof echarts === "undefined") { return; }
   var data = JSON.parse(source.textContent);
@@ -18,8 +22,9 @@
         color: colours,
         tooltip: {trigger: "item", formatter: "{b}：{c}户"},
         series: [{
-          type: "funnel", sort: "none", gap: 2, minSize: "8%", left: "5%", width: "90%",
-          label: {show: true, position: "inside", formatter: "{b} {c}"},
+          type: "funnel", sort: "none", gap: 2, minSize: "20%", left: "5%", width: "90%",
+          top: 8, bottom: 8,
+          label: {show: true, position: "inside", color: "#fff", formatter: "{b} {c}"},
           data: d.stages
         }]
       };
