@@ -31,6 +31,7 @@ demo: install
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --no-input -v 0
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo --if-empty
 	$(DEMO_ENV) $(BIN)/python manage.py rate --scope county
+	$(DEMO_ENV) $(BIN)/python manage.py refresh_dashboards
 	$(DEMO_ENV) $(BIN)/python manage.py seed_qrcodes --base-url http://127.0.0.1:8000
 	@echo ""
 	@echo "福祥码上贷 back office: http://127.0.0.1:8000/   (API docs: http://127.0.0.1:8000/api/docs/)"

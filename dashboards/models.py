@@ -118,9 +118,13 @@ class VillageFigures(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["period", "day", "grid"],
-                condition=Q(village__isnull=True),
+                condition=Q(village__isnull=True, grid__isnull=False),
                 name="dash_figures_one_rest_per_grid",
-                nulls_distinct=False,
+            ),
+            models.UniqueConstraint(
+                fields=["period", "day"],
+                condition=Q(village__isnull=True, grid__isnull=True),
+                name="dash_figures_one_county_rest",
             ),
         ]
 

@@ -69,7 +69,8 @@ def test_a_branch_manager_drills_from_the_branch_to_a_village(
         page.wait_for_selector("[data-chart=bars] canvas")
         assert branch.name in page.inner_text("[data-testid=scope-title]")
         funnel = page.inner_text("[data-testid=table-funnel]")
-        assert "户籍户数" in funnel and "已评级" in funnel
+        assert "户籍户数" in funnel
+        assert "已评级" in funnel
         assert "数据截至" in page.inner_text("[data-testid=as-of]")
         assert fits_the_screen(page)
         page.wait_for_timeout(1200)  # the charts' entry animation

@@ -22,9 +22,9 @@
         color: colours,
         tooltip: {trigger: "item", formatter: "{b}：{c}户"},
         series: [{
-          type: "funnel", sort: "none", gap: 2, minSize: "20%", left: "5%", width: "90%",
+          type: "funnel", sort: "none", gap: 2, minSize: "25%", left: "5%", width: "90%",
           top: 8, bottom: 8,
-          label: {show: true, position: "inside", color: "#fff", formatter: "{b} {c}"},
+          label: {show: true, position: "inside", color: "#fff", fontSize: narrow() ? 11 : 12, formatter: "{b} {c}"},
           data: d.stages
         }]
       };
