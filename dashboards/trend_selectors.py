@@ -110,7 +110,7 @@ def officer_activity(scope: Scope, *, start: date, end: date) -> list[OfficerAct
     by_grid: dict[int, Activity] = defaultdict(Activity)
     rows = _activity_rows(scope, start, end).values("village_id", "grid_id")
     for row in rows.annotate(**ACTIVITY_SUMS):
-        grid = row["grid_id"]
+        grid: int | None = row["grid_id"]
         if row["village_id"] is not None:
             grid = village_grid.get(row["village_id"], grid)
         if grid is not None:
