@@ -1,53 +1,74 @@
 """The loans figures of each household, for the refresh: one small function per figure, each
 returning a derived table (SQL selecting ``household_id, value``, and its parameters) that the
-stage statement LEFT JOINs — or ``None`` while the ``loans`` app has no ledger, which the
-statement reads as zero. The loans stages of every page go through here and nowhere else."""
+stage statement LEFT JOINs, or ``None`` for a figure that is zero. Every loans stage of every
+page goes through here: what "applied", "signed", "drawn", "balance" and "online" mean for the
+dashboards is decided in this module alone (docs/dashboards.md).
+
+Households only: an entity's loans are its own (the funnel counts households)."""
 
 from __future__ import annotations
 
-from django.apps import apps
+from loans.models import Channel, Drawdown, Loan, LoanApplication, LoanContract
 
 Derived = tuple[str, list[object]]
 
-
-def _ledger_ready() -> bool:
-    """Whether ``loans`` holds a loan ledger yet (its models are being built)."""
-    return any(model.__name__ == "Loan" for model in apps.get_app_config("loans").get_models())
+# Borrowed online: through the villager's 码上贷 pages or the provincial lending platform;
+# a contract signed with the officer at the branch is offline.
+ONLINE_CHANNELS = (Channel.VILLAGER, Channel.PLATFORM)
 
 
 def households_applied() -> Derived | None:
-    """Households that applied for a loan (any product, any outcome): value 1."""
-    if not _ledger_ready():
-        return None
-    raise NotImplementedError("wire to loans' applications")
+    """Households that applied for a loan, whatever became of the application (approved,
+    declined, under review, signed, expired, withdrawn)."""
+    table = LoanApplication._meta.db_table
+    return (f"SELECT DISTINCT household_id FROM {table} WHERE household_id IS NOT NULL", [])  # noqa: S608
 
 
 def households_signed_amount() -> Derived | None:
-    """The amount of every loan contract a household signed (签约金额)."""
-    if not _ledger_ready():
-        return None
-    raise NotImplementedError("wire to loans' contracts")
+    """签约金额: the amount of every contract a household signed (all of them, those since
+    repaid, closed or ended undrawn included: what was signed)."""
+    table = LoanContract._meta.db_table
+    return (
+        f"SELECT household_id, SUM(amount) AS value FROM {table} "  # noqa: S608
+        "WHERE household_id IS NOT NULL GROUP BY household_id",
+        [],
+    )
 
 
 def households_drawn_amount() -> Derived | None:
-    """The amount of every drawdown paid to a household (用信金额)."""
-    if not _ledger_ready():
-        return None
-    raise NotImplementedError("wire to loans' drawdowns")
+    """用信金额: every drawdown paid on a household's contracts (a revolving line drawn, repaid
+    and drawn again counts each drawdown)."""
+    drawdown, contract = Drawdown._meta.db_table, LoanContract._meta.db_table
+    return (
+        f"SELECT c.household_id, SUM(d.amount) AS value FROM {drawdown} d "  # noqa: S608
+        f"JOIN {contract} c ON c.id = d.contract_id "
+        "WHERE c.household_id IS NOT NULL GROUP BY c.household_id",
+        [],
+    )
 
 
 def households_balance() -> Derived | None:
-    """The principal a household still owes (贷款余额)."""
-    if not _ledger_ready():
-        return None
-    raise NotImplementedError("wire to loans' balances")
+    """贷款余额: principal still owed on a household's loans (借据) not closed."""
+    table = Loan._meta.db_table
+    return (
+        f"SELECT household_id, SUM(principal_outstanding) AS value FROM {table} "  # noqa: S608
+        "WHERE household_id IS NOT NULL AND status <> %s GROUP BY household_id",
+        ["closed"],
+    )
 
 
 def households_online_balance() -> Derived | None:
-    """The part of the balance borrowed through an online channel (线上贷款余额)."""
-    if not _ledger_ready():
-        return None
-    raise NotImplementedError("wire to loans' channels")
+    """线上贷款余额: the part of the balance on contracts signed through an online channel."""
+    loan, contract = Loan._meta.db_table, LoanContract._meta.db_table
+    channels = ", ".join(["%s"] * len(ONLINE_CHANNELS))
+    return (
+        f"SELECT l.household_id, SUM(l.principal_outstanding) AS value FROM {loan} l "  # noqa: S608
+        f"JOIN {contract} c ON c.id = l.contract_id "
+        "WHERE l.household_id IS NOT NULL AND l.status <> %s "
+        f"AND c.signing_channel IN ({channels}) "
+        "GROUP BY l.household_id",
+        ["closed", *ONLINE_CHANNELS],
+    )
 
 
 # stage column → its figure

@@ -1,6 +1,6 @@
 """The printable monthly report of a branch (or the county): the funnel at the month's end
 against the month before, the grids, the officers' work in the month and the stalled items —
-an A4 PDF (reportlab, with the CJK font the posters use)."""
+an A4 PDF (reportlab, with the CJK font of ``fuxiang.pdf``)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from dashboards.engine.tables import AMOUNT, COUNT, PERCENT, cell_text
 from dashboards.figures_selectors import dashboard
 from dashboards.scopes import Scope
 from dashboards.trend_selectors import month_end, officer_activity
-from qrlookup.posters import cjk_font
+from fuxiang.pdf import cjk_font
 
 AMOUNTS = ("granted_amount", "signed_amount", "drawn_amount", "balance")
 STALLED = ("stalled_unrated", "requests_overdue", "granted_not_looked_up", "signed_not_drawn")

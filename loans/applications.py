@@ -37,6 +37,7 @@ from loans.models import (
     VersionStatus,
     WhitelistEntry,
 )
+from loans.signals import ledger_changed_on_commit
 from loans.verification import Verification, check_verification
 from loans.whitelists import whitelist_current_number
 
@@ -231,6 +232,11 @@ def application_submit(
             "channel": verification.channel,
             "verification": verification.method,
         },
+    )
+    ledger_changed_on_commit(
+        household_ids=[application.household_id],
+        entity_ids=[application.business_entity_id],
+        reason="apply",
     )
     return application
 

@@ -28,6 +28,7 @@ from loans.engine import schedules, states
 from loans.engine.rules import yuan
 from loans.idempotency import idempotency_claim
 from loans.models import ContractTemplate, LoanApplication, LoanContract
+from loans.signals import ledger_changed_on_commit
 from loans.verification import Verification, check_verification
 
 # Templates are data written by head office: rendered without any project template tags.
@@ -246,6 +247,11 @@ def contract_sign(
             "channel": verification.channel,
             "method": verification.method,
         },
+    )
+    ledger_changed_on_commit(
+        household_ids=[contract.household_id],
+        entity_ids=[contract.business_entity_id],
+        reason="sign",
     )
     return contract
 

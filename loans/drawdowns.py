@@ -26,6 +26,7 @@ from loans.engine.rules import yuan
 from loans.idempotency import idempotency_claim
 from loans.models import Drawdown, Instalment, Loan, LoanContract
 from loans.repayments import accrue
+from loans.signals import ledger_changed_on_commit
 from loans.verification import Verification, check_verification
 
 
@@ -125,6 +126,11 @@ def drawdown_create(
         target_label=f"借据{loan.number}",
         request=request,
         details={"contract": contract.number, "amount": str(amount)},
+    )
+    ledger_changed_on_commit(
+        household_ids=[contract.household_id],
+        entity_ids=[contract.business_entity_id],
+        reason="draw",
     )
     return drawdown
 

@@ -45,6 +45,7 @@ from loans.models import (
     RepaymentChannel,
     RepaymentImport,
 )
+from loans.signals import ledger_changed_on_commit
 
 ZERO = Decimal("0.00")
 
@@ -223,6 +224,11 @@ def repayment_record(
             "channel": channel,
             "reference": reference,
         },
+    )
+    ledger_changed_on_commit(
+        household_ids=[loan.household_id],
+        entity_ids=[loan.business_entity_id],
+        reason="repay",
     )
     return repayment
 

@@ -46,9 +46,7 @@ def browser_page(chromium, size):
     page.on(
         "console",
         lambda message: (
-            violations.append(message.text)
-            if "Content Security Policy" in message.text
-            else None
+            violations.append(message.text) if "Content Security Policy" in message.text else None
         ),
     )
     page.set_default_timeout(15_000)
@@ -99,4 +97,3 @@ def test_a_branch_manager_drills_from_the_branch_to_a_village(
     finally:
         context.close()
     assert violations == []
-

@@ -6,15 +6,25 @@ that every figure has something to count and something to leave out."""
 from __future__ import annotations
 
 import random
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
+from importlib import import_module
 
+from django.apps import apps
 from django.utils import timezone
 
 from credit.models import CreditLine, LineStatus
 from fuxiang.accounts.models import Role, User
 from households.models import Grid, Household, HouseholdStatus, Village, Visit
 from households.synthetic import build_county, demo_plan
+from loans.applications import application_submit
+from loans.contracts import contract_sign
+from loans.drawdowns import drawdown_create
+from loans.models import Channel, LoanProduct
+from loans.repayments import repayment_record
+from loans.verification import Verification
 from qrlookup.models import (
     LookupEvent,
     LookupEventKind,
@@ -39,16 +49,92 @@ def generated_county(*, households: int = 600, seed: int = 15) -> County:
     """Build, rate and animate a small county (needs committed data: a transactional test with
     eager Celery and the approved cards)."""
     today = timezone.localdate()
+    loan_products_seeded()
     build_county(demo_plan(households=households, seed=seed, as_of=today))
     run = runs.rating_run_start(actor=None, scope=RunScope.COUNTY, as_of=today)
     run.refresh_from_db()
     assert run.status == RunStatus.PUBLISHED, run.error
     now = timezone.now()
     rng = random.Random(seed)
+    add_loans(rng)
     add_activity(rng, now=now)
     head_office = User.objects.filter(role=Role.HEAD_OFFICE).order_by("pk").first()
     assert head_office is not None
     return County(now, head_office, list(Household.objects.values_list("pk", flat=True)))
+
+
+def loan_products_seeded() -> None:
+    """The loan products and contract template the migrations seed (an earlier transactional
+    test flushed them)."""
+    if not LoanProduct.objects.exists():
+        import_module("loans.migrations.0003_seed_products_and_contract_template").seed(apps, None)
+
+
+def _verified(channel: str, staff: User | None = None) -> Verification:
+    return Verification(
+        channel=channel,
+        method="in_person" if channel == Channel.BRANCH else "sms",
+        verified_at=timezone.now(),
+        reference=uuid.uuid4().hex,
+        ip="203.0.113.9",
+        user_agent="Mozilla/5.0 MicroMessenger",
+        staff=staff,
+    )
+
+
+def add_loans(rng: random.Random) -> None:
+    """Households with an online line apply for 福祥e贷 — most online (码上贷), some with
+    their officer at the branch; most sign, most of those draw, some repay; one asks for more
+    than its line and is declined."""
+    product = LoanProduct.objects.get(code="fuxiang_e_loan")
+    online = list(
+        CreditLine.objects.filter(
+            rating_result_id__in=CurrentRating.objects.filter(household__isnull=False).values(
+                "result_id"
+            ),
+            status=LineStatus.ACTIVE,
+            online_eligible=True,
+        )
+        .order_by("pk")
+        .values_list("household_id", "amount")
+    )
+    officer_of = dict(Village.objects.values_list("pk", "grid__officers"))
+    for n, (household_id, line) in enumerate(rng.sample(online, min(len(online), 40))):
+        household = Household.objects.get(pk=household_id)
+        branch = n % 4 == 3
+        staff = User.objects.get(pk=officer_of[household.village_id]) if branch else None
+        channel = Channel.BRANCH if branch else Channel.VILLAGER
+        amount = Decimal(50_000) if n % 10 else line + 1000  # the tenth: above its line
+        application = application_submit(
+            subject=household,
+            product=product,
+            amount=amount,
+            term_months=12,
+            repayment_method="revolving",
+            purpose="购买化肥种子",
+            verification=_verified(channel, staff),
+            idempotency_key=uuid.uuid4().hex,
+            actor=staff,
+        )
+        if application.status != "approved" or n % 5 == 4:
+            continue  # declined, or approved and not (yet) signed
+        contract = contract_sign(
+            application=application,
+            verification=_verified(channel, staff),
+            idempotency_key=uuid.uuid4().hex,
+        )
+        if n % 3 == 2:
+            continue  # signed, never drawn
+        loan = drawdown_create(
+            contract=contract,
+            amount=Decimal(30_000),
+            verification=_verified(channel, staff),
+            idempotency_key=uuid.uuid4().hex,
+        ).loan
+        if n % 2:
+            repayment_record(
+                loan=loan, amount=Decimal(10_000), channel="staff", idempotency_key=uuid.uuid4().hex
+            )
 
 
 def add_activity(rng: random.Random, *, now: datetime) -> None:

@@ -23,6 +23,7 @@ from dashboards.models import HouseholdStage, Period, VillageFigures, WeeklyActi
 from dashboards.scopes import BRANCH, COUNTY, scope_for
 from dashboards.tests.county import generated_county
 from households.models import Branch, Household, HouseholdStatus, Village, Visit
+from loans.models import Drawdown, Loan, LoanApplication, LoanContract
 from qrlookup.models import LookupEvent, OfficerRequest, ScanEvent
 from rating.models import CurrentRating
 from tests.test_rating_worker import approved_cards  # noqa: F401  (a fixture)
@@ -81,10 +82,34 @@ def independent(households=None, *, grids=None, now):
         "requests_overdue": requests.filter(due_at__lt=now).count(),
         "stalled_unrated": len(stale),
         "granted_not_looked_up": len(granted_ids - looked_up),
-        "applied": 0,  # no loan ledger yet
-        "signed": 0,
-        "drawn": 0,
-        "balance": Decimal(0),
+        **loans_independent(ids),
+    }
+
+
+def loans_independent(ids):
+    """The loans figures of a set of households, from the ledger's own tables."""
+    contracts = LoanContract.objects.filter(household_id__in=ids)
+    drawdowns = Drawdown.objects.filter(contract__household_id__in=ids)
+    open_loans = Loan.objects.filter(household_id__in=ids).exclude(status="closed")
+    online = open_loans.filter(contract__signing_channel__in=["villager", "platform"])
+    signed = set(contracts.values_list("household_id", flat=True))
+    drawn = set(drawdowns.values_list("contract__household_id", flat=True))
+
+    def total(rows, field):
+        return rows.aggregate(s=Sum(field))["s"] or Decimal(0)
+
+    return {
+        "applied": LoanApplication.objects.filter(household_id__in=ids)
+        .values("household_id")
+        .distinct()
+        .count(),
+        "signed": len(signed),
+        "signed_amount": total(contracts, "amount"),
+        "drawn": len(drawn),
+        "drawn_amount": total(drawdowns, "amount"),
+        "balance": total(open_loans, "principal_outstanding"),
+        "online_balance": total(online, "principal_outstanding"),
+        "signed_not_drawn": len(signed - drawn),
     }
 
 
@@ -104,8 +129,12 @@ KEYS = (
     "granted_not_looked_up",
     "applied",
     "signed",
+    "signed_amount",
     "drawn",
+    "drawn_amount",
     "balance",
+    "online_balance",
+    "signed_not_drawn",
 )
 
 
@@ -126,6 +155,9 @@ def test_the_county_funnel_equals_counts_from_the_raw_tables(county):
     assert 0 < expected["looked_up"] < expected["archived"]
     assert 0 < expected["requests_overdue"] < expected["requests_pending"]
     assert expected["stalled_unrated"] > 0
+    assert 0 < expected["drawn"] < expected["signed"] < expected["applied"]
+    assert 0 < expected["online_balance"] < expected["balance"] < expected["drawn_amount"]
+    assert board.total.online_share is not None
     assert Household.objects.filter(status=HouseholdStatus.CLOSED).exists()
     # children add up to the county, rest rows (officers' own codes) included
     assert sum(row.figures.scans for row in board.children) == expected["scans"]
@@ -252,3 +284,21 @@ def test_the_stage_of_a_household_follows_its_line(county):
     assert not expired.granted
     assert expired.granted_amount == 0
     assert not HouseholdStage.objects.filter(Q(granted=False) & ~Q(granted_amount=0)).exists()
+
+
+@pytest.mark.django_db
+def test_a_loan_event_or_a_line_change_queues_a_refresh(
+    org, eager_celery, settings, django_capture_on_commit_callbacks
+):
+    from credit.signals import lines_changed_on_commit
+    from loans.signals import ledger_changed_on_commit
+
+    settings.DASHBOARDS_REFRESH_DEBOUNCE_SECONDS = 0
+    for announce in (
+        lambda: ledger_changed_on_commit(household_ids=[1], reason="draw"),
+        lambda: lines_changed_on_commit(household_ids=[1], reason="冻结"),
+    ):
+        VillageFigures.objects.all().delete()
+        with django_capture_on_commit_callbacks(execute=True):
+            announce()
+        assert latest_snapshot() is not None  # the receiver queued it; eager Celery ran it
