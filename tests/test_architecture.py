@@ -61,3 +61,12 @@ def test_an_engine_importing_django_breaks_the_engine_contract(tree_copy):
     result = _lint(tree_copy)
     assert result.returncode != 0
     assert "rating.engine.probe -> django" in result.stdout
+
+
+def test_nothing_imports_the_dashboards(tree_copy):
+    (tree_copy / "qrlookup" / "dashboards_probe.py").write_text(
+        "from dashboards import figures  # the lookup reaching into the rightmost app\n"
+    )
+    result = _lint(tree_copy)
+    assert result.returncode != 0
+    assert "qrlookup is not allowed to import dashboards" in result.stdout
