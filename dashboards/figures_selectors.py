@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Q, QuerySet, Sum
 
 from dashboards.engine import AMOUNT_FIELDS, COUNT_FIELDS, Figures
+from dashboards.engine.figures import FIELD_NAMES
 from dashboards.models import Period, VillageFigures
 from dashboards.scopes import BRANCH, COUNTY, GRID, OFFICER, TOWNSHIP, VILLAGE, Scope
 from households.models import Grid
@@ -84,12 +85,13 @@ def _read(scope: Scope, snapshot: Snapshot) -> tuple[dict[int, Figures], dict[in
     """{village: figures} and {grid: figures of its rows of no village}."""
     villages: dict[int, Figures] = {}
     rest: dict[int | None, Figures] = {}
-    for row in scope_rows(scope, snapshot).values("village_id", "grid_id", *FIGURE_FIELDS):
-        figures = Figures.from_mapping(row)
-        if row["village_id"] is not None:
-            villages[row["village_id"]] = figures
-        else:
-            rest[row["grid_id"]] = rest.get(row["grid_id"], Figures()) + figures
+    rows = scope_rows(scope, snapshot).values_list("village_id", "grid_id", *FIELD_NAMES)
+    for village, grid, *values in rows:
+        figures = Figures(*values)  # the columns are the figures, in their order, never NULL
+        if village is not None:
+            villages[village] = figures
+        else:  # at most one rest row per grid and day
+            rest[grid] = rest[grid] + figures if grid in rest else figures
     return villages, rest
 
 
@@ -133,26 +135,26 @@ def dashboard(scope: Scope, *, snapshot: Snapshot | None = None) -> Dashboard:
 
 
 def _grouped(scope: Scope, by_village: dict[int, Figures], key: Any) -> list[Row]:
-    groups: dict[tuple[str, int | None, str, str], Figures] = {}
+    groups: dict[tuple[str, int | None, str, str], list[Figures]] = defaultdict(list)
     for village in scope.villages:
-        k = key(village)
-        groups[k] = groups.get(k, Figures()) + by_village[village.pk]
+        groups[key(village)].append(by_village[village.pk])
     return [
-        Row(kind, pk, name, figures, parent) for (kind, pk, name, parent), figures in groups.items()
+        Row(kind, pk, name, Figures.total(members), parent)
+        for (kind, pk, name, parent), members in groups.items()
     ]
 
 
 def _by_grid(
     scope: Scope, by_village: dict[int, Figures], rest: dict[int | None, Figures]
 ) -> dict[int, Figures]:
-    grids: dict[int, Figures] = defaultdict(Figures)
+    grids: dict[int, list[Figures]] = defaultdict(list)
     for village in scope.villages:
         if village.grid_id is not None:
-            grids[village.grid_id] = grids[village.grid_id] + by_village[village.pk]
+            grids[village.grid_id].append(by_village[village.pk])
     for grid, figures in rest.items():
         if grid is not None:
-            grids[grid] = grids[grid] + figures
-    return grids
+            grids[grid].append(figures)
+    return {grid: Figures.total(members) for grid, members in grids.items()}
 
 
 def _by_branch(
@@ -163,21 +165,23 @@ def _by_branch(
         pk: (branch, name)
         for pk, branch, name in Grid.objects.values_list("pk", "branch_id", "branch__name")
     }
-    branches: dict[tuple[int, str], Figures] = {}
-    orphans = Figures()
+    branches: dict[tuple[int, str], list[Figures]] = defaultdict(list)
+    orphans: list[Figures] = []
     for grid, figures in grids.items():
         if grid in branch_of:
-            key = branch_of[grid]
-            branches[key] = branches.get(key, Figures()) + figures
+            branches[branch_of[grid]].append(figures)
         else:
-            orphans = orphans + figures
-    for village in scope.villages:
-        if village.grid_id is None:
-            orphans = orphans + by_village[village.pk]
-    orphans = orphans + rest.get(None, Figures())
-    rows = [Row(BRANCH, pk, name, figures) for (pk, name), figures in sorted(branches.items())]
-    if not orphans.is_empty():
-        rows.append(Row("", None, NO_GRID_LABEL, orphans))
+            orphans.append(figures)
+    orphans += [by_village[v.pk] for v in scope.villages if v.grid_id is None]
+    if None in rest:
+        orphans.append(rest[None])
+    rows = [
+        Row(BRANCH, pk, name, Figures.total(members))
+        for (pk, name), members in sorted(branches.items())
+    ]
+    orphan_total = Figures.total(orphans)
+    if not orphan_total.is_empty():
+        rows.append(Row("", None, NO_GRID_LABEL, orphan_total))
     return rows
 
 
@@ -188,11 +192,12 @@ def _officers(scope: Scope, grids: dict[int, Figures]) -> list[Row]:
     links = through.objects.filter(grid_id__in=[pk for pk, _ in scope.grids]).values_list(
         "user_id", "user__full_name", "user__username", "grid_id", "grid__name"
     )
-    officers: dict[int, tuple[str, list[str], Figures]] = {}
+    officers: dict[int, tuple[str, list[str], list[Figures]]] = {}
     for user, full_name, username, grid, grid_name in links.order_by("user_id", "grid__code"):
-        name, names, figures = officers.get(user, (full_name or username, [], Figures()))
-        officers[user] = (name, [*names, grid_name], figures + grids.get(grid, Figures()))
+        _, names, figures = officers.setdefault(user, (full_name or username, [], []))
+        names.append(grid_name)
+        figures.append(grids.get(grid, Figures()))
     return [
-        Row(OFFICER, pk, name, figures, "、".join(names))
+        Row(OFFICER, pk, name, Figures.total(figures), "、".join(names))
         for pk, (name, names, figures) in sorted(officers.items(), key=lambda i: i[1][0])
     ]

@@ -80,18 +80,19 @@ class Scope:
 
 
 def _refs(villages: Any) -> tuple[VillageRef, ...]:
+    rows = villages.order_by("code").values_list(
+        "pk",
+        "name",
+        "township_id",
+        "township__name",
+        "grid_id",
+        "grid__name",
+        "grid__branch_id",
+        "grid__branch__name",
+    )
     return tuple(
-        VillageRef(
-            pk=v.pk,
-            name=v.name,
-            township_id=v.township_id,
-            township_name=v.township.name,
-            grid_id=v.grid_id,
-            grid_name=v.grid.name if v.grid else "",
-            branch_id=v.grid.branch_id if v.grid else None,
-            branch_name=v.grid.branch.name if v.grid else "",
-        )
-        for v in villages.select_related("township", "grid__branch").order_by("code")
+        VillageRef(pk, name, township, t_name, grid, g_name or "", branch, b_name or "")
+        for pk, name, township, t_name, grid, g_name, branch, b_name in rows
     )
 
 

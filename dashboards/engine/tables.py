@@ -38,10 +38,13 @@ class Table:
         return not self.rows
 
     @property
-    def display(self) -> list[tuple[str | None, list[Cell]]]:
-        """(link of the row, its cells as the page shows them)."""
+    def display(self) -> list[tuple[str | None, Cell, list[Cell]]]:
+        """(link of the row, its first cell, the others) as the page shows them."""
         links = self.links or [None] * len(self.rows)
-        return list(zip(links, display_rows(self), strict=True))
+        return [
+            (link, cells[0], cells[1:])
+            for link, cells in zip(links, display_rows(self), strict=True)
+        ]
 
 
 def cell_text(value: Any, kind: str) -> str:
@@ -158,6 +161,10 @@ def breakdown_table(
 class Cell:
     text: str
     numeric: bool
+
+    @property
+    def css(self) -> str:
+        return "text-end text-nowrap" if self.numeric else ""
 
 
 def display_rows(table: Table) -> list[list[Cell]]:
