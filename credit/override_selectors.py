@@ -3,16 +3,28 @@ override exists for a user only if its household or entity does (``households.se
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from credit.models import CreditOverride, OverrideStatus
+from credit import engine
+from credit.models import (
+    CreditLine,
+    CreditOverride,
+    OverrideKind,
+    OverrideStatus,
+)
+from credit.policy_selectors import policy_in_force
+from credit.selectors import entity_current_line, household_current_line
 from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditEvent
-from households.models import Member, Relation
+from households.models import BusinessEntity, Household, Member, Relation
 from households.selectors import business_entities_visible_to, households_visible_to
+from rating.models import CurrentRating, RatingResult
 
 
 def overrides_visible_to(user: Any) -> QuerySet[CreditOverride]:
@@ -108,3 +120,63 @@ def override_history(override: CreditOverride) -> QuerySet[AuditEvent]:
 def household_head(household_id: int) -> Member | None:
     """The head of the household, for a masked summary of the subject."""
     return Member.objects.filter(household_id=household_id, relation=Relation.HEAD).first()
+
+
+# --- a subject's current rating and line, a limit against its cap ----------------------------
+
+
+def current_result(
+    *, household: Household | None = None, entity: BusinessEntity | None = None
+) -> RatingResult | None:
+    """The subject's current (published) rating result."""
+    subject = Q(household=household) if household is not None else Q(business_entity=entity)
+    current = CurrentRating.objects.select_related("result").filter(subject).first()
+    return current.result if current is not None else None
+
+
+def current_line(
+    *, household: Household | None = None, entity: BusinessEntity | None = None
+) -> CreditLine | None:
+    """The subject's current credit line (``None``: rated without a limit, or not rated)."""
+    if household is not None:
+        return household_current_line(household.pk)
+    return entity_current_line(entity.pk) if entity is not None else None
+
+
+@dataclass(frozen=True)
+class CapCheck:
+    """A limit override measured against the cap of the subject's grade."""
+
+    grade: str
+    cap: Decimal | None  # None: the grade grants no credit under the policy
+
+    def exceeded_by(self, amount: Decimal | None) -> bool:
+        return amount is not None and self.cap is not None and amount > self.cap
+
+
+def cap_check(override: CreditOverride, *, on: date) -> CapCheck | None:
+    """For a limit override: the subject's current grade and its cap under the policy in force
+    ``on`` that day; ``None`` for grade overrides or when there is no rating or no policy."""
+    if override.kind != OverrideKind.LIMIT:
+        return None
+    version = policy_in_force(on)
+    result = current_result(household=override.household, entity=override.business_entity)
+    if version is None or result is None:
+        return None
+    return CapCheck(
+        grade=result.grade, cap=subject_caps(version.policy, override).get(result.grade)
+    )
+
+
+def subject_caps(policy: engine.CreditPolicy, override: CreditOverride) -> Mapping[str, Decimal]:
+    """The grade caps of the override's subject: a household's, or an entity's own."""
+    kind = engine.HOUSEHOLD if override.business_entity_id is None else engine.ENTITY
+    basis = engine.limit_basis(policy, kind)
+    return basis.caps if basis is not None else {}
+
+
+def subject_label(override: CreditOverride) -> str:
+    """The subject as the audit log and messages name it: no personal data (§4.4)."""
+    if override.household_id is not None:
+        return str(override.household)
+    return str(override.business_entity)

@@ -17,7 +17,7 @@ from django.urls import URLPattern, path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from credit import engine, override_selectors, overrides
+from credit import engine, override_reviews, override_selectors, overrides
 from credit.models import CreditLine, CreditOverride, OverrideStatus
 from credit.override_forms import OverrideNoteForm, OverrideProposeForm
 from fuxiang.accounts import roles
@@ -36,8 +36,8 @@ def _require_reader(user: Any) -> None:
 
 def _subject(household: Household | None, entity: BusinessEntity | None) -> dict[str, Any]:
     """What the pages show of a subject: masked (DESIGN §4.4), with its rating and line."""
-    line = overrides.current_line(household=household, entity=entity)
-    result = overrides.current_result(household=household, entity=entity)
+    line = override_selectors.current_line(household=household, entity=entity)
+    result = override_selectors.current_result(household=household, entity=entity)
     subject: dict[str, Any] = {
         "household": household,
         "entity": entity,
@@ -156,11 +156,11 @@ def override_detail(request: HttpRequest, pk: int) -> HttpResponse:
     proposed = override.status == OverrideStatus.PROPOSED
     approved = override.status == OverrideStatus.APPROVED
     in_review = override.status == OverrideStatus.NEEDS_REVIEW
-    check = overrides.cap_check(override, on=today)
+    check = override_selectors.cap_check(override, on=today)
     context = {
         "override": override,
         "subject": subject,
-        "subject_label": overrides.subject_label(override),
+        "subject_label": override_selectors.subject_label(override),
         "applied": line is not None and line.override_id == override.pk,
         "expired": override.valid_until < today,
         "cap": check,
@@ -182,7 +182,7 @@ def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         if action == "approve":
             again = override.status == OverrideStatus.NEEDS_REVIEW
-            overrides.override_approve(
+            override_reviews.override_approve(
                 actor=request.user, override=override, note=note, request=request
             )
             messages.success(
@@ -191,13 +191,13 @@ def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 + "。正在按调整重新评级，新的授信额度即将生效",
             )
         elif action == "reject":
-            overrides.override_reject(
+            override_reviews.override_reject(
                 actor=request.user, override=override, note=note, request=request
             )
             messages.success(request, "已退回提议人")
         else:
             was_approved = override.status == OverrideStatus.APPROVED
-            overrides.override_withdraw(
+            override_reviews.override_withdraw(
                 actor=request.user, override=override, note=note, request=request
             )
             messages.success(

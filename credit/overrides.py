@@ -26,13 +26,15 @@ Rules, each refused with a Chinese ``DomainError`` (per field where it is a form
   worse grade, or a lower cap — leaves the override out of its lines (``credit.lines``), and
   its publish sets the override 待复核 (``overrides_review_outlived``), audited, for the
   subject's managers: they approve it again (under the grade and cap of now) or withdraw it.
+
+This module proposes (``override_propose``); ``credit.override_reviews`` approves, rejects,
+withdraws and sends outlived approvals to review; ``credit.override_selectors`` reads
+(``current_result``, ``current_line``, ``cap_check``); ``credit.override_audit`` records.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -44,24 +46,20 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from credit import engine
-from credit.lines import NoPolicy, add_months, override_outlived, policy_for
+from credit.lines import add_months
 from credit.models import (
-    CreditLine,
     CreditOverride,
     OverrideKind,
     OverrideStatus,
 )
+from credit.override_audit import line_snapshot, override_audit, snapshot
+from credit.override_selectors import current_line, current_result
 from credit.policy_selectors import policy_in_force
-from credit.selectors import entity_current_line, household_current_line
 from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
-from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, NotFound
-from fuxiang.makerchecker import Touch, checker_require
 from households.models import BusinessEntity, Household, HouseholdStatus
 from households.selectors import business_entities_visible_to, households_visible_to
-from rating.models import CurrentRating, RatingResult, RatingRun
-from rating.rerating import rating_rerate_queue
 
 logger = logging.getLogger(__name__)
 
@@ -75,65 +73,6 @@ OPEN = (OverrideStatus.PROPOSED, OverrideStatus.APPROVED, OverrideStatus.NEEDS_R
 REVIEWABLE = (OverrideStatus.PROPOSED, OverrideStatus.NEEDS_REVIEW)  # what 批准 may act on
 MAX_REVIEW_REASON = 200  # CreditOverride.review_reason
 NOT_FOUND = "未找到该农户或经营主体，或您无权访问"
-
-
-# --- reads the rules need ---------------------------------------------------------------------
-
-
-def current_result(
-    *, household: Household | None = None, entity: BusinessEntity | None = None
-) -> RatingResult | None:
-    """The subject's current (published) rating result."""
-    subject = Q(household=household) if household is not None else Q(business_entity=entity)
-    current = CurrentRating.objects.select_related("result").filter(subject).first()
-    return current.result if current is not None else None
-
-
-def current_line(
-    *, household: Household | None = None, entity: BusinessEntity | None = None
-) -> CreditLine | None:
-    """The subject's current credit line (``None``: rated without a limit, or not rated)."""
-    if household is not None:
-        return household_current_line(household.pk)
-    return entity_current_line(entity.pk) if entity is not None else None
-
-
-@dataclass(frozen=True)
-class CapCheck:
-    """A limit override measured against the cap of the subject's grade."""
-
-    grade: str
-    cap: Decimal | None  # None: the grade grants no credit under the policy
-
-    def exceeded_by(self, amount: Decimal | None) -> bool:
-        return amount is not None and self.cap is not None and amount > self.cap
-
-
-def cap_check(override: CreditOverride, *, on: date) -> CapCheck | None:
-    """For a limit override: the subject's current grade and its cap under the policy in force
-    ``on`` that day; ``None`` for grade overrides or when there is no rating or no policy."""
-    if override.kind != OverrideKind.LIMIT:
-        return None
-    version = policy_in_force(on)
-    result = current_result(household=override.household, entity=override.business_entity)
-    if version is None or result is None:
-        return None
-    return CapCheck(grade=result.grade, cap=_caps(version.policy, override).get(result.grade))
-
-
-def _caps(policy: engine.CreditPolicy, override: CreditOverride) -> Mapping[str, Decimal]:
-    """The grade caps of the override's subject: a household's, or an entity's own."""
-    kind = engine.HOUSEHOLD if override.business_entity_id is None else engine.ENTITY
-    basis = engine.limit_basis(policy, kind)
-    return basis.caps if basis is not None else {}
-
-
-def subject_label(override: CreditOverride) -> str:
-    """The subject as the audit log and messages name it: no personal data (§4.4)."""
-    if override.household_id is not None:
-        return str(override.household)
-    return str(override.business_entity)
-
 
 # --- propose ----------------------------------------------------------------------------------
 
@@ -236,13 +175,13 @@ def override_propose(
     except IntegrityError as exc:  # a proposal for the same subject committed meanwhile
         raise DomainError("该对象已有待审批或生效中的人工调整", code="duplicate") from exc
     line = current_line(household=household, entity=entity)
-    _audit(
+    override_audit(
         AuditAction.CREDIT_OVERRIDE_PROPOSE,
         actor,
         override,
         request,
-        before={"line": _line_snapshot(line), "grade": result.grade},
-        after=_snapshot(override),
+        before={"line": line_snapshot(line), "grade": result.grade},
+        after=snapshot(override),
     )
     return override
 
@@ -327,16 +266,16 @@ def _close_or_refuse_open(
     subject = Q(household=household) if household is not None else Q(business_entity=entity)
     for existing in CreditOverride.objects.select_for_update().filter(subject, status__in=OPEN):
         if existing.valid_until < today:
-            before = _snapshot(existing)
+            before = snapshot(existing)
             existing.status = OverrideStatus.WITHDRAWN
             existing.save(update_fields=["status"])
-            _audit(
+            override_audit(
                 AuditAction.CREDIT_OVERRIDE_WITHDRAW,
                 actor,
                 existing,
                 request,
                 before=before,
-                after=_snapshot(existing),
+                after=snapshot(existing),
                 note=f"已于{existing.valid_until:%Y-%m-%d}到期，提议新的调整时自动结束",
             )
             continue
@@ -351,350 +290,3 @@ def _close_or_refuse_open(
             "请先撤回后再提议",
             code="duplicate",
         )
-
-
-# --- approve, reject, withdraw ----------------------------------------------------------------
-
-
-@transaction.atomic
-def override_approve(
-    *, actor: Any, override: CreditOverride, note: str = "", request: HttpRequest | None = None
-) -> CreditOverride:
-    """A branch manager of the subject's branch (or head office), not the proposer, approves a
-    proposed override — or, once more, one a lower rating sent back 待复核 — before its expiry.
-    The approval records the subject's grade now and that grade's cap under the policy in
-    force (what it judged; a later rating below either sets it 待复核 again). The subject is
-    re-rated when this commits, so its new line carries the override."""
-    override = _locked(override)
-    today = timezone.localdate()
-    check = cap_check(override, on=today)
-    above_cap = check is not None and check.exceeded_by(override.amount)
-    _check_reviewer(actor, override, above_cap=above_cap, check=check)
-    if override.status not in REVIEWABLE:
-        _require_status(override, OverrideStatus.PROPOSED, "批准")
-    if override.valid_until < today:
-        raise DomainError("该调整已过有效期，不能批准；请退回，由客户经理重新提议", code="expired")
-    if above_cap and not override.evidence.strip():
-        raise DomainError("调整后额度超过等级额度上限，须附依据材料才能批准", code="no_evidence")
-    approved_under = _approved_under(override, today=today)
-    note = _note(note, required=False)
-    before = _snapshot(override)
-    reviewing = override.status == OverrideStatus.NEEDS_REVIEW
-    override.status = OverrideStatus.APPROVED
-    override.approved_grade, override.approved_cap = approved_under.grade, approved_under.cap
-    override.review_reason, override.review_since = "", None
-    _reviewed(override, actor, note)
-    extra: dict[str, Any] = {"approved_under": _approved_under_json(approved_under)}
-    if check is not None:
-        extra["above_grade_cap"] = above_cap
-    if reviewing:
-        extra["review"] = before.get("review_reason", "")
-    _audit(
-        AuditAction.CREDIT_OVERRIDE_APPROVE,
-        actor,
-        override,
-        request,
-        before=before,
-        after=_snapshot(override),
-        note=note,
-        extra=extra,
-    )
-    _rerate(override)
-    return override
-
-
-def _approved_under(override: CreditOverride, *, today: date) -> engine.ApprovedUnder:
-    """The subject's grade now and that grade's cap under the policy in force today (0 when
-    it grants no credit); refused when there is no rating, a knock-out or no policy."""
-    result = current_result(household=override.household, entity=override.business_entity)
-    if result is None:
-        raise DomainError("该对象当前没有评级结果，不能批准人工调整", code="not_rated")
-    if result.knocked_out:
-        raise DomainError(
-            "该对象已被一票否决，人工调整不能改变否决结果，不能批准；请撤回", code="knocked_out"
-        )
-    version = policy_in_force(today)
-    if version is None:
-        raise DomainError("今天没有生效的授信政策，不能批准人工调整", code="no_policy")
-    cap = _caps(version.policy, override).get(result.grade)
-    if result.grade in engine.NO_CREDIT_GRADES or cap is None:
-        cap = Decimal(0)
-    return engine.ApprovedUnder(grade=result.grade, cap=cap)
-
-
-def _approved_under_json(approved: engine.ApprovedUnder) -> dict[str, str]:
-    return {"grade": approved.grade, "cap": str(approved.cap)}
-
-
-@transaction.atomic
-def override_reject(
-    *, actor: Any, override: CreditOverride, note: str, request: HttpRequest | None = None
-) -> CreditOverride:
-    """A reviewer (as for approval) sends a proposed override back, saying why."""
-    override = _locked(override)
-    _check_reviewer(actor, override, above_cap=False, check=None)
-    _require_status(override, OverrideStatus.PROPOSED, "退回")
-    note = _note(note, required=True, what="退回原因")
-    before = _snapshot(override)
-    override.status = OverrideStatus.REJECTED
-    _reviewed(override, actor, note)
-    _audit(
-        AuditAction.CREDIT_OVERRIDE_REJECT,
-        actor,
-        override,
-        request,
-        before=before,
-        after=_snapshot(override),
-        note=note,
-    )
-    return override
-
-
-@transaction.atomic
-def override_withdraw(
-    *, actor: Any, override: CreditOverride, note: str = "", request: HttpRequest | None = None
-) -> CreditOverride:
-    """The proposer withdraws a proposal still awaiting review; a manager of the subject's
-    branch (or head office) withdraws an approved or 待复核 override, saying why — an approved
-    one's subject is then re-rated when this commits, so its new line no longer carries the
-    override (a 待复核 one is on no line already). The reviewer's columns keep the approval;
-    the withdrawal is in the audit log."""
-    override = _locked(override)
-    if override.status == OverrideStatus.PROPOSED:
-        if getattr(actor, "pk", None) != override.proposed_by_id:
-            if _sees_subject(actor, override) and roles.can_approve_override(actor):
-                raise DomainError(
-                    "待审批的调整只能由提议人撤回；如不同意，请退回", code="permission_denied"
-                )
-            raise DomainError("只有提议人可以撤回待审批的调整", code="permission_denied")
-        note = _note(note, required=False)
-    elif override.status in (OverrideStatus.APPROVED, OverrideStatus.NEEDS_REVIEW):
-        if not roles.can_approve_override(actor):
-            raise DomainError(
-                f"{override.get_status_display()}的调整只能由支行行长或总行撤回",
-                code="permission_denied",
-            )
-        if not _sees_subject(actor, override):
-            raise NotFound(NOT_FOUND)
-        note = _note(note, required=True, what="撤回原因")
-    else:
-        raise DomainError(f"该调整{override.get_status_display()}，不能撤回", code="status")
-    before = _snapshot(override)
-    was_approved = override.status == OverrideStatus.APPROVED
-    override.status = OverrideStatus.WITHDRAWN
-    override.full_clean()
-    override.save(update_fields=["status"])
-    _audit(
-        AuditAction.CREDIT_OVERRIDE_WITHDRAW,
-        actor,
-        override,
-        request,
-        before=before,
-        after=_snapshot(override),
-        note=note,
-    )
-    if was_approved:
-        _rerate(override)
-    return override
-
-
-def _locked(override: CreditOverride) -> CreditOverride:
-    return CreditOverride.objects.select_for_update().get(pk=override.pk)
-
-
-def _sees_subject(actor: Any, override: CreditOverride) -> bool:
-    if override.household_id is not None:
-        return households_visible_to(actor).filter(pk=override.household_id).exists()
-    entity_id = override.business_entity_id
-    return (
-        entity_id is not None and business_entities_visible_to(actor).filter(pk=entity_id).exists()
-    )
-
-
-def _check_reviewer(
-    actor: Any, override: CreditOverride, *, above_cap: bool, check: CapCheck | None
-) -> None:
-    """Maker-checker first (its message is the one a proposer trying their own needs), then
-    the role, then the branch."""
-    checker_require(
-        checker_id=getattr(actor, "pk", None),
-        touched={Touch.PROPOSED: {override.proposed_by_id}},
-        what="人工调整",
-    )
-    if not roles.can_approve_override(actor):
-        if above_cap and check is not None and check.cap is not None:
-            raise DomainError(
-                f"调整后额度超过{check.grade}级额度上限{engine.yuan(check.cap)}，"
-                "须由支行行长或总行审批",
-                code="permission_denied",
-            )
-        raise DomainError("只有支行行长或总行可以审批人工调整", code="permission_denied")
-    if not _sees_subject(actor, override):
-        raise NotFound(NOT_FOUND)
-
-
-def _require_status(override: CreditOverride, status: str, verb: str) -> None:
-    if override.status != status:
-        raise DomainError(f"该调整{override.get_status_display()}，不能{verb}", code="status")
-
-
-def _note(note: str, *, required: bool, what: str = "意见") -> str:
-    note = (note or "").strip()
-    if required and len(note) < MIN_NOTE:
-        raise DomainError({"note": f"请填写{what}"})
-    if len(note) > MAX_NOTE:
-        raise DomainError({"note": f"{what}不能超过{MAX_NOTE}个字"})
-    return note
-
-
-def _reviewed(override: CreditOverride, actor: Any, note: str) -> None:
-    override.reviewed_by = actor
-    override.reviewed_at = timezone.now()
-    override.review_note = note
-    override.full_clean()
-    override.save(
-        update_fields=[
-            "status",
-            "reviewed_by",
-            "reviewed_at",
-            "review_note",
-            "approved_grade",
-            "approved_cap",
-            "review_reason",
-            "review_since",
-        ]
-    )
-
-
-def _rerate(override: CreditOverride) -> None:
-    """Re-rate the subject when the transaction commits: a new one-subject run publishes its
-    line with (or without) the override, through rating's re-rating queue (which waits for an
-    active run) — households and entities alike."""
-    rating_rerate_queue(
-        household_ids=[override.household_id] if override.household_id is not None else [],
-        entity_ids=[override.business_entity_id] if override.business_entity_id else [],
-        purpose=RERATE_PURPOSE,
-    )
-
-
-# --- a later rating below the approval ---------------------------------------------------------
-
-
-def overrides_review_outlived(run: RatingRun) -> int:
-    """Publish step (in the publishing transaction, after the current ratings switched): every
-    approved override in force on the run's date whose subject the run now rates below what
-    the approval judged — knocked out, a worse grade, a lower cap under the run's policy —
-    becomes 待复核, with the reason, and is audited. The run's lines already left it out
-    (``credit.lines``, the same test). Returns the number of overrides sent to review.
-
-    Few rows whatever the run's size: the approved overrides (hundreds at most), the current
-    ratings of their subjects that this run made, one bulk update."""
-    try:
-        policy = policy_for(run).policy
-    except NoPolicy:
-        return 0  # the run granted nothing: no line carried an override either
-    approved = list(
-        CreditOverride.objects.select_for_update().filter(
-            status=OverrideStatus.APPROVED, valid_until__gte=run.as_of
-        )
-    )
-    if not approved:
-        return 0
-    household_ids = [o.household_id for o in approved if o.household_id is not None]
-    entity_ids = [o.business_entity_id for o in approved if o.business_entity_id is not None]
-    ratings = {
-        (c.household_id, c.business_entity_id): c
-        for c in CurrentRating.objects.filter(run_id=run.pk).filter(
-            Q(household_id__in=household_ids) | Q(business_entity_id__in=entity_ids)
-        )
-    }
-    now = timezone.now()
-    outlived: list[tuple[CreditOverride, dict[str, Any]]] = []
-    for override in approved:
-        rating = ratings.get((override.household_id, override.business_entity_id))
-        if rating is None:
-            continue  # not rated by this run: its current line is an earlier run's
-        why = override_outlived(
-            override, grade=rating.grade, knocked_out=rating.knocked_out, policy=policy
-        )
-        if not why:
-            continue
-        before = _snapshot(override)
-        override.status = OverrideStatus.NEEDS_REVIEW
-        override.review_reason = (
-            f"评级任务#{run.pk}（基准日{run.as_of:%Y-%m-%d}）：{why}，调整暂停适用"[
-                :MAX_REVIEW_REASON
-            ]
-        )
-        override.review_since = now
-        outlived.append((override, before))
-    CreditOverride.objects.bulk_update(
-        [o for o, _ in outlived], ["status", "review_reason", "review_since"]
-    )
-    for override, before in outlived:
-        _audit(
-            AuditAction.CREDIT_OVERRIDE_REVIEW,
-            None,
-            override,
-            None,
-            before=before,
-            after=_snapshot(override),
-            note=override.review_reason,
-            extra={"run": run.pk},
-        )
-    return len(outlived)
-
-
-# --- audit ------------------------------------------------------------------------------------
-
-
-def _snapshot(override: CreditOverride) -> dict[str, Any]:
-    return {
-        "status": override.status,
-        "kind": override.kind,
-        "grade": override.grade,
-        "amount": str(override.amount) if override.amount is not None else None,
-        "valid_until": override.valid_until.isoformat() if override.valid_until else None,
-        **(
-            {"approved_grade": override.approved_grade, "approved_cap": str(override.approved_cap)}
-            if override.approved_grade
-            else {}
-        ),
-        **({"review_reason": override.review_reason} if override.review_reason else {}),
-    }
-
-
-def _line_snapshot(line: CreditLine | None) -> dict[str, Any] | None:
-    if line is None:
-        return None
-    return {"id": line.pk, "grade": line.grade, "amount": str(line.amount)}
-
-
-def _audit(
-    action: AuditAction,
-    actor: Any,
-    override: CreditOverride,
-    request: HttpRequest | None,
-    *,
-    before: dict[str, Any],
-    after: dict[str, Any],
-    note: str = "",
-    extra: dict[str, Any] | None = None,
-) -> None:
-    subject_type = "household" if override.household_id is not None else "business_entity"
-    subject_id = override.household_id or override.business_entity_id
-    details: dict[str, Any] = {
-        "subject": {"type": subject_type, "id": subject_id, "label": subject_label(override)},
-        "before": before,
-        "after": after,
-        **({"note": note} if note else {}),
-        **(extra or {}),
-    }
-    audit_record(
-        action=action,
-        actor=actor,
-        target=override,
-        target_label=f"{subject_label(override)} 人工调整#{override.pk}",
-        request=request,
-        details=details,
-    )

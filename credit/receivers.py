@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from households.signals import watchlist_matches_changed
-from rating import publish
+from rating import hooks
 
 
 def lines_for_chunk(run: Any, village_id: int) -> None:
@@ -15,7 +15,7 @@ def lines_for_chunk(run: Any, village_id: int) -> None:
 
 
 def lines_follow_watchlists(sender: Any, at: Any, **kwargs: Any) -> None:
-    from credit.services import lines_follow_watchlists
+    from credit.holds import lines_follow_watchlists
 
     lines_follow_watchlists(at=at)
 
@@ -27,22 +27,22 @@ def policy_in_force_for_start(run: Any) -> None:
 
 
 def holds_for_publish(run: Any) -> None:
-    from credit.services import holds_apply
+    from credit.holds import holds_apply
 
     holds_apply(run)
 
 
 def overrides_for_publish(run: Any) -> None:
-    from credit.overrides import overrides_review_outlived
+    from credit.override_reviews import overrides_review_outlived
 
     overrides_review_outlived(run)
 
 
 def connect() -> None:
-    publish.register_chunk_step(lines_for_chunk)
-    publish.register(holds_for_publish)
-    publish.register(overrides_for_publish)
-    publish.register_start_check(policy_in_force_for_start)
+    hooks.register_chunk_step(lines_for_chunk)
+    hooks.register(holds_for_publish)
+    hooks.register(overrides_for_publish)
+    hooks.register_start_check(policy_in_force_for_start)
     watchlist_matches_changed.connect(
         lines_follow_watchlists, dispatch_uid="credit.lines_follow_watchlists"
     )

@@ -7,7 +7,7 @@ suspended or lifted them (``lines_follow_watchlists``), or the nightly expiry en
 (``lines_expire``). Sent with ``household_ids`` and ``entity_ids`` (sorted lists; both empty and
 ``everything=True`` when the change was too wide to list, as the nightly expiry) and ``reason``,
 once the change is committed: nothing for a rolled-back change. A new line from a rating run is
-announced by rating's publish hooks (``rating.publish.register``), not here. Receivers must be
+announced by rating's publish hooks (``rating.hooks.register``), not here. Receivers must be
 quick (queue work); their errors are logged, never raised at the writer.
 """
 

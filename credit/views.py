@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET, require_POST
 
-from credit import engine, override_selectors, selectors, services
+from credit import engine, holds, override_selectors, selectors
 from credit.models import CreditLine, CreditOverride, LineStatus
 from fuxiang.accounts import roles
 from fuxiang.errors import DomainError
@@ -127,7 +127,7 @@ def line_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def line_status(request: HttpRequest, pk: int) -> HttpResponse:
     line = _line_or_404(request, pk)
     try:
-        services.line_set_status(
+        holds.line_set_status(
             actor=request.user,
             line=line,
             status=request.POST.get("status", ""),

@@ -2,7 +2,7 @@
 ``DashboardsConfig.ready()``), each of which queues a refresh of the summaries (debounced,
 after the commit):
 
-- ``rating.publish.register`` — a published rating run: grades and credit lines changed;
+- ``rating.hooks.register`` — a published rating run: grades and credit lines changed;
 - ``credit.signals.lines_changed`` — lines suspended, restored, revoked or expired;
 - ``loans.signals.ledger_changed`` — an application, a contract, a drawdown, a repayment.
 """
@@ -31,8 +31,8 @@ def refresh_after_change(sender: Any, **kwargs: Any) -> None:
 def connect() -> None:
     from credit.signals import lines_changed
     from loans.signals import ledger_changed
-    from rating import publish
+    from rating import hooks
 
-    publish.register(refresh_after_publish)
+    hooks.register(refresh_after_publish)
     lines_changed.connect(refresh_after_change, dispatch_uid="dashboards.refresh_after_lines")
     ledger_changed.connect(refresh_after_change, dispatch_uid="dashboards.refresh_after_ledger")

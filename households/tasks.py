@@ -27,9 +27,9 @@ def recheck_watchlists() -> dict[str, int]:
     it twice changes nothing the second time."""
     from django.utils import timezone
 
-    from households import watchlists
+    from households import watchlist_matching
 
-    return watchlists.watchlists_recheck(as_of=timezone.localdate())
+    return watchlist_matching.watchlists_recheck(as_of=timezone.localdate())
 
 
 @shared_task

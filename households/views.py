@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from fuxiang.accounts import roles
 from fuxiang.errors import DomainError, NotFound
-from households import selectors, services, watchlists
+from households import selectors, services, watchlist_selectors
 from households.forms import (
     BusinessEntityForm,
     HouseholdForm,
@@ -62,7 +62,9 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         household = selectors.household_detail(user=request.user, household_id=pk)
     except Household.DoesNotExist as exc:
         raise Http404("未找到该农户，或您无权访问") from exc
-    matches = watchlists.watchlist_matches_for_household(user=request.user, household=household)
+    matches = watchlist_selectors.watchlist_matches_for_household(
+        user=request.user, household=household
+    )
     return render(
         request,
         "households/household_detail.html",
@@ -228,7 +230,7 @@ def entity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk,
     )
-    matches = watchlists.watchlist_matches_for_entity(user=request.user, entity=entity)
+    matches = watchlist_selectors.watchlist_matches_for_entity(user=request.user, entity=entity)
     return render(
         request,
         "households/entity_detail.html",

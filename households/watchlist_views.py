@@ -20,7 +20,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from fuxiang.accounts import roles
 from fuxiang.errors import DomainError
-from households import watchlists
+from households import watchlist_selectors, watchlists
 from households.forms import BootstrapMixin, apply_domain_error
 from households.models import WatchlistKind
 from households.spreadsheets.writing import append_row
@@ -83,7 +83,7 @@ def watchlist_list(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         filters = {"kind": data["kind"], "state": data["state"], "upload_id": data["upload"]}
     as_of = timezone.localdate()
-    entries = watchlists.watchlist_entries(as_of=as_of, **filters)
+    entries = watchlist_selectors.watchlist_entries(as_of=as_of, **filters)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -95,8 +95,8 @@ def watchlist_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "as_of": as_of,
-            "counts": watchlists.watchlist_active_match_counts(),
-            "uploads": watchlists.watchlist_uploads()[:10],
+            "counts": watchlist_selectors.watchlist_active_match_counts(),
+            "uploads": watchlist_selectors.watchlist_uploads()[:10],
             "can_manage_watchlists": roles.can_manage_watchlists(request.user),
         },
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from credit.signals import lines_changed
-from rating import publish
+from rating import hooks
 
 
 def whitelists_for_publish(run: Any) -> None:
@@ -35,5 +35,5 @@ def whitelists_follow_lines(
 
 
 def connect() -> None:
-    publish.register(whitelists_for_publish)
+    hooks.register(whitelists_for_publish)
     lines_changed.connect(whitelists_follow_lines, dispatch_uid="loans.whitelists_follow_lines")

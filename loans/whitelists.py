@@ -10,7 +10,7 @@ written at all, so a one-village re-rating writes a few rows and a county re-run
 results writes none. Entries copy the line's figures (grade, amount, rate, end date), not its
 id: a re-rating that writes an identical line changes nothing here.
 
-Builds run on a worker: queued when a rating run publishes (``rating.publish`` step), when
+Builds run on a worker: queued when a rating run publishes (``rating.hooks`` step), when
 credit lines change status (``credit.signals.lines_changed``), when a product version is
 approved, and nightly (which also renews the snapshot's expiry). Two builds of one product
 take turns (the product's row is locked), and each compares with what is current when it

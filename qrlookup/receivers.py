@@ -1,7 +1,7 @@
 """What the left apps tell the lookup, through their hooks (connected in ``ready()``):
 
 - ``households.signals.archives_changed`` → an edited archive answers its correction requests;
-- ``rating.publish.register`` → a published rating answers the rating requests it covers;
+- ``rating.hooks.register`` → a published rating answers the rating requests it covers;
 - ``households.signals.watchlist_matches_changed`` → lines may have been suspended.
 
 Each also marks the cached result pages stale (``lookup_selectors.pages_changed``).
@@ -46,7 +46,7 @@ def pages_follow_watchlists(sender: Any, **kwargs: Any) -> None:
 
 def connect() -> None:
     from households.signals import archives_changed, watchlist_matches_changed
-    from rating import publish
+    from rating import hooks
 
     archives_changed.connect(
         requests_follow_archive_changes, dispatch_uid="qrlookup.requests_follow_archive_changes"
@@ -54,4 +54,4 @@ def connect() -> None:
     watchlist_matches_changed.connect(
         pages_follow_watchlists, dispatch_uid="qrlookup.pages_follow_watchlists"
     )
-    publish.register(requests_follow_publish)
+    hooks.register(requests_follow_publish)

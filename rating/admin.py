@@ -1,4 +1,4 @@
-"""Scorecards in the Django admin, read-only: cards change only through ``rating.services``
+"""Scorecards in the Django admin, read-only: cards change only through ``rating.scorecards``
 (validation, maker-checker, audit); the back-office editing pages come later."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The default scorecards, version 2026.1.1, as data (pure Python, like the engine).
 
 Migrations store these cards, approved, as the starting policy; from then on head office
-drafts and approves new versions through ``rating.services``. Version 2026.1 (migration
+drafts and approves new versions through ``rating.scorecards``. Version 2026.1 (migration
 ``0002``, frozen copy ``rating/migrations/default_cards_2026_1.json``) stated no feature rules
 and was scored with the implicit ones; 2026.1.1 (migration ``0008``, frozen copy
 ``default_cards_2026_1_1.json``) is the same cards stating them — the same scores for every

@@ -20,7 +20,7 @@ from fuxiang.errors import DomainError
 from fuxiang.makerchecker import makers
 from households.forms import apply_domain_error
 from households.selectors import households_visible_to
-from rating import engine, runs, selectors, services
+from rating import engine, runs, scorecards, selectors
 from rating.forms import RunStartForm, ScorecardImportForm, ScorecardRejectForm
 from rating.models import (
     RatingRun,
@@ -193,7 +193,7 @@ def scorecard_import(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            scorecard = services.scorecard_import_json(
+            scorecard = scorecards.scorecard_import_json(
                 actor=request.user,
                 data=data["file"].read(),
                 version=data["version"].strip() or None,
@@ -258,15 +258,15 @@ def _scorecard_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     scorecard = get_object_or_404(Scorecard, pk=pk)
     try:
         if action == "submit":
-            services.scorecard_submit(actor=request.user, scorecard=scorecard)
+            scorecards.scorecard_submit(actor=request.user, scorecard=scorecard)
             messages.success(request, "已提交审批，需由另一位总行用户批准")
         elif action == "approve":
-            services.scorecard_approve(actor=request.user, scorecard=scorecard)
+            scorecards.scorecard_approve(actor=request.user, scorecard=scorecard)
             messages.success(request, "评分卡已批准并生效，此前生效的版本已停用")
         else:
             form = ScorecardRejectForm(request.POST)
             reason = form.data.get("rejection_reason", "")
-            services.scorecard_reject(actor=request.user, scorecard=scorecard, reason=reason)
+            scorecards.scorecard_reject(actor=request.user, scorecard=scorecard, reason=reason)
             messages.success(request, "评分卡已退回起草人")
     except DomainError as error:
         messages.error(request, error.message)

@@ -40,8 +40,6 @@ from credit.engine.limits import (
 )
 from credit.engine.overrides import ApprovedUnder, grade_rank, override_outlived
 from credit.engine.policy import (
-    DEFAULT_POLICY,
-    DEFAULT_POLICY_JSON,
     ENTITY_FIELDS,
     ENTITY_KINDS,
     FIELD_LABELS,
@@ -51,11 +49,15 @@ from credit.engine.policy import (
     CreditPolicy,
     FrozenMapping,
     PolicyError,
-    policy_diff,
-    policy_from_json,
     policy_in_force,
+)
+from credit.engine.policy_checks import validate_policy
+from credit.engine.policy_diff import policy_diff
+from credit.engine.policy_json import (
+    DEFAULT_POLICY,
+    DEFAULT_POLICY_JSON,
+    policy_from_json,
     policy_to_json,
-    validate_policy,
 )
 from credit.engine.pricing import (
     RATE_TERM_LABELS,

@@ -19,7 +19,7 @@ from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credit import engine, overrides
+from credit import engine, override_reviews, overrides
 from credit.models import CreditLine, CreditPolicyVersion
 from credit.policy_selectors import policy_in_force
 from credit.selectors import entity_current_line, household_current_line
@@ -507,7 +507,7 @@ def test_a_run_under_a_version_without_entity_rules_writes_no_entity_line_on_eit
     CreditLine.objects.filter(run=run).delete()
     version = lines.policy_for(run)
     assert version.version == "old.style"
-    lines._write_python(run, org.village_a.pk, version)
+    lines.write_python(run, org.village_a.pk, version)
     assert CreditLine.objects.filter(run=run).count() == 1  # the household's only
 
 
@@ -526,7 +526,7 @@ def test_an_entitys_override_is_approved_and_kept_under_the_entity_caps(
         valid_until=timezone.localdate() + timedelta(days=60),
     )  # above the household AA cap, within the entity's: no evidence needed
     with committed():
-        overrides.override_approve(actor=org.manager, override=override)
+        override_reviews.override_approve(actor=org.manager, override=override)
     override.refresh_from_db()
     assert (override.approved_grade, override.approved_cap) == ("AA", D(600000))
     with committed():

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from credit import services
+from credit import holds
 from credit.models import CreditLine, CreditOverride, LineStatus
 from credit.selectors import entity_current_line, household_current_line
 from fuxiang.audit.models import AuditAction, AuditEvent
@@ -86,14 +86,14 @@ def test_an_officer_may_not_suspend_and_a_reason_is_required(client, org, rated)
     response = client.post(f"/credit/lines/{line.pk}/status/", {"status": "suspended"})
     assert response.status_code == 403
     with pytest.raises(DomainError, match="请填写原因"):
-        services.line_set_status(actor=org.manager, line=line, status="suspended", reason="")
+        holds.line_set_status(actor=org.manager, line=line, status="suspended", reason="")
     line.refresh_from_db()
     assert line.status == LineStatus.ACTIVE
 
 
 def test_a_suspension_carries_over_to_the_next_runs_line(org, rated, run_to_end):
     h, line = rated
-    services.line_set_status(actor=org.manager, line=line, status="suspended", reason="涉诉待查")
+    holds.line_set_status(actor=org.manager, line=line, status="suspended", reason="涉诉待查")
     run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
     new = household_current_line(h.pk)
     assert new.pk != line.pk
@@ -104,8 +104,8 @@ def test_lines_past_their_end_expire_nightly_once(org, rated):
     _, line = rated
     CreditLine.objects.filter(pk=line.pk).update(valid_to=line.valid_from + timedelta(days=1))
     today = line.valid_from + timedelta(days=2)
-    assert services.lines_expire(today=today) == 1
-    assert services.lines_expire(today=today) == 0
+    assert holds.lines_expire(today=today) == 1
+    assert holds.lines_expire(today=today) == 0
     line.refresh_from_db()
     assert line.status == LineStatus.EXPIRED
 
@@ -122,7 +122,7 @@ def test_a_suspension_made_while_a_run_is_rating_holds_when_it_publishes(org, ra
     for chunk in run.chunks.all():
         runs.rating_chunk_run(chunk_id=chunk.pk, queue_publish=False)
     # the run has written its new line (active) — now the manager suspends the current one
-    services.line_set_status(actor=org.manager, line=line, status="suspended", reason="涉诉待查")
+    holds.line_set_status(actor=org.manager, line=line, status="suspended", reason="涉诉待查")
     runs.rating_run_publish(run_id=run.pk)
     new = household_current_line(h.pk)
     assert new.run_id == run.pk
@@ -131,7 +131,7 @@ def test_a_suspension_made_while_a_run_is_rating_holds_when_it_publishes(org, ra
 
 def test_a_suspension_lifted_while_a_run_is_rating_is_lifted_when_it_publishes(org, rated):
     h, line = rated
-    services.line_set_status(actor=org.manager, line=line, status="suspended", reason="核查")
+    holds.line_set_status(actor=org.manager, line=line, status="suspended", reason="核查")
     run = runs.rating_run_start(
         actor=org.head_office,
         scope=RunScope.COUNTY,
@@ -144,7 +144,7 @@ def test_a_suspension_lifted_while_a_run_is_rating_is_lifted_when_it_publishes(o
     written = CreditLine.objects.get(run=run, household=h)
     assert written.status == LineStatus.SUSPENDED  # the chunk copied the hold it saw
     line.refresh_from_db()
-    services.line_set_status(actor=org.manager, line=line, status="active", reason="核查完毕")
+    holds.line_set_status(actor=org.manager, line=line, status="active", reason="核查完毕")
     runs.rating_run_publish(run_id=run.pk)
     new = household_current_line(h.pk)
     assert new.pk == written.pk
@@ -153,7 +153,7 @@ def test_a_suspension_lifted_while_a_run_is_rating_is_lifted_when_it_publishes(o
 
 def test_a_revocation_outlives_a_rating_that_grants_nothing(org, rated, run_to_end):
     h, line = rated
-    services.line_set_status(actor=org.manager, line=line, status="revoked", reason="骗贷")
+    holds.line_set_status(actor=org.manager, line=line, status="revoked", reason="骗贷")
     h.has_bad_loan = True
     h.save()
     run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
@@ -167,7 +167,7 @@ def test_a_revocation_outlives_a_rating_that_grants_nothing(org, rated, run_to_e
 
 def test_a_line_cannot_be_restored_while_listed_and_a_lapsed_one_expires(org, rated):
     h, line = rated
-    services.line_set_status(actor=org.manager, line=line, status="suspended", reason="核查")
+    holds.line_set_status(actor=org.manager, line=line, status="suspended", reason="核查")
     head = h.members.get()
     entry = WatchlistEntry.objects.create(
         kind="dishonest_debtor",
@@ -180,11 +180,11 @@ def test_a_line_cannot_be_restored_while_listed_and_a_lapsed_one_expires(org, ra
     )
     WatchlistMatch.objects.create(entry=entry, member=head, household=h, kind=entry.kind)
     with pytest.raises(DomainError, match="名单移出前不能解冻"):
-        services.line_set_status(actor=org.manager, line=line, status="active", reason="已核实")
+        holds.line_set_status(actor=org.manager, line=line, status="active", reason="已核实")
     WatchlistMatch.objects.update(cleared_at=timezone.now())
     CreditLine.objects.filter(pk=line.pk).update(valid_to=line.valid_from)
     line.refresh_from_db()
-    services.line_set_status(actor=org.manager, line=line, status="active", reason="已核实")
+    holds.line_set_status(actor=org.manager, line=line, status="active", reason="已核实")
     line.refresh_from_db()
     assert line.status == LineStatus.EXPIRED  # its term ended while it was suspended
 
@@ -209,9 +209,9 @@ def test_a_lapsed_override_leaves_the_line_the_night_after(
     with django_capture_on_commit_callbacks(execute=True):  # rated while it was in force
         runs.rating_households_rerate(household_ids=[h.pk], as_of=today - timedelta(days=5))
     assert household_current_line(h.pk).override_id == override.pk
-    assert services.overrides_lapse(today=today - timedelta(days=1)) == 0  # still in force
+    assert holds.overrides_lapse(today=today - timedelta(days=1)) == 0  # still in force
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.overrides_lapse(today=today) == 1
+        assert holds.overrides_lapse(today=today) == 1
     after = household_current_line(h.pk)
     assert after.override_id is None
     assert after.amount == line.amount  # the machine's limit again

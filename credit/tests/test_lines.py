@@ -109,7 +109,7 @@ def test_the_compiled_policy_writes_the_lines_the_engine_computes(org, run_to_en
 
     CreditLine.objects.filter(run=second).delete()
     version = lines.policy_for(second)
-    assert lines._write_python(second, org.village_a.pk, version) == len(by_sql)
+    assert lines.write_python(second, org.village_a.pk, version) == len(by_sql)
     by_python = _line_rows(second, org.village_a)
 
     assert by_sql == by_python

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from credit import overrides
+from credit import override_reviews
 from credit.models import CreditOverride, OverrideStatus
 from credit.selectors import household_current_line
 from credit.tests import test_overrides
@@ -205,7 +205,9 @@ def test_the_manager_withdraws_an_approved_override_and_the_line_is_the_machines
 ):
     aa, _ = rated
     override = propose(org.officer_a, aa)
-    overrides.override_approve(actor=org.manager, override=override)  # the line: not re-rated
+    override_reviews.override_approve(
+        actor=org.manager, override=override
+    )  # the line: not re-rated
     client.force_login(org.manager)
     withdraw = reverse("credit:override_withdraw", args=[override.pk])
 
@@ -265,7 +267,7 @@ def test_an_override_in_review_is_shown_as_such_wherever_staff_see_it(
 ):
     aa, _ = rated
     override = propose(org.officer_a, aa, amount=Decimal(300000))
-    run_today(lambda: overrides.override_approve(actor=org.manager, override=override))
+    run_today(lambda: override_reviews.override_approve(actor=org.manager, override=override))
     aa.committee_assessment = "fair"  # down to A: cap 100,000
     aa.save()
     run_today(actor=org.head_office, scope=RunScope.COUNTY)

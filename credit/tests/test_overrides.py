@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from credit import override_selectors, overrides, simulations
+from credit import override_reviews, override_selectors, overrides, simulations
 from credit.lines import add_months
 from credit.models import CreditLine, CreditOverride, CreditPolicyVersion, OverrideStatus
 from credit.selectors import household_current_line
@@ -149,9 +149,9 @@ def test_a_limit_above_the_grade_cap_needs_evidence_and_a_manager(org, rated):
     colleague = UserFactory(role=Role.OFFICER)
     org.grid_a.officers.add(colleague)
     with pytest.raises(DomainError, match="超过A级额度上限100,000元，须由支行行长或总行审批"):
-        overrides.override_approve(actor=colleague, override=override)
+        override_reviews.override_approve(actor=colleague, override=override)
 
-    overrides.override_approve(actor=org.manager, override=override, note="同意")
+    override_reviews.override_approve(actor=org.manager, override=override, note="同意")
     override.refresh_from_db()
     assert override.status == OverrideStatus.APPROVED
     event = events(override, AuditAction.CREDIT_OVERRIDE_APPROVE).get()
@@ -180,7 +180,7 @@ def test_one_open_override_per_household(org, rated):
         propose(org.officer_a, aa, kind="grade", grade="AAA", amount=None)
     assert refused.value.code == "duplicate"
 
-    overrides.override_withdraw(actor=org.officer_a, override=first)
+    override_reviews.override_withdraw(actor=org.officer_a, override=first)
     second = propose(org.officer_a, aa, kind="grade", grade="AAA", amount=None)
     assert second.status == OverrideStatus.PROPOSED
 
@@ -192,7 +192,7 @@ def test_the_proposer_cannot_approve_their_own_override_even_as_a_manager(org, r
     aa, _ = rated
     override = propose(org.officer_a, aa)
     with pytest.raises(DomainError, match="您提议过该人工调整，不能再审批或退回") as refused:
-        overrides.override_approve(actor=org.officer_a, override=override)
+        override_reviews.override_approve(actor=org.officer_a, override=override)
     assert refused.value.code == "maker_checker"
 
     # promoted to branch manager of the same branch: still the maker, never the checker
@@ -200,9 +200,9 @@ def test_the_proposer_cannot_approve_their_own_override_even_as_a_manager(org, r
     org.officer_a.save()
     org.branch.managers.add(org.officer_a)
     with pytest.raises(DomainError, match="双人复核"):
-        overrides.override_approve(actor=org.officer_a, override=override)
+        override_reviews.override_approve(actor=org.officer_a, override=override)
     with pytest.raises(DomainError, match="双人复核"):
-        overrides.override_reject(actor=org.officer_a, override=override, note="不同意")
+        override_reviews.override_reject(actor=org.officer_a, override=override, note="不同意")
     override.refresh_from_db()
     assert override.status == OverrideStatus.PROPOSED
     assert not events(override, AuditAction.CREDIT_OVERRIDE_APPROVE).exists()
@@ -213,7 +213,7 @@ def test_an_officer_cannot_approve_or_reject(org, rated):
     override = propose(org.officer_a, aa)
     colleague = UserFactory(role=Role.OFFICER)
     org.grid_a.officers.add(colleague)
-    for review in (overrides.override_approve, overrides.override_reject):
+    for review in (override_reviews.override_approve, override_reviews.override_reject):
         with pytest.raises(DomainError, match="只有支行行长或总行可以审批") as refused:
             review(actor=colleague, override=override, note="同意调整")
         assert refused.value.code == "permission_denied"
@@ -229,14 +229,14 @@ def test_a_manager_of_another_branch_does_not_see_the_override(org, rated):
     branch.managers.add(other)
     VillageFactory(grid=GridFactory(branch=branch))
     with pytest.raises(DomainError) as refused:
-        overrides.override_approve(actor=other, override=override)
+        override_reviews.override_approve(actor=other, override=override)
     assert refused.value.code == "not_found"
 
 
 def test_head_office_may_approve_any_branchs_override(org, rated, run_today):
     aa, _ = rated
     override = propose(org.officer_a, aa)
-    run_today(lambda: overrides.override_approve(actor=org.head_office, override=override))
+    run_today(lambda: override_reviews.override_approve(actor=org.head_office, override=override))
     override.refresh_from_db()
     assert override.status == OverrideStatus.APPROVED
     assert override.reviewed_by == org.head_office
@@ -246,10 +246,10 @@ def test_rejecting_needs_a_note_and_is_audited(org, rated):
     aa, _ = rated
     override = propose(org.officer_a, aa)
     with pytest.raises(DomainError) as refused:
-        overrides.override_reject(actor=org.manager, override=override, note=" ")
+        override_reviews.override_reject(actor=org.manager, override=override, note=" ")
     assert refused.value.errors["note"] == ["请填写退回原因"]
 
-    overrides.override_reject(actor=org.manager, override=override, note="收入证明不足")
+    override_reviews.override_reject(actor=org.manager, override=override, note="收入证明不足")
 
     override.refresh_from_db()
     assert override.status == OverrideStatus.REJECTED
@@ -260,7 +260,7 @@ def test_rejecting_needs_a_note_and_is_audited(org, rated):
     assert event.details["after"]["status"] == "rejected"
     assert event.details["note"] == "收入证明不足"
     with pytest.raises(DomainError, match="该调整已退回，不能批准"):
-        overrides.override_approve(actor=org.manager, override=override)
+        override_reviews.override_approve(actor=org.manager, override=override)
 
 
 def test_an_override_past_its_expiry_cannot_be_approved(org, rated):
@@ -268,7 +268,7 @@ def test_an_override_past_its_expiry_cannot_be_approved(org, rated):
     override = propose(org.officer_a, aa)
     CreditOverride.objects.filter(pk=override.pk).update(valid_until=today() - timedelta(days=1))
     with pytest.raises(DomainError, match="已过有效期，不能批准"):
-        overrides.override_approve(actor=org.manager, override=override)
+        override_reviews.override_approve(actor=org.manager, override=override)
 
 
 def test_the_proposer_withdraws_a_proposal_but_only_a_manager_an_approved_one(
@@ -277,20 +277,22 @@ def test_the_proposer_withdraws_a_proposal_but_only_a_manager_an_approved_one(
     aa, a = rated
     pending = propose(org.officer_a, a, kind="grade", grade="AA", amount=None)
     with pytest.raises(DomainError, match="只能由提议人撤回"):
-        overrides.override_withdraw(actor=org.manager, override=pending)
-    overrides.override_withdraw(actor=org.officer_a, override=pending, note="材料不全，重新整理")
+        override_reviews.override_withdraw(actor=org.manager, override=pending)
+    override_reviews.override_withdraw(
+        actor=org.officer_a, override=pending, note="材料不全，重新整理"
+    )
     pending.refresh_from_db()
     assert pending.status == OverrideStatus.WITHDRAWN
 
     override = propose(org.officer_a, aa)
-    run_today(lambda: overrides.override_approve(actor=org.manager, override=override))
+    run_today(lambda: override_reviews.override_approve(actor=org.manager, override=override))
     with pytest.raises(DomainError, match="只能由支行行长或总行撤回"):
-        overrides.override_withdraw(actor=org.officer_a, override=override)
+        override_reviews.override_withdraw(actor=org.officer_a, override=override)
     with pytest.raises(DomainError) as refused:
-        overrides.override_withdraw(actor=org.manager, override=override)
+        override_reviews.override_withdraw(actor=org.manager, override=override)
     assert refused.value.errors["note"] == ["请填写撤回原因"]
     with pytest.raises(DomainError, match="该调整已撤回，不能撤回"):
-        overrides.override_withdraw(actor=org.officer_a, override=pending)
+        override_reviews.override_withdraw(actor=org.officer_a, override=pending)
 
 
 # --- what an approved override does to the lines -------------------------------------------
@@ -302,7 +304,7 @@ def test_an_approved_limit_override_is_on_the_line_at_once_and_survives_a_county
     aa, a = rated
     override = propose(org.officer_a, aa)
 
-    run_today(lambda: overrides.override_approve(actor=org.manager, override=override))
+    run_today(lambda: override_reviews.override_approve(actor=org.manager, override=override))
 
     line = household_current_line(aa.pk)
     assert line.override_id == override.pk
@@ -324,7 +326,7 @@ def test_an_approved_grade_override_sets_the_grade_for_cap_and_spread(org, rated
     _, a = rated  # A at its cap of 100,000
     override = propose(org.officer_a, a, kind="grade", grade="AA", amount=None)
 
-    run_today(lambda: overrides.override_approve(actor=org.manager, override=override))
+    run_today(lambda: override_reviews.override_approve(actor=org.manager, override=override))
 
     line = household_current_line(a.pk)
     assert line.override_id == override.pk
@@ -337,11 +339,11 @@ def test_an_approved_grade_override_sets_the_grade_for_cap_and_spread(org, rated
 def test_a_withdrawn_override_stops_applying_at_once_and_at_the_next_run(org, rated, run_today):
     aa, _ = rated
     override = propose(org.officer_a, aa)
-    run_today(lambda: overrides.override_approve(actor=org.manager, override=override))
+    run_today(lambda: override_reviews.override_approve(actor=org.manager, override=override))
     assert household_current_line(aa.pk).amount == Decimal(200000)
 
     run_today(
-        lambda: overrides.override_withdraw(
+        lambda: override_reviews.override_withdraw(
             actor=org.manager, override=override, note="复核发现收入证明不实"
         )
     )
@@ -361,7 +363,7 @@ def test_an_expired_override_stops_applying_at_the_next_run_and_a_new_proposal_c
 ):
     aa, _ = rated
     override = propose(org.officer_a, aa, valid_until=today() + timedelta(days=30))
-    run_today(lambda: overrides.override_approve(actor=org.manager, override=override))
+    run_today(lambda: override_reviews.override_approve(actor=org.manager, override=override))
     assert household_current_line(aa.pk).override_id == override.pk
 
     # a run on its last day still applies it; the next day's does not
@@ -386,7 +388,7 @@ def test_an_expired_override_stops_applying_at_the_next_run_and_a_new_proposal_c
 def test_a_knock_out_after_approval_wins_over_the_override(org, rated, run_today):
     aa, _ = rated
     override = propose(org.officer_a, aa)
-    run_today(lambda: overrides.override_approve(actor=org.manager, override=override))
+    run_today(lambda: override_reviews.override_approve(actor=org.manager, override=override))
     aa.is_dishonest_debtor = True
     aa.save()
 
@@ -399,7 +401,7 @@ def test_a_knock_out_after_approval_wins_over_the_override(org, rated, run_today
 def test_an_entity_override_is_applied_by_a_subjects_run_of_its_own(org, run_today):
     entity = BusinessEntityFactory(village=org.village_a)
     run_today(actor=org.head_office, scope=RunScope.COUNTY)
-    before = overrides.current_line(entity=entity)
+    before = override_selectors.current_line(entity=entity)
     assert before is not None
     assert before.amount != Decimal(88000)
 
@@ -411,9 +413,9 @@ def test_an_entity_override_is_applied_by_a_subjects_run_of_its_own(org, run_tod
         reason="订单稳定，流动资金需求增加",
         valid_until=today() + timedelta(days=60),
     )
-    run_today(lambda: overrides.override_approve(actor=org.manager, override=override))
+    run_today(lambda: override_reviews.override_approve(actor=org.manager, override=override))
 
-    line = overrides.current_line(entity=entity)
+    line = override_selectors.current_line(entity=entity)
     assert line.override_id == override.pk
     assert line.amount == Decimal(88000)
     event = events(override, AuditAction.CREDIT_OVERRIDE_APPROVE).get()
@@ -426,7 +428,7 @@ def test_an_entity_override_is_applied_by_a_subjects_run_of_its_own(org, run_tod
 def _approve_300000_at_aa(org, aa, run_today):
     """The finding's override: 300,000 (AA's cap) approved while the household is AA."""
     override = propose(org.officer_a, aa, amount=Decimal(300000))
-    run_today(lambda: overrides.override_approve(actor=org.manager, override=override))
+    run_today(lambda: override_reviews.override_approve(actor=org.manager, override=override))
     override.refresh_from_db()
     assert (override.approved_grade, override.approved_cap) == ("AA", Decimal(300000))
     assert household_current_line(aa.pk).amount == Decimal(300000)
@@ -556,7 +558,7 @@ def test_a_lower_cap_under_a_new_policy_sends_the_override_to_review(org, rated,
 def test_a_manager_approves_a_review_again_under_the_grade_of_now(org, rated, run_today):
     _, a = rated  # A at its cap of 100,000
     override = propose(org.officer_a, a, kind="grade", grade="AA", amount=None)
-    run_today(lambda: overrides.override_approve(actor=org.manager, override=override))
+    run_today(lambda: override_reviews.override_approve(actor=org.manager, override=override))
     a.private_loans = Decimal(400000)  # down to B: no credit whatever the override
     a.save()
     runs.rating_household_rerate(household=a, actor=org.officer_a)
@@ -567,15 +569,17 @@ def test_a_manager_approves_a_review_again_under_the_grade_of_now(org, rated, ru
     with pytest.raises(DomainError, match="待复核，须由支行行长或总行复核通过或撤回"):
         propose(org.officer_a, a, kind="grade", grade="A", amount=None)
     with pytest.raises(DomainError, match="待复核的调整只能由支行行长或总行撤回"):
-        overrides.override_withdraw(actor=org.officer_a, override=override, note="不再需要")
+        override_reviews.override_withdraw(actor=org.officer_a, override=override, note="不再需要")
     with pytest.raises(DomainError, match="您提议过该人工调整，不能再审批或退回"):
-        overrides.override_approve(actor=org.officer_a, override=override)
+        override_reviews.override_approve(actor=org.officer_a, override=override)
 
     a.private_loans = Decimal(0)  # the archive corrected: A again
     a.save()
     runs.rating_household_rerate(household=a, actor=org.officer_a)
     run_today(
-        lambda: overrides.override_approve(actor=org.manager, override=override, note="已复核")
+        lambda: override_reviews.override_approve(
+            actor=org.manager, override=override, note="已复核"
+        )
     )
 
     override.refresh_from_db()
@@ -599,9 +603,11 @@ def test_a_manager_withdraws_an_override_in_review(org, rated, run_today):
     override.refresh_from_db()
     # 300,000 is above A's cap and the proposal brought no evidence: it cannot pass again
     with pytest.raises(DomainError, match="须附依据材料才能批准"):
-        overrides.override_approve(actor=org.manager, override=override)
+        override_reviews.override_approve(actor=org.manager, override=override)
 
-    overrides.override_withdraw(actor=org.manager, override=override, note="评级下降，不再适用")
+    override_reviews.override_withdraw(
+        actor=org.manager, override=override, note="评级下降，不再适用"
+    )
 
     override.refresh_from_db()
     assert override.status == OverrideStatus.WITHDRAWN

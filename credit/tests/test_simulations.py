@@ -15,7 +15,7 @@ from credit.models import CreditLine, CreditPolicyVersion
 from credit.selectors import current_lines
 from fuxiang.errors import DomainError
 from households.tests.factories import HouseholdFactory
-from rating import services as rating_services
+from rating import scorecards as rating_scorecards
 from rating.models import CurrentRating, RatingResult, RatingRun, RunScope, RunStatus
 from rating.selectors import scorecard_active
 from rating.tests.test_scoring_sql import AS_OF
@@ -128,7 +128,7 @@ def test_a_draft_card_changes_grades_and_shows_who_gains_and_loses(
             {"grade": "B", "low": None, "high": "40", "grants_credit": False},
         ],
     }
-    draft = rating_services.scorecard_draft_create(
+    draft = rating_scorecards.scorecard_draft_create(
         actor=org.head_office, definition=definition, version="2027.sim", note="测算"
     )
     with django_capture_on_commit_callbacks(execute=True):

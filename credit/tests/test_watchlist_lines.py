@@ -9,12 +9,12 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from credit import services
+from credit import holds
 from credit.models import LineStatus
 from credit.selectors import household_current_line
 from households.models import WatchlistEntry
 from households.tests.factories import HouseholdFactory
-from households.watchlists import watchlists_recheck
+from households.watchlist_matching import watchlists_recheck
 from rating.models import RunScope
 from rating.tests.test_scoring_sql import AS_OF  # noqa: F401  (run_to_end's date)
 
@@ -84,7 +84,7 @@ def test_a_dibao_match_suspends_nothing(lined):
 
 def test_a_managers_own_suspension_is_not_lifted_with_a_list(org, lined):
     h, line = lined
-    services.line_set_status(actor=org.manager, line=line, status="suspended", reason="涉诉待查")
+    holds.line_set_status(actor=org.manager, line=line, status="suspended", reason="涉诉待查")
     entry = _list(h, "criminal_record")
     watchlists_recheck(as_of=timezone.localdate())
     entry.lifted_on = timezone.localdate() - timedelta(days=1)

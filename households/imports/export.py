@@ -23,9 +23,9 @@ from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
 from fuxiang.masking import mask_name
 from households import selectors, services
-from households.imports import STALE_AFTER
 from households.imports.columns import COLUMNS, Column, write_rows
 from households.imports.common import claim_job
+from households.imports.jobs import STALE_AFTER
 from households.models import ExportJob, Household, ImportKind, ImportStatus, Member, Relation
 
 

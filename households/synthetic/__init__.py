@@ -146,7 +146,7 @@ def _build_households(
 
 def _match_watchlists(as_of: date, summary: CountySummary) -> None:
     from households.models import WatchlistMatch
-    from households.watchlists import watchlists_recheck
+    from households.watchlist_matching import watchlists_recheck
 
     watchlists_recheck(as_of=as_of, announce=False)  # a bulk load: rated by a county run
     if connection.vendor == "postgresql":  # fresh statistics for the county run that follows

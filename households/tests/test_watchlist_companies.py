@@ -10,7 +10,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from households import services, watchlists
+from households import services, watchlist_matching, watchlists
 from households.models import WatchlistEntityMatch, WatchlistEntry, WatchlistKind
 from households.tests.factories import BusinessEntityFactory, next_resident_id, next_uscc
 from households.tests.test_watchlists import LISTED, TODAY, csv_bytes
@@ -114,7 +114,7 @@ def test_correcting_the_entitys_code_clears_the_company_match(org):
     services.business_entity_update(
         actor=org.officer_a, entity=listed, fields={"uscc": next_uscc("91")}
     )
-    counts = watchlists.watchlists_recheck(as_of=TODAY)
+    counts = watchlist_matching.watchlists_recheck(as_of=TODAY)
 
     assert counts["cleared"] == 1
     assert WatchlistEntityMatch.objects.get().cleared_reason == "主体统一社会信用代码已更正"

@@ -18,7 +18,7 @@ from openpyxl import Workbook, load_workbook
 from fuxiang import crypto
 from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.errors import DomainError
-from households import tasks, watchlists
+from households import tasks, watchlist_matching, watchlist_selectors, watchlists
 from households.identity import make_resident_id
 from households.models import WatchlistEntry, WatchlistKind, WatchlistMatch, WatchlistUpload
 from households.tests.factories import (
@@ -170,8 +170,8 @@ def test_a_future_lifting_date_clears_the_match_on_the_recheck_of_that_day(org, 
     do_import(org.head_office, [row(people["listed_id"], lifted=lifted)])
     assert active_matches().count() == 1
 
-    assert watchlists.watchlists_recheck(as_of=lifted - timedelta(days=1))["cleared"] == 0
-    counts = watchlists.watchlists_recheck(as_of=lifted)
+    assert watchlist_matching.watchlists_recheck(as_of=lifted - timedelta(days=1))["cleared"] == 0
+    counts = watchlist_matching.watchlists_recheck(as_of=lifted)
 
     assert counts == {"matched": 0, "cleared": 1, "active": 0}
     assert WatchlistMatch.objects.get().cleared_reason == "名单已移出"
@@ -187,7 +187,7 @@ def test_recheck_reopens_nothing_and_a_relisting_is_a_new_match(org, people):
     assert blank.unchanged == 1
     assert not active_matches().exists()
     # nor does a re-check as of a day when the entry was still in force
-    assert watchlists.watchlists_recheck(as_of=LISTED + timedelta(days=1))["matched"] == 0
+    assert watchlist_matching.watchlists_recheck(as_of=LISTED + timedelta(days=1))["matched"] == 0
     assert not active_matches().exists()
 
     relisted = do_import(org.head_office, [row(people["listed_id"], listed=TODAY)])
@@ -203,11 +203,15 @@ def test_recheck_matches_people_archived_after_the_import(org, people):
     assert not active_matches().exists()
 
     newcomer = HouseholdFactory(village=org.village_b, head__id_number=later_id)
-    counts = watchlists.watchlists_recheck(as_of=TODAY)
+    counts = watchlist_matching.watchlists_recheck(as_of=TODAY)
 
     assert counts == {"matched": 1, "cleared": 0, "active": 1}
     assert active_matches().get().household == newcomer
-    assert watchlists.watchlists_recheck(as_of=TODAY) == {"matched": 0, "cleared": 0, "active": 1}
+    assert watchlist_matching.watchlists_recheck(as_of=TODAY) == {
+        "matched": 0,
+        "cleared": 0,
+        "active": 1,
+    }
 
 
 def test_the_same_person_on_two_lists_is_matched_once_per_list(org, people):
@@ -315,15 +319,19 @@ def test_recheck_query_count_does_not_grow_with_entries(
     # households listed or cleared, in the same transaction) adds 14–15, also fixed
     add_listed_people(3)
     with django_assert_max_num_queries(31):
-        assert watchlists.watchlists_recheck(as_of=TODAY)["matched"] == 3
+        assert watchlist_matching.watchlists_recheck(as_of=TODAY)["matched"] == 3
     with django_assert_max_num_queries(31):
-        assert watchlists.watchlists_recheck(as_of=TODAY + timedelta(days=5))["cleared"] == 3
+        assert (
+            watchlist_matching.watchlists_recheck(as_of=TODAY + timedelta(days=5))["cleared"] == 3
+        )
 
     add_listed_people(60)
     with django_assert_max_num_queries(31):
-        assert watchlists.watchlists_recheck(as_of=TODAY)["matched"] == 63
+        assert watchlist_matching.watchlists_recheck(as_of=TODAY)["matched"] == 63
     with django_assert_max_num_queries(31):
-        assert watchlists.watchlists_recheck(as_of=TODAY + timedelta(days=5))["cleared"] == 63
+        assert (
+            watchlist_matching.watchlists_recheck(as_of=TODAY + timedelta(days=5))["cleared"] == 63
+        )
 
 
 def test_import_query_count_does_not_grow_per_row(org, django_assert_max_num_queries):
@@ -338,7 +346,7 @@ def test_a_corrected_member_id_clears_the_old_match(org, people):
     head.id_number_index = "0" * 64  # as if the ID had been corrected by member_update
     head.save(update_fields=["id_number_index"])
 
-    counts = watchlists.watchlists_recheck(as_of=TODAY)
+    counts = watchlist_matching.watchlists_recheck(as_of=TODAY)
 
     assert counts["cleared"] == 1
     assert WatchlistMatch.objects.get().cleared_reason == "成员身份证号码已更正"
@@ -352,15 +360,20 @@ def test_household_matches_are_shown_only_inside_the_users_scope(org, people):
     household = people["household"]  # in grid A
 
     for user in (org.officer_a, org.manager, org.head_office, org.auditor):
-        matches = watchlists.watchlist_matches_for_household(user=user, household=household)
+        matches = watchlist_selectors.watchlist_matches_for_household(
+            user=user, household=household
+        )
         assert [m.member for m in matches] == [people["head"]]
-    assert watchlists.watchlist_matches_for_household(user=org.officer_b, household=household) == []
+    assert (
+        watchlist_selectors.watchlist_matches_for_household(user=org.officer_b, household=household)
+        == []
+    )
 
     html = render_to_string(
         "households/_watchlist_matches.html",
         {
             "household": household,
-            "watchlist_matches": watchlists.watchlist_matches_for_household(
+            "watchlist_matches": watchlist_selectors.watchlist_matches_for_household(
                 user=org.officer_a, household=household
             ),
         },

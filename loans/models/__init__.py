@@ -1,28 +1,21 @@
 """The loans app's tables: products and their versions, whitelists, and the loan ledger."""
 
-from loans.models.ledger import (
-    CONTRACT_IMMUTABLE_COLUMNS,
-    Channel,
-    ContractTemplate,
-    CreditExposure,
-    Drawdown,
-    IdempotencyRecord,
-    Instalment,
-    Loan,
-    LoanApplication,
-    LoanContract,
-    Repayment,
-    RepaymentChannel,
-    RepaymentFeedback,
-    RepaymentImport,
-    VerificationMethod,
-)
+from loans.models.applications import LoanApplication
+from loans.models.contracts import CONTRACT_IMMUTABLE_COLUMNS, ContractTemplate, LoanContract
+from loans.models.ledger import Channel, CreditExposure, IdempotencyRecord, VerificationMethod
+from loans.models.loan_accounts import Drawdown, Instalment, Loan
 from loans.models.products import (
     LoanProduct,
     LoanProductVersion,
     ProductRule,
     RepaymentMethod,
     VersionStatus,
+)
+from loans.models.repayments import (
+    Repayment,
+    RepaymentChannel,
+    RepaymentFeedback,
+    RepaymentImport,
 )
 from loans.models.whitelists import WhitelistEntry, WhitelistVersion
 

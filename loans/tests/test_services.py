@@ -11,7 +11,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from credit import services as credit_services
+from credit import holds as credit_holds
 from credit.models import CreditLine
 from credit.selectors import household_current_line
 from fuxiang.audit.models import AuditAction, AuditEvent
@@ -192,10 +192,10 @@ def test_gongxin_from_a_household_without_a_public_employee(borrower, make_borro
 
 def test_a_suspended_or_expired_line(borrower, e_loan, org):
     line = household_current_line(borrower.pk)
-    credit_services.line_set_status(actor=org.manager, line=line, status="suspended", reason="核查")
+    credit_holds.line_set_status(actor=org.manager, line=line, status="suspended", reason="核查")
     application = apply(borrower, e_loan)
     assert application.reason_messages == ["授信额度已冻结，暂不能申请贷款，请联系您的客户经理"]
-    credit_services.line_set_status(actor=org.manager, line=line, status="active", reason="完毕")
+    credit_holds.line_set_status(actor=org.manager, line=line, status="active", reason="完毕")
     CreditLine.objects.filter(pk=line.pk).update(valid_to=timezone.localdate() - timedelta(days=1))
     application = apply(borrower, e_loan, idempotency_key=key())
     assert application.reason_messages == ["授信额度已到期，请联系您的客户经理重新评级授信"]
@@ -205,7 +205,7 @@ def test_a_suspended_or_expired_line(borrower, e_loan, org):
 def test_a_line_suspended_after_approval_refuses_signing_and_drawing(borrower, e_loan, org):
     contract = sign(apply(borrower, e_loan))
     line = household_current_line(borrower.pk)
-    credit_services.line_set_status(actor=org.manager, line=line, status="suspended", reason="核查")
+    credit_holds.line_set_status(actor=org.manager, line=line, status="suspended", reason="核查")
     before = snapshot(borrower)
     with pytest.raises(DomainError, match="授信额度已冻结"):
         draw(contract, 1000)

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from credit import services as credit_services
+from credit import holds as credit_holds
 from credit.selectors import household_current_line
 from households.tests.factories import HouseholdFactory, MemberFactory
 from loans.applications import applicant_facts
@@ -102,16 +102,14 @@ def test_a_suspended_line_leaves_the_whitelists_and_comes_back_when_restored(
     farmer = village["farmer"]
     line = household_current_line(farmer.pk)
     with django_capture_on_commit_callbacks(execute=True):
-        credit_services.line_set_status(
+        credit_holds.line_set_status(
             actor=org.manager, line=line, status="suspended", reason="核查"
         )
     assert farmer.pk not in members_of("fuxiang_e_loan")
     product = LoanProduct.objects.get(code="fuxiang_e_loan")
     assert whitelist_delta(product.pk, 1, 2).counts() == {"added": 0, "changed": 0, "removed": 1}
     with django_capture_on_commit_callbacks(execute=True):
-        credit_services.line_set_status(
-            actor=org.manager, line=line, status="active", reason="完毕"
-        )
+        credit_holds.line_set_status(actor=org.manager, line=line, status="active", reason="完毕")
     assert farmer.pk in members_of("fuxiang_e_loan")
     assert whitelist_delta(product.pk, 2, 3).counts() == {"added": 1, "changed": 0, "removed": 0}
     assert whitelist_delta(product.pk, 1, 3).counts() == {"added": 0, "changed": 0, "removed": 0}

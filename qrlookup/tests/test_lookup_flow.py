@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from credit import services as credit_services
+from credit import holds as credit_holds
 from credit.selectors import household_current_line
 from households.models import Relation
 from households.tests.factories import HouseholdFactory, next_resident_id
@@ -252,7 +252,7 @@ def test_a_held_or_expired_line_sees_only_the_neutral_sentence(
     if status == "expired":
         type(line).objects.filter(pk=line.pk).update(valid_to=timezone.localdate() - timedelta(1))
     else:
-        credit_services.line_set_status(
+        credit_holds.line_set_status(
             actor=org.manager, line=line, status=status, reason="测试冻结原因"
         )
     flow.verify(village_code.token, rated.head)

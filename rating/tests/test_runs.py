@@ -24,7 +24,7 @@ from households.tests.factories import (
     VillageFactory,
     next_resident_id,
 )
-from rating import batch, engine, publish, runs
+from rating import batch, engine, hooks, runs
 from rating.models import (
     ChunkStatus,
     CurrentRating,
@@ -463,12 +463,12 @@ def test_a_failing_publish_hook_rolls_the_whole_publish_back(org):
         actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
     )
     runs.rating_chunk_run(chunk_id=run.chunks.get().pk, queue_publish=False)
-    publish.register(credit_step)
+    hooks.register(credit_step)
     try:
         with pytest.raises(RuntimeError):
             runs.rating_run_publish(run_id=run.pk)
     finally:
-        publish.unregister(credit_step)
+        hooks.unregister(credit_step)
 
     assert seen == [run.pk]  # the hook ran inside the publish, after the switch
     run.refresh_from_db()

@@ -17,7 +17,7 @@ from households.tests.factories import (
     UserFactory,
     VillageFactory,
 )
-from rating import runs, services
+from rating import runs, scorecards
 from rating.models import (
     CurrentRating,
     RatingRun,
@@ -182,10 +182,10 @@ def test_a_knocked_out_household_gets_its_reasons_but_no_advice_on_points(client
 
 
 def test_a_card_submitted_by_a_user_cannot_be_approved_by_them_on_the_page(client, org):
-    draft = services.scorecard_draft_create(
+    draft = scorecards.scorecard_draft_create(
         actor=org.head_office, version="2026.2", from_card=scorecard_active("household")
     )
-    services.scorecard_submit(actor=org.head_office, scorecard=draft)
+    scorecards.scorecard_submit(actor=org.head_office, scorecard=draft)
     client.force_login(org.head_office)
 
     page = client.get(reverse("rating:scorecard", args=[draft.pk])).content.decode()
@@ -198,11 +198,11 @@ def test_a_card_submitted_by_a_user_cannot_be_approved_by_them_on_the_page(clien
 
 
 def test_an_editor_sees_the_review_buttons_disabled_once_another_user_submits(client, org, checker):
-    draft = services.scorecard_draft_create(
+    draft = scorecards.scorecard_draft_create(
         actor=checker, version="2026.2", from_card=scorecard_active("household")
     )
-    services.scorecard_update_draft(actor=org.head_office, scorecard=draft, note="改了说明")
-    services.scorecard_submit(actor=checker, scorecard=draft)
+    scorecards.scorecard_update_draft(actor=org.head_office, scorecard=draft, note="改了说明")
+    scorecards.scorecard_submit(actor=checker, scorecard=draft)
     client.force_login(org.head_office)
 
     page = client.get(reverse("rating:scorecard", args=[draft.pk])).content.decode()

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from households import watchlists
+from households import watchlist_matching
 from households.management.commands.import_watchlist import as_of_date
 
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         as_of = as_of_date(options["as_of"]) if options["as_of"] else timezone.localdate()
-        counts = watchlists.watchlists_recheck(as_of=as_of)
+        counts = watchlist_matching.watchlists_recheck(as_of=as_of)
         self.stdout.write(
             self.style.SUCCESS(
                 f"{as_of:%Y-%m-%d} 比对完成：新匹配 {counts['matched']}，"

@@ -24,6 +24,14 @@ FINISHED = (RunStatus.PUBLISHED, RunStatus.FAILED, RunStatus.CANCELLED)
 MODELS = {RunScope.TOWNSHIP: Township, RunScope.GRID: Grid, RunScope.VILLAGE: Village}
 
 
+def progress_line(run: RatingRun) -> str:
+    """A one-line status for the command line."""
+    return (
+        f"评级任务#{run.pk} {run.get_status_display()} "
+        f"{run.chunks_done}/{run.chunks_total}个村（{run.progress:.0%}）"
+    )
+
+
 class Command(BaseCommand):
     help = "发起评级任务（全县、乡镇、网格或村）并显示进度；或用 --resume 恢复未完成的任务"
 
@@ -83,7 +91,7 @@ class Command(BaseCommand):
             deadline = time.monotonic() + options["timeout"]
             while run.status not in FINISHED:
                 if time.monotonic() > deadline:
-                    raise CommandError(f"等待超时：{runs.run_progress_line(run)}")
+                    raise CommandError(f"等待超时：{progress_line(run)}")
                 time.sleep(0.5)
                 run.refresh_from_db()
                 self._progress(run)
@@ -107,7 +115,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"已重新排队评级任务#{run_id}未完成的{queued}个村（分片）")
         run.refresh_from_db()
-        self.stdout.write(runs.run_progress_line(run))
+        self.stdout.write(progress_line(run))
 
     def _scope_ids(self, scope: str, codes: str) -> list[int]:
         if scope == RunScope.COUNTY:
@@ -123,7 +131,7 @@ class Command(BaseCommand):
         return list(found.values())
 
     def _progress(self, run: RatingRun) -> None:
-        self.stdout.write(f"\r{runs.run_progress_line(run)}", ending="")
+        self.stdout.write(f"\r{progress_line(run)}", ending="")
         self.stdout.flush()
 
     def _report(self, run: RatingRun, seconds: float) -> None:

@@ -6,9 +6,9 @@ The credit app (to the right of rating) writes its lines beside each chunk's res
 step) and re-applies its holds when a run publishes (a publish step); it registers both from its
 ``AppConfig.ready()`` so that imports still point left::
 
-    from rating import publish
-    publish.register_chunk_step(lines_for_chunk)
-    publish.register(holds_for_publish)
+    from rating import hooks
+    hooks.register_chunk_step(lines_for_chunk)
+    hooks.register(holds_for_publish)
 
 A step receives the ``RatingRun`` being published, inside the publishing transaction, after the
 current ratings were switched; raising rolls the whole publish back (the run stays

@@ -1,0 +1,178 @@
+"""The chunk protocol: claim a village of a run, rate it, count it done, queue the publish."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from enum import StrEnum
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from fuxiang import pgsettings
+from rating import batch, hooks
+from rating.models import (
+    ChunkStatus,
+    RatingChunk,
+    RatingRun,
+    RunStatus,
+)
+from rating.results_sql import (
+    results_counts,
+    results_delete,
+)
+
+
+def stale_after() -> timedelta:
+    """How long a chunk may stay claimed before another worker may take it over."""
+    return timedelta(seconds=getattr(settings, "RATING_CHUNK_STALE_SECONDS", 600))
+
+
+class ChunkOutcome(StrEnum):
+    DONE = "done"  # rated and written
+    LAST = "last"  # rated and written, and it was the run's last chunk
+    BUSY = "busy"  # another worker holds a fresh claim: try again after the stale timeout
+    SKIPPED = "skipped"  # already done, or the run is no longer active
+    LOST = "lost"  # the claim was taken over while this worker was rating; nothing written
+
+
+# --- one chunk --------------------------------------------------------------------------------
+
+
+def rating_chunk_run(*, chunk_id: int, queue_publish: bool = True) -> ChunkOutcome:
+    """Claim one chunk (a village of a run), rate its subjects and write the results.
+
+    Safe to call any number of times, concurrently or after a crash: see the module's
+    guarantees. When this chunk completes the run, the run moves to publishing and (with
+    ``queue_publish``) the publish task is queued after commit. An exception marks the chunk
+    failed (claimable again by the retry) and propagates."""
+    now = timezone.now()
+    token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    claimable = (
+        Q(status=ChunkStatus.PENDING)
+        | Q(status=ChunkStatus.FAILED)
+        | Q(status=ChunkStatus.RUNNING, claimed_at__lt=now - stale_after())
+    )
+    claimed = RatingChunk.objects.filter(
+        claimable,
+        pk=chunk_id,
+        run__status__in=(RunStatus.PENDING, RunStatus.RUNNING),
+    ).update(
+        status=ChunkStatus.RUNNING,
+        claim=token,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+        error="",
+    )
+    if not claimed:
+        busy = RatingChunk.objects.filter(
+            pk=chunk_id,
+            status=ChunkStatus.RUNNING,
+            run__status__in=(RunStatus.PENDING, RunStatus.RUNNING),
+        ).exists()
+        return ChunkOutcome.BUSY if busy else ChunkOutcome.SKIPPED
+    chunk = RatingChunk.objects.select_related("run").get(pk=chunk_id)
+    run = chunk.run
+    RatingRun.objects.filter(pk=run.pk, status=RunStatus.PENDING).update(
+        status=RunStatus.RUNNING, started_at=now
+    )
+    try:
+        return _rate_claimed_chunk(chunk, run, token, queue_publish=queue_publish)
+    except Exception as exc:
+        RatingChunk.objects.filter(pk=chunk_id, claim=token, status=ChunkStatus.RUNNING).update(
+            status=ChunkStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:500]
+        )
+        raise
+
+
+def _rate_claimed_chunk(
+    chunk: RatingChunk, run: RatingRun, token: str, *, queue_publish: bool
+) -> ChunkOutcome:
+    started = time.perf_counter()
+    fast_commit = not connection.in_atomic_block
+    with transaction.atomic():
+        _chunk_transaction_settings(fast_commit=fast_commit)
+        held = (
+            RatingChunk.objects.select_for_update()
+            .filter(pk=chunk.pk, claim=token, status=ChunkStatus.RUNNING)
+            .exists()
+        )
+        if not held:
+            return ChunkOutcome.LOST
+        results_delete(run_id=run.pk, village_id=chunk.village_id)
+        subjects, skipped = batch.village_rate(run, chunk.village_id)
+        hooks.run_chunk_steps(run, chunk.village_id)
+        RatingChunk.objects.filter(pk=chunk.pk).update(
+            status=ChunkStatus.DONE,
+            subjects=subjects,
+            skipped=skipped,
+            counts=results_counts(run.pk, chunk.village_id),
+            seconds=time.perf_counter() - started,
+        )
+        last = _count_chunk_done(run.pk)
+        if last and queue_publish:
+            run_id = run.pk
+            transaction.on_commit(lambda: enqueue_publish(run_id))
+        if not fast_commit:
+            pgsettings.restore_local()
+    return ChunkOutcome.LAST if last else ChunkOutcome.DONE
+
+
+def _count_chunk_done(run_id: int) -> bool:
+    """One more chunk of the run is done; when it is the last, the run moves to publishing
+    (every chunk's transaction ends with this, holding the run's row only from here to its
+    commit). Returns whether this chunk completed the run."""
+    table = RatingRun._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET chunks_done = chunks_done + 1, "  # noqa: S608
+            "status = CASE WHEN status = %s AND chunks_done + 1 = chunks_total "
+            "THEN %s ELSE status END, "
+            "finished_at = CASE WHEN status = %s AND chunks_done + 1 = chunks_total "
+            "THEN %s ELSE finished_at END "
+            "WHERE id = %s",
+            [RunStatus.RUNNING, RunStatus.PUBLISHING, RunStatus.RUNNING, timezone.now(), run_id],
+        )
+        cursor.execute(
+            f"SELECT status, chunks_done, chunks_total FROM {table} WHERE id = %s",  # noqa: S608
+            [run_id],
+        )
+        status, done, total = cursor.fetchone()
+    return status == RunStatus.PUBLISHING and done == total
+
+
+def _chunk_transaction_settings(*, fast_commit: bool) -> None:
+    """Settings of a chunk's transaction (PostgreSQL; ``SET LOCAL``: they end with it, or,
+    inside a caller's transaction, are given back by ``fuxiang.pgsettings.restore_local``).
+
+    - ``synchronous_commit = off`` (only when this is the chunk's own transaction: inside a
+      caller's, a one-household re-rating that publishes in the same transaction, it would
+      cover the publish too): the commit need not wait for its WAL to reach the disk. Should
+      the server crash in the few milliseconds before the flush, the chunk's results *and*
+      its "done" mark are lost together, so the chunk is simply rated again (stale claim, or
+      ``rate --resume``). The publish keeps the server's setting: a published run is durable.
+    - ``jit = off``: compiling a village's statements would cost more than running them."""
+    values = {"jit": "off"}
+    if fast_commit:
+        values["synchronous_commit"] = "off"
+    with connection.cursor() as cursor:
+        pgsettings.set_local(cursor, **values)
+
+
+def enqueue_publish(run_id: int) -> None:
+    from rating import tasks
+
+    tasks.publish_run.delay(run_id)
+
+
+def enqueue_chunks(chunk_ids: Sequence[int]) -> None:
+    from rating import tasks
+
+    for chunk_id in chunk_ids:
+        tasks.rate_chunk.delay(chunk_id)
