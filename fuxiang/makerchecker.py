@@ -1,7 +1,7 @@
 """The maker-checker rule (双人复核), one for everything that needs two people.
 
 Nobody who created, edited or submitted a version may review it: approve it, or send it back.
-Scorecards (``rating/services.py``), credit policies (``credit/policies.py``) and manual
+Scorecards (``rating/scorecards.py``), credit policies (``credit/policies.py``) and manual
 overrides (``credit/overrides.py``) all ask this module.
 
 Pure: no database, no Django. The caller says who touched the version — from its own columns
