@@ -50,7 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "django_filters",
-    "axes",
+    "fuxiang.accounts.axes_app.AxesConfig",  # django-axes, named in Chinese
     "django_celery_beat",
     "captcha",
     # archive history (PostgreSQL triggers; households/models/history.py)
@@ -98,6 +98,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "fuxiang.accounts.context_processors.role",
             ],
+            # money and durations written one way on every page (fuxiang/formatting.py)
+            "builtins": ["fuxiang.formatting"],
         },
     },
 ]

@@ -8,8 +8,11 @@ from django import forms
 from django.utils import timezone
 
 from fuxiang.errors import DomainError
+from fuxiang.messages import form_messages
 from households.identity import (
     IdentityError,
+    is_foreign_resident_id,
+    normalise_person_name,
     parse_resident_id,
     validate_mobile,
     validate_uscc,
@@ -40,6 +43,7 @@ class BootstrapMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
         for field in self.fields.values():  # type: ignore[attr-defined]
+            field.error_messages.update(form_messages(field))  # plain Chinese for limits
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
                 widget.attrs.setdefault("class", "form-check-input")
@@ -54,6 +58,19 @@ def _clean_resident_id(value: str, label: str) -> str:
         return parse_resident_id(value, as_of=timezone.localdate()).number
     except IdentityError as exc:
         raise forms.ValidationError(f"{label}{exc}") from exc
+
+
+def _clean_name(form: forms.BaseForm, field: str, label: str, id_number: str) -> None:
+    """A person's name normalised, or refused on its field (Latin letters only with a
+    foreigner's ID)."""
+    if not form.cleaned_data.get(field):
+        return
+    try:
+        form.cleaned_data[field] = normalise_person_name(
+            form.cleaned_data[field], foreign=is_foreign_resident_id(id_number)
+        )
+    except IdentityError as exc:
+        form.add_error(field, f"{label}{exc}")
 
 
 class HouseholdForm(BootstrapMixin, forms.ModelForm):
@@ -140,7 +157,7 @@ class MemberForm(BootstrapMixin, forms.ModelForm):
     )
     phone = forms.CharField(
         label="手机号码",
-        max_length=14,
+        max_length=30,  # "+86 138 0013 8000" fits; the phone check decides
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
     )
@@ -171,6 +188,12 @@ class MemberForm(BootstrapMixin, forms.ModelForm):
     def clean_id_number(self) -> str:
         value = self.cleaned_data["id_number"]
         return _clean_resident_id(value, "身份证号码") if value else ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        id_number = data.get("id_number") or self.instance.id_number_masked or ""
+        _clean_name(self, "name", "姓名", id_number)
+        return data
 
     def clean_phone(self) -> str:
         value = self.cleaned_data["phone"]
@@ -233,6 +256,12 @@ class BusinessEntityForm(BootstrapMixin, forms.ModelForm):
     def clean_legal_rep_id_number(self) -> str:
         value = self.cleaned_data["legal_rep_id_number"]
         return _clean_resident_id(value, "法定代表人身份证号码") if value else ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        id_number = data.get("legal_rep_id_number") or self.instance.legal_rep_id_masked or ""
+        _clean_name(self, "legal_rep_name", "法定代表人/经营者姓名", id_number)
+        return data
 
     def clean_owner_household_ids(self) -> list[Household]:
         raw = self.cleaned_data["owner_household_ids"].replace("，", ",")

@@ -7,6 +7,7 @@ Pure functions: no Django, no clock (``as_of`` is passed in). Each failure raise
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -49,13 +50,29 @@ def resident_id_check_char(first17: str) -> str:
     return _ID_CHECK[total % 11]
 
 
+_EXCEL_NUMBER = re.compile(r"^\d(\.\d+)?E\+?\d+$")
+EXCEL_NUMBER_MESSAGE = (
+    "被表格软件当成了数字（如 4.30223E+17，后几位已丢失）：请把这一列设置为“文本”格式，"
+    "再重新填写号码"
+)
+
+
 def normalise_resident_id(value: str) -> str:
-    return (value or "").strip().replace(" ", "").upper()
+    """Upper case, no spaces; full-width digits and letters (１２３Ｘ) read as ordinary ones."""
+    text = unicodedata.normalize("NFKC", value or "")
+    return "".join(text.split()).upper()
+
+
+def looks_like_excel_number(value: str) -> bool:
+    """A long number that a spreadsheet turned into scientific notation ("4.30223E+17")."""
+    return bool(_EXCEL_NUMBER.match(normalise_resident_id(value)))
 
 
 def parse_resident_id(value: str, *, as_of: date) -> ResidentId:
     """Validate an 18-character resident ID number and read its birth date and sex."""
     number = normalise_resident_id(value)
+    if looks_like_excel_number(number):
+        raise IdentityError(EXCEL_NUMBER_MESSAGE)
     if len(number) != 18:
         raise IdentityError(f"应为18位，实际为{len(number)}位")
     if not _ID_SHAPE.match(number):
@@ -65,11 +82,11 @@ def parse_resident_id(value: str, *, as_of: date) -> ResidentId:
     try:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError as exc:
-        raise IdentityError(f"出生日期{number[6:14]}不是有效日期") from exc
+        raise IdentityError("中的出生日期不是有效日期（请核对第7–14位）") from exc
     if birth > as_of:
-        raise IdentityError(f"出生日期{birth:%Y-%m-%d}晚于今天")
+        raise IdentityError("中的出生日期晚于今天（请核对第7–14位）")
     if birth.year < 1900:
-        raise IdentityError(f"出生日期{birth:%Y-%m-%d}早于1900年")
+        raise IdentityError("中的出生日期早于1900年（请核对第7–14位）")
     if resident_id_check_char(number[:17]) != number[17]:
         raise IdentityError("校验码不正确（请核对每一位数字）")
     sex = Sex.MALE if int(number[16]) % 2 == 1 else Sex.FEMALE
@@ -132,3 +149,83 @@ def validate_mobile(value: str) -> str:
     if not _MOBILE.match(phone):
         raise IdentityError("应为11位手机号，以1开头，第二位为3-9")
     return phone
+
+
+# --- personal names -------------------------------------------------------------------------
+
+# Ideographs: CJK Unified (basic block, extension A) and compatibility ideographs, the
+# supplementary and tertiary ideographic planes (extensions B–I and their compatibility
+# supplement), and 〇, which some names use as a character.
+_CJK_RANGES = (
+    (0x3007, 0x3007),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0x20000, 0x3FFFF),
+)
+NAME_DOT = "·"
+# Dots people type between the parts of an ethnic-minority name (阿依古丽·买买提).
+_DOT_VARIANTS = {"•", "‧", "・", "∙", "⋅", "●", "．", "."}
+_LATIN = re.compile(r"^[A-Za-z]+(?:[ '\-.,][A-Za-z]+)*\.?$")
+NAME_MAX_LENGTH = 50
+
+
+def _is_ideograph(char: str) -> bool:
+    point = ord(char)
+    return any(low <= point <= high for low, high in _CJK_RANGES)
+
+
+def _invisible(char: str) -> bool:
+    """Zero-width and formatting characters, controls, and the fillers that look like
+    nothing (U+3164, U+FFA0)."""
+    category = unicodedata.category(char)
+    return category in {"Cf", "Cc", "Zl", "Zp"} or char in "\u3164\uffa0\u115f\u1160"
+
+
+def is_foreign_resident_id(id_number: str) -> bool:
+    """Foreigners' permanent residence ID cards (2023) have 18 characters starting with 9."""
+    return normalise_resident_id(id_number).startswith("9")
+
+
+def normalise_person_name(value: str, *, foreign: bool = False) -> str:
+    """Normalise a person's name (NFKC, trimmed, invisible characters removed, one kind of
+    middle dot) and check it is what a name on an ID card may contain: Chinese characters
+    (all extension planes), the middle dot between parts of an ethnic-minority name, and —
+    only for a foreigner's ID (``foreign``) — Latin letters. Raises ``IdentityError`` naming
+    the problem in Chinese (callers add the field's name)."""
+    text = unicodedata.normalize("NFKC", value or "")
+    text = "".join(char for char in text if not _invisible(char))
+    text = "".join(NAME_DOT if char in _DOT_VARIANTS else char for char in text)
+    text = " ".join(text.split())
+    if not text:
+        raise IdentityError("不能为空")
+    if len(text) > NAME_MAX_LENGTH:
+        raise IdentityError(f"最多{NAME_MAX_LENGTH}个字，现在有{len(text)}个字")
+    latin = any("A" <= char <= "z" and char.isalpha() for char in text)
+    if latin:
+        if not foreign:
+            raise IdentityError(
+                "只能填写汉字（与身份证一致）；外文姓名仅限外国人永久居留身份证持有人"
+            )
+        if _LATIN.match(text.replace(NAME_DOT, " ")):
+            return text
+    if not latin:
+        # spaces between Chinese characters are padding (王  强), not part of the name
+        text = text.replace(" ", "")
+        parts = text.split(NAME_DOT)
+        if all(parts) and all(_is_ideograph(char) for part in parts for char in part):
+            return text
+        if not all(parts):
+            raise IdentityError("间隔号“·”只能写在两个字之间")
+    bad = [c for c in dict.fromkeys(text) if not (_is_ideograph(c) or c in f" {NAME_DOT}")]
+    if foreign:
+        bad = [c for c in bad if not ("A" <= c <= "z" and c.isalpha()) and c not in "'-.,"]
+    shown = "、".join(f"“{c}”" for c in bad[:3]) if bad else ""
+    return _refuse_name(shown)
+
+
+def _refuse_name(shown: str) -> str:
+    what = f"含有不能用于姓名的字符{shown}" if shown else "的写法不正确"
+    raise IdentityError(
+        f"{what}：只能填写汉字，少数民族姓名各部分之间可用间隔号“·”（不能有表情、数字或符号）"
+    )

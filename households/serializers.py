@@ -17,9 +17,12 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from fuxiang.masking import mask_name
+from fuxiang.messages import api_messages
 from households import selectors
 from households.identity import (
     IdentityError,
+    is_foreign_resident_id,
+    normalise_person_name,
     parse_resident_id,
     validate_mobile,
     validate_uscc,
@@ -39,25 +42,8 @@ from households.services import ENTITY_FIELDS, HOUSEHOLD_FIELDS, MEMBER_FIELDS, 
 # --- messages that name the field -------------------------------------------------------------
 
 
-def field_messages(label: str, *, min_value: Any = None) -> dict[str, str]:
-    """DRF's error messages rewritten to name the field (``{...}`` are DRF's placeholders)."""
-    return {
-        "required": f"{label}为必填项",
-        "null": f"{label}为必填项",
-        "blank": f"{label}为必填项",
-        "invalid": f"{label}格式不正确",
-        "invalid_choice": f"{label}不能取值“{{input}}”",
-        "max_length": f"{label}不能超过{{max_length}}个字",
-        "min_value": f"{label}不能为负数" if min_value == 0 else f"{label}不能小于{{min_value}}",
-        "max_value": f"{label}不能大于{{max_value}}",
-        "max_digits": f"{label}不能超过{{max_digits}}位数字",
-        "max_decimal_places": f"{label}最多{{max_decimal_places}}位小数",
-        "max_whole_digits": f"{label}的整数部分不能超过{{max_whole_digits}}位",
-        "max_string_length": f"{label}数值过大",
-        "does_not_exist": f"{label}不存在，或不在您负责的范围内",
-        "incorrect_type": f"{label}应为编号（整数）",
-        "not_a_list": f"{label}应为编号列表",
-    }
+# One wording for every field limit, shared with the forms and the services.
+field_messages = api_messages
 
 
 class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
@@ -99,6 +85,19 @@ def _resident_id(value: str, label: str) -> str:
         raise serializers.ValidationError(f"{label}{exc}") from exc
 
 
+def _person_name(attrs: dict[str, Any], name: str, id_field: str, label: str) -> None:
+    """Normalise and check a person's name (``households.identity.normalise_person_name``).
+    Without the ID (a partial update) the service decides, knowing the archived one."""
+    if name not in attrs or id_field not in attrs:
+        return
+    try:
+        attrs[name] = normalise_person_name(
+            attrs[name], foreign=is_foreign_resident_id(attrs[id_field])
+        )
+    except IdentityError as exc:
+        raise serializers.ValidationError({name: [f"{label}{exc}"]}) from exc
+
+
 # --- input ------------------------------------------------------------------------------------
 
 
@@ -122,6 +121,10 @@ class MemberInputSerializer(InputSerializer):
 
     def validate_id_number(self, value: str) -> str:
         return _resident_id(value, "身份证号码")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _person_name(attrs, "name", "id_number", "姓名")
+        return attrs
 
     def validate_phone(self, value: str) -> str:
         if not value:
@@ -201,6 +204,10 @@ class BusinessEntityInputSerializer(InputSerializer):
 
     def validate_legal_rep_id_number(self, value: str) -> str:
         return _resident_id(value, "法定代表人身份证号码")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _person_name(attrs, "legal_rep_name", "legal_rep_id_number", "法定代表人/经营者姓名")
+        return attrs
 
 
 class VisitInputSerializer(InputSerializer):

@@ -95,3 +95,5 @@ def test_five_wrong_passwords_lock_the_account(org, live_server, phone):
         sign_in(phone, live_server, "officer_b", "not-the-password")
     sign_in(phone, live_server, "officer_b")
     assert "账号已暂时锁定" in phone.inner_text("main")
+    assert "请30分钟后再试" in phone.inner_text("main")
+    assert "PT30M" not in phone.content()

@@ -1,3 +1,5 @@
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
@@ -11,6 +13,22 @@ from fuxiang.accounts.models import User
 # the staff list, and audited.
 if admin.site.is_registered(AuthToken):
     admin.site.unregister(AuthToken)
+
+
+# django-axes' lockout list with Chinese column names (its other strings: locale/zh_Hans).
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class LockoutAdmin(AccessAttemptAdmin):
+    @admin.display(description="到期时间")
+    def expiration(self, obj: AccessAttempt) -> object:
+        return super().expiration(obj)
+
+    @admin.display(description="状态")
+    def status(self, obj: AccessAttempt) -> object:
+        return super().status(obj)
 
 
 @admin.register(User)

@@ -21,8 +21,14 @@ from fuxiang.accounts import roles, tokens
 from fuxiang.accounts.serializers import RevokedSerializer, TokenObtainSerializer, TokenSerializer
 from fuxiang.api import DetailSerializer, ErrorSerializer
 from fuxiang.errors import NotFound
+from fuxiang.formatting import format_duration
 
-LOCKED_OUT = "登录失败次数过多，账号已被锁定，请稍后再试或联系总行管理员"
+
+def locked_out_message(request: Any) -> str:
+    from axes.helpers import get_cool_off
+
+    wait = format_duration(get_cool_off(request)) or "稍后"
+    return f"登录失败次数过多，账号已被锁定，请{wait}后再试或联系总行管理员"
 
 
 class RevokesApiTokens(BasePermission):
@@ -52,7 +58,9 @@ class TokenObtainApi(APIView):
         serializer.is_valid(raise_exception=True)
         user = authenticate(request=request, **serializer.validated_data)
         if getattr(request, "axes_locked_out", False):
-            return Response({"detail": LOCKED_OUT}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+            return Response(
+                {"detail": locked_out_message(request)}, status=status.HTTP_429_TOO_MANY_REQUESTS
+            )
         if user is None:
             raise ValidationError({"__all__": ["用户名或密码不正确"]})
         instance, token = tokens.api_token_create(user=user)

@@ -26,15 +26,17 @@ def audit_record(
     target_label: str = "",
     request: HttpRequest | None = None,
     details: dict[str, Any] | None = None,
+    actor_label: str = "",
 ) -> AuditEvent:
     """Append one audit event. ``target_label`` must already be masked: the log is read by
-    auditors who have no right to see unmasked personal data."""
+    auditors who have no right to see unmasked personal data. ``actor_label`` names an actor
+    that is no user (``manage.py``)."""
     address, agent = _client(request)
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     event = AuditEvent(
         actor=actor,
-        actor_label=str(getattr(actor, "username", "")) if actor else "",
+        actor_label=str(getattr(actor, "username", "")) if actor else actor_label,
         action=str(action),
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import IO, Any
 
 from openpyxl import Workbook
@@ -16,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from households import spreadsheets as cells
+from households.identity import EXCEL_NUMBER_MESSAGE, looks_like_excel_number
 from households.models import (
     CommitteeAssessment,
     Education,
@@ -68,6 +70,21 @@ def _required_text(limit: int) -> Parser:
     return parse
 
 
+def _id_text(required: bool) -> Parser:
+    """An ID number cell: text, never a number (a spreadsheet keeps 15 digits of a number,
+    so an 18-digit ID typed into a number cell has already lost its last digits)."""
+    inner = _required_text(30) if required else _text(30)  # spaces are allowed, then dropped
+
+    def parse(value: Any) -> str:
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            raise cells.CellError(EXCEL_NUMBER_MESSAGE)
+        if looks_like_excel_number(cells.cell_text(value)):
+            raise cells.CellError(EXCEL_NUMBER_MESSAGE)
+        return inner(value)
+
+    return parse
+
+
 def _choice(choices: Any, default: str | None) -> Parser:
     """Accept a label (良好) or a code (good); the lookup table is built on first use, when
     translations are ready, and reused for every row."""
@@ -116,11 +133,14 @@ def _flag(header: str, field: str, level: str = "household") -> Column:
 HOUSEHOLD_KEY = "户主身份证号码"
 
 HOUSEHOLD_COLUMNS: tuple[Column, ...] = (
-    Column(HOUSEHOLD_KEY, "household_key", _required_text(18), True, "同一户每行都填户主的号码"),
+    Column(HOUSEHOLD_KEY, "household_key", _id_text(True), True, "同一户每行都填户主的号码"),
     Column("与户主关系", "relation", _choice(Relation, None), True, _labels(Relation)),
     Column("姓名", "name", _required_text(50), True),
-    Column("身份证号码", "id_number", _required_text(18), True, "18位，末位X可小写"),
-    Column("手机号码", "phone", _text(14), note="11位"),
+    Column(
+        "身份证号码", "id_number", _id_text(True), True, "18位，末位X可小写；请把该列设为文本格式"
+    ),
+    # long enough for "+86 138 0013 8000": the phone check itself decides
+    Column("手机号码", "phone", _text(30), note="11位手机号，可带+86、空格或短横线"),
     Column("健康状况", "health", _choice(Health, Health.GOOD), note=_labels(Health)),
     Column("文化程度", "education", _choice(Education, Education.JUNIOR), note=_labels(Education)),
     Column("职业", "occupation", _text(50)),
@@ -211,7 +231,7 @@ def _entity_columns(kinds: Sequence[EntityKind]) -> tuple[Column, ...]:
         Column("名称", "name", _required_text(100), True),
         Column("统一社会信用代码", "uscc", _text(18), note="18位；种养大户可不填"),
         Column("法定代表人/经营者", "legal_rep_name", _required_text(50), True),
-        Column("法定代表人身份证号码", "legal_rep_id_number", _required_text(18), True),
+        Column("法定代表人身份证号码", "legal_rep_id_number", _id_text(True), True),
         Column("村编码", "village_code", _text(16), note="村编码与“乡镇+村/社区”填一种即可"),
         Column("乡镇", "township_name", _text(50)),
         Column("村/社区", "village_name", _text(50)),

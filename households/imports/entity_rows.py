@@ -13,7 +13,15 @@ from django.utils import timezone
 from fuxiang.errors import DomainError
 from fuxiang.masking import mask_resident_id
 from households import services
-from households.identity import IdentityError, normalise_uscc, parse_resident_id
+from households.identity import (
+    IdentityError,
+    is_foreign_resident_id,
+    normalise_person_name,
+    normalise_resident_id,
+    normalise_uscc,
+    parse_resident_id,
+    validate_uscc,
+)
 from households.imports.columns import COLUMNS
 from households.imports.common import ImportResult, ParsedRow, Progress, VillageResolver, parse_row
 from households.models import BusinessEntity, Household, Member, Relation
@@ -34,7 +42,7 @@ _HEADER_OF = {
 
 def _owners(row: ParsedRow, scope: Any) -> list[Household] | None:
     raw = row.values.get("owner_head_ids", "")
-    ids = [part.strip().upper() for part in raw.replace("，", ",").split(",") if part.strip()]
+    ids = [normalise_resident_id(p) for p in raw.replace("，", ",").split(",") if p.strip()]
     if not ids:
         return []
     indexes = {services.resident_id_index(i): i for i in ids}
@@ -42,10 +50,11 @@ def _owners(row: ParsedRow, scope: Any) -> list[Household] | None:
         id_number_index__in=indexes, relation=Relation.HEAD, household__in=scope
     ).values_list("id_number_index", "household_id")
     found = dict(heads)
-    missing = [mask_resident_id(indexes[i]) for i in indexes if i not in found]
+    missing = [str(n) for n, i in enumerate(indexes, start=1) if i not in found]
     if missing:
         row.fail(
-            _HEADER_OF["owner_households"], f"{'、'.join(missing)}不是您负责网格内已建档的户主"
+            _HEADER_OF["owner_households"],
+            f"所填的第{'、'.join(missing)}个号码不是您负责网格内已建档的户主",
         )
         return None
     return list(Household.objects.filter(pk__in=found.values()))
@@ -116,7 +125,8 @@ def _import_one(
     changed: list[int],
 ) -> None:
     values = parsed.values
-    village = resolver.resolve(parsed) if not parsed.errors else None
+    headers = {**{c.field: c.header for c in COLUMNS[result.kind]}, **_HEADER_OF}
+    village = resolver.resolve(parsed) if values.get("kind") else None
     key = normalise_uscc(values.get("uscc", "")) or (
         f"{values.get('kind', '')}:{values.get('legal_rep_id_number', '')}"
     )
@@ -124,8 +134,9 @@ def _import_one(
         parsed.fail(_HEADER_OF["uscc"], f"与第{seen[key]}行是同一个主体")
     elif key.strip(":"):
         seen[key] = parsed.number
-    owners = _owners(parsed, households_scope) if not parsed.errors else None
+    owners = _owners(parsed, households_scope)
     if parsed.errors or village is None or owners is None:
+        _check_identities(parsed, headers)  # every error of the row, not only the first
         result.rejected.append(parsed)
         return
     fields = {f: values[f] for f in ENTITY_FIELDS if f in values and f != "village"}
@@ -174,5 +185,29 @@ def _import_one(
     except DomainError as error:
         for field, messages in error.errors.items():
             for message in messages:
-                parsed.fail(_HEADER_OF.get(field, ""), message)
+                parsed.fail(headers.get(field, ""), message)
         result.rejected.append(parsed)
+
+
+def _check_identities(parsed: ParsedRow, headers: dict[str, str]) -> None:
+    """A row refused before it reaches the service still hears what the service would have
+    said of its code, ID and name."""
+    values = parsed.values
+    failed = {error.column for error in parsed.errors}
+    foreign = False
+    if values.get("uscc") and headers["uscc"] not in failed:
+        try:
+            validate_uscc(values["uscc"])
+        except IdentityError as exc:
+            parsed.fail(headers["uscc"], f"统一社会信用代码{exc}")
+    if values.get("legal_rep_id_number") and headers["legal_rep_id_number"] not in failed:
+        try:
+            parse_resident_id(values["legal_rep_id_number"], as_of=timezone.localdate())
+        except IdentityError as exc:
+            parsed.fail(headers["legal_rep_id_number"], f"法定代表人身份证号码{exc}")
+        foreign = is_foreign_resident_id(values["legal_rep_id_number"])
+    if values.get("legal_rep_name") and headers["legal_rep_name"] not in failed:
+        try:
+            normalise_person_name(values["legal_rep_name"], foreign=foreign)
+        except IdentityError as exc:
+            parsed.fail(headers["legal_rep_name"], f"法定代表人/经营者姓名{exc}")

@@ -20,7 +20,14 @@ from fuxiang import crypto
 from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.masking import mask_name, mask_phone, mask_resident_id
 from households import services
-from households.identity import IdentityError, parse_resident_id, validate_mobile
+from households.identity import (
+    IdentityError,
+    is_foreign_resident_id,
+    normalise_person_name,
+    normalise_resident_id,
+    parse_resident_id,
+    validate_mobile,
+)
 from households.imports.columns import HOUSEHOLD_COLUMNS, HOUSEHOLD_KEY
 from households.imports.common import (
     ImportResult,
@@ -88,13 +95,20 @@ def _parse_person(row: Row, as_of: date) -> PersonRow:
             person.id_number = resident.number
             person.index = services.resident_id_index(resident.number)
             person.birth_date, person.sex = resident.birth_date, resident.sex
+    if values.get("name"):
+        try:
+            values["name"] = normalise_person_name(
+                values["name"], foreign=is_foreign_resident_id(values.get("id_number", ""))
+            )
+        except IdentityError as exc:
+            person.parsed.fail("姓名", f"姓名{exc}")
     if values.get("phone"):
         try:
             person.phone = validate_mobile(values["phone"])
         except IdentityError as exc:
             person.parsed.fail("手机号码", f"手机号码{exc}")
     if values.get("household_key"):
-        values["household_key"] = values["household_key"].strip().upper()
+        values["household_key"] = normalise_resident_id(values["household_key"])
     return person
 
 
@@ -124,14 +138,21 @@ def _group(people: Iterable[PersonRow], resolver: VillageResolver) -> list[House
 
 
 def _lookup_existing(groups: Sequence[HouseholdGroup]) -> None:
-    people = {p.index: p for g in groups for p in g.rows if p.index}
+    """Attach the archived member to every row with their ID (a file may repeat an ID: each
+    of those rows must know the person is archived, not only the last one)."""
+    people: dict[str, list[PersonRow]] = {}
+    for group in groups:
+        for person in group.rows:
+            if person.index:
+                people.setdefault(person.index, []).append(person)
     indexes = list(people)
     for start in range(0, len(indexes), LOOKUP_CHUNK):
         found = Member.objects.filter(
             id_number_index__in=indexes[start : start + LOOKUP_CHUNK]
         ).values("id", "id_number_index", "household_id", "relation", "household__village_id")
         for member in found:
-            people[member["id_number_index"]].existing = member
+            for person in people[member["id_number_index"]]:
+                person.existing = member
 
 
 def _match_targets(groups: Sequence[HouseholdGroup], editable: set[int]) -> None:
@@ -432,7 +453,11 @@ def _write_chunk_or_each(
                         changed_ids=one_written,
                     )
             except IntegrityError:
-                group.reject_all("保存时发现身份证号码已被他人同时建档，请重新导入本户")
+                for person in group.rows:
+                    person.parsed.fail(
+                        "身份证号码",
+                        "保存时发现本户某人的身份证号码刚被其他人建档（同时操作），请稍后重新导入本户",
+                    )
                 result.rejected.extend(p.parsed for p in group.rows)
                 continue
             written.extend(one_written)

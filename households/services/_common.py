@@ -9,6 +9,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, Validat
 from django.db import models
 
 from fuxiang.errors import DomainError
+from fuxiang.messages import plain_validation_errors
+from households.identity import IdentityError, is_foreign_resident_id, normalise_person_name
 from households.models import Village
 from households.selectors import villages_editable_by
 
@@ -26,8 +28,9 @@ def _full_clean(instance: models.Model, *, exclude: Iterable[str] = ()) -> None:
     try:
         instance.full_clean(exclude=list(exclude))
     except ValidationError as exc:
+        labels = {f.name: str(f.verbose_name) for f in instance._meta.fields}
         errors: dict[str, list[str]] = {}
-        for field, messages in exc.message_dict.items():
+        for field, messages in plain_validation_errors(exc, labels).items():
             key = "__all__" if field == NON_FIELD_ERRORS else _FIELD_ALIASES.get(field, field)
             errors.setdefault(key, []).extend(messages)
         raise DomainError(errors) from exc
@@ -50,3 +53,19 @@ def _assign(instance: models.Model, values: Mapping[str, Any], allowed: Iterable
 def _check_editable_village(actor: Any, village: Village, field: str = "village") -> None:
     if not villages_editable_by(actor).filter(pk=village.pk).exists():
         raise DomainError({field: "只能在您负责的网格内的村建档"}, code="forbidden")
+
+
+def _clean_person_name(instance: models.Model, field: str, label: str, *, id_masked: str) -> str:
+    """Normalise a person's name on the instance (``households.identity.normalise_person_name``;
+    Latin letters only with a foreigner's ID); return the refusal in Chinese, or ""."""
+    try:
+        setattr(
+            instance,
+            field,
+            normalise_person_name(
+                getattr(instance, field), foreign=is_foreign_resident_id(id_masked)
+            ),
+        )
+    except IdentityError as exc:
+        return f"{label}{exc}"
+    return ""

@@ -17,7 +17,12 @@ from fuxiang.masking import mask_name, mask_phone
 from households.identity import IdentityError, validate_mobile
 from households.models import Household, Member, Relation, Village, VillageGroup
 from households.selectors import households_editable_by
-from households.services._common import _assign, _check_editable_village, _full_clean
+from households.services._common import (
+    _assign,
+    _check_editable_village,
+    _clean_person_name,
+    _full_clean,
+)
 from households.services.personal_data import (
     ID_COLUMN,
     PHONE_COLUMN,
@@ -107,6 +112,12 @@ def _set_member_id(member: Member, id_number: str) -> None:
     member.id_number_masked = protected.masked
     member.birth_date = protected.birth_date
     member.sex = protected.sex
+
+
+def _check_member_name(member: Member) -> None:
+    refusal = _clean_person_name(member, "name", "姓名", id_masked=member.id_number_masked)
+    if refusal:
+        raise DomainError({"name": refusal})
 
 
 def _save_member(member: Member) -> None:
@@ -254,6 +265,7 @@ def _create_member_in(household: Household, values: Mapping[str, Any]) -> Member
     ):
         raise DomainError({"relation": "该户已有户主，每户只能有一位户主"})
     _set_member_id(member, values["id_number"])
+    _check_member_name(member)
     _set_phone(member, values.get("phone") or "")
     _save_member(member)
     return member
@@ -338,6 +350,8 @@ def _member_update(
         _set_member_id(member, fields["id_number"])
         if member.id_number_index != old_index:
             changed += ["id_number"]
+    if "name" in changed or "id_number" in changed:
+        _check_member_name(member)
     if fields.get("phone") or fields.get("clear_phone"):
         old_phone = member.phone_index
         _set_phone(member, "" if fields.get("clear_phone") else fields["phone"])

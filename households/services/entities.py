@@ -15,7 +15,12 @@ from fuxiang.errors import DomainError, NotFound
 from households.identity import COOPERATIVE_PREFIX, IdentityError, normalise_uscc, validate_uscc
 from households.models import ENTITY_KIND_CATEGORY, BusinessEntity, EntityKind, Household
 from households.selectors import business_entities_editable_by, households_editable_by
-from households.services._common import _assign, _check_editable_village, _full_clean
+from households.services._common import (
+    _assign,
+    _check_editable_village,
+    _clean_person_name,
+    _full_clean,
+)
 from households.services.personal_data import LEGAL_REP_ID_COLUMN, protect_resident_id
 from households.signals import archives_changed_on_commit
 
@@ -44,41 +49,64 @@ ENTITY_FIELDS = (
 
 
 def _prepare_entity(entity: BusinessEntity, values: Mapping[str, Any]) -> list[str]:
+    """Copy and check the values; every problem found is reported at once (an import row
+    lists them all), as one ``DomainError``."""
     if "uscc" in values:  # "" and None both mean "no code"; compare normalised values
         values = {**values, "uscc": normalise_uscc(values["uscc"] or "") or None}
     changed = _assign(entity, values, ENTITY_FIELDS)
+    errors: dict[str, str] = {}
     entity.category = ENTITY_KIND_CATEGORY[EntityKind(entity.kind)]
     if entity.uscc:
         try:
             entity.uscc = validate_uscc(entity.uscc)
         except IdentityError as exc:
-            raise DomainError({"uscc": f"统一社会信用代码{exc}"}) from exc
-        if entity.kind == EntityKind.COOPERATIVE and not entity.uscc.startswith(COOPERATIVE_PREFIX):
-            raise DomainError({"uscc": "农民专业合作社的统一社会信用代码应以93开头"})
-        taken = BusinessEntity.objects.filter(uscc=entity.uscc).exclude(pk=entity.pk)
-        if taken.exists():
-            raise DomainError({"uscc": "该统一社会信用代码已建档，一个代码只能对应一个主体"})
+            errors["uscc"] = f"统一社会信用代码{exc}"
+        else:
+            taken = BusinessEntity.objects.filter(uscc=entity.uscc).exclude(pk=entity.pk)
+            if entity.kind == EntityKind.COOPERATIVE and not entity.uscc.startswith(
+                COOPERATIVE_PREFIX
+            ):
+                errors["uscc"] = "农民专业合作社的统一社会信用代码应以93开头"
+            elif taken.exists():
+                errors["uscc"] = "该统一社会信用代码已建档，一个代码只能对应一个主体"
     else:
         entity.uscc = None
         if entity.kind != EntityKind.LARGE_GROWER:
-            raise DomainError({"uscc": "统一社会信用代码为必填项（仅种养大户可不填）"})
+            errors["uscc"] = "统一社会信用代码为必填项（仅种养大户可不填）"
     if values.get("legal_rep_id_number"):
-        protected = protect_resident_id(
-            values["legal_rep_id_number"],
-            field="legal_rep_id_number",
-            label="法定代表人身份证号码",
-            column=LEGAL_REP_ID_COLUMN,
-            as_of=timezone.localdate(),
-        )
-        if protected.index != entity.legal_rep_id_index:
-            changed.append("legal_rep_id_number")
-        entity.legal_rep_id_encrypted = protected.encrypted
-        entity.legal_rep_id_index = protected.index
-        entity.legal_rep_id_masked = protected.masked
+        try:
+            protected = protect_resident_id(
+                values["legal_rep_id_number"],
+                field="legal_rep_id_number",
+                label="法定代表人身份证号码",
+                column=LEGAL_REP_ID_COLUMN,
+                as_of=timezone.localdate(),
+            )
+        except DomainError as error:
+            errors.update({k: v[0] for k, v in error.errors.items()})
+        else:
+            if protected.index != entity.legal_rep_id_index:
+                changed.append("legal_rep_id_number")
+            entity.legal_rep_id_encrypted = protected.encrypted
+            entity.legal_rep_id_index = protected.index
+            entity.legal_rep_id_masked = protected.masked
     elif not entity.legal_rep_id_index:
-        raise DomainError({"legal_rep_id_number": "法定代表人身份证号码为必填项"})
+        errors["legal_rep_id_number"] = "法定代表人身份证号码为必填项"
+    name_error = _clean_person_name(
+        entity, "legal_rep_name", "法定代表人/经营者姓名", id_masked=entity.legal_rep_id_masked
+    )
+    if name_error:
+        errors["legal_rep_name"] = name_error
     if entity.current_liabilities > entity.total_liabilities:
-        raise DomainError({"current_liabilities": "流动负债不能大于负债总额"})
+        errors["current_liabilities"] = "流动负债不能大于负债总额"
+    if errors:
+        # with the model's own checks (lengths, ranges), so the row hears of everything
+        exclude = ["legal_rep_id_encrypted", "legal_rep_id_index", "legal_rep_id_masked", *errors]
+        try:
+            _full_clean(entity, exclude=exclude)
+        except DomainError as more:
+            raise DomainError({**more.errors, **errors}) from None
+        raise DomainError(errors)
     return changed
 
 

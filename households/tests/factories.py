@@ -131,13 +131,25 @@ class HouseholdFactory(factory.django.DjangoModelFactory):
             MemberFactory(household=obj, relation=Relation.HEAD, **kwargs)
 
 
+_SERIAL = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉"
+
+
+def chinese_serial(n: int) -> str:
+    """A different run of Chinese characters for every n (names may not hold digits)."""
+    text = _SERIAL[n % 20]
+    while n >= 20:
+        n //= 20
+        text += _SERIAL[n % 20]
+    return text
+
+
 class MemberFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Member
 
     household = factory.SubFactory(HouseholdFactory, head=False)
     relation = Relation.SPOUSE
-    name = factory.Sequence(lambda n: f"张{'三四五六七'[n % 5]}{n}")
+    name = factory.Sequence(lambda n: f"张{'三四五六七'[n % 5]}{chinese_serial(n)}")
     id_number = factory.LazyFunction(next_resident_id)
     phone = factory.Sequence(lambda n: f"138{n:08d}")
 

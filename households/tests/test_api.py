@@ -191,7 +191,7 @@ def test_officer_creates_household_with_head_and_gets_only_masked_pii(org, clien
         pytest.param(
             lambda p: p["head"].update(id_number="43022319800230001X"),
             ("head", "id_number"),
-            "身份证号码出生日期19800230不是有效日期",
+            "身份证号码中的出生日期不是有效日期",
             id="id-birth-date",
         ),
         pytest.param(

@@ -47,7 +47,8 @@ def family(village, *, size=3):
     head = next_resident_id()
     rows = [person(head, village, 手机号码="13907330001")]
     for n in range(size - 1):
-        rows.append(person(head, village, "子女", 姓名=f"罗小{n}", 身份证号码=next_resident_id()))
+        name = f"罗小{'一二三四五六七八九十'[n % 10]}"
+        rows.append(person(head, village, "子女", 姓名=name, 身份证号码=next_resident_id()))
     return rows
 
 
@@ -160,10 +161,10 @@ def test_the_error_report_is_itself_re_importable_once_fixed(org):
 
 
 def test_the_error_report_writes_formula_like_text_as_text_and_numbers_as_numbers(org):
-    """Rejected rows go back to the officer as given: a name "=1+1" or a phone "+86…" is text
-    (never a formula), a negative amount a number, and the fixed report imports them back."""
+    """Rejected rows go back to the officer as given: an occupation "=1+1" or a phone "+86…" is
+    text (never a formula), a negative amount a number, and the fixed report imports them back."""
     bad = family(org.village_a)
-    bad[0].update({"姓名": "=1+1", "手机号码": "+86139073300019", "存款（元）": -500})
+    bad[0].update({"职业": "=1+1", "手机号码": "+86139073300019", "存款（元）": -500})
     result = run(bad, org.officer_a)
     report = io.BytesIO()
     write_report(result, report)
@@ -172,7 +173,7 @@ def test_the_error_report_writes_formula_like_text_as_text_and_numbers_as_number
     headers = [c.value.rstrip("*") for c in sheet[1]]
     head = dict(zip(headers, sheet[2], strict=True))
     assert [c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"] == []
-    assert (head["姓名"].value, head["姓名"].data_type, head["姓名"].quotePrefix) == (
+    assert (head["职业"].value, head["职业"].data_type, head["职业"].quotePrefix) == (
         "=1+1", "s", True
     )  # fmt: skip
     assert (head["手机号码"].value, head["手机号码"].data_type) == ("+86139073300019", "s")
@@ -185,7 +186,7 @@ def test_the_error_report_writes_formula_like_text_as_text_and_numbers_as_number
     fixed = run(rows, org.officer_a)
     assert (fixed.created, fixed.rejected_rows) == (1, 0)
     head_member = Member.objects.get(relation="head")
-    assert head_member.name == "=1+1"
+    assert head_member.occupation == "=1+1"
     assert crypto.decrypt(head_member.phone_encrypted, column=services.PHONE_COLUMN) == (
         "13907330001"
     )
@@ -396,3 +397,101 @@ def test_one_operator_may_run_a_family_farm_and_be_a_large_grower(org):
         actor=org.officer_a,
     )  # fmt: skip
     assert (result.created, result.rejected_rows) == (2, 0)
+
+
+# --- issue 16 (12): what a real file brought up ------------------------------------------------
+
+
+def test_an_id_in_two_households_of_one_file_keeps_being_reported_as_a_duplicate(org):
+    """The person heads one household and is also listed in another: the first keeps
+    importing (unchanged), the second is refused on its ID column every time, never with
+    "someone archived it meanwhile"."""
+    shared = next_resident_id()
+    first = [person(shared, org.village_a, 姓名="罗大")]
+    other_head = next_resident_id()
+    second = [
+        person(other_head, org.village_a, 姓名="罗二"),
+        person(other_head, org.village_a, "配偶", 姓名="罗大", 身份证号码=shared),
+    ]
+    rows = first + second
+    for attempt in range(2):
+        result = run(rows, org.officer_a)
+        assert (result.created, result.unchanged) == ((1, 0) if attempt == 0 else (0, 1))
+        assert result.rejected_rows == 2
+        errors = {(e.row, e.column): e.message for e in result.errors}
+        assert errors[(4, "身份证号码")] == "与第2行的身份证号码重复"
+        assert not any("同时建档" in e.message for e in result.errors)
+    assert Member.objects.count() == 1
+
+
+def test_messages_about_ids_show_no_digits_of_the_id(org):
+    rows = family(org.village_a, size=2)
+    rows[1]["身份证号码"] = "430223199002300011"  # 30 February
+    result = run(rows, org.officer_a)
+    message = next(e.message for e in result.errors if e.row == 3)
+    assert message == "身份证号码中的出生日期不是有效日期（请核对第7–14位）"
+    assert "19900230" not in str(result.errors) and "430" not in message
+
+
+def test_a_phone_written_with_country_code_and_spaces_is_accepted(org):
+    rows = family(org.village_a, size=1)
+    rows[0]["手机号码"] = "+86 138 0013 8000"
+    result = run(rows, org.officer_a)
+    assert (result.created, result.rejected_rows) == (1, 0)
+    assert Member.objects.get().phone_masked == "138****8000"
+
+
+def test_an_id_column_spreadsheet_software_turned_into_numbers_says_to_format_it_as_text(org):
+    rows = family(org.village_a, size=2)
+    rows[1]["身份证号码"] = float(rows[1]["身份证号码"][:17] + "0")  # a number cell
+    rows[0]["工资性收入（元/年）"] = "12000"
+    result = run(rows, org.officer_a)
+    message = next(e.message for e in result.errors if e.row == 3)
+    assert "“文本”格式" in message and "校验码" not in message
+    csv_like = family(org.village_a, size=1)
+    csv_like[0]["户主身份证号码"] = csv_like[0]["身份证号码"] = "4.30223E+17"
+    result = run(csv_like, org.officer_a)
+    assert all("“文本”格式" in e.message for e in result.errors if e.column == "身份证号码")
+
+
+def test_names_in_a_file_are_normalised_or_refused(org):
+    rows = family(org.village_a, size=3)
+    rows[0]["姓名"] = "罗\u200b志强"
+    rows[2]["姓名"] = "王😀强"
+    refused = run(rows, org.officer_a)
+    assert [(e.row, e.column) for e in refused.errors if e.row == 4] == [(4, "姓名")]
+    rows[2]["姓名"] = "王强"
+    assert run(rows, org.officer_a).created == 1
+    assert Member.objects.get(relation="head").name == "罗志强"
+
+
+def test_an_entity_row_reports_every_error_it_has(org):
+    headers = [c.header for c in COLUMNS[ImportKind.ENTERPRISES]]
+    rows = [
+        {"主体类型": "个体工商户", "名称": "罗记小卖部", "统一社会信用代码": "91430223MA4L12345X",
+         "法定代表人/经营者": "罗😀", "法定代表人身份证号码": "430223199002300011",
+         "村编码": "no-such-village", "行业": "零售", "年销售收入（元）": "很多"},
+    ]  # fmt: skip
+    result = import_file(
+        stream=xlsx(rows, headers), filename="企业.xlsx", kind=ImportKind.ENTERPRISES,
+        actor=org.officer_a,
+    )  # fmt: skip
+    columns = {e.column for e in result.errors}
+    assert {
+        "年销售收入（元）",
+        "村编码",
+        "统一社会信用代码",
+        "法定代表人身份证号码",
+        "法定代表人/经营者",
+    } <= columns
+
+
+def test_a_command_line_import_is_audited(org, tmp_path):
+    from django.core.management import call_command
+
+    path = tmp_path / "村档案.xlsx"
+    path.write_bytes(xlsx(family(org.village_a, size=2)).getvalue())
+    call_command("import_archives", str(path), stdout=io.StringIO())
+    event = AuditEvent.objects.get(action=AuditAction.IMPORT)
+    assert (event.actor_label, event.target_label) == ("manage.py", "村档案.xlsx")
+    assert "新建1" in event.details["import"]

@@ -9,6 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from fuxiang.accounts.models import User
+from fuxiang.audit.models import AuditAction
+from fuxiang.audit.services import audit_record
 from households.imports import SpreadsheetError, import_file, write_report
 from households.models import ImportKind
 
@@ -54,6 +56,19 @@ class Command(BaseCommand):
                 )
         except SpreadsheetError as problem:
             raise CommandError(str(problem)) from problem
+        # the same event as an import from the back office, with who ran it from the shell
+        audit_record(
+            action=AuditAction.IMPORT,
+            actor=actor,
+            actor_label="" if actor else "manage.py",
+            target_label=path.name[:200],
+            details={
+                "import": result.summary(),
+                "dry_run": options["dry_run"],
+                "kind": options["kind"],
+                "via": "command",
+            },
+        )
         self.stdout.write("")
         prefix = "【仅校验，未写入】" if options["dry_run"] else ""
         elapsed = time.monotonic() - started

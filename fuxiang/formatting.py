@@ -1,0 +1,64 @@
+"""How every page writes money and durations: one set of template filters, built into the
+template engine (``TEMPLATES.OPTIONS.builtins``), so no page formats an amount its own way.
+
+- ``rmb``: an exact amount, ``¥136,000`` (cents only when there are any: ``¥1,234.50``);
+- ``wan``: a compact amount for cards and tables on a phone, ``13.6万`` (below 1万: ``¥8,000``);
+- ``duration_zh``: a ``timedelta`` in words, ``30分钟``, ``1小时30分钟``, ``2天``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import template
+
+register = template.Library()
+EMPTY = "—"
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def format_rmb(value: Any) -> str:
+    amount = _decimal(value)
+    if amount is None:
+        return EMPTY
+    sign = "-" if amount < 0 else ""
+    amount = abs(amount)
+    digits = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+    return f"{sign}¥{digits}"
+
+
+def format_wan(value: Any) -> str:
+    amount = _decimal(value)
+    if amount is None:
+        return EMPTY
+    if abs(amount) < 10000:
+        return format_rmb(amount)
+    wan = (amount / 10000).quantize(Decimal("0.1"))
+    text = f"{wan:,.1f}".removesuffix(".0")
+    return f"{text}万"
+
+
+def format_duration(value: Any) -> str:
+    if not isinstance(value, timedelta):
+        return ""
+    minutes = max(1, round(value.total_seconds() / 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{days}天" if days else "", f"{hours}小时" if hours else ""]
+    parts.append(f"{minutes}分钟" if minutes else "")
+    return "".join(parts)
+
+
+register.filter("rmb", format_rmb)
+register.filter("wan", format_wan)
+register.filter("duration_zh", format_duration)
