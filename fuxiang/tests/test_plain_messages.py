@@ -79,7 +79,8 @@ def test_the_lockout_pages_of_the_admin_are_in_chinese(org, client):
     )  # fmt: skip
     client.force_login(org.head_office)
     index = client.get("/admin/").content.decode()
-    assert "登录锁定" in index and "登录失败记录（锁定）" in index
+    assert "登录锁定" in index
+    assert "登录失败记录（锁定）" in index
     page = client.get("/admin/axes/accessattempt/").content.decode()
     for words in ("尝试时间", "IP 地址", "失败次数", "状态", "已锁定"):
         assert words in page

@@ -18,8 +18,8 @@ from households.identity import (
     parse_resident_id,
 )
 from households.models import Member
-from households.tests.test_api import client_for  # noqa: F401  (a fixture)
 from households.tests.factories import next_resident_id
+from households.tests.test_api import client_for  # noqa: F401  (a fixture)
 
 API = "/api/v1"
 FOREIGN_ID = make_resident_id("931840", date(1985, 5, 1), 13)  # 外国人永久居留身份证 (2023)
