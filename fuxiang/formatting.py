@@ -62,3 +62,30 @@ def format_duration(value: Any) -> str:
 register.filter("rmb", format_rmb)
 register.filter("wan", format_wan)
 register.filter("duration_zh", format_duration)
+
+
+@register.simple_tag
+def error_summary(*forms: Any) -> list[dict[str, str]]:
+    """Every field error of the forms, in the order the page shows the fields (a form with
+    ``sections()`` is read section by section), each with the id to link to and its text led
+    by the field's label (unless the message names the field already)."""
+    items: list[dict[str, str]] = []
+    for form in forms:
+        if form is None or not getattr(form, "errors", None):
+            continue
+        if hasattr(form, "sections"):
+            fields = [field for _, section in form.sections() for field in section]
+            fields += [form[name] for name in form.fields if name not in {f.name for f in fields}]
+        else:
+            fields = list(form)
+        for field in fields:
+            label = str(field.label or "")
+            for error in field.errors:
+                text = str(error)
+                items.append(
+                    {
+                        "id": field.id_for_label or "",
+                        "text": text if text.startswith(label) else f"{label}：{text}",
+                    }
+                )
+    return items

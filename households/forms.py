@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 from django.utils import timezone
 
 from fuxiang.errors import DomainError
@@ -73,6 +74,19 @@ def _clean_name(form: forms.BaseForm, field: str, label: str, id_number: str) ->
         form.add_error(field, f"{label}{exc}")
 
 
+def village_groups_of(villages: Any, village_id: Any) -> Any:
+    """The groups of one village among ``villages`` (none when no village is chosen)."""
+    try:
+        village_pk = int(village_id)
+    except (TypeError, ValueError):
+        return VillageGroup.objects.none()
+    return (
+        VillageGroup.objects.filter(village__in=villages.filter(pk=village_pk).values("pk"))
+        .select_related("village")
+        .order_by("name", "pk")
+    )
+
+
 class HouseholdForm(BootstrapMixin, forms.ModelForm):
     class Meta:
         model = Household
@@ -82,9 +96,19 @@ class HouseholdForm(BootstrapMixin, forms.ModelForm):
     def __init__(self, *args: Any, villages: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["village"].queryset = villages
-        self.fields["village_group"].queryset = VillageGroup.objects.filter(
-            village__in=villages.values("pk")
-        ).select_related("village")
+        # Only the chosen village's groups; choosing another village reloads them (htmx).
+        groups = self.fields["village_group"]
+        groups.queryset = village_groups_of(villages, self._village_id())
+        groups.label_from_instance = lambda group: group.name
+        groups.empty_label = "请选择村民小组" if self._village_id() else "请先选择村"
+        groups.error_messages["invalid_choice"] = "该村民小组不属于所选的村，请重新选择"
+        self.fields["village"].widget.attrs.update(
+            {
+                "hx-get": reverse("households:village_groups"),
+                "hx-target": "#id_village_group",
+                "hx-trigger": "change",
+            }
+        )
         for name, field in self.fields.items():
             if isinstance(field, forms.DecimalField):
                 field.widget.attrs.update({"inputmode": "decimal", "min": "0"})
@@ -139,6 +163,11 @@ class HouseholdForm(BootstrapMixin, forms.ModelForm):
             ),
         ),
     )
+
+    def _village_id(self) -> str | int | None:
+        if self.is_bound:
+            return self.data.get(self.add_prefix("village")) or None
+        return self.initial.get("village") or self.instance.village_id
 
     def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
         return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]

@@ -22,6 +22,7 @@ from households.forms import (
     MemberForm,
     VisitForm,
     apply_domain_error,
+    village_groups_of,
 )
 from households.models import BusinessEntity, EntityCategory, Household, Member
 
@@ -54,6 +55,14 @@ def household_list(request: HttpRequest) -> HttpResponse:
         "households/household_list.html",
         {"form": form, "page": page, "query": query.urlencode()},
     )
+
+
+@login_required
+def village_groups(request: HttpRequest) -> HttpResponse:
+    """The ``<option>``s of the chosen village's groups, for the household form (htmx)."""
+    villages = selectors.villages_editable_by(request.user)
+    groups = village_groups_of(villages, request.GET.get("village"))
+    return render(request, "households/_village_group_options.html", {"groups": groups})
 
 
 @login_required
