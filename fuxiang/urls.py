@@ -26,6 +26,7 @@ urlpatterns = [
     path("credit/", include("credit.urls")),
     path("loans/", include("loans.urls")),
     path("audit/", audit_views.audit_log, name="audit_log"),
+    path("audit/export/", audit_views.audit_log_export, name="audit_log_export"),
     path("q/", include("qrlookup.public_urls")),
     path("qrlookup/", include("qrlookup.urls")),
     path("dashboards/", include("dashboards.urls")),

@@ -66,6 +66,7 @@ class AuditAction(models.TextChoices):
     LOAN_REPAYMENT_IMPORT = "loan.repayment_import", _("导入还款文件")
     LOAN_OVERDUE = "loan.overdue", _("逾期标记")
     HOUSEHOLD_REPAYMENT_RECORD = "household.repayment_record", _("回写还款记录")
+    AUDIT_EXPORT = "audit.export", _("导出审计日志")
 
 
 class AuditEventQuerySet(models.QuerySet):
