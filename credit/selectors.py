@@ -11,7 +11,8 @@ from django.db.models import QuerySet
 from credit import engine
 from credit.models import CreditLine, LineStatus
 from credit.policy_selectors import policy_in_force
-from households.models import BusinessEntity, Household
+from fuxiang.masking import mask_name
+from households.models import BusinessEntity, Household, Member, Relation
 from households.selectors import villages_visible_to
 from rating.models import CurrentRating, RatingRun
 
@@ -206,3 +207,24 @@ def entity_no_line_reason(entity: BusinessEntity) -> str:
         ),
     )
     return limit.reason if not limit.granted else ""
+
+
+def subject_names(lines: Any) -> dict[int, str]:
+    """How a list names each line's subject: a household by its village and its head's masked
+    name (罗家坪村 罗**户), a business by its name; keyed by line id."""
+    lines = list(lines)
+    heads = dict(
+        Member.objects.filter(
+            household_id__in={line.household_id for line in lines if line.household_id},
+            relation=Relation.HEAD,
+        ).values_list("household_id", "name")
+    )
+    names = {}
+    for line in lines:
+        if line.household_id:
+            head = heads.get(line.household_id)
+            who = f"{mask_name(head)}户" if head else f"{line.household_id}号户"
+            names[line.pk] = f"{line.village.name} {who}"
+        else:
+            names[line.pk] = line.business_entity.name if line.business_entity else ""
+    return names

@@ -93,6 +93,9 @@ def line_list(request: HttpRequest) -> HttpResponse:
             else ("entity", line.business_entity_id)
         )
         line.override_in_review = in_review.get(key)  # type: ignore[attr-defined]
+    names = selectors.subject_names(page)
+    for line in page:
+        line.subject_name = names[line.pk]  # type: ignore[attr-defined]
     return render(
         request,
         "credit/line_list.html",
@@ -114,6 +117,7 @@ def line_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rate": rate,
             "words": engine.plain_words(limit, rate, status=line.status),
             "is_current": selectors.current_lines().filter(pk=line.pk).exists(),
+            "subject_name": selectors.subject_names([line])[line.pk],
             "can_change": roles.can_suspend_line(request.user),
             "in_review": _in_review(
                 household_id=line.household_id, entity_id=line.business_entity_id
@@ -155,7 +159,9 @@ def _in_review(*, household_id: int | None, entity_id: int | None) -> CreditOver
 def _line_or_404(request: HttpRequest, pk: int) -> CreditLine:
     visible = households_visible_to(request.user).values("pk")
     line = (
-        CreditLine.objects.select_related("household", "business_entity", "policy", "override")
+        CreditLine.objects.select_related(
+            "household", "business_entity", "policy", "override", "village"
+        )
         .filter(pk=pk)
         .first()
     )
@@ -163,9 +169,12 @@ def _line_or_404(request: HttpRequest, pk: int) -> CreditLine:
         raise Http404("未找到该授信额度，或您无权访问")
     if line.household_id is not None and not visible.filter(pk=line.household_id).exists():
         raise Http404("未找到该授信额度，或您无权访问")
+    # a business's line, current or superseded, is seen by whoever sees the business
     if (
         line.household_id is None
-        and not selectors.lines_visible_to(request.user).filter(pk=line.pk).exists()
+        and not business_entities_visible_to(request.user)
+        .filter(pk=line.business_entity_id)
+        .exists()
     ):
         raise Http404("未找到该授信额度，或您无权访问")
     return line

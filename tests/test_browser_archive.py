@@ -57,7 +57,7 @@ def test_officer_archives_a_household_on_a_phone_and_reveals_the_id(
     masked = phone.inner_text("[data-testid=member-id]")
     assert re.fullmatch(r"430\*{11}\w{4}", masked)
     assert id_number not in phone.content()
-    assert "30,000.00 元" in phone.inner_text("[data-testid=net-income]")
+    assert "¥30,000" in phone.inner_text("[data-testid=net-income]")
     # rated as soon as it was archived (eager Celery: the re-rating ran in the server)
     assert phone.wait_for_selector("[data-testid=grade]").inner_text() in {"AAA", "AA", "A", "B"}
 

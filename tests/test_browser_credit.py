@@ -9,6 +9,7 @@ from django.utils import timezone
 from credit import engine
 from credit.models import CreditPolicyVersion, LineStatus
 from credit.selectors import household_current_line
+from fuxiang.formatting import format_rmb
 from households.tests.factories import HouseholdFactory
 from rating import runs
 from rating.models import RunScope
@@ -47,7 +48,7 @@ def test_an_officer_reads_the_line_and_opens_the_override_form(
     sign_in(phone, live_server, "officer_a")
     phone.goto(f"{live_server.url}/households/{household.pk}/")
     card = phone.wait_for_selector("[data-testid=credit-card]")
-    assert f"{line.amount:.0f} 元" in card.inner_text()
+    assert format_rmb(line.amount) in card.inner_text()
     assert line.rate_percent in card.inner_text()
     phone.click("text=测算过程")
     assert "代发工资优惠" in phone.inner_text("[data-testid=rate-trace]")
@@ -89,3 +90,47 @@ def test_head_office_runs_a_what_if_and_reads_its_chart_on_a_phone(
     phone.wait_for_selector("#simulation-chart canvas")
     assert fits_the_screen(phone)
     screenshot(phone, "what-if")
+
+
+def wrapped(page, selector: str) -> list[str]:
+    """The texts of the elements in which a run of text broke onto more than one line."""
+    return page.eval_on_selector_all(
+        selector,
+        """els => els.filter(e => {
+             const walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+             for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+               if (!node.textContent.trim()) continue;
+               const range = document.createRange();
+               range.selectNodeContents(node);
+               const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+               if (tops.size > 1) return true;
+             }
+             return false;
+           }).map(e => e.innerText)""",
+    )
+
+
+def test_on_a_phone_lines_name_people_and_dates_badges_and_headers_keep_to_one_line(
+    live_server, phone, rated_household, org
+):
+    household, old = rated_household
+    runs.rating_run_start(actor=org.head_office, scope=RunScope.COUNTY, as_of=timezone.localdate())
+    current = household_current_line(household.pk)
+    assert current.pk != old.pk
+    head = household.members.get(relation="head")
+    sign_in(phone, live_server, "manager")
+    phone.goto(f"{live_server.url}/credit/")
+    subject = phone.inner_text("[data-testid=line-subject]")
+    assert subject == f"{org.village_a.name} {head.masked_name}户"
+    assert format_rmb(current.amount) == phone.inner_text("[data-testid=list-amount]")
+    assert wrapped(phone, "[data-testid=line-list] th, [data-testid=line-list] .badge") == []
+    assert wrapped(phone, "[data-testid=line-list] td.text-nowrap") == []
+    assert fits_the_screen(phone) or phone.is_visible(".table-responsive")
+
+    phone.goto(f"{live_server.url}/credit/lines/{old.pk}/")
+    assert "已被新的评级结果取代" in phone.inner_text("[data-testid=superseded]")
+    badge = phone.wait_for_selector("[data-testid=line-status]")
+    assert badge.inner_text() == "已被取代"
+    assert "text-bg-success" not in badge.get_attribute("class")
+    assert wrapped(phone, ".badge, .text-nowrap") == []
+    assert fits_the_screen(phone)

@@ -24,6 +24,7 @@ from credit.models import CreditLine, CreditPolicyVersion
 from credit.policy_selectors import policy_in_force
 from credit.selectors import entity_current_line, household_current_line
 from fuxiang.errors import DomainError
+from fuxiang.formatting import format_rmb
 from households import services
 from households.models import EntityCategory, EntityKind
 from households.tests.factories import BusinessEntityFactory, HouseholdFactory, next_uscc
@@ -376,9 +377,9 @@ def test_a_cooperative_keeps_its_own_line_and_the_household_shows_the_total_expo
     card = client.get(reverse("credit:household_card", args=[household.pk])).content.decode()
     exposure = card.split('data-testid="exposure"')[1]
     assert "共用本户额度" in exposure  # the family farm
-    assert f"{coop_line.amount:.0f} 元" in exposure
+    assert format_rmb(coop_line.amount) in exposure
     total = own.amount + coop_line.amount
-    assert f'data-testid="exposure-total">{total:.0f} 元' in exposure
+    assert f'data-testid="exposure-total">{format_rmb(total)}' in exposure
 
 
 # --- item 5: a company on the 失信被执行人 list by its own code -------------------------------

@@ -14,6 +14,7 @@ from credit.models import CreditLine, CreditOverride, LineStatus
 from credit.selectors import entity_current_line, household_current_line
 from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.errors import DomainError
+from fuxiang.formatting import format_rmb
 from households.models import WatchlistEntry, WatchlistMatch
 from households.tests.factories import BusinessEntityFactory, HouseholdFactory
 from rating import runs
@@ -44,7 +45,7 @@ def test_the_household_card_shows_the_line_its_trace_and_the_villagers_words(cli
     page = login(client, org.officer_a).get(f"/credit/households/{h.pk}/")
     html = page.content.decode()
     assert page.status_code == 200
-    assert f"{line.amount:.0f} 元" in html
+    assert format_rmb(line.amount) in html
     assert line.rate_percent in html
     assert "代发工资优惠" in html  # a term of the rate
     assert "可以在手机上直接申请线上贷款" in html or "请联系您的客户经理" in html
@@ -225,7 +226,7 @@ def test_an_entity_shows_its_own_line_and_another_grid_gets_404(client, org, run
     assert line is not None
     client.force_login(org.officer_a)
     html = client.get(f"/credit/entities/{entity.pk}/").content.decode()
-    assert f"{line.amount:.0f} 元" in html
+    assert format_rmb(line.amount) in html
     assert f"?entity={entity.pk}" in html  # propose an override for the entity
     client.force_login(org.officer_b)
     assert client.get(f"/credit/entities/{entity.pk}/").status_code == 404
@@ -257,3 +258,42 @@ def test_a_line_that_cannot_be_used_never_tells_the_villager_to_borrow_online(
         assert "可线上办理" not in html
         assert "您的贷款年利率" not in html
         assert sentence in html
+
+
+# --- issue 16 (6): money and people on credit screens --------------------------------------
+
+
+def test_lists_name_the_household_by_its_heads_masked_name_and_money_one_way(client, org, rated):
+    h, line = rated
+    head = h.members.get(relation="head")
+    html = login(client, org.head_office).get("/credit/").content.decode()
+    assert f"{org.village_a.name} {head.masked_name}户" in html
+    assert f"农户#{h.pk}" not in html
+    assert format_rmb(line.amount) in html
+    detail = client.get(f"/credit/lines/{line.pk}/").content.decode()
+    assert f"{head.masked_name}户" in detail
+    assert head.name not in detail
+
+
+def test_a_superseded_line_says_so_and_never_shows_a_green_badge(client, org, rated, run_to_end):
+    h, old = rated
+    run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
+    assert household_current_line(h.pk).pk != old.pk
+    html = login(client, org.manager).get(f"/credit/lines/{old.pk}/").content.decode()
+    assert 'data-testid="superseded"' in html
+    assert "text-bg-success" not in html
+    assert "已被取代" in html
+    assert "调整状态" not in html  # nothing to suspend on a line that is no longer current
+
+
+def test_a_superseded_business_line_opens_for_head_office_and_the_grid(client, org, run_to_end):
+    entity = BusinessEntityFactory(village=org.village_a, total_assets=2_000_000)
+    run_to_end(actor=org.head_office, scope=RunScope.COUNTY, as_of=timezone.localdate())
+    old = entity_current_line(entity.pk)
+    run_to_end(actor=org.head_office, scope=RunScope.COUNTY, as_of=timezone.localdate())
+    assert entity_current_line(entity.pk).pk != old.pk
+    for user in (org.head_office, org.officer_a):
+        page = login(client, user).get(f"/credit/lines/{old.pk}/")
+        assert page.status_code == 200
+        assert "已被新的评级结果取代" in page.content.decode()
+    assert login(client, org.officer_b).get(f"/credit/lines/{old.pk}/").status_code == 404

@@ -69,7 +69,7 @@ def test_an_officer_proposes_from_a_page_showing_the_household_masked_and_its_li
     assert head.id_number_masked in html
     assert head.name not in html
     assert 'data-testid="current-grade">AA<' in html
-    assert "150,000.00 元" in html
+    assert "¥150,000" in html
 
     response = client.post(propose_url(aa), form())
 
@@ -79,7 +79,7 @@ def test_an_officer_proposes_from_a_page_showing_the_household_masked_and_its_li
     assert override.amount == Decimal(200000)
     detail = client.get(response.url).content.decode()
     assert "待审批" in detail
-    assert "200,000.00 元" in detail
+    assert "¥200,000" in detail
     assert head.name not in detail
     assert 'data-testid="review"' not in detail  # officers never review
     assert 'data-testid="withdraw"' in detail  # but may withdraw their own proposal

@@ -7,6 +7,7 @@ from django import template
 from django.utils import timezone
 
 from fuxiang import masking
+from fuxiang.formatting import format_rmb
 from households.identity import age_on
 
 register = template.Library()
@@ -22,14 +23,8 @@ def age(birth_date: date | None) -> int | str:
 
 @register.filter
 def yuan(value: Decimal | int | None) -> str:
-    """1234567.5 → 1,234,567.50 元; large amounts also in 万."""
-    if value is None:
-        return "—"
-    amount = Decimal(value)
-    text = f"{amount:,.2f} 元"
-    if abs(amount) >= 10000:
-        text += f"（{amount / 10000:,.2f}万）"
-    return text
+    """The one money format of every page (``fuxiang.formatting.rmb``): ¥1,234,567.50."""
+    return format_rmb(value)
 
 
 @register.filter

@@ -60,6 +60,6 @@ def test_the_form_and_the_page_show_the_credit_fields(org, client):
     for name in ("annual_costs", "overdue_count_24m", "has_outstanding_overdue", "has_bad_loan"):
         assert f'name="{name}"' in form, name
     page = client.get(reverse("households:entity_detail", args=[entity.pk])).content.decode()
-    assert "700,000.00 元（70.00万） · 100,000.00 元（10.00万）" in page  # costs · net profit
+    assert "¥700,000 · ¥100,000" in page  # costs · net profit
     assert "近24个月逾期 1 次" in page
     assert "有不良贷款余额" in page

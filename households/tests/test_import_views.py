@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from fuxiang.audit.models import AuditAction, AuditEvent
 from households.imports.columns import COLUMNS
-from households.models import ExportJob, Household, ImportJob, ImportKind
+from households.models import ExportJob, Household, ImportJob, ImportKind, Member
 from households.tests.factories import HouseholdFactory
 from households.tests.hostile_files import dimension_bomb, zip_bomb
 from households.tests.test_imports import family, xlsx
@@ -148,9 +148,9 @@ def test_export_is_masked_by_default_and_unmasked_export_is_audited(officer, org
 def test_text_that_looks_like_a_formula_is_exported_as_text_and_reimports_unchanged(
     officer, org, eager_celery
 ):
-    """Issue 10: a name or address planted as a formula ran in the exporter's Excel."""
+    """Issue 10: a name or address planted as a formula ran in the exporter's Excel. (A name
+    is validated now; one archived before that is planted directly.)"""
     planted = {
-        "姓名": '=HYPERLINK("http://example.cn","点我")',
         "家庭住址": "=cmd|' /C calc'!A0",
         "职业": "@SUM(1+1)",
         "村民小组": "-3组",
@@ -159,6 +159,8 @@ def test_text_that_looks_like_a_formula_is_exported_as_text_and_reimports_unchan
     rows[0].update(planted)
     upload(eager_celery, officer, rows)
     assert Household.objects.get().address == planted["家庭住址"]
+    planted["姓名"] = '=HYPERLINK("http://example.cn","点我")'
+    Member.objects.filter(relation="head").update(name=planted["姓名"])
     for unmasked in ("", "1"):
         eager_celery(officer, reverse("households:export"), {"unmasked": unmasked})
         job = ExportJob.objects.latest("id")
@@ -178,7 +180,9 @@ def test_text_that_looks_like_a_formula_is_exported_as_text_and_reimports_unchan
         {"kind": "households", "file": SimpleUploadedFile("导出.xlsx", content)},
     )
     job = ImportJob.objects.latest("id")
-    assert (job.status, job.unchanged_count, job.rejected_count) == ("done", 1, 0)
+    # the other columns read back unchanged; the formula "name" is no name: refused
+    assert job.status == "done"
+    assert [r["column"] for r in job.rejected if r["row"] == 2] == ["姓名"]
     household = Household.objects.get()
     assert (household.address, household.village_group.name) == (
         planted["家庭住址"], planted["村民小组"]
