@@ -286,7 +286,7 @@ def test_an_override_in_review_is_shown_as_such_wherever_staff_see_it(
     detail = client.get(reverse("credit:override", args=[override.pk])).content.decode()
     assert 'data-testid="review-note"' in detail
     assert "复核通过并重新评级" in detail
-    assert 'data-testid="approved-under">AA 级 · 等级额度上限 300,000' in detail
+    assert 'data-testid="approved-under">AA 级 · 等级额度上限 ¥300,000' in detail
     assert badge in client.get(f"/credit/households/{aa.pk}/").content.decode()
     assert badge in client.get(f"/credit/lines/{line.pk}/").content.decode()
     assert badge in client.get(reverse("credit:lines")).content.decode()
