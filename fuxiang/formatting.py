@@ -89,3 +89,13 @@ def error_summary(*forms: Any) -> list[dict[str, str]]:
                     }
                 )
     return items
+
+
+# Grades told apart at a glance: the two that grant the larger lines in greens, A in amber,
+# B (no line) in grey (static/css/fuxiang.css: .grade-*, .bg-grade-*).
+GRADE_CLASSES = {"AAA": "grade-aaa", "AA": "grade-aa", "A": "grade-a", "B": "grade-b"}
+
+
+@register.filter
+def grade_class(grade: Any) -> str:
+    return GRADE_CLASSES.get(str(grade or "").upper(), "grade-none")

@@ -434,3 +434,29 @@ def test_the_household_fragment_explains_the_points_the_run_stored_not_todays_lo
 
     assert "15 / 15" in fragment  # 家庭年净收入, as stored
     assert 'data-testid="hints"' in fragment
+
+
+def test_grades_are_coloured_so_a_and_b_differ_from_aa_and_aaa(client, org):
+    """A knocked-out household's B and a good household's grade look different on its card,
+    and the four grades have four colours, greens for AA/AAA, amber for A, grey for B."""
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from fuxiang.formatting import grade_class
+
+    listed = household(org.village_a, is_dishonest_debtor=True)
+    runs.rating_household_rerate(household=listed, as_of=AS_OF, today=AS_OF)
+    client.force_login(org.officer_a)
+    card = client.get(reverse("rating:household_card", args=[listed.pk])).content.decode()
+    assert 'class="display-6 fw-bold grade-b"' in card
+    css = (Path(settings.BASE_DIR) / "static" / "css" / "fuxiang.css").read_text()
+    colours = {
+        grade: re.search(rf"\.{grade_class(grade)} {{ color: (#[0-9a-f]+); }}", css).group(1)
+        for grade in ("AAA", "AA", "A", "B")
+    }
+    assert len(set(colours.values())) == 4
+    greens = {colours["AAA"], colours["AA"]}
+    assert colours["A"] not in greens
+    assert colours["B"] not in greens
