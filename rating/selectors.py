@@ -77,13 +77,23 @@ def rating_runs_visible_to(user: Any) -> QuerySet[RatingRun]:
     return runs.filter(within | (real & Q(scope=RunScope.COUNTY)))
 
 
-def rating_runs_recent(*, user: Any, limit: int = 20) -> QuerySet[RatingRun]:
-    """The user's most recent visible runs, newest first."""
-    return (
-        rating_runs_visible_to(user)
-        .select_related("started_by")
-        .order_by("-created_at", "-id")[:limit]
-    )
+RUN_KINDS = {
+    # county, township, grid and village runs
+    "batch": "批量评级",
+    # one household's (or a few subjects') re-rating: after an archive change or an override
+    "single": "单户重评与人工调整生效",
+}
+
+
+def rating_runs_recent(*, user: Any, kind: str = "batch", limit: int = 20) -> QuerySet[RatingRun]:
+    """The user's most recent visible runs of one kind (``RUN_KINDS``), newest first. What-if
+    runs are never listed here: they belong to 模拟测算."""
+    runs = rating_runs_visible_to(user).filter(simulation=False)
+    if kind == "single":
+        runs = runs.filter(scope=RunScope.SUBJECTS)
+    else:
+        runs = runs.exclude(scope=RunScope.SUBJECTS)
+    return runs.select_related("started_by").order_by("-created_at", "-id")[:limit]
 
 
 def current_rating_of_household(household_id: int) -> CurrentRating | None:

@@ -92,8 +92,10 @@ def run_list(request: HttpRequest) -> HttpResponse:
                 apply_domain_error(form, error)
             else:
                 return redirect("rating:run", pk=run.pk)
+    kind = request.GET.get("kind", "batch")
+    kind = kind if kind in selectors.RUN_KINDS else "batch"
     recent = list(
-        selectors.rating_runs_recent(user=request.user).select_related(
+        selectors.rating_runs_recent(user=request.user, kind=kind).select_related(
             "household_card", "enterprise_card", "agricultural_card"
         )
     )
@@ -109,7 +111,14 @@ def run_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "rating/run_list.html",
-        {"form": form, "rows": rows, "active": active, "active_visible": visible},
+        {
+            "form": form,
+            "rows": rows,
+            "active": active,
+            "active_visible": visible,
+            "kind": kind,
+            "kinds": selectors.RUN_KINDS,
+        },
     )
 
 

@@ -319,14 +319,18 @@ def runs_everywhere(org, other_branch, run_to_end, django_capture_on_commit_call
     return made
 
 
-def listed(client):
-    page = client.get(reverse("rating:runs"))
-    assert page.status_code == 200
-    return {
-        run.pk
-        for run in RatingRun.objects.all()
-        if f'href="{reverse("rating:run", args=[run.pk])}"' in page.content.decode()
-    }
+def listed(client, kinds=("batch", "single")):
+    """The runs the run list shows, over its tabs (what-if runs are listed under 模拟测算)."""
+    shown = set()
+    for kind in kinds:
+        page = client.get(reverse("rating:runs"), {"kind": kind})
+        assert page.status_code == 200
+        shown |= {
+            run.pk
+            for run in RatingRun.objects.all()
+            if f'href="{reverse("rating:run", args=[run.pk])}"' in page.content.decode()
+        }
+    return shown
 
 
 def opens(client, run):
@@ -344,7 +348,7 @@ def test_a_branch_manager_sees_their_branch_runs_and_the_county_runs_only(
     made = runs_everywhere
     client.force_login(org.manager)
 
-    assert listed(client) == {made.county.pk, made.ours.pk, made.our_what_if.pk}
+    assert listed(client) == {made.county.pk, made.ours.pk}
     for run in (made.county, made.ours, made.our_what_if):
         assert opens(client, run) == 200
     for run in (made.theirs, made.their_rerating, made.their_what_if, made.county_what_if):
@@ -357,12 +361,7 @@ def test_the_other_branch_manager_sees_theirs_and_not_ours(client, other_branch,
     made = runs_everywhere
     client.force_login(other_branch.manager)
 
-    assert listed(client) == {
-        made.county.pk,
-        made.theirs.pk,
-        made.their_rerating.pk,
-        made.their_what_if.pk,
-    }
+    assert listed(client) == {made.county.pk, made.theirs.pk, made.their_rerating.pk}
     page = client.get(reverse("rating:run", args=[made.their_rerating.pk])).content.decode()
     assert "指定对象（农户1户" in page
     for run in (made.ours, made.our_what_if, made.county_what_if):
@@ -373,7 +372,9 @@ def test_the_other_branch_manager_sees_theirs_and_not_ours(client, other_branch,
 def test_head_office_and_auditors_see_every_run(client, org, runs_everywhere, role):
     client.force_login(getattr(org, role))
 
-    assert listed(client) == set(RatingRun.objects.values_list("pk", flat=True))
+    assert listed(client) == set(
+        RatingRun.objects.filter(simulation=False).values_list("pk", flat=True)
+    )
     for run in vars(runs_everywhere).values():
         assert opens(client, run) == 200
 
@@ -453,10 +454,20 @@ def test_grades_are_coloured_so_a_and_b_differ_from_aa_and_aaa(client, org):
     assert 'class="display-6 fw-bold grade-b"' in card
     css = (Path(settings.BASE_DIR) / "static" / "css" / "fuxiang.css").read_text()
     colours = {
-        grade: re.search(rf"\.{grade_class(grade)} {{ color: (#[0-9a-f]+); }}", css).group(1)
+        grade: re.search(rf"\.{grade_class(grade)}[ ,][^{{]*{{ color: (#[0-9a-f]+); }}", css).group(1)
         for grade in ("AAA", "AA", "A", "B")
     }
     assert len(set(colours.values())) == 4
     greens = {colours["AAA"], colours["AA"]}
     assert colours["A"] not in greens
     assert colours["B"] not in greens
+
+
+def test_the_run_list_keeps_single_re_ratings_apart_and_what_ifs_out(client, org, runs_everywhere):
+    made = runs_everywhere
+    client.force_login(org.head_office)
+    assert listed(client, ["batch"]) == {made.county.pk, made.ours.pk, made.theirs.pk}
+    assert listed(client, ["single"]) == {made.their_rerating.pk}
+    page = client.get(reverse("rating:runs")).content.decode()
+    assert "单户重评与人工调整生效" in page
+    assert reverse("credit:simulations") in page  # what-ifs are found under 模拟测算
