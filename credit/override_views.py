@@ -136,11 +136,26 @@ def override_inbox(request: HttpRequest) -> HttpResponse:
         context["in_force"] = list(override_selectors.overrides_in_force_for(user)[:PAGE_SIZE])
         context["note_form"] = OverrideNoteForm()
     else:
+        context["proposer_view"] = True  # an empty list is still theirs, not the reviewers' page
         context["mine"] = Paginator(
             override_selectors.overrides_proposed_by(user), PAGE_SIZE
         ).get_page(request.GET.get("page"))
         context["page"] = context["mine"]
     return render(request, "credit/override_inbox.html", context)
+
+
+@login_required
+def override_badge(request: HttpRequest) -> HttpResponse:
+    """The menu's badge for a reviewer (loaded by htmx): proposals waiting for their decision
+    and overrides a later rating sent back for review; nothing for other roles."""
+    user = request.user
+    waiting = 0
+    if roles.can_approve_override(user):
+        waiting = (
+            override_selectors.overrides_pending_for(user).count()
+            + override_selectors.overrides_to_review_for(user).count()
+        )
+    return render(request, "credit/_override_badge.html", {"waiting": waiting})
 
 
 @login_required
@@ -235,6 +250,7 @@ def override_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 urlpatterns: list[URLPattern] = [
     path("overrides/", override_inbox, name="override_inbox"),
+    path("overrides/badge/", override_badge, name="override_badge"),
     path("overrides/new/", override_propose, name="override_propose"),
     path("overrides/<int:pk>/", override_detail, name="override"),
     path("overrides/<int:pk>/approve/", override_approve, name="override_approve"),

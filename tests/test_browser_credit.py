@@ -134,3 +134,38 @@ def test_on_a_phone_lines_name_people_and_dates_badges_and_headers_keep_to_one_l
     assert "text-bg-success" not in badge.get_attribute("class")
     assert wrapped(phone, ".badge, .text-nowrap") == []
     assert fits_the_screen(phone)
+
+
+def test_each_role_sees_only_what_it_can_use_and_managers_a_badge_for_what_waits(
+    live_server, phone, rated_household, org
+):
+    """An officer with no proposals: no 模拟测算 (a 403), their own empty list with what to do
+    next, not the managers' 待审批（ ）. A manager: a badge counting what waits for them."""
+    household, line = rated_household
+    sign_in(phone, live_server, "officer_a")
+    phone.goto(f"{live_server.url}/credit/")
+    assert phone.locator("text=模拟测算").count() == 0
+    assert phone.locator("[data-testid=override-badge]").count() == 0
+    phone.click("text=我的调整提议")
+    phone.wait_for_selector("[data-testid=empty-state]")
+    main = phone.inner_text("main")
+    assert "待审批" not in main
+    assert "提议人工调整" in phone.inner_text("[data-testid=empty-state]")
+    assert fits_the_screen(phone)
+
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from credit.overrides import override_propose
+
+    override_propose(
+        actor=org.officer_a, household=household, kind="limit", amount=Decimal(line.amount) + 10000,
+        reason="新增经营收入", valid_until=timezone.localdate() + timedelta(days=90),
+    )  # fmt: skip
+    phone.context.clear_cookies()  # signed out
+    sign_in(phone, live_server, "manager")
+    phone.goto(f"{live_server.url}/credit/")
+    phone.click(".navbar-toggler")
+    badge = phone.wait_for_selector("[data-testid=override-badge] .badge")
+    assert badge.inner_text() == "1"
+    assert phone.locator("text=模拟测算").count() == 1

@@ -16,4 +16,6 @@ def role(request: HttpRequest) -> dict[str, object]:
         "can_start_rating": roles.can_start_rating(user),
         "can_view_credit": roles.can_view_credit(user),
         "can_approve_override": roles.can_approve_override(user),
+        "can_propose_override": roles.can_propose_override(user),
+        "can_simulate": roles.can_simulate(user),
     }

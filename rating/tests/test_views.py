@@ -453,8 +453,9 @@ def test_grades_are_coloured_so_a_and_b_differ_from_aa_and_aaa(client, org):
     card = client.get(reverse("rating:household_card", args=[listed.pk])).content.decode()
     assert 'class="display-6 fw-bold grade-b"' in card
     css = (Path(settings.BASE_DIR) / "static" / "css" / "fuxiang.css").read_text()
+    rule = r"\.{}[ ,][^{{]*{{ color: (#[0-9a-f]+); }}"
     colours = {
-        grade: re.search(rf"\.{grade_class(grade)}[ ,][^{{]*{{ color: (#[0-9a-f]+); }}", css).group(1)
+        grade: re.search(rule.format(grade_class(grade)), css).group(1)
         for grade in ("AAA", "AA", "A", "B")
     }
     assert len(set(colours.values())) == 4
