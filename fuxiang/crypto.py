@@ -138,5 +138,12 @@ def blind_index(normalised: str, *, kind: str) -> str:
 
     ``kind`` ("resident_id", "phone") keeps equal strings of different kinds apart.
     """
-    message = f"{kind}:{normalised}".encode()
-    return hmac.new(keyring().index_key, message, hashlib.sha256).hexdigest()
+    mac = _index_mac(keyring().index_key).copy()  # the key's pads are hashed once
+    mac.update(f"{kind}:{normalised}".encode())
+    return mac.hexdigest()
+
+
+@cache
+def _index_mac(key: bytes) -> hmac.HMAC:
+    """An HMAC-SHA256 keyed with ``key`` and fed nothing yet; callers use copies."""
+    return hmac.new(key, digestmod=hashlib.sha256)

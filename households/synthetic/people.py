@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -25,6 +27,26 @@ from households.synthetic.plan import (
     CountyPlan,
 )
 
+# --- weighted draws ---------------------------------------------------------------------------
+
+
+class _Weighted:
+    """A weighted choice that draws exactly as ``rng.choices(population, weights)[0]`` — one
+    ``rng.random()`` and the same bisection, so a seed gives the same county — with the
+    cumulative weights summed once instead of at each of the ~300,000 draws of a county."""
+
+    __slots__ = ("cum", "hi", "population", "total")
+
+    def __init__(self, population: Sequence[Any], weights: Sequence[float]):
+        self.population = tuple(population)
+        self.cum = list(accumulate(weights))
+        self.total = self.cum[-1] + 0.0
+        self.hi = len(self.population) - 1
+
+    def __call__(self, rng: random.Random) -> Any:
+        return self.population[bisect_right(self.cum, rng.random() * self.total, 0, self.hi)]
+
+
 # --- names, ID numbers, amounts -------------------------------------------------------------
 
 
@@ -33,15 +55,16 @@ class _Names:
 
     def __init__(self, rng: random.Random):
         self.rng = rng
-        self.surnames = list(ChineseNames.last_names)
-        self.surname_cum = list(accumulate(ChineseNames.last_names.values()))
+        self.surname_draw = _Weighted(
+            list(ChineseNames.last_names), list(ChineseNames.last_names.values())
+        )
         self.male = [n for n in ChineseNames.first_names_male if len(n) == 1]
         self.female = [n for n in ChineseNames.first_names_female if len(n) == 1]
         self.male_full = list(ChineseNames.first_names_male)
         self.female_full = list(ChineseNames.first_names_female)
 
     def surname(self) -> str:
-        return self.rng.choices(self.surnames, cum_weights=self.surname_cum)[0]
+        return self.surname_draw(self.rng)
 
     def given(self, male: bool) -> str:
         rng = self.rng
@@ -93,10 +116,27 @@ def _org_code(n: int) -> str:
 HEAD, SPOUSE, CHILD, PARENT = "head", "spouse", "child", "parent"
 GRANDCHILD, CHILD_IN_LAW = "grandchild", "child_in_law"
 HEALTH = ("good", "fair", "poor")
-SHAPES = ("single", "couple", "nuclear", "parents", "grandchildren")
-SHAPE_CUM = list(accumulate((15, 30, 33, 9, 13)))
-WATCHLIST_KINDS = tuple(WatchlistKind.values)
-WATCHLIST_CUM = list(accumulate((20, 9, 4, 32, 35)))  # same order as WatchlistKind
+SHAPE = _Weighted(("single", "couple", "nuclear", "parents", "grandchildren"), (15, 30, 33, 9, 13))
+WATCHLIST_KIND = _Weighted(WatchlistKind.values, (20, 9, 4, 32, 35))  # order of WatchlistKind
+CHILDREN = {"nuclear": _Weighted((0, 1, 2, 3), (0, 50, 40, 10)),
+            "parents": _Weighted((0, 1, 2, 3), (20, 50, 30, 0))}  # fmt: skip
+EDUCATION = ("college", "senior", "junior", "primary")
+EDUCATION_YOUNG, EDUCATION_OLD = (
+    _Weighted(EDUCATION, (12, 28, 45, 15)),
+    _Weighted(EDUCATION, (2, 10, 43, 45)),
+)
+HEALTH_YOUNG, HEALTH_OLD = _Weighted(HEALTH, (80, 16, 4)), _Weighted(HEALTH, (45, 40, 15))
+LENDERS = _Weighted((0, 1, 2, 3), (72, 20, 6, 2))
+OVERDUE = _Weighted((0, 1, 2, 3), (88, 7, 3, 2))
+INDUSTRY = _Weighted(INDUSTRIES, INDUSTRY_WEIGHTS)
+HOUSE_OWNERSHIP = _Weighted(("owned", "rented", "other"), (88, 8, 4))
+ASSESSMENT = _Weighted(("very_good", "good", "fair", "poor"), (25, 50, 20, 5))
+HONOURS = _Weighted((0, 1, 2), (90, 8, 2))
+DEDUCTIONS = _Weighted((0, 1), (97, 3))
+BUSINESS_KIND = _Weighted((EntityKind.INDIVIDUAL_BUSINESS, EntityKind.MICRO_ENTERPRISE), (75, 25))
+FARM_KIND = _Weighted(
+    (EntityKind.FAMILY_FARM, EntityKind.COOPERATIVE, EntityKind.LARGE_GROWER), (45, 25, 30)
+)
 OCCUPATIONS = {"farming": "务农", "livestock": "养殖", "business": "个体经营", "wages": "务工"}
 TRADES = ("批发零售", "餐饮", "农产品加工", "交通运输", "建材", "汽修", "服装")
 PRODUCTS = ("水稻种植", "油茶种植", "蔬菜种植", "生猪养殖", "家禽养殖", "中药材种植", "水产养殖")
@@ -135,7 +175,7 @@ class _Maker:
     def family(self, place: _Place) -> list[Person]:
         rng, names = self.rng, self.names
         surname = rng.choice(place.clans) if rng.random() < 0.55 else names.surname()
-        shape = rng.choices(SHAPES, cum_weights=SHAPE_CUM)[0]
+        shape = SHAPE(rng)
         if shape == "single":
             male = rng.random() < 0.55
             return [(HEAD, surname + names.given(male), int(rng.triangular(22, 90, 72)), male)]
@@ -155,9 +195,7 @@ class _Maker:
         father_surname = surname if head_male else spouse_surname
         young = min(head_age, spouse_age) - 20  # the oldest a child of theirs can be
         if shape in ("nuclear", "parents"):
-            count = rng.choices(
-                (0, 1, 2, 3), (0, 50, 40, 10) if shape == "nuclear" else (20, 50, 30, 0)
-            )[0]
+            count = CHILDREN[shape](rng)
             for _ in range(count):
                 male = rng.random() < 0.52
                 age = rng.randint(max(0, young - 25), young)
@@ -195,9 +233,9 @@ class _Maker:
         elif age < 19:
             education = "senior"
         elif age < 50:
-            education = rng.choices(("college", "senior", "junior", "primary"), (12, 28, 45, 15))[0]
+            education = EDUCATION_YOUNG(rng)
         else:
-            education = rng.choices(("college", "senior", "junior", "primary"), (2, 10, 43, 45))[0]
+            education = EDUCATION_OLD(rng)
         if public:
             occupation, education = "公职人员", "college"
         elif age < 18 or (age < 23 and rng.random() < 0.5):
@@ -221,7 +259,7 @@ class _Maker:
             "phone_encrypted": "",
             "phone_index": "",
             "phone_masked": "",
-            "health": rng.choices(HEALTH, (80, 16, 4) if age < 60 else (45, 40, 15))[0],
+            "health": (HEALTH_YOUNG if age < 60 else HEALTH_OLD)(rng),
             "education": education,
             "occupation": occupation,
             "labour_ability": "full" if 18 <= age < 60 else "partial" if 16 <= age < 70 else "none",
@@ -263,7 +301,7 @@ class _Maker:
         deposits = lognorm(10.2, 1.0) * scale
         borrows = rng.random() < (0.45 if industry in ("business", "livestock") else 0.25)
         loans_here = lognorm(11.3, 0.7) if borrows else 0.0
-        lenders = rng.choices((0, 1, 2, 3), (72, 20, 6, 2))[0]
+        lenders = LENDERS(rng)
         values = {
             "income_crops": _money(crops * scale),
             "income_livestock": _money(livestock * scale),
@@ -288,7 +326,7 @@ class _Maker:
             "payroll_agency": industry == "wages" and wages * scale > 40000,
             "mobile_banking_active": deposits > 15000,
         }
-        overdue = rng.choices((0, 1, 2, 3), (88, 7, 3, 2))[0] if borrows or lenders else 0
+        overdue = OVERDUE(rng) if borrows or lenders else 0
         values.update(
             overdue_count_24m=overdue,
             has_outstanding_overdue=overdue >= 3,
@@ -301,7 +339,7 @@ class _Maker:
     def household(self, place: _Place, household_id: int, chunk: _Chunk) -> None:
         rng = self.rng
         village = place.village
-        industry = rng.choices(INDUSTRIES, INDUSTRY_WEIGHTS)[0]
+        industry = INDUSTRY(rng)
         people = self.family(place)
         listing = None
         if rng.random() < self.plan.watchlist_share * len(people) * 0.92:
@@ -321,12 +359,10 @@ class _Maker:
             "village_id": village.pk,
             "village_group_id": group.pk,
             "address": address,
-            "house_ownership": rng.choices(("owned", "rented", "other"), (88, 8, 4))[0],
-            "committee_assessment": rng.choices(
-                ("very_good", "good", "fair", "poor"), (25, 50, 20, 5)
-            )[0],
-            "honours_count": rng.choices((0, 1, 2), (90, 8, 2))[0],
-            "public_record_deductions": rng.choices((0, 1), (97, 3))[0],
+            "house_ownership": HOUSE_OWNERSHIP(rng),
+            "committee_assessment": ASSESSMENT(rng),
+            "honours_count": HONOURS(rng),
+            "public_record_deductions": DEDUCTIONS(rng),
             "rating_consent": consent,
             "consent_recorded_at": self.consent_at - timedelta(days=rng.randrange(720))
             if consent
@@ -367,7 +403,7 @@ class _Maker:
             chunk.entities.append(self.entity(place, row, head["name"], head_number, industry))
 
     def _listing(self) -> tuple[str, bool]:
-        kind = self.rng.choices(WATCHLIST_KINDS, cum_weights=WATCHLIST_CUM)[0]
+        kind = WATCHLIST_KIND(self.rng)
         return kind, self.rng.random() < 0.06
 
     def _entry(self, kind: str, lifted: bool, name: str, number: str) -> dict[str, Any]:
@@ -396,15 +432,10 @@ class _Maker:
         n = self.entity_serial
         county, village = self.plan.county_name, place.village.name.removesuffix("村")
         if industry == "business":
-            kind = rng.choices(
-                (EntityKind.INDIVIDUAL_BUSINESS, EntityKind.MICRO_ENTERPRISE), (75, 25)
-            )[0]
+            kind = BUSINESS_KIND(self.rng)
             trade = rng.choice(TRADES)
         else:
-            kind = rng.choices(
-                (EntityKind.FAMILY_FARM, EntityKind.COOPERATIVE, EntityKind.LARGE_GROWER),
-                (45, 25, 30),
-            )[0]
+            kind = FARM_KIND(self.rng)
             trade = rng.choice(PRODUCTS)
         name = {
             EntityKind.INDIVIDUAL_BUSINESS: f"{county}{village}{owner[0]}记{trade}店",
