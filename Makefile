@@ -15,7 +15,7 @@ TEST_ENV := DJANGO_DEBUG=1 \
 DEMO_ENV := env -u DATABASE_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND -u REDIS_URL \
 	DJANGO_DEBUG=1
 
-.PHONY: demo test install lint format clean
+.PHONY: demo test bench install lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ demo: install
 
 test: install
 	$(TEST_ENV) $(BIN)/pytest $(ARGS)
+
+# Every benchmark in benchmarks/, one after the other; writes docs/benchmarks.md. Needs
+# DATABASE_URL (a PostgreSQL server: each benchmark makes its own database), CELERY_BROKER_URL
+# and CELERY_RESULT_BACKEND (Redis); ARGS="--only rating,import" or "--households 30000".
+bench: install
+	$(BIN)/python benchmarks/run_all.py $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .
