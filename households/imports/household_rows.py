@@ -8,12 +8,14 @@ household and a rerun picks up where the file says. Re-importing the same file c
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from fuxiang import crypto
@@ -388,7 +390,7 @@ def _write_chunk(
                 "updated_at",
             ],
         )
-    Member.objects.bulk_create(new_members)
+    _members_insert(new_members, now)
     if changed_members:
         Member.objects.bulk_update(
             changed_members,
@@ -397,6 +399,30 @@ def _write_chunk(
     AuditEvent.objects.bulk_create(events)
     changed_ids.extend(h.pk for h in (*created, *updated))
     return len(created), len(updated), unchanged
+
+
+def _members_insert(members: Sequence[Member], now: Any) -> None:
+    """Insert new members: on PostgreSQL one ``COPY`` of their columns (the ORM's INSERT
+    builds ~20 parameters per member, a quarter of an import's time); elsewhere
+    ``bulk_create``. A member whose ID another transaction archived meanwhile raises
+    ``IntegrityError`` either way (the chunk is then written household by household)."""
+    if not members:
+        return
+    if connection.vendor != "postgresql":
+        Member.objects.bulk_create(members)
+        return
+    fields = [f for f in Member._meta.concrete_fields if not f.primary_key]
+    for member in members:
+        member.created_at = member.updated_at = now
+    buffer = io.StringIO()
+    # every column is NOT NULL: strings, dates and booleans quoted, numbers bare
+    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+    writer.writerows(tuple(getattr(m, f.attname) for f in fields) for m in members)
+    buffer.seek(0)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(Member._meta.db_table)
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
 
 
 def _event(

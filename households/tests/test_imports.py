@@ -271,16 +271,16 @@ def test_csv_in_gbk_or_utf8_imports(org, encoding):
 
 def test_a_crash_in_the_middle_leaves_no_half_imported_household(org, monkeypatch):
     monkeypatch.setattr(household_import, "CHUNK_HOUSEHOLDS", 1)
-    original = Member.objects.bulk_create
+    original = household_import._members_insert  # the members' COPY (bulk_create on SQLite)
     calls = {"n": 0}
 
-    def crash_on_second_household(objs, *args, **kwargs):
+    def crash_on_second_household(members, *args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("worker killed")
-        return original(objs, *args, **kwargs)
+        return original(members, *args, **kwargs)
 
-    monkeypatch.setattr(Member.objects, "bulk_create", crash_on_second_household)
+    monkeypatch.setattr(household_import, "_members_insert", crash_on_second_household)
     with pytest.raises(RuntimeError):
         run(family(org.village_a) + family(org.village_a) + family(org.village_a), org.officer_a)
     households = list(Household.objects.all())
