@@ -27,7 +27,9 @@ from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGET_SECONDS = 90
+TARGET_SECONDS = 30  # issue 19 (was 90)
+TARGET_IMPORT_SECONDS = 8  # issue 19 (was 20)
+TARGET_REIMPORT_SECONDS = 3
 TARGET_RSS_MB = 1536
 
 
@@ -88,10 +90,10 @@ def bench_seed(households: int) -> dict[str, Any]:
 
     from households.models import BusinessEntity, Household, Member
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with open(os.devnull, "w") as quiet:
         call_command("seed_county", households=households, stdout=quiet)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     own, children = _peak_rss_mb()
     members = Member.objects.count()
     return {
@@ -99,6 +101,7 @@ def bench_seed(households: int) -> dict[str, Any]:
         "members": members,
         "entities": BusinessEntity.objects.count(),
         "seconds": seconds,
+        "cpu": cpu,
         "households_per_s": households / seconds,
         "members_per_s": members / seconds,
         "peak_rss_mb": own,
@@ -187,7 +190,7 @@ def build_household_workbook(households: int, *, seed: int = 7) -> tuple[bytes, 
 
 
 def bench_xlsx_import(households: int = 10_000) -> dict[str, Any]:
-    """Excel import of ``households`` new families (target ≤ 20 s), then the same file
+    """Excel import of ``households`` new families (target ≤ 8 s), then the same file
     again (nothing changes). Baseline in the same run: just reading the workbook's cells."""
     import io
 
@@ -201,11 +204,15 @@ def bench_xlsx_import(households: int = 10_000) -> dict[str, Any]:
     read_seconds = time.perf_counter() - started
     timings = {}
     for attempt in ("import", "re-import"):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = import_file(
             stream=io.BytesIO(content), filename="bench.xlsx", kind="households", actor=None
         )
-        timings[attempt] = (time.perf_counter() - started, result.summary())
+        timings[attempt] = (
+            time.perf_counter() - started,
+            result.summary(),
+            time.process_time() - cpu,
+        )
     return {
         "households": households,
         "rows": rows,
@@ -214,6 +221,8 @@ def bench_xlsx_import(households: int = 10_000) -> dict[str, Any]:
         "read_seconds": read_seconds,
         "import_seconds": timings["import"][0],
         "import_summary": timings["import"][1],
+        "import_cpu": timings["import"][2],
+        "reimport_cpu": timings["re-import"][2],
         "reimport_seconds": timings["re-import"][0],
         "reimport_summary": timings["re-import"][1],
         "peak_rss_mb": _peak_rss_mb()[0],
@@ -238,7 +247,10 @@ def main() -> None:
     seed = bench_seed(args.households)
     raw = bench_raw_copy()
     ratio = seed["seconds"] / raw["seconds"]
-    print(f"  seed_county: {seed['seconds']:.1f} s  (target ≤ {TARGET_SECONDS} s)")
+    print(
+        f"  seed_county: {seed['seconds']:.1f} s  (target ≤ {TARGET_SECONDS} s); "
+        f"this process's CPU {seed['cpu']:.1f} s; load {os.getloadavg()[0]:.1f}"
+    )
     print(
         f"    {seed['households']:,} households, {seed['members']:,} members, "
         f"{seed['entities']:,} entities"
@@ -260,12 +272,19 @@ def main() -> None:
         f"xlsx import, {xlsx['households']:,} households = {xlsx['rows']:,} rows "
         f"({xlsx['megabytes']:.1f} MB) into that county"
     )
-    print(f"  import: {xlsx['import_seconds']:.1f} s  (target ≤ 20 s)  {xlsx['import_summary']}")
-    print(f"  re-import: {xlsx['reimport_seconds']:.1f} s  {xlsx['reimport_summary']}")
+    print(
+        f"  import: {xlsx['import_seconds']:.1f} s  (target ≤ {TARGET_IMPORT_SECONDS} s; "
+        f"CPU {xlsx['import_cpu']:.1f} s)  {xlsx['import_summary']}"
+    )
+    print(
+        f"  re-import: {xlsx['reimport_seconds']:.1f} s  (target ≤ {TARGET_REIMPORT_SECONDS} s; "
+        f"CPU {xlsx['reimport_cpu']:.1f} s)  {xlsx['reimport_summary']}"
+    )
     print(
         f"  baseline, reading the workbook's {xlsx['cells']:,} cells only: "
         f"{xlsx['read_seconds']:.1f} s; import / read = "
-        f"{xlsx['import_seconds'] / xlsx['read_seconds']:.1f}×"
+        f"{xlsx['import_seconds'] / xlsx['read_seconds']:.1f}×, re-import / read = "
+        f"{xlsx['reimport_seconds'] / xlsx['read_seconds']:.1f}×; load {os.getloadavg()[0]:.1f}"
     )
     print(f"  peak RSS of the whole benchmark {xlsx['peak_rss_mb']:.0f} MB")
 
