@@ -7,6 +7,7 @@ import calendar
 import functools
 from datetime import date, datetime
 
+from credit import engine
 from credit.models import (
     CreditPolicyVersion,
     CreditSimulation,
@@ -78,6 +79,20 @@ def _policy_of_run(
     if version is None:
         raise NoPolicy(f"{as_of:%Y-%m-%d}没有生效的授信政策")
     return version
+
+
+def policy_terms(run: RatingRun) -> engine.CreditPolicy:
+    """The terms of ``policy_for(run)``, parsed once per run and worker. Parsing checks the
+    whole price grid for inversions (a few hundred rates: most of a chunk's Python time when
+    it ran at every village); the version a run grants under never changes while it runs."""
+    return _terms_of_run(run.pk, run.created_at, run.as_of, run.simulation)
+
+
+@functools.lru_cache(maxsize=16)
+def _terms_of_run(
+    run_id: int, created_at: datetime, as_of: date, simulation: bool
+) -> engine.CreditPolicy:
+    return _policy_of_run(run_id, created_at, as_of, simulation).policy
 
 
 def granting_grades(run: RatingRun) -> dict[str, list[str]]:

@@ -33,6 +33,7 @@ from credit.line_basis import (
     add_months,
     granting_grades,
     policy_for,
+    policy_terms,
 )
 from credit.lines_python import line_for, override_outlived, write_python
 from credit.lines_sql import write_sql
@@ -68,5 +69,5 @@ def lines_write(run: RatingRun, village_id: int) -> int:
     except NoPolicy:
         return 0  # ratings before the first policy grant nothing (the run still publishes)
     if connection.vendor == "postgresql":
-        return write_sql(run, village_id, version)
-    return write_python(run, village_id, version)
+        return write_sql(run, village_id, version, policy_terms(run))
+    return write_python(run, village_id, version, policy_terms(run))

@@ -11,7 +11,12 @@ from typing import Any
 from django.db.models import Q
 
 from credit import engine
-from credit.line_basis import CARRIED, LOW_INCOME_FLAGS, add_months, granting_grades
+from credit.line_basis import (
+    CARRIED,
+    LOW_INCOME_FLAGS,
+    add_months,
+    granting_grades,
+)
 from credit.models import (
     CreditHold,
     CreditLine,
@@ -157,8 +162,15 @@ def override_outlived(
     return engine.override_outlived(approved, grade=grade, knocked_out=knocked_out, cap=cap)
 
 
-def write_python(run: RatingRun, village_id: int, version: CreditPolicyVersion) -> int:
-    policy, granting = version.policy, granting_grades(run)
+def write_python(
+    run: RatingRun,
+    village_id: int,
+    version: CreditPolicyVersion,
+    policy: engine.CreditPolicy | None = None,
+) -> int:
+    """``policy``: ``version``'s terms already parsed (``line_basis.policy_terms``)."""
+    policy = policy if policy is not None else version.policy
+    granting = granting_grades(run)
     lines = []
     for subject in _subjects(run, village_id, policy):
         values = line_for(subject, policy=policy, granting=granting[subject.kind], as_of=run.as_of)

@@ -53,8 +53,15 @@ def _override_applies_sql(caps: Any, result: str, override: str) -> str:
     )
 
 
-def write_sql(run: RatingRun, village_id: int, version: CreditPolicyVersion) -> int:
-    policy, granting = version.policy, granting_grades(run)
+def write_sql(
+    run: RatingRun,
+    village_id: int,
+    version: CreditPolicyVersion,
+    policy: engine.CreditPolicy | None = None,
+) -> int:
+    """``policy``: ``version``'s terms already parsed (``line_basis.policy_terms``)."""
+    policy = policy if policy is not None else version.policy
+    granting = granting_grades(run)
     written = 0
     # a version without entity rules grants entities nothing: no statement for them
     kinds = ("household", "entity") if policy.has_entity_rules else ("household",)

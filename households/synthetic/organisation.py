@@ -39,6 +39,9 @@ def _build_organisation(
 ) -> list[_Place]:
     county = summary.county
     password = make_password(plan.password)
+    # A further county in the same database (a province's, docs/scaling.md) gets its own branch
+    # codes, grid codes and logins, tagged with its code; the first keeps the plain ones.
+    tag = plan.county_code if Township.objects.exclude(county=county).exists() else ""
     townships = Township.objects.bulk_create(
         Township(county=county, name=name, code=f"{plan.county_code}{i + 1:03d}")
         for i, name in enumerate(TOWNSHIP_NAMES[: plan.townships])
@@ -81,7 +84,7 @@ def _build_organisation(
 
     # The bank: one branch per township, grids of a few neighbouring villages, one officer each.
     branches = Branch.objects.bulk_create(
-        Branch(name=f"{t.name[:-2] if u else t.name[:-1]}支行", code=f"B{i + 1:03d}")
+        Branch(name=f"{tag}{t.name[:-2] if u else t.name[:-1]}支行", code=f"B{tag}{i + 1:03d}")
         for i, (t, u) in enumerate(zip(townships, urban, strict=True))
     )
     grids: list[Grid] = []
@@ -91,7 +94,7 @@ def _build_organisation(
             grid = Grid(
                 branch=branch,
                 name=f"{own[start].name}网格",
-                code=f"G{b + 1:03d}{len(grids) + 1:03d}",
+                code=f"G{tag}{b + 1:03d}{len(grids) + 1:03d}",
             )
             grids.append(grid)
             for village in own[start : start + plan.villages_per_grid]:
@@ -107,16 +110,18 @@ def _build_organisation(
         return User(username=username, full_name=names.full(male), role=role, password=password)
 
     admin = User(
-        username="admin",
+        username=f"admin{tag}",
         full_name="总行管理员",
         role=Role.HEAD_OFFICE,
         is_staff=True,
         is_superuser=True,
         password=password,
     )
-    auditor = User(username="auditor", full_name="审计员", role=Role.AUDITOR, password=password)
-    managers = [staff(f"manager{i + 1}", Role.BRANCH_MANAGER) for i in range(len(branches))]
-    officers = [staff(f"officer{i + 1}", Role.OFFICER) for i in range(len(grids))]
+    auditor = User(
+        username=f"auditor{tag}", full_name="审计员", role=Role.AUDITOR, password=password
+    )
+    managers = [staff(f"{tag}manager{i + 1}", Role.BRANCH_MANAGER) for i in range(len(branches))]
+    officers = [staff(f"{tag}officer{i + 1}", Role.OFFICER) for i in range(len(grids))]
     User.objects.bulk_create([admin, auditor, *managers, *officers])
     Branch.managers.through.objects.bulk_create(
         Branch.managers.through(branch_id=b.pk, user_id=m.pk)
@@ -127,8 +132,8 @@ def _build_organisation(
         for g, o in zip(grids, officers, strict=True)
     )
     summary.logins += [
-        ("admin", Role.HEAD_OFFICE.label, "全县 + 系统管理"),
-        ("auditor", Role.AUDITOR.label, "全县只读 + 审计日志"),
+        (admin.username, Role.HEAD_OFFICE.label, "全县 + 系统管理"),
+        (auditor.username, Role.AUDITOR.label, "全县只读 + 审计日志"),
     ]
     summary.logins += [
         (m.username, Role.BRANCH_MANAGER.label, b.name)
