@@ -34,7 +34,7 @@ HERE = ROOT / "benchmarks"
 PLAN: list[tuple[str, list[str], str]] = [
     ("bench_import.py", [], "synthetic county seeded; 10,000 households imported from .xlsx"),
     ("bench_rating.py", ["--workers", "2"], "county rated, lines written, published (2 workers)"),
-    ("bench_rerate.py", ["--database", "fuxiang_bench_rating"], "one household re-rated"),
+    ("bench_rerate.py", [], "one household re-rated (in the rating benchmark's county)"),
     ("bench_lists.py", [], "back-office lists and searches at county scale"),
     ("bench_dashboard.py", [], "coverage dashboards"),
     ("bench_lookup.py", [], "public lookup pages under load"),
@@ -43,6 +43,8 @@ PLAN: list[tuple[str, list[str], str]] = [
 ]
 NOT_BENCHMARKS = {"run_all.py"}
 HOUSEHOLD_ARG = "--households"
+DATABASE_ARG = "--database"
+SHARES_DATABASE = {"bench_rerate.py": "rating"}  # works in another benchmark's database
 
 
 def _versions() -> list[tuple[str, str]]:
@@ -127,6 +129,11 @@ def main() -> None:
     parser.add_argument("--households", type=int, help="passed to benchmarks that take it")
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per benchmark")
+    parser.add_argument(
+        "--database-prefix",
+        default="fuxiang_bench",
+        help="each benchmark's database is PREFIX_<name> (they drop and re-create it)",
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         sys.exit("set DATABASE_URL=postgres://user@host:port/any-db (benchmarks make their own)")
@@ -143,6 +150,9 @@ def main() -> None:
         command = [sys.executable, "-u", str(HERE / script), *extra]
         if args.households and _accepts(script, HOUSEHOLD_ARG):
             command += [HOUSEHOLD_ARG, str(args.households)]
+        if _accepts(script, DATABASE_ARG):
+            short = SHARES_DATABASE.get(script, name.removeprefix("bench_"))
+            command += [DATABASE_ARG, f"{args.database_prefix}_{short}"]
         shown = " ".join(["python", f"benchmarks/{script}", *command[3:]])
         print(f"== {shown}", flush=True)
         load_before, clock = _load(), time.perf_counter()
