@@ -40,6 +40,11 @@ PLAN: list[tuple[str, list[str], str]] = [
     ("bench_lookup.py", [], "public lookup pages under load"),
     ("bench_whitelist.py", [], "whitelist file and deltas"),
     ("bench_worker_kill.py", [], "a worker killed mid-run"),
+    (
+        "bench_scaling.py",
+        ["--counties", "2", "--workers", "1,2"],
+        "two counties in one database, 1 and 2 workers (docs/scaling.md has the 10-county run)",
+    ),
 ]
 NOT_BENCHMARKS = {"run_all.py"}
 HOUSEHOLD_ARG = "--households"
@@ -110,7 +115,9 @@ def _load() -> str:
 def _plan(only: set[str]) -> list[tuple[str, list[str], str, bool]]:
     """(script, arguments, description, present) in order: the listed ones, then any other
     ``bench_*.py`` found."""
-    present = {p.name for p in HERE.glob("bench_*.py")} - NOT_BENCHMARKS
+    present = {
+        p.name for p in HERE.glob("bench_*.py") if '__name__ == "__main__"' in p.read_text()
+    } - NOT_BENCHMARKS  # (bench_lookup_settings.py and the like are a benchmark's modules)
     listed = {script for script, _, _ in PLAN}
     rows = [(s, a, d, s in present) for s, a, d in PLAN]
     rows += [(s, [], "", True) for s in sorted(present - listed)]
