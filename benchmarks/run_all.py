@@ -189,13 +189,31 @@ def main() -> None:
             f"`{shown}` — {status}, {seconds:.0f} s in all; load average (1/5/15 min) "
             f"{load_before} before, {load_after} after.\n\n```\n{output.strip()}\n```\n"
         )
+        _write_page(args.output, started_at, summary, sections, complete=False)
+    _write_page(args.output, started_at, summary, sections, complete=True)
+    print(f"wrote {args.output}")
+    if shutil.which("wrk") is None:
+        print("note: wrk is not installed; bench_lookup needs it (apt-get install wrk)")
+
+
+def _write_page(
+    output: str,
+    started_at: datetime,
+    summary: list[tuple[str, str, str, str]],
+    sections: list[str],
+    *,
+    complete: bool,
+) -> None:
+    """The page as it stands (written after every benchmark: an interrupted run leaves the
+    figures it measured, and says it is incomplete)."""
     finished_at = datetime.now(UTC)
+    state = "" if complete else " — **incomplete: interrupted or still running**"
     machine = "\n".join(f"| {k} | {v} |" for k, v in [*_machine(), *_versions()])
     table = "\n".join(f"| {n} | {d} | {s} | {t} |" for n, d, s, t in summary)
     page = f"""# Benchmarks
 
 Written by `make bench` (`benchmarks/run_all.py`) on {started_at:%Y-%m-%d %H:%M} UTC, finished
-{finished_at:%H:%M} UTC. Each benchmark prints the raw limit or baseline it measured in the
+{finished_at:%H:%M} UTC{state}. Each benchmark prints the raw limit or baseline it measured in the
 same run beside its figure (design §5): on a shared machine absolute times move with the load,
 the ratios much less. Targets are in [design.md §5](design.md#5-performance-targets).
 
@@ -212,10 +230,7 @@ the ratios much less. Targets are in [design.md §5](design.md#5-performance-tar
 {table}
 
 {chr(10).join(sections)}"""
-    Path(args.output).write_text(page)
-    print(f"wrote {args.output}")
-    if shutil.which("wrk") is None:
-        print("note: wrk is not installed; bench_lookup needs it (apt-get install wrk)")
+    Path(output).write_text(page)
 
 
 if __name__ == "__main__":
