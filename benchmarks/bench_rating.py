@@ -133,7 +133,7 @@ def _start_workers(n: int) -> list[subprocess.Popen[bytes]]:
             )
         )
         logs.append(log)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a busy machine starts four workers slowly
     for process, log in zip(pool, logs, strict=True):
         while "ready" not in Path(log.name).read_text():
             if process.poll() is not None or time.monotonic() > deadline:
