@@ -11,6 +11,7 @@ stored. The decision reads the current whitelist and checks the line afresh.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -25,7 +26,13 @@ from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
 from households.models import BusinessEntity, Household
 from households.selectors import business_entities_visible_to, households_visible_to
-from loans.borrowers import Borrower, available, exposure_lock, line_status_for
+from loans.borrowers import (
+    Borrower,
+    available,
+    borrowing_person,
+    exposure_lock,
+    line_status_for,
+)
 from loans.engine import rules, states
 from loans.idempotency import idempotency_claim
 from loans.ledger_selectors import applications_visible_to
@@ -42,6 +49,14 @@ from loans.verification import Verification, check_verification
 from loans.whitelists import whitelist_current_number
 
 PURPOSE_MIN = 2
+PURPOSE_MAX = 100
+
+
+def purpose_clean(text: Any) -> str:
+    """The loan purpose as one line: line breaks, tabs and runs of spaces become one space,
+    other control characters go (the contract prints it on one line)."""
+    words = str(text or "").split()
+    return "".join(c for c in " ".join(words) if unicodedata.category(c) != "Cc")
 
 
 def _amount(value: Any, field: str = "amount") -> Decimal:
@@ -129,9 +144,15 @@ def application_submit(
     verification = check_verification(verification)
     borrower = Borrower.of(subject)
     _check_staff_scope(actor if verification.channel == Channel.BRANCH else None, borrower)
+    person = borrowing_person(
+        borrower,
+        member_id=verification.member_id,
+        channel=verification.channel,
+        today=timezone.localdate(),
+    )
     amount = _amount(amount)
     collateral = _amount(collateral_value, "collateral_value") if collateral_value else None
-    purpose = (purpose or "").strip()
+    purpose = purpose_clean(purpose)
     payload = {
         "product": product.pk,
         "amount": str(amount),
@@ -153,6 +174,10 @@ def application_submit(
         errors.setdefault(reason.field, []).append(reason.message)
     if len(purpose) < PURPOSE_MIN:
         errors.setdefault("purpose", []).append("请填写贷款用途（至少2个字）")
+    elif len(purpose) > PURPOSE_MAX:
+        errors.setdefault("purpose", []).append(
+            f"贷款用途最多{PURPOSE_MAX}个字，请简要填写（现在{len(purpose)}个字）"
+        )
     if errors:
         raise DomainError(errors)
     if LoanApplication.objects.filter(
@@ -184,7 +209,8 @@ def application_submit(
         amount=amount,
         term_months=term_months,
         repayment_method=repayment_method,
-        purpose=purpose[:100],
+        purpose=purpose,
+        applicant_member=person,
         collateral_value=collateral,
         collateral_description=(collateral_description or "")[:200],
         channel=verification.channel,

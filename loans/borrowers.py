@@ -30,8 +30,8 @@ from django.db.models import Q
 from credit.models import CreditLine, LineStatus
 from credit.selectors import entity_current_line, household_current_line
 from fuxiang.errors import DomainError
-from households.models import BusinessEntity, Household
-from loans.models import CreditExposure
+from households.models import BusinessEntity, Household, Member, Relation
+from loans.models import Channel, CreditExposure
 
 ZERO = Decimal("0.00")
 
@@ -131,3 +131,34 @@ def refuse_unusable_line(line: CreditLine | None, today: date) -> CreditLine:
         code, message = LINE_STATUS_REASONS[status]
         raise DomainError(message, code=code)
     return line
+
+
+def borrowing_person(
+    borrower: Borrower, *, member_id: int | None, channel: str, today: date
+) -> Member | None:
+    """The person who borrows for a household (``None`` for an entity): the member who
+    verified (the villager's own SMS code and ID), or — through an officer or the platform,
+    when no member is named — the head. Refused (``DomainError``) unless it is the head or the
+    head's spouse, aged 18 or more (``rules.person_reasons``)."""
+    from loans.engine.rules import person_reasons
+
+    if borrower.household_id is None:
+        return None
+    members = Member.objects.filter(household_id=borrower.household_id).only(
+        "pk", "household_id", "relation", "birth_date", "name", "id_number_masked"
+    )
+    if member_id is not None:
+        person = members.filter(pk=member_id).first()
+    elif channel == Channel.VILLAGER:
+        person = None
+    else:
+        person = members.filter(relation=Relation.HEAD).first()
+    if person is None:
+        raise DomainError(
+            {"verification": "请本人先完成身份验证（姓名、身份证号和短信验证码）后再办理"},
+            code="not_verified",
+        )
+    reasons = person_reasons(person.relation, person.birth_date, today)
+    if reasons:
+        raise DomainError(reasons[0].message, code=reasons[0].code)
+    return person

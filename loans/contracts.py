@@ -23,11 +23,24 @@ from fuxiang.errors import DomainError, NotFound
 from fuxiang.masking import mask_name
 from fuxiang.pdf import text_pdf
 from households.models import BusinessEntity, Member, Relation
-from loans.borrowers import Borrower, available, exposure_lock, refuse_unusable_line
-from loans.engine import schedules, states
+from loans.borrowers import (
+    Borrower,
+    available,
+    borrowing_person,
+    exposure_lock,
+    refuse_unusable_line,
+)
+from loans.engine import rules, schedules, states
 from loans.engine.rules import yuan
 from loans.idempotency import idempotency_claim
-from loans.models import ContractTemplate, LoanApplication, LoanContract
+from loans.models import (
+    Channel,
+    ContractTemplate,
+    LoanApplication,
+    LoanContract,
+    WhitelistEntry,
+)
+from loans.retry import retry_once_on_conflict
 from loans.signals import ledger_changed_on_commit
 from loans.verification import Verification, check_verification
 
@@ -68,12 +81,14 @@ def amount_in_words(amount: Decimal) -> str:
     return words
 
 
-def borrower_identity(borrower: Borrower) -> tuple[str, str]:
-    """(masked name, masked ID) of the borrower: the head of the household, or the entity
-    with its legal representative's masked ID."""
+def borrower_identity(borrower: Borrower, member_id: int | None = None) -> tuple[str, str]:
+    """(masked name, masked ID) of the borrower: the member who applied (the head or the
+    head's spouse; the head when none is recorded), or the entity with its legal
+    representative's masked ID."""
     if borrower.household_id is not None:
+        members = Member.objects.filter(household_id=borrower.household_id)
         head = (
-            Member.objects.filter(household_id=borrower.household_id, relation=Relation.HEAD)
+            (members.filter(pk=member_id) if member_id else members.filter(relation=Relation.HEAD))
             .only("name", "id_number_masked")
             .first()
         )
@@ -136,6 +151,7 @@ def contract_number(application: LoanApplication, today: date) -> str:
     return f"FX{today:%Y%m%d}{application.pk:08d}"
 
 
+@retry_once_on_conflict
 @transaction.atomic
 def contract_sign(
     *,
@@ -174,6 +190,7 @@ def contract_sign(
         )
     if application.expires_at is not None and application.expires_at < now:
         raise DomainError("该申请已超过签约期限，请重新申请", code="expired")
+    signer = _signer(application, verification, borrower, today)
     line = refuse_unusable_line(borrower.line(), today)
     free = available(line, exposure.in_use, today)
     if application.amount > free:
@@ -181,10 +198,11 @@ def contract_sign(
             {"amount": f"合同金额{yuan(application.amount)}元超过可用授信额度{yuan(free)}元"},
             code="above_available",
         )
+    _recheck(application, borrower, line, exposure.in_use, today)
     template = ContractTemplate.objects.order_by("-created_at", "-id").first()
     if template is None:
         raise DomainError("尚未配置合同模板，请联系总行", code="no_template")
-    name, id_masked = borrower_identity(borrower)
+    name, id_masked = borrower_identity(borrower, signer.pk if signer else None)
     number = contract_number(application, today)
     maturity = schedules.add_months(today, application.term_months)
     text = contract_render(
@@ -256,13 +274,73 @@ def contract_sign(
     return contract
 
 
+def _signer(
+    application: LoanApplication, verification: Verification, borrower: Borrower, today: date
+) -> Any:
+    """The person signing for a household: the one who applied, verified again now, and
+    still the head or the head's adult spouse."""
+    member_id = verification.member_id
+    if member_id is None and verification.channel != Channel.VILLAGER:
+        member_id = application.applicant_member_id  # the officer (or platform) for them
+    if (
+        application.applicant_member_id is not None
+        and member_id is not None
+        and member_id != application.applicant_member_id
+    ):
+        raise DomainError(
+            {"verification": "须由申请人本人签约：请申请人本人验证身份后签约"},
+            code="not_applicant",
+        )
+    return borrowing_person(
+        borrower, member_id=member_id, channel=verification.channel, today=today
+    )
+
+
+def _recheck(
+    application: LoanApplication, borrower: Borrower, line: Any, in_use: Decimal, today: date
+) -> None:
+    """At signing, everything the decision checked, afresh: the product still open, the
+    borrower still eligible (kind, grade, the product's rule, on its whitelist), the line
+    still the one approved (same grade and rate), usable and online if the product is. A
+    change since the approval refuses, with the reason."""
+    from loans.applications import applicant_facts, line_facts, product_in_force
+
+    product_in_force(application.product_version.product)  # 暂停办理: product_unavailable
+    if line.pk != application.credit_line_id and (
+        line.grade != application.grade or line.rate_bp != application.rate_bp
+    ):
+        raise DomainError(
+            f"授信已重新核定（评级{application.grade}→{line.grade}，年利率"
+            f"{rate_percent(application.rate_bp or 0)}→{rate_percent(line.rate_bp)}），"
+            "原审批不再适用，请重新申请",
+            code="line_changed",
+        )
+    terms = application.product_version.terms
+    facts = line_facts(borrower, in_use, today)
+    reasons = rules.eligibility_reasons(
+        terms, applicant_facts(borrower), facts.grade if facts else ""
+    ) + rules.line_reasons(terms, facts, application.amount, today)
+    if (
+        not reasons
+        and not WhitelistEntry.objects.filter(
+            borrower.q, product_id=application.product_id, valid_to__isnull=True
+        ).exists()
+    ):
+        reasons.append(rules.Reason("not_on_whitelist", f"已不在{terms.name}的白名单内"))
+    if reasons:
+        raise DomainError(
+            "申请获批后情况有变化，不能签约：" + "；".join(r.message for r in reasons),
+            code=reasons[0].code,
+        )
+
+
 def contract_preview(application: LoanApplication) -> str:
     """The text the borrower would sign today (shown before the SMS code confirms it)."""
     borrower = Borrower.of(application)
     template = ContractTemplate.objects.order_by("-created_at", "-id").first()
     if template is None:
         raise DomainError("尚未配置合同模板，请联系总行", code="no_template")
-    name, id_masked = borrower_identity(borrower)
+    name, id_masked = borrower_identity(borrower, application.applicant_member_id)
     today = timezone.localdate()
     return contract_render(
         template=template,

@@ -9,6 +9,7 @@ usable now (active, not expired, not held), and a contract past its maturity dra
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,8 +27,20 @@ from loans.engine.rules import yuan
 from loans.idempotency import idempotency_claim
 from loans.models import Drawdown, Instalment, Loan, LoanContract
 from loans.repayments import accrue
+from loans.retry import retry_once_on_conflict
 from loans.signals import ledger_changed_on_commit
 from loans.verification import Verification, check_verification
+
+
+def draw_deadline(contract: LoanContract) -> date:
+    """The last day a signed contract may first be drawn: the signing day + the product's
+    ``draw_within_days`` (30 unless the product says otherwise)."""
+    return contract.start_date + timedelta(days=contract.product_version.draw_within_days)
+
+
+def draw_window_passed(contract: LoanContract, today: date) -> bool:
+    """A contract never drawn whose drawing window has passed (the nightly job ends it)."""
+    return contract.status == "signed" and today > draw_deadline(contract)
 
 
 def _village_id(borrower: Borrower) -> int:
@@ -36,6 +49,7 @@ def _village_id(borrower: Borrower) -> int:
     return BusinessEntity.objects.values_list("village_id", flat=True).get(pk=borrower.subject_id)
 
 
+@retry_once_on_conflict
 @transaction.atomic
 def drawdown_create(
     *,
@@ -60,7 +74,11 @@ def drawdown_create(
         return claim.replay  # type: ignore[return-value]
     exposure = exposure_lock(borrower)
     try:
-        contract = LoanContract.objects.select_for_update().get(pk=contract.pk)
+        contract = (
+            LoanContract.objects.select_for_update(of=("self",))
+            .select_related("product_version")
+            .get(pk=contract.pk)
+        )
     except LoanContract.DoesNotExist as exc:
         raise NotFound() from exc
     today = timezone.localdate()
@@ -71,6 +89,13 @@ def drawdown_create(
     if today >= contract.maturity_date:
         raise DomainError(
             f"合同已于{contract.maturity_date:%Y年%m月%d日}到期，不能再放款", code="matured"
+        )
+    if draw_window_passed(contract, today):
+        days = contract.product_version.draw_within_days
+        raise DomainError(
+            f"合同须在签订后{days}天内（{draw_deadline(contract):%Y年%m月%d日}前）放款，"
+            "已超过期限，合同失效；如仍需用款请重新申请",
+            code="draw_window_passed",
         )
     line = refuse_unusable_line(borrower.line(), today)
     loan = contract.loans.select_for_update().first()
@@ -91,6 +116,16 @@ def drawdown_create(
         raise DomainError(
             {"amount": f"放款金额{yuan(amount)}元超过授信额度可用余额{yuan(max(line_room, 0))}元"},
             code="above_available",
+        )
+    most = min(headroom, max(line_room, Decimal(0)))  # drawing all of it is always allowed
+    minimum = contract.product_version.min_drawdown
+    if amount < minimum and amount != most:
+        raise DomainError(
+            {
+                "amount": f"单笔放款不能少于{yuan(minimum)}元"
+                f"（一次提取剩余全部{yuan(most)}元时除外）"
+            },
+            code="below_minimum",
         )
     if contract.revolving:
         loan = _draw_revolving(contract, loan, borrower, amount, today)

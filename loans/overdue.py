@@ -27,6 +27,7 @@ from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from households.services import household_repayment_record_update
 from loans.borrowers import Borrower, exposure_lock
+from loans.drawdowns import draw_window_passed
 from loans.engine import schedules, states
 from loans.models import Instalment, Loan, LoanContract, RepaymentFeedback
 
@@ -47,9 +48,16 @@ def loans_overdue_mark(*, today: date | None = None) -> dict[str, int]:
             counts[f"loans_{moved}"] += 1
         if moved or newly_overdue:
             touched.add(_borrower_of_loan(loan_id))
-    for contract_id in LoanContract.objects.filter(
-        status__in=states.LIVE_CONTRACT_STATES, maturity_date__lt=today
-    ).values_list("pk", flat=True):
+    ending = set(
+        LoanContract.objects.filter(
+            status__in=states.LIVE_CONTRACT_STATES, maturity_date__lt=today
+        ).values_list("pk", flat=True)
+    ) | {  # never drawn within the product's window (30 days): they lapse
+        c.pk
+        for c in LoanContract.objects.filter(status="signed").select_related("product_version")
+        if draw_window_passed(c, today)
+    }
+    for contract_id in sorted(ending):
         if _end_contract(contract_id, today):
             counts["contracts_ended"] += 1
     borrowers = touched | _borrowers_with_history()
@@ -106,15 +114,22 @@ def _mark_loan(loan_id: int, today: date) -> tuple[int, str]:
 
 @transaction.atomic
 def _end_contract(contract_id: int, today: date) -> bool:
-    """A contract past maturity: never drawn → terminated; revolving and nothing owed →
-    closed (its loan too). Its occupation goes back to the line."""
+    """A contract past maturity, or never drawn within its window: never drawn →
+    terminated; revolving and nothing owed → closed (its loan too). Its occupation goes back
+    to the line."""
     from loans.repayments import release
 
-    contract = LoanContract.objects.select_for_update().get(pk=contract_id)
-    exposure = exposure_lock(Borrower.of(contract))
-    contract = LoanContract.objects.select_for_update().get(pk=contract_id)
+    # the borrower's exposure first, then the contract: the order every service locks in
+    exposure = exposure_lock(Borrower.of(LoanContract.objects.get(pk=contract_id)))
+    contract = (
+        LoanContract.objects.select_for_update(of=("self",))
+        .select_related("product_version")
+        .get(pk=contract_id)
+    )
     now = timezone.now()
     if contract.status == "signed":
+        if contract.maturity_date >= today and not draw_window_passed(contract, today):
+            return False
         contract.status = states.transition(states.CONTRACT, contract.status, "terminated")
     elif contract.revolving:
         loan = contract.loans.select_for_update().first()

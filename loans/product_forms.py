@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -42,6 +43,16 @@ class ProductVersionForm(BootstrapMixin, forms.Form):
     collateral_ratio = forms.DecimalField(
         label="抵押率上限（0–1，抵押类产品）", max_digits=4, decimal_places=2, required=False
     )
+    draw_within_days = forms.IntegerField(
+        label="签约后放款期限（天）", min_value=1, max_value=365, initial=30
+    )
+    min_drawdown = forms.DecimalField(
+        label="单笔最低放款（元，提取全部剩余金额不受限）",
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        initial=1000,
+    )
     note = forms.CharField(label="版本说明", max_length=200, required=False)
 
     def clean_terms_months(self) -> list[int]:
@@ -71,4 +82,6 @@ class ProductVersionForm(BootstrapMixin, forms.Form):
             "farming_income_share": version.farming_income_share,
             "farming_land_mu": version.farming_land_mu,
             "collateral_ratio": version.collateral_ratio,
+            "draw_within_days": version.draw_within_days,
+            "min_drawdown": version.min_drawdown,
         }

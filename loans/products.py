@@ -36,6 +36,8 @@ VERSION_FIELDS = (
     "farming_income_share",
     "farming_land_mu",
     "collateral_ratio",
+    "draw_within_days",
+    "min_drawdown",
     "note",
 )
 

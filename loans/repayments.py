@@ -4,12 +4,16 @@ channel — applied under the borrower's exposure lock, never more than the bala
 - **Revolving** (随借随还): interest accrues daily on the balance (annual rate ÷ 360) up to
   the day paid; a repayment pays the accrued interest first, then principal. The principal
   repaid is available to draw again (the contract keeps occupying its amount of the line).
-- **Instalments**: a repayment pays the instalments due on or before the day, oldest first,
-  interest before principal; what is left prepays the principal of the later instalments in
-  order (their scheduled interest stays as it is; the schedule is not recomputed). Paying off
-  the whole principal waives the interest of the instalments not yet due. The balance — the
-  most one can repay — is what is due plus the principal not yet due. Principal repaid is
-  released from the line.
+- **Instalments**: interest is actual/360 (``engine.schedules``). A repayment pays the
+  instalments due on or before the day, oldest first, interest before principal. What is left
+  is a prepayment (提前还款): it pays first the interest accrued on the outstanding principal
+  from the start of the current period (the last due date, the drawdown or the last
+  prepayment) to the day — and no more — then principal; the remaining instalments are then
+  re-scheduled (``engine.schedules.reschedule``): the remaining principal over the same due
+  dates, the first period running from the prepayment day (the term stays, the payments
+  fall). Paying everything closes the loan on the day; the instalments after it are dropped.
+  The balance — the most one can repay — is what is due, the interest accrued to the day and
+  the principal outstanding. Principal repaid is released from the line.
 
 A loan with nothing left to pay is closed; an instalment contract closes with it; a repayment
 that clears the overdue instalments moves an overdue loan back to 正常 (a 不良 loan stays bad
@@ -45,6 +49,7 @@ from loans.models import (
     RepaymentChannel,
     RepaymentImport,
 )
+from loans.retry import retry_once_on_conflict
 from loans.signals import ledger_changed_on_commit
 
 ZERO = Decimal("0.00")
@@ -73,8 +78,8 @@ class Balance:
 
 
 def loan_balance(loan: Loan, day: date, instalments: list[Instalment] | None = None) -> Balance:
-    """What the borrower may repay on ``day`` at most: interest due (accrued, for revolving)
-    and principal outstanding."""
+    """What the borrower may repay on ``day`` at most: interest due (accrued to the day) and
+    principal outstanding."""
     if loan.repayment_method == schedules.REVOLVING:
         interest = loan.interest_accrued
         if day > loan.accrued_to:
@@ -85,20 +90,51 @@ def loan_balance(loan: Loan, day: date, instalments: list[Instalment] | None = N
             )
         return Balance(interest, loan.principal_outstanding)
     rows = instalments if instalments is not None else list(loan.instalments.all())
-    interest = sum(
-        (
-            r.interest - r.interest_paid - r.interest_waived
-            for r in rows
-            if r.status != "paid" and r.due_date <= day
-        ),
-        ZERO,
+    position = instalment_position(loan, day, rows)
+    return Balance(position.due_interest + position.accrued, loan.principal_outstanding)
+
+
+@dataclass(frozen=True)
+class Position:
+    """An instalment loan on a day: what is due (instalments due on or before it, unpaid) and
+    the interest accrued since the current period began (on the principal not yet due)."""
+
+    due_interest: Decimal
+    due_principal: Decimal
+    accrued: Decimal
+    period_start: date | None  # None: no period runs (every instalment is due)
+    future: list[Instalment]
+
+    @property
+    def due(self) -> Decimal:
+        return self.due_interest + self.due_principal
+
+
+def instalment_position(loan: Loan, day: date, rows: list[Instalment]) -> Position:
+    ordered = sorted(rows, key=lambda r: r.number)
+    unpaid = [r for r in ordered if r.status != "paid"]
+    due = [r for r in unpaid if r.due_date <= day]
+    future = [r for r in unpaid if r.due_date > day]
+    due_interest = sum((r.interest - r.interest_paid - r.interest_waived for r in due), ZERO)
+    due_principal = sum((r.principal - r.principal_paid for r in due), ZERO)
+    if not future:
+        return Position(due_interest, due_principal, ZERO, None, [])
+    before = [r.due_date for r in ordered if r.number < future[0].number]
+    period_start = max([loan.start_date, loan.accrued_to, *before])
+    accrued = schedules.interest_for_days(
+        loan.principal_outstanding - due_principal,
+        Decimal(loan.rate_bp) / Decimal(10000),
+        (day - period_start).days,
     )
-    return Balance(interest, loan.principal_outstanding)
+    return Position(due_interest, due_principal, accrued, period_start, future)
 
 
 def _apply_instalments(loan: Loan, amount: Decimal, day: date) -> tuple[Decimal, Decimal]:
-    """Pay the instalments; returns (principal, interest) paid."""
+    """Pay the instalments due, then prepay (interest to the day, then principal) and
+    re-schedule what remains; returns (principal, interest) paid."""
     rows = list(loan.instalments.select_for_update().exclude(status="paid").order_by("number"))
+    paid_rows = list(loan.instalments.filter(status="paid").order_by("number"))
+    position = instalment_position(loan, day, rows + paid_rows)
     left, principal_paid, interest_paid = amount, ZERO, ZERO
     for row in rows:  # what is due: interest, then principal
         if row.due_date > day or not left:
@@ -111,17 +147,40 @@ def _apply_instalments(loan: Loan, amount: Decimal, day: date) -> tuple[Decimal,
         row.principal_paid += pay
         left -= pay
         principal_paid += pay
-    for row in rows:  # prepayment: principal of the later instalments
-        if row.due_date <= day or not left:
-            continue
-        pay = min(left, row.principal - row.principal_paid)
-        row.principal_paid += pay
-        left -= pay
-        principal_paid += pay
-    paid_off = loan.principal_outstanding - principal_paid == 0
+    future = [r for r in rows if r.due_date > day]
+    if left and future:  # a prepayment: the interest to the day, then principal
+        accrued = position.accrued
+        if left < accrued:  # the service refuses this before (``prepayment_short``)
+            raise RuntimeError("a prepayment below the interest accrued")
+        left -= accrued
+        interest_paid += accrued
+        prepaid = left
+        left = ZERO
+        principal_paid += prepaid
+        remaining = loan.principal_outstanding - principal_paid
+        current = future[0]
+        current.interest_paid += accrued
+        current.interest = current.interest_paid
+        if remaining == 0:  # paid off: the loan ends today, the later instalments go
+            current.principal = current.principal_paid + prepaid
+            current.principal_paid = current.principal
+            Instalment.objects.filter(pk__in=[r.pk for r in future[1:]]).delete()
+            future = [current]
+            rows = [r for r in rows if r.due_date <= day] + future
+        else:
+            new = schedules.reschedule(
+                loan.repayment_method,
+                principal=remaining,
+                annual_rate=Decimal(loan.rate_bp) / Decimal(10000),
+                start=day,
+                dates=[r.due_date for r in future],
+                first_number=current.number,
+            )
+            for row, fresh in zip(future, new, strict=True):
+                row.principal = row.principal_paid + fresh.principal
+                row.interest = (row.interest_paid if row is current else ZERO) + fresh.interest
+        loan.accrued_to = day
     for row in rows:
-        if paid_off and row.due_date > day:
-            row.interest_waived = row.interest - row.interest_paid
         if row.remaining == 0 and row.status != "paid":
             row.status = states.transition(states.INSTALMENT, row.status, "paid")
             row.paid_on = day
@@ -132,6 +191,7 @@ def _apply_instalments(loan: Loan, amount: Decimal, day: date) -> tuple[Decimal,
     return principal_paid, interest_paid
 
 
+@retry_once_on_conflict
 @transaction.atomic
 def repayment_record(
     *,
@@ -171,7 +231,10 @@ def repayment_record(
     if claim.replay is not None:
         return claim.replay  # type: ignore[return-value]
     borrower = Borrower.of(loan)
+    # locks in the one order every service takes: the borrower's exposure (their line), the
+    # contract, the loan
     exposure = exposure_lock(borrower)
+    contract = LoanContract.objects.select_for_update().get(pk=loan.contract_id)
     loan = Loan.objects.select_for_update().get(pk=loan.pk)
     if loan.status == "closed":
         raise DomainError({"amount": "该借据已结清，无需还款"}, code="closed")
@@ -183,6 +246,17 @@ def repayment_record(
             {"amount": f"还款金额{yuan(amount)}元超过应还余额{yuan(balance.total)}元"},
             code="above_balance",
         )
+    if loan.repayment_method != schedules.REVOLVING:
+        position = instalment_position(loan, day, list(loan.instalments.all()))
+        if position.due < amount < position.due + position.accrued:
+            raise DomainError(
+                {
+                    "amount": f"提前还款须先付清截至{day:%Y年%m月%d日}的利息"
+                    f"{yuan(position.accrued)}元：请还{yuan(position.due)}元（到期应还），"
+                    f"或至少{yuan(position.due + position.accrued)}元"
+                },
+                code="prepayment_short",
+            )
     if loan.repayment_method == schedules.REVOLVING:
         accrue(loan, day)
         interest = min(amount, loan.interest_accrued)
@@ -191,7 +265,6 @@ def repayment_record(
     else:
         principal, interest = _apply_instalments(loan, amount, day)
     loan.principal_outstanding -= principal
-    contract = LoanContract.objects.select_for_update().get(pk=loan.contract_id)
     exposure.outstanding -= principal
     if not contract.revolving:  # instalment principal repaid is released from the line
         exposure.in_use -= principal

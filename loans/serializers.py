@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from loans.models import (
@@ -58,7 +60,7 @@ class ApplicationInputSerializer(serializers.Serializer):
     repayment_method = serializers.ChoiceField(
         choices=RepaymentMethod.choices, error_messages=_messages("还款方式")
     )
-    purpose = serializers.CharField(max_length=100, error_messages=_messages("贷款用途"))
+    purpose = serializers.CharField(error_messages=_messages("贷款用途"))  # the service checks
     collateral_value = serializers.DecimalField(
         max_digits=14, decimal_places=2, required=False, error_messages=_messages("抵押物评估价值")
     )
@@ -120,9 +122,26 @@ class RepaymentInputSerializer(serializers.Serializer):
 
 
 class RepaymentSerializer(serializers.ModelSerializer):
+    schedule = serializers.SerializerMethodField(
+        help_text="The loan's schedule after this repayment (re-scheduled after a prepayment)"
+    )
+
     class Meta:
         model = Repayment
-        fields = ["id", "loan", "amount", "principal_part", "interest_part", "paid_on", "channel"]
+        fields = [
+            "id",
+            "loan",
+            "amount",
+            "principal_part",
+            "interest_part",
+            "paid_on",
+            "channel",
+            "schedule",
+        ]
+
+    def get_schedule(self, obj: Repayment) -> list[dict[str, Any]]:
+        rows = obj.loan.instalments.order_by("number")
+        return list(InstalmentSerializer(rows, many=True).data)
 
 
 class InstalmentSerializer(serializers.ModelSerializer):

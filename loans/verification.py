@@ -28,10 +28,18 @@ class Verification:
     ip: str | None = None
     user_agent: str = ""
     staff: Any = None  # the officer who verified in person (channel "branch")
+    member_id: int | None = None  # the household member who verified (their SMS code and ID)
 
     @classmethod
     def from_request(
-        cls, request: Any, *, channel: str, method: str, verified_at: datetime, reference: str = ""
+        cls,
+        request: Any,
+        *,
+        channel: str,
+        method: str,
+        verified_at: datetime,
+        reference: str = "",
+        member_id: int | None = None,
     ) -> Verification:
         from fuxiang.clientaddress import client_address
 
@@ -47,6 +55,7 @@ class Verification:
             staff=getattr(request, "user", None)
             if channel == Channel.BRANCH and request is not None
             else None,
+            member_id=member_id,
         )
 
 

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from loans.borrowers import Borrower, line_usable
+from loans.drawdowns import draw_window_passed
 from loans.engine.schedules import METHOD_LABELS
 from loans.engine.states import LIVE_CONTRACT_STATES, OPEN_LOAN_STATES
 from loans.ledger_selectors import borrower_position
@@ -129,7 +130,7 @@ def household_offer(household_id: int, *, today: date) -> Offer:
         .order_by("-signed_at")
     ):
         loan = loans.get(c.pk)
-        if c.maturity_date <= today:
+        if c.maturity_date <= today or draw_window_passed(c, today):
             drawable = Decimal(0)
         elif c.revolving:
             drawable = c.amount - (loan.principal_outstanding if loan else Decimal(0))

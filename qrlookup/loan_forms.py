@@ -33,9 +33,10 @@ class ApplyForm(forms.Form):
     )
     purpose = forms.CharField(
         label="贷款用途",
-        max_length=100,
-        error_messages={"required": "请填写贷款用途"},
-        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "如：购买化肥种子"}),
+        error_messages={"required": "请填写贷款用途"},  # one line, ≤ 100: the service checks
+        widget=forms.TextInput(
+            attrs={"class": "form-control", "placeholder": "如：购买化肥种子", "maxlength": 100}
+        ),
     )
     collateral_value = forms.DecimalField(
         label="抵押房产评估价值（元）",

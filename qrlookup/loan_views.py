@@ -49,6 +49,7 @@ def _session_verification(request: HttpRequest, *, reference: str = "") -> Verif
         method=request.session.get(METHOD, "sms"),
         verified_at=verified_at,
         reference=reference,
+        member_id=int(request.session.get("qrl_member", 0)) or None,
     )
 
 
@@ -179,6 +180,7 @@ def _sign(
                 method="sms",
                 verified_at=timezone.now(),
                 reference=challenge_id,
+                member_id=confirmation.member_id,
             ),
             idempotency_key=data["key"],
             request=request,

@@ -70,7 +70,9 @@ def loan_products_seeded() -> None:
         import_module("loans.migrations.0003_seed_products_and_contract_template").seed(apps, None)
 
 
-def _verified(channel: str, staff: User | None = None) -> Verification:
+def _verified(
+    channel: str, staff: User | None = None, member_id: int | None = None
+) -> Verification:
     return Verification(
         channel=channel,
         method="in_person" if channel == Channel.BRANCH else "sms",
@@ -79,6 +81,7 @@ def _verified(channel: str, staff: User | None = None) -> Verification:
         ip="203.0.113.9",
         user_agent="Mozilla/5.0 MicroMessenger",
         staff=staff,
+        member_id=member_id,
     )
 
 
@@ -104,6 +107,7 @@ def add_loans(rng: random.Random) -> None:
         branch = n % 4 == 3
         staff = User.objects.get(pk=officer_of[household.village_id]) if branch else None
         channel = Channel.BRANCH if branch else Channel.VILLAGER
+        head = household.members.filter(relation="head").values_list("pk", flat=True).first()
         amount = Decimal(50_000) if n % 10 else line + 1000  # the tenth: above its line
         application = application_submit(
             subject=household,
@@ -112,7 +116,7 @@ def add_loans(rng: random.Random) -> None:
             term_months=12,
             repayment_method="revolving",
             purpose="购买化肥种子",
-            verification=_verified(channel, staff),
+            verification=_verified(channel, staff, head),
             idempotency_key=uuid.uuid4().hex,
             actor=staff,
         )
@@ -120,7 +124,7 @@ def add_loans(rng: random.Random) -> None:
             continue  # declined, or approved and not (yet) signed
         contract = contract_sign(
             application=application,
-            verification=_verified(channel, staff),
+            verification=_verified(channel, staff, head),
             idempotency_key=uuid.uuid4().hex,
         )
         if n % 3 == 2:

@@ -205,6 +205,31 @@ def eligibility_reasons(product: ProductTerms, applicant: Applicant, grade: str)
     return reasons
 
 
+ADULT_AGE = 18
+BORROWING_RELATIONS = ("head", "spouse")  # 户主, 户主的配偶
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Whole years of age on ``day``."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def person_reasons(relation: str, birth_date: date, as_of: date) -> list[Reason]:
+    """Who may borrow for a household, at applying and at signing: its head, or the head's
+    spouse, aged 18 or more, in person (verified with their own SMS code and ID)."""
+    if relation not in BORROWING_RELATIONS:
+        return [
+            Reason(
+                "not_head_or_spouse",
+                "只有户主或户主的配偶（年满18周岁）本人可以申请和签约贷款，"
+                "其他家庭成员不能办理；请户主或其配偶本人验证身份后办理",
+            )
+        ]
+    if age_on(birth_date, as_of) < ADULT_AGE:
+        return [Reason("minor", "借款人须年满18周岁，未满18周岁不能申请或签约贷款")]
+    return []
+
+
 LINE_STATUS_REASONS = {
     "suspended": ("line_suspended", "授信额度已冻结，暂不能申请贷款，请联系您的客户经理"),
     "revoked": ("line_revoked", "授信额度已撤销，不能申请贷款，请联系您的客户经理"),

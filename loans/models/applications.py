@@ -36,6 +36,15 @@ class LoanApplication(Subject):
         _("还款方式"), max_length=20, choices=RepaymentMethod.choices
     )
     purpose = models.CharField(_("贷款用途"), max_length=100)
+    # the person who applies for a household: its head, or the head's adult spouse
+    applicant_member = models.ForeignKey(
+        "households.Member",
+        verbose_name=_("申请人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
     collateral_value = money_field(_("抵押物评估价值（元）"), null=True, blank=True)
     collateral_description = models.CharField(_("抵押物"), max_length=200, blank=True)
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)

@@ -79,6 +79,18 @@ class LoanProductVersion(models.Model):
     collateral_ratio = models.DecimalField(
         _("抵押率上限"), max_digits=4, decimal_places=2, null=True, blank=True
     )
+    draw_within_days = models.PositiveSmallIntegerField(
+        _("签约后放款期限（天）"),
+        default=30,
+        help_text=_("合同签订后须在此天数内放款，逾期合同失效"),
+    )
+    min_drawdown = models.DecimalField(
+        _("单笔最低放款（元）"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal(1000),
+        help_text=_("一次提取合同全部剩余金额时不受此限"),
+    )
     note = models.CharField(_("版本说明"), max_length=200, blank=True)
     created_by = staff_ref(_("起草人"))
     created_at = models.DateTimeField(_("起草时间"), auto_now_add=True)
@@ -104,6 +116,11 @@ class LoanProductVersion(models.Model):
                 condition=Q(min_amount__gt=0) & Q(max_amount__gte=F("min_amount")),
                 name="loan_product_amount_range",
                 violation_error_message="最低金额须大于0，且不高于最高金额",
+            ),
+            models.CheckConstraint(
+                condition=Q(draw_within_days__gte=1) & Q(min_drawdown__gt=0),
+                name="loan_product_drawdown_terms",
+                violation_error_message="放款期限须至少1天，单笔最低放款须大于0元",
             ),
             models.CheckConstraint(
                 condition=Q(collateral_ratio__isnull=True)

@@ -40,6 +40,11 @@ def verified(channel: str = "villager", **kwargs) -> Verification:
     )
 
 
+def head_id(household) -> int:
+    """The head's member id: the person who borrows for the household."""
+    return household.members.get(relation="head").pk
+
+
 def key() -> str:
     return uuid.uuid4().hex
 

@@ -104,7 +104,12 @@ def test_concurrent_signings_never_occupy_more_than_the_line(
     assert [a.status for a in approved] == ["approved"] * 3
     connection.close()
 
-    signed, refused = _race(3, lambda i: sign(approved[i], verification=verified()))
+    signed, refused = _race(
+        3,
+        lambda i: sign(
+            approved[i], verification=verified(member_id=approved[i].applicant_member_id)
+        ),
+    )
 
     assert len(signed) == 2
     assert len(refused) == 1

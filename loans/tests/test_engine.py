@@ -17,75 +17,95 @@ D = Decimal
 RATE = D("0.0345")
 START = date(2026, 1, 31)
 
+# The hand-worked loan: 12,000 yuan at 3.6% a year, drawn 2026-01-15, 3 monthly instalments due
+# 2026-02-15 (31 days), 2026-03-15 (28 days), 2026-04-15 (31 days). Actual/360: a day's
+# interest is 0.036 / 360 = 0.0001 of the balance, so the periods' factors are g1 = 31 ×
+# 0.0001 = 0.0031, g2 = 28 × 0.0001 = 0.0028, g3 = 0.0031.
+HAND = {"principal": D(12000), "annual_rate": D("0.036"), "months": 3, "start": date(2026, 1, 15)}
 
-def test_equal_instalment_12_months_of_100000_at_3_45_percent():
-    """等额本息, 100,000 yuan, 3.45% a year, 12 months, drawn 2026-01-31.
 
-    Monthly rate r = 0.0345 / 12 = 0.002875; (1 + r)^12 = 1.0350507932...
-    Payment = 100,000 × 0.002875 × 1.0350507932 / 0.0350507932 = 287.50 × 29.530099...
-            = 8,489.878... → 8,489.88 (to the fen, half up).
-    Month 1: interest = 100,000 × 0.002875 = 287.50; principal = 8,489.88 − 287.50 = 8,202.38;
-             balance 91,797.62.
-    Month 2: interest = 91,797.62 × 0.002875 = 263.918... → 263.92; principal = 8,225.96;
-             balance 83,571.66.
-    Month 3: interest = 83,571.66 × 0.002875 = 240.268... → 240.27; principal 8,249.61.
-    ... (each month the same way) ...
-    Month 11: balance after 8,465.59.
-    Month 12 (absorbs the rounding): interest = 8,465.59 × 0.002875 = 24.338... → 24.34;
-             principal = the whole balance 8,465.59; payment 8,489.93.
-    Interest in all: 1,878.61. Due dates on the 31st clamp: 2026-02-28, 2026-03-31, ...
-    """
+def test_equal_instalment_actual_360_by_hand():
+    """等额本息: X = P·(1+g1)(1+g2)(1+g3) / [(1+g2)(1+g3) + (1+g3) + 1]
+    (1+g1)(1+g2)(1+g3) = 1.0031 × 1.0028 × 1.0031 = 1.009026996908
+    denominator = 1.0028 × 1.0031 + 1.0031 + 1 = 1.00590868 + 1.0031 + 1 = 3.00900868
+    X = 12,000 × 1.009026996908 / 3.00900868 = 4,024.0242719... → 4,024.02
+    Period 1: interest 12,000 × 0.0031 = 37.20; principal 4,024.02 − 37.20 = 3,986.82;
+              balance 12,000 − 3,986.82 = 8,013.18
+    Period 2: interest 8,013.18 × 0.0028 = 22.436904 → 22.44; principal 4,024.02 − 22.44 =
+              4,001.58; balance 8,013.18 − 4,001.58 = 4,011.60
+    Period 3: interest 4,011.60 × 0.0031 = 12.43596 → 12.44; principal the whole 4,011.60;
+              payment 4,024.04 (the last absorbs the rounding)
+    Interest 37.20 + 22.44 + 12.44 = 72.08."""
+    rows = schedules.schedule("equal_instalment", **HAND)
+    assert [(r.due_date, r.principal, r.interest, r.balance_after) for r in rows] == [
+        (date(2026, 2, 15), D("3986.82"), D("37.20"), D("8013.18")),
+        (date(2026, 3, 15), D("4001.58"), D("22.44"), D("4011.60")),
+        (date(2026, 4, 15), D("4011.60"), D("12.44"), D("0.00")),
+    ]
+    assert [r.payment for r in rows] == [D("4024.02"), D("4024.02"), D("4024.04")]
+    assert schedules.totals(rows) == (D("12000.00"), D("72.08"))
+
+
+def test_equal_principal_actual_360_by_hand():
+    """等额本金: principal 12,000 / 3 = 4,000.00 a period. Interest on the balance:
+    12,000 × 0.0031 = 37.20; 8,000 × 0.0028 = 22.40; 4,000 × 0.0031 = 12.40; in all 72.00."""
+    rows = schedules.schedule("equal_principal", **HAND)
+    assert [(r.principal, r.interest) for r in rows] == [
+        (D("4000.00"), D("37.20")),
+        (D("4000.00"), D("22.40")),
+        (D("4000.00"), D("12.40")),
+    ]
+    assert schedules.totals(rows) == (D("12000.00"), D("72.00"))
+
+
+def test_interest_only_actual_360_by_hand():
+    """按月付息到期还本: interest on the whole 12,000 for each period's days:
+    12,000 × 0.0031 = 37.20; 12,000 × 0.0028 = 33.60; 12,000 × 0.0031 = 37.20 (in all
+    108.00 = 12,000 × 0.036 × 90 / 360); the principal with the last."""
+    rows = schedules.schedule("interest_only", **HAND)
+    assert [(r.principal, r.interest) for r in rows] == [
+        (D("0.00"), D("37.20")),
+        (D("0.00"), D("33.60")),
+        (D("12000.00"), D("37.20")),
+    ]
+    assert schedules.totals(rows) == (D("12000.00"), D("108.00"))
+
+
+def test_a_reschedule_runs_its_first_period_from_the_prepayment_day():
+    """After a prepayment on 2026-03-01 leaving 6,000 (等额本金), the remaining dates
+    2026-03-15 (14 days from the prepayment: 6,000 × 0.0014 = 8.40) and 2026-04-15
+    (31 days: 3,000 × 0.0031 = 9.30); 3,000 principal each, numbered from 2."""
+    rows = schedules.reschedule(
+        "equal_principal",
+        principal=D(6000),
+        annual_rate=D("0.036"),
+        start=date(2026, 3, 1),
+        dates=[date(2026, 3, 15), date(2026, 4, 15)],
+        first_number=2,
+    )
+    assert [(r.number, r.principal, r.interest) for r in rows] == [
+        (2, D("3000.00"), D("8.40")),
+        (3, D("3000.00"), D("9.30")),
+    ]
+
+
+def test_equal_periods_give_the_textbook_level_payment():
+    """With periods of equal length the actual/360 annuity is the textbook one: 100,000 at
+    3.6%, every period 30 days (g = 0.003), 12 periods: X = 100,000 × 0.003 × 1.003^12 /
+    (1.003^12 − 1) = 300 × 1.0365999... / 0.0365999... = 8,496.7257... → 8,496.73."""
+    assert schedules.level_payment(D(100000), [D("0.003")] * 12) == D("8496.73")
+
+
+def test_due_dates_clamp_to_the_months_end():
     rows = schedules.schedule(
         "equal_instalment", principal=D(100000), annual_rate=RATE, months=12, start=START
     )
-    assert len(rows) == 12
-    assert [(r.principal, r.interest) for r in rows[:3]] == [
-        (D("8202.38"), D("287.50")),
-        (D("8225.96"), D("263.92")),
-        (D("8249.61"), D("240.27")),
-    ]
-    assert all(r.payment == D("8489.88") for r in rows[:11])
-    assert (rows[-1].principal, rows[-1].interest, rows[-1].payment) == (
-        D("8465.59"),
-        D("24.34"),
-        D("8489.93"),
-    )
-    assert rows[10].balance_after == D("8465.59")
-    assert schedules.totals(rows) == (D("100000.00"), D("1878.61"))
     assert [r.due_date for r in rows[:3]] == [
         date(2026, 2, 28),
         date(2026, 3, 31),
         date(2026, 4, 30),
     ]
     assert rows[-1].due_date == date(2027, 1, 31)
-
-
-def test_equal_principal_12_months():
-    """等额本金, 100,000 at 3.45%, 12 months: principal 100,000 / 12 = 8,333.333 → 8,333.33 a
-    month, the last 100,000 − 11 × 8,333.33 = 8,333.37. Interest on the balance:
-    month 1: 100,000 × 0.002875 = 287.50; month 2: 91,666.67 × 0.002875 = 263.541... → 263.54;
-    month 3: 83,333.34 × 0.002875 = 239.583... → 239.58; month 12: 8,333.37 × 0.002875 =
-    23.958... → 23.96. Interest in all 1,868.76."""
-    rows = schedules.schedule(
-        "equal_principal", principal=D(100000), annual_rate=RATE, months=12, start=START
-    )
-    assert [r.principal for r in rows[:11]] == [D("8333.33")] * 11
-    assert rows[-1].principal == D("8333.37")
-    assert [r.interest for r in rows[:3]] == [D("287.50"), D("263.54"), D("239.58")]
-    assert rows[-1].interest == D("23.96")
-    assert schedules.totals(rows) == (D("100000.00"), D("1868.76"))
-
-
-def test_interest_only_with_the_principal_at_maturity():
-    """按月付息到期还本, 100,000 at 3.45%, 12 months: 100,000 × 0.002875 = 287.50 every
-    month; the principal with the 12th; interest in all 12 × 287.50 = 3,450.00."""
-    rows = schedules.schedule(
-        "interest_only", principal=D(100000), annual_rate=RATE, months=12, start=START
-    )
-    assert {r.interest for r in rows} == {D("287.50")}
-    assert [r.principal for r in rows[:11]] == [D(0)] * 11
-    assert rows[-1].principal == D(100000)
-    assert schedules.totals(rows) == (D("100000.00"), D("3450.00"))
 
 
 def test_revolving_interest_by_days_outstanding():

@@ -29,7 +29,7 @@ from loans.models import (
     Repayment,
 )
 from loans.repayments import repayment_record
-from loans.tests.conftest import key, money, verified
+from loans.tests.conftest import head_id, key, money, verified
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ def apply(borrower, product, amount=100000, term=12, method="revolving", **kwarg
         term_months=term,
         repayment_method=method,
         purpose=kwargs.pop("purpose", "购买化肥种子"),
-        verification=kwargs.pop("verification", verified()),
+        verification=kwargs.pop("verification", verified(member_id=head_id(borrower))),
         idempotency_key=kwargs.pop("idempotency_key", key()),
         **kwargs,
     )
@@ -51,7 +51,9 @@ def apply(borrower, product, amount=100000, term=12, method="revolving", **kwarg
 def sign(application, **kwargs):
     return contract_sign(
         application=application,
-        verification=kwargs.pop("verification", verified()),
+        verification=kwargs.pop(
+            "verification", verified(member_id=application.applicant_member_id)
+        ),
         idempotency_key=kwargs.pop("idempotency_key", key()),
     )
 
@@ -140,12 +142,13 @@ def test_an_instalment_loan_gets_its_schedule_and_releases_principal_as_repaid(b
     assert rows[0].due_date > loan.start_date
     with pytest.raises(DomainError, match="只能放款一次"):
         draw(contract, 1000)
-    # prepay 10,000: nothing is due yet, so all of it is principal of the next instalments
+    # prepay 10,000 on the drawdown's day: nothing is due and no interest has accrued (0 days),
+    # so all of it is principal; the remaining instalments are re-scheduled
     repayment_record(loan=loan, amount=10000, channel="staff", idempotency_key=key())
     assert exposure(borrower) == (money(90000), money(90000))
     loan.refresh_from_db()
     assert loan.principal_outstanding == money(90000)
-    # pay off: the rest of the principal; interest not yet due is waived
+    # pay off the same day: the rest of the principal, no interest (test_money has the days)
     repayment_record(loan=loan, amount=90000, channel="staff", idempotency_key=key())
     loan.refresh_from_db()
     contract.refresh_from_db()
@@ -225,7 +228,7 @@ def test_an_application_without_a_verified_session(borrower, e_loan):
 
 def test_a_replayed_sms_code_cannot_sign_twice(borrower, e_loan):
     first = apply(borrower, e_loan, amount=100000)
-    code = verified()
+    code = verified(member_id=first.applicant_member_id)
     sign(first, verification=code)
     second = apply(borrower, e_loan, amount=100000, term=24)
     before = snapshot(borrower)
@@ -273,7 +276,7 @@ def test_a_replayed_key_returns_the_first_result_and_moves_nothing_again(borrowe
     again = apply(borrower, e_loan, idempotency_key=k)
     assert again.pk == first.pk
     assert getattr(again, "replayed", False)
-    code = verified()
+    code = verified(member_id=first.applicant_member_id)
     contract = sign(first, idempotency_key=k, verification=code)
     assert sign(first, idempotency_key=k, verification=code).pk == contract.pk
     d1 = draw(contract, 30000, idempotency_key=k)
