@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "fuxiang.middleware.StaffSessionTimeoutMiddleware",
     "fuxiang.middleware.NoStoreMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -177,6 +178,11 @@ IPWARE_STRICT = _client_address["IPWARE_STRICT"]
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# A signed-in member of staff is signed out after 30 minutes without a request, and 8 hours
+# after signing in whatever they do (fuxiang.middleware.StaffSessionTimeoutMiddleware). The
+# villager's lookup session keeps its own rule (QRLOOKUP_SESSION_SECONDS).
+STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_SECONDS", 30 * 60)
+STAFF_SESSION_MAX_SECONDS = env_int("STAFF_SESSION_MAX_SECONDS", 8 * 3600)
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -322,6 +328,10 @@ QRLOOKUP_PUBLIC_BASE_URL = (env_str("QRLOOKUP_PUBLIC_BASE_URL") or "").rstrip("/
 QRLOOKUP_SMS_BACKEND = env_str("QRLOOKUP_SMS_BACKEND") or "outbox"
 if QRLOOKUP_SMS_BACKEND not in {"outbox", "tencent"}:
     raise ImproperlyConfigured("QRLOOKUP_SMS_BACKEND must be outbox or tencent")
+# The outbox sends nothing: it is only usable in a process started with DJANGO_DEBUG=1 (fixed
+# here, at start; the test runner's later DEBUG=False does not change it). With DEBUG off it
+# refuses to "send" (the code is never stored) and its page is for head office only.
+SMS_OUTBOX_USABLE = DEBUG
 TENCENT_SMS_SECRET_ID = env_str("TENCENT_SMS_SECRET_ID") or ""
 TENCENT_SMS_SECRET_KEY = env_str("TENCENT_SMS_SECRET_KEY") or ""
 TENCENT_SMS_SDK_APP_ID = env_str("TENCENT_SMS_SDK_APP_ID") or ""

@@ -256,10 +256,13 @@ def contact_set(request: HttpRequest) -> HttpResponse:
 @require_GET
 def outbox(request: HttpRequest) -> HttpResponse:
     """What the outbox backend "sent" in the last hour, so that a newcomer can finish the
-    lookup in the demo. Exists only with ``QRLOOKUP_SMS_BACKEND=outbox``."""
+    lookup in the demo. Exists only with ``QRLOOKUP_SMS_BACKEND=outbox``; in a process
+    started without DEBUG (where the outbox refuses to send) only head office sees it."""
     if settings.QRLOOKUP_SMS_BACKEND != "outbox":
         raise Http404("短信发件箱仅在开发和演示环境中可用")
     _staff(request)
+    if not settings.SMS_OUTBOX_USABLE and request.user.role != Role.HEAD_OFFICE:
+        raise Http404("短信发件箱仅在开发和演示环境中可用")  # DEBUG off: head office only
     since = timezone.now() - timedelta(hours=1)
     recent = SmsOutboxMessage.objects.filter(created_at__gte=since)[:50]
     response = render(request, "qrlookup/outbox.html", {"outbox": recent})

@@ -38,12 +38,26 @@ def code_text(code: str, minutes: int) -> str:
     )
 
 
+OUTBOX_REFUSED = (
+    "短信发件箱仅用于开发和演示环境（DEBUG），不能在生产环境使用："
+    "请配置短信服务（QRLOOKUP_SMS_BACKEND=tencent）"
+)
+
+
 class OutboxBackend:
+    """Keeps the message in a table instead of sending it — development and demo only: with
+    DEBUG off (``SMS_OUTBOX_USABLE``) it refuses, so no code sits readable in the database."""
+
     def send_code(self, *, phone: str, code: str, minutes: int) -> None:
+        self.send_text(phone=phone, text=code_text(code, minutes))
+
+    def send_text(self, *, phone: str, text: str) -> None:
+        if not settings.SMS_OUTBOX_USABLE:
+            raise SmsError(OUTBOX_REFUSED)
         SmsOutboxMessage.objects.create(
             phone_index=phone_index(phone),
             phone_masked=mask_phone(phone),
-            text=code_text(code, minutes),
+            text=text,
         )
 
 

@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "用户与角色"
 
     def ready(self) -> None:
-        from fuxiang.accounts import receivers  # noqa: F401  (revokes API tokens)
+        from fuxiang.accounts import receivers  # noqa: F401  (API tokens, session clocks)

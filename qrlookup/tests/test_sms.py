@@ -103,3 +103,23 @@ def test_the_outbox_page_exists_only_with_the_outbox_backend(client, org, tencen
     assert client.get("/qrlookup/outbox/").status_code == 200
     client.logout()
     assert client.get("/qrlookup/outbox/").status_code == 302  # to the login page
+
+
+def test_with_debug_off_the_outbox_refuses_to_send(settings, village_code, rated, flow):
+    """The outbox sends nothing: in a process started without DEBUG it refuses, so no code
+    ever sits in the database for someone to read — the lookup's code is simply not sent."""
+    settings.SMS_OUTBOX_USABLE = False
+    with pytest.raises(sms.SmsError, match="仅用于开发和演示环境"):
+        sms.OutboxBackend().send_code(phone="13812345678", code="123456", minutes=5)
+    flow.identify(village_code.token, rated.head.name, rated.head.id_number)
+    challenge = VerificationChallenge.objects.get()
+    assert (challenge.sms_status, challenge.code_hash) == (SmsStatus.FAILED, "")
+    assert not SmsOutboxMessage.objects.exists()
+
+
+def test_with_debug_off_the_outbox_page_is_for_head_office_only(client, org, settings):
+    settings.SMS_OUTBOX_USABLE = False
+    client.force_login(org.officer_a)
+    assert client.get("/qrlookup/outbox/").status_code == 404
+    client.force_login(org.head_office)
+    assert client.get("/qrlookup/outbox/").status_code == 200
