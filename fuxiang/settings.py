@@ -338,6 +338,13 @@ TENCENT_SMS_SDK_APP_ID = env_str("TENCENT_SMS_SDK_APP_ID") or ""
 TENCENT_SMS_SIGN_NAME = env_str("TENCENT_SMS_SIGN_NAME") or ""
 TENCENT_SMS_TEMPLATE_ID = env_str("TENCENT_SMS_TEMPLATE_ID") or ""
 TENCENT_SMS_REGION = env_str("TENCENT_SMS_REGION") or "ap-guangzhou"
+# The loan notices' templates approved in the Tencent console, "name=id,name=id" (names:
+# loan_sign_code, loan_approved, loan_signed, loan_drawn; loans/notices.py has their text).
+TENCENT_SMS_LOAN_TEMPLATES = dict(
+    item.split("=", 1)
+    for item in (env_str("TENCENT_SMS_LOAN_TEMPLATES") or "").split(",")
+    if "=" in item
+)
 TENCENT_SMS_ENDPOINT = env_str("TENCENT_SMS_ENDPOINT") or "sms.tencentcloudapi.com"
 if QRLOOKUP_SMS_BACKEND == "tencent" and not (
     TENCENT_SMS_SECRET_ID
@@ -404,6 +411,8 @@ CAPTCHA_CHALLENGE_FUNCT = "qrlookup.engine.inputs.captcha_challenge"
 LOANS_VERIFICATION_MAX_AGE_MINUTES = env_int("LOANS_VERIFICATION_MAX_AGE_MINUTES", 30)
 # An approved application must be signed within this many days.
 LOANS_SIGN_WITHIN_DAYS = env_int("LOANS_SIGN_WITHIN_DAYS", 7)
+# A signing code (SMS to the borrower, naming amount, term and rate) is valid this long.
+LOANS_SIGNING_CODE_SECONDS = env_int("LOANS_SIGNING_CODE_SECONDS", 300)
 # A whitelist snapshot expires this many days after it was made (the nightly refresh renews).
 LOANS_WHITELIST_TTL_DAYS = env_int("LOANS_WHITELIST_TTL_DAYS", 7)
 

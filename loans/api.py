@@ -1,5 +1,7 @@
 """The loans API (DRF), one view per operation: an officer serving a borrower in person
-applies, signs and draws for them (channel 网点, verified in person); staff record repayments;
+applies and draws for them (channel 网点, verified in person) — another officer or the branch
+manager approves what an officer entered — and signs only with the signing code the borrower
+received on their own phone (``sign-code/``, then ``sign/``); staff record repayments;
 anyone signed in reads what their scope holds. Every money-moving request needs an
 ``Idempotency-Key`` header: a retry with the same key returns the first result (200,
 ``Idempotent-Replayed: true``); the same key with another body is a 409. Refusals use the
@@ -39,7 +41,10 @@ from loans.serializers import (
     ProductSerializer,
     RepaymentInputSerializer,
     RepaymentSerializer,
+    SigningCodeSerializer,
+    SignInputSerializer,
 )
+from loans.signing import signing_code_confirm, signing_code_send
 from loans.verification import Verification
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -112,6 +117,32 @@ def _officer_in_person(request: Request, reference: str = "") -> Verification:
         method="in_person",
         verified_at=timezone.now(),
         reference=reference,
+    )
+
+
+def _borrower_code(request: Request, application: Any) -> Verification:
+    """The household borrower's confirmation at the branch: the signing code sent to their
+    own phone, which they read to the officer."""
+    if not roles.can_serve_borrowers(request.user):
+        raise PermissionDenied("只有客户经理可以代客户办理贷款")
+    data = SignInputSerializer(data=request.data)
+    if not data.is_valid():
+        raise DomainError(
+            {field: [str(m) for m in messages] for field, messages in data.errors.items()},
+            code="invalid",
+        )
+    row = signing_code_confirm(
+        application=application,
+        code_id=data.validated_data["code_id"],
+        code=data.validated_data["code"],
+    )
+    return Verification.from_request(
+        request,
+        channel=Channel.BRANCH,
+        method="sms",
+        verified_at=timezone.now(),
+        reference=row.pk,
+        member_id=row.member_id,
     )
 
 
@@ -208,19 +239,40 @@ class ApplicationDetailApi(APIView):
         return Response(ApplicationSerializer(application).data)
 
 
+class SigningCodeApi(APIView):
+    @extend_schema(
+        summary="发送签约验证码（短信发至借款人本人登记的手机，写明金额、期限、利率）",
+        request=None,
+        responses={201: SigningCodeSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        try:
+            application = _get(selectors.applications_visible_to(request.user), pk)
+            row = signing_code_send(
+                application=application, channel=Channel.BRANCH, actor=request.user
+            )
+        except DomainError as error:
+            return _refusal(error)
+        return Response(SigningCodeSerializer(row).data, status=status.HTTP_201_CREATED)
+
+
 class ContractSignApi(APIView):
     @extend_schema(
-        summary="签约（客户经理当面核实借款人确认）",
+        summary="签约：农户须提供本人手机收到的签约验证码（经营主体由客户经理当面核实）",
         parameters=[IDEMPOTENCY_KEY],
-        request=None,
+        request=SignInputSerializer,
         responses={201: ContractSerializer, 200: REPLAY, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
         try:
             application = _get(selectors.applications_visible_to(request.user), pk)
+            if application.household_id is not None:
+                verification = _borrower_code(request, application)
+            else:
+                verification = _officer_in_person(request, reference=f"in_person:{pk}")
             contract = contract_sign(
                 application=application,
-                verification=_officer_in_person(request, reference=f"in_person:{pk}"),
+                verification=verification,
                 idempotency_key=_key(request),
                 request=request,
             )

@@ -12,6 +12,7 @@ urlpatterns = [
     path("products/", api.ProductListApi.as_view(), name="products"),
     path("applications/", api.ApplicationCreateApi.as_view(), name="applications"),
     path("applications/<int:pk>/", api.ApplicationDetailApi.as_view(), name="application"),
+    path("applications/<int:pk>/sign-code/", api.SigningCodeApi.as_view(), name="sign_code"),
     path("applications/<int:pk>/sign/", api.ContractSignApi.as_view(), name="sign"),
     path("contracts/<int:pk>/drawdowns/", api.DrawdownCreateApi.as_view(), name="drawdowns"),
     path("loans/<int:pk>/", api.LoanDetailApi.as_view(), name="loan"),

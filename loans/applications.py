@@ -24,6 +24,7 @@ from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
+from fuxiang.makerchecker import Touch, checker_require
 from households.models import BusinessEntity, Household
 from households.selectors import business_entities_visible_to, households_visible_to
 from loans.borrowers import (
@@ -44,6 +45,7 @@ from loans.models import (
     VersionStatus,
     WhitelistEntry,
 )
+from loans.notices import approved_notice
 from loans.signals import ledger_changed_on_commit
 from loans.verification import Verification, check_verification
 from loans.whitelists import whitelist_current_number
@@ -230,7 +232,12 @@ def application_submit(
     application.reasons = [
         {"code": r.code, "message": r.message, "field": r.field} for r in decision.reasons
     ]
-    if decision.outcome != rules.REVIEW:
+    outcome = decision.outcome
+    if outcome == rules.APPROVE and verification.channel == Channel.BRANCH:
+        # entered by an officer: a second person approves (maker-checker), never the maker
+        outcome = rules.REVIEW
+        application.status = states.transition(states.APPLICATION, "submitted", outcome)
+    if outcome != rules.REVIEW:
         application.decided_at = now
     if decision.outcome == rules.APPROVE:
         application.expires_at = now + timedelta(days=settings.LOANS_SIGN_WITHIN_DAYS)
@@ -264,6 +271,8 @@ def application_submit(
         entity_ids=[application.business_entity_id],
         reason="apply",
     )
+    if application.status == "approved":
+        approved_notice(application)
     return application
 
 
@@ -276,14 +285,20 @@ def application_review(
     note: str = "",
     request: Any = None,
 ) -> LoanApplication:
-    """The officer who serves the borrower decides an application in review (房抵贷): approve
-    — after the same fresh check of the line as an instant decision — or decline, with a
-    note either way."""
+    """An officer who serves the borrower, or their branch manager, decides an application in
+    review (房抵贷, or one an officer entered): approve — after the same fresh check of the
+    line as an instant decision — or decline, with a note either way. Never the officer who
+    entered it (maker-checker, ``fuxiang.makerchecker``)."""
     if not applications_visible_to(actor).filter(pk=application.pk).exists():
         raise NotFound()
-    if not roles.can_serve_borrowers(actor):
-        raise PermissionDenied("只有客户经理可以审核贷款申请")
+    if not (roles.can_serve_borrowers(actor) or getattr(actor, "role", "") == "branch_manager"):
+        raise PermissionDenied("只有客户经理或支行行长可以审核贷款申请")
     application = LoanApplication.objects.select_for_update().get(pk=application.pk)
+    checker_require(
+        checker_id=actor.pk,
+        touched={Touch.CREATED: {application.submitted_by_id}},
+        what="贷款申请",
+    )
     if application.status != "under_review":
         raise DomainError(f"该申请状态为“{application.get_status_display()}”，不在审核中")
     note = (note or "").strip()
@@ -323,6 +338,8 @@ def application_review(
         request=request,
         details={"approved": approve, "note": note},
     )
+    if application.status == "approved":
+        approved_notice(application)
     return application
 
 

@@ -30,6 +30,7 @@ from loans.borrowers import (
     exposure_lock,
     refuse_unusable_line,
 )
+from loans.drawdowns import draw_deadline
 from loans.engine import rules, schedules, states
 from loans.engine.rules import yuan
 from loans.idempotency import idempotency_claim
@@ -38,8 +39,11 @@ from loans.models import (
     ContractTemplate,
     LoanApplication,
     LoanContract,
+    SigningCode,
+    VerificationMethod,
     WhitelistEntry,
 )
+from loans.notices import notice_send
 from loans.retry import retry_once_on_conflict
 from loans.signals import ledger_changed_on_commit
 from loans.verification import Verification, check_verification
@@ -191,6 +195,7 @@ def contract_sign(
     if application.expires_at is not None and application.expires_at < now:
         raise DomainError("该申请已超过签约期限，请重新申请", code="expired")
     signer = _signer(application, verification, borrower, today)
+    _check_branch_code(application, verification, signer)
     line = refuse_unusable_line(borrower.line(), today)
     free = available(line, exposure.in_use, today)
     if application.amount > free:
@@ -271,7 +276,40 @@ def contract_sign(
         entity_ids=[contract.business_entity_id],
         reason="sign",
     )
+    notice_send(
+        member_id=signer.pk if signer else None,
+        template="loan_signed",
+        params={
+            "product": application.product_version.product.name,
+            "number": number,
+            "amount": yuan(contract.amount),
+            "term": contract.term_months,
+            "rate": rate_percent(contract.rate_bp),
+            "draw_by": f"{draw_deadline(contract):%Y年%m月%d日}",
+        },
+    )
     return contract
+
+
+def _check_branch_code(
+    application: LoanApplication, verification: Verification, signer: Any
+) -> None:
+    """At the branch an officer signs only with the code the borrower received on their own
+    phone (``loans.signing``): the verification's reference must be that code, used, for this
+    application and this person."""
+    if verification.channel != Channel.BRANCH or signer is None:
+        return
+    used = SigningCode.objects.filter(
+        pk=verification.reference,
+        application_id=application.pk,
+        member_id=signer.pk,
+        used_at__isnull=False,
+    ).exists()
+    if verification.method != VerificationMethod.SMS or not used:
+        raise DomainError(
+            {"verification": "网点签约须由借款人提供本人手机收到的签约验证码"},
+            code="not_verified",
+        )
 
 
 def _signer(

@@ -26,6 +26,7 @@ from loans.engine import schedules, states
 from loans.engine.rules import yuan
 from loans.idempotency import idempotency_claim
 from loans.models import Drawdown, Instalment, Loan, LoanContract
+from loans.notices import borrower_member_id, notice_send
 from loans.repayments import accrue
 from loans.retry import retry_once_on_conflict
 from loans.signals import ledger_changed_on_commit
@@ -76,7 +77,7 @@ def drawdown_create(
     try:
         contract = (
             LoanContract.objects.select_for_update(of=("self",))
-            .select_related("product_version")
+            .select_related("product_version__product", "application")
             .get(pk=contract.pk)
         )
     except LoanContract.DoesNotExist as exc:
@@ -166,6 +167,17 @@ def drawdown_create(
         household_ids=[contract.household_id],
         entity_ids=[contract.business_entity_id],
         reason="draw",
+    )
+    notice_send(
+        member_id=borrower_member_id(contract.application),
+        template="loan_drawn",
+        params={
+            "product": contract.product_version.product.name,
+            "amount": yuan(amount),
+            "day": f"{today:%Y年%m月%d日}",
+            "loan": loan.number,
+            "maturity": f"{loan.maturity_date:%Y年%m月%d日}",
+        },
     )
     return drawdown
 

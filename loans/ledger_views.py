@@ -92,11 +92,21 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.applications_visible_to(request.user).filter(pk=pk).first()
     if application is None:
         raise Http404("未找到该申请，或您无权访问")
-    can_review = application.status == "under_review" and roles.can_serve_borrowers(request.user)
+    can_review = (
+        application.status == "under_review"
+        and (
+            roles.can_serve_borrowers(request.user)
+            or getattr(request.user, "role", "") == "branch_manager"
+        )
+        and application.submitted_by_id != request.user.pk  # maker-checker: not the maker
+    )
     form = ReviewForm(request.POST or None)
     if request.method == "POST":
         if not can_review:
-            return HttpResponse("只有客户经理可以审核待审核的申请", status=403)
+            return HttpResponse(
+                "只有客户经理或支行行长可以审核待审核的申请，录入人不能审核自己录入的申请",
+                status=403,
+            )
         if form.is_valid():
             try:
                 application_review(

@@ -44,7 +44,7 @@ class ProductVersionForm(BootstrapMixin, forms.Form):
         label="抵押率上限（0–1，抵押类产品）", max_digits=4, decimal_places=2, required=False
     )
     draw_within_days = forms.IntegerField(
-        label="签约后放款期限（天）", min_value=1, max_value=365, initial=30
+        label="签约后放款期限（天）", min_value=1, max_value=365, initial=30, required=False
     )
     min_drawdown = forms.DecimalField(
         label="单笔最低放款（元，提取全部剩余金额不受限）",
@@ -52,8 +52,16 @@ class ProductVersionForm(BootstrapMixin, forms.Form):
         decimal_places=2,
         min_value=Decimal("0.01"),
         initial=1000,
+        required=False,
     )
     note = forms.CharField(label="版本说明", max_length=200, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ("draw_within_days", "min_drawdown"):  # left empty: the version in force's
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
 
     def clean_terms_months(self) -> list[int]:
         raw = self.cleaned_data["terms_months"].replace("，", ",")

@@ -99,6 +99,20 @@ class ContractSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+class SigningCodeSerializer(serializers.Serializer):
+    code_id = serializers.CharField(source="pk")
+    expires_at = serializers.DateTimeField()
+    sent_to = serializers.CharField(source="member.phone_masked")
+
+
+class SignInputSerializer(serializers.Serializer):
+    code_id = serializers.CharField(max_length=32, error_messages=_messages("验证码编号"))
+    code = serializers.RegexField(
+        r"^\d{6}$",
+        error_messages={**_messages("签约验证码"), "invalid": "签约验证码须为6位数字"},
+    )
+
+
 class DrawdownInputSerializer(serializers.Serializer):
     amount = serializers.DecimalField(
         max_digits=14, decimal_places=2, min_value=1, error_messages=_messages("放款金额")

@@ -54,3 +54,20 @@ def mark_overdue() -> dict[str, int]:
     counts = loans_overdue_mark()
     counts["applications_expired"] = applications_expire()
     return counts
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def send_notice(*, member_id: int, template: str, params: dict[str, str]) -> str:
+    """An SMS notice or signing code to a member's phone on file (``loans.notices``). A
+    provider's refusal is logged, not retried (the next step asks for a new code)."""
+    import logging
+
+    from loans.notices import notice_deliver
+
+    try:
+        return notice_deliver(member_id=member_id, template=template, params=params)
+    except OSError:
+        raise
+    except Exception as exc:  # the provider refused: logged without the number
+        logging.getLogger(__name__).warning("SMS %s not sent: %s", template, exc)
+        return "failed"

@@ -6,6 +6,8 @@ class QrlookupConfig(AppConfig):
     verbose_name = "扫码查询"
 
     def ready(self) -> None:
-        from qrlookup import receivers
+        from loans.notices import sms_sender_register
+        from qrlookup import receivers, sms
 
         receivers.connect()
+        sms_sender_register(sms.send_notice)  # loans' notices go out through this SMS module

@@ -27,13 +27,12 @@ from loans.applications import application_submit
 from loans.contracts import contract_pdf, contract_preview, contract_sign
 from loans.drawdowns import drawdown_create
 from loans.models import Channel, Loan, LoanApplication, LoanContract, LoanProduct
+from loans.signing import signing_code_confirm, signing_code_send
 from loans.verification import Verification
 from loans.villager_selectors import household_offer
-from qrlookup import verification
-from qrlookup.engine.agents import ua_class
 from qrlookup.loan_forms import ApplyForm, DrawForm, SignCodeForm
 from qrlookup.lookup_selectors import page_forget
-from qrlookup.public_views import METHOD, UNTIL, _expired, _private, _session_attribution, _verified
+from qrlookup.public_views import METHOD, UNTIL, _expired, _private, _verified
 
 SIGN_CHALLENGE = "qrl_sign_challenge"
 
@@ -133,9 +132,11 @@ def application(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and found.status == "approved":
         if request.POST.get("action") == "send":
             try:
-                request.session[SIGN_CHALLENGE] = verification.signing_challenge_start(
-                    household_id=household_id, member_id=int(request.session["qrl_member"])
-                )
+                request.session[SIGN_CHALLENGE] = signing_code_send(
+                    application=found,
+                    channel=Channel.VILLAGER,
+                    member_id=int(request.session["qrl_member"]),
+                ).pk
             except DomainError as error:
                 message = error.message
             else:
@@ -162,14 +163,12 @@ def _sign(
     challenge_id = request.session.get(SIGN_CHALLENGE, "")
     if not challenge_id:
         return None, "请先获取签约验证码"
-    confirmation = verification.verification_confirm(
-        challenge_id=challenge_id,
-        code=data["code"],
-        attribution=_session_attribution(request),
-        ua_class=ua_class(request.META.get("HTTP_USER_AGENT", "")),
-    )
-    if not confirmation.ok or confirmation.household_id != application.household_id:
-        return None, confirmation.message or verification.CODE_FAILED
+    try:  # the code loans sent to the applicant's phone, naming amount, term and rate
+        used = signing_code_confirm(
+            application=application, code_id=challenge_id, code=data["code"]
+        )
+    except DomainError as error:
+        return None, error.message
     request.session.pop(SIGN_CHALLENGE, None)
     try:
         contract = contract_sign(
@@ -180,7 +179,7 @@ def _sign(
                 method="sms",
                 verified_at=timezone.now(),
                 reference=challenge_id,
-                member_id=confirmation.member_id,
+                member_id=used.member_id,
             ),
             idempotency_key=data["key"],
             request=request,

@@ -30,6 +30,10 @@ class SmsError(Exception):
 class SmsBackend(Protocol):
     def send_code(self, *, phone: str, code: str, minutes: int) -> None: ...
 
+    def send_text(
+        self, *, phone: str, text: str, template: str = "", params: list[str] | None = None
+    ) -> None: ...
+
 
 def code_text(code: str, minutes: int) -> str:
     return (
@@ -51,7 +55,9 @@ class OutboxBackend:
     def send_code(self, *, phone: str, code: str, minutes: int) -> None:
         self.send_text(phone=phone, text=code_text(code, minutes))
 
-    def send_text(self, *, phone: str, text: str) -> None:
+    def send_text(
+        self, *, phone: str, text: str, template: str = "", params: list[str] | None = None
+    ) -> None:
         if not settings.SMS_OUTBOX_USABLE:
             raise SmsError(OUTBOX_REFUSED)
         SmsOutboxMessage.objects.create(
@@ -62,10 +68,24 @@ class OutboxBackend:
 
 
 class TencentBackend:
-    """Tencent Cloud SMS. The template (approved in the Tencent console) takes two parameters:
-    the code and its validity in minutes."""
+    """Tencent Cloud SMS. The lookup's template (approved in the Tencent console) takes two
+    parameters: the code and its validity in minutes; the loan notices' templates are named in
+    ``TENCENT_SMS_LOAN_TEMPLATES``."""
 
     def send_code(self, *, phone: str, code: str, minutes: int) -> None:
+        self.send_template(
+            phone=phone, template_id=settings.TENCENT_SMS_TEMPLATE_ID, params=[code, str(minutes)]
+        )
+
+    def send_text(
+        self, *, phone: str, text: str, template: str = "", params: list[str] | None = None
+    ) -> None:
+        template_id = settings.TENCENT_SMS_LOAN_TEMPLATES.get(template, "")
+        if not template_id:
+            raise SmsError(f"未配置短信模板：{template}（TENCENT_SMS_LOAN_TEMPLATES）")
+        self.send_template(phone=phone, template_id=template_id, params=params or [])
+
+    def send_template(self, *, phone: str, template_id: str, params: list[str]) -> None:
         from tencentcloud.common import credential
         from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
             TencentCloudSDKException,
@@ -87,8 +107,8 @@ class TencentBackend:
                     "PhoneNumberSet": [f"+86{phone}"],
                     "SmsSdkAppId": settings.TENCENT_SMS_SDK_APP_ID,
                     "SignName": settings.TENCENT_SMS_SIGN_NAME,
-                    "TemplateId": settings.TENCENT_SMS_TEMPLATE_ID,
-                    "TemplateParamSet": [code, str(minutes)],
+                    "TemplateId": template_id,
+                    "TemplateParamSet": params,
                 }
             )
         )
@@ -101,6 +121,16 @@ class TencentBackend:
         if not statuses or statuses[0].Code != "Ok":
             code_name = statuses[0].Code if statuses else "NoStatus"
             raise SmsError(f"腾讯云短信未发送：{code_name}")
+
+
+def send_notice(*, phone: str, template: str, text: str, params: list[str]) -> None:
+    """Loans' notices and signing codes (registered with ``loans.notices``): the outbox keeps
+    the text under the bank's sign; Tencent sends the named template with its parameters."""
+    chosen = backend()
+    if isinstance(chosen, TencentBackend):
+        chosen.send_text(phone=phone, text=text, template=template, params=params)
+    else:
+        chosen.send_text(phone=phone, text=f"【{settings.QRLOOKUP_BANK_NAME}】{text}")
 
 
 def backend() -> SmsBackend:

@@ -19,7 +19,7 @@ from credit.models import CreditLine, LineStatus
 from fuxiang.accounts.models import Role, User
 from households.models import Grid, Household, HouseholdStatus, Village, Visit
 from households.synthetic import build_county, demo_plan
-from loans.applications import application_submit
+from loans.applications import application_review, application_submit
 from loans.contracts import contract_sign
 from loans.drawdowns import drawdown_create
 from loans.models import Channel, LoanProduct
@@ -120,11 +120,18 @@ def add_loans(rng: random.Random) -> None:
             idempotency_key=uuid.uuid4().hex,
             actor=staff,
         )
+        if application.status == "under_review":  # an officer entered it: the manager approves
+            manager = User.objects.filter(
+                managed_branches__grids__villages=household.village_id
+            ).first()
+            application = application_review(
+                actor=manager, application=application, approve=True, note="同意"
+            )
         if application.status != "approved" or n % 5 == 4:
             continue  # declined, or approved and not (yet) signed
-        contract = contract_sign(
+        contract = contract_sign(  # the borrower confirms on their phone (the SMS code)
             application=application,
-            verification=_verified(channel, staff, head),
+            verification=_verified(Channel.VILLAGER, None, head),
             idempotency_key=uuid.uuid4().hex,
         )
         if n % 3 == 2:

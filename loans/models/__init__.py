@@ -17,6 +17,7 @@ from loans.models.repayments import (
     RepaymentFeedback,
     RepaymentImport,
 )
+from loans.models.signing import SigningCode
 from loans.models.whitelists import WhitelistEntry, WhitelistVersion
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "RepaymentFeedback",
     "RepaymentImport",
     "RepaymentMethod",
+    "SigningCode",
     "VerificationMethod",
     "VersionStatus",
     "WhitelistEntry",

@@ -133,3 +133,46 @@ def seeded(transactional_db):
             reviewed_at=timezone.now(),
         )
     import_module("loans.migrations.0003_seed_products_and_contract_template").seed(apps, None)
+
+
+TENCENT = "https://sms.tencentcloudapi.com/"
+LOAN_TEMPLATES = {
+    "loan_sign_code": "9001",
+    "loan_approved": "9002",
+    "loan_signed": "9003",
+    "loan_drawn": "9004",
+}
+
+
+@pytest.fixture
+def sms(settings):
+    """The SMS module on Tencent Cloud SMS, stubbed at the HTTP boundary (``responses``):
+    ``sms.sent()`` lists (template id, parameters, phone number) of the messages posted."""
+    import json
+    from types import SimpleNamespace
+
+    import responses
+
+    settings.QRLOOKUP_SMS_BACKEND = "tencent"
+    settings.TENCENT_SMS_SECRET_ID = "AKIDexample"
+    settings.TENCENT_SMS_SECRET_KEY = "example-secret-key"
+    settings.TENCENT_SMS_SDK_APP_ID = "1400006666"
+    settings.TENCENT_SMS_SIGN_NAME = "福祥农商银行"
+    settings.TENCENT_SMS_TEMPLATE_ID = "449739"
+    settings.TENCENT_SMS_LOAN_TEMPLATES = LOAN_TEMPLATES
+    names = {v: k for k, v in LOAN_TEMPLATES.items()}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.post(TENCENT, json={"Response": {"SendStatusSet": [{"Code": "Ok"}], "RequestId": "r"}})
+
+        def sent():
+            bodies = [json.loads(call.request.body) for call in mock.calls]
+            return [
+                (names.get(b["TemplateId"], b["TemplateId"]), b["TemplateParamSet"],
+                 b["PhoneNumberSet"][0])
+                for b in bodies
+            ]  # fmt: skip
+
+        def last_code():
+            return next(p[4] for t, p, _ in reversed(sent()) if t == "loan_sign_code")
+
+        yield SimpleNamespace(sent=sent, last_code=last_code)

@@ -1,11 +1,15 @@
-"""The loans API: the officer serves a borrower in person — apply, sign, draw — staff repay;
-idempotency keys; errors in the house shape; scope."""
+"""The loans API: the officer serves a borrower in person — apply; another person approves
+(maker-checker); sign only with the code the borrower received by SMS; draw — staff repay;
+SMS notices at approval, signing and drawdown (Tencent Cloud SMS stubbed at the HTTP
+boundary); idempotency keys; errors in the house shape; scope."""
 
 from __future__ import annotations
 
 import pytest
 
-from loans.models import Drawdown, LoanContract
+from fuxiang.errors import DomainError
+from loans.applications import application_review
+from loans.models import Drawdown, LoanApplication, LoanContract
 from loans.tests.conftest import key
 
 pytestmark = pytest.mark.django_db
@@ -36,19 +40,61 @@ def apply_body(household, **kwargs):
     }
 
 
-def test_apply_sign_draw_repay_through_the_api(officer, borrower):
+def approve(org, application_id):
+    """The branch manager approves what the officer entered (maker-checker)."""
+    application_review(
+        actor=org.manager,
+        application=LoanApplication.objects.get(pk=application_id),
+        approve=True,
+        note="同意",
+    )
+
+
+def sign_with_the_borrowers_code(client, sms, application_id, capture, idem=None):
+    with capture(execute=True):
+        sent = post(client, f"{BASE}/applications/{application_id}/sign-code/")
+    assert sent.status_code == 201, sent.json()
+    body = {"code_id": sent.json()["code_id"], "code": sms.last_code()}
+    with capture(execute=True):
+        return post(client, f"{BASE}/applications/{application_id}/sign/", body, idem=idem)
+
+
+def test_apply_approve_sign_with_the_borrowers_code_draw_repay_through_the_api(
+    officer, org, borrower, sms, django_capture_on_commit_callbacks
+):
     response = post(officer, f"{BASE}/applications/", apply_body(borrower))
     assert response.status_code == 201, response.json()
     application = response.json()
-    assert application["status"] == "approved"
+    assert application["status"] == "under_review"  # entered by an officer: a second person
     assert application["channel"] == "branch"
-    signed = post(officer, f"{BASE}/applications/{application['id']}/sign/")
-    assert signed.status_code == 201
+    with pytest.raises(DomainError, match="不能再审批") as refused:
+        application_review(
+            actor=org.officer_a,
+            application=LoanApplication.objects.get(pk=application["id"]),
+            approve=True,
+            note="同意",
+        )
+    assert refused.value.code == "maker_checker"
+    with django_capture_on_commit_callbacks(execute=True):
+        approve(org, application["id"])
+    # without the borrower's code the officer cannot sign
+    unsigned = post(officer, f"{BASE}/applications/{application['id']}/sign/")
+    assert unsigned.status_code == 400
+    assert "code" in unsigned.json()["errors"]
+    signed = sign_with_the_borrowers_code(
+        officer, sms, application["id"], django_capture_on_commit_callbacks
+    )
+    assert signed.status_code == 201, signed.json()
     contract = signed.json()
     assert contract["borrower_id_masked"].count("*") >= 8
     assert len(contract["text_sha256"]) == 64
-    drawn = post(officer, f"{BASE}/contracts/{contract['id']}/drawdowns/", {"amount": "30000"})
+    assert LoanContract.objects.get().signing_method == "sms"
+    with django_capture_on_commit_callbacks(execute=True):
+        drawn = post(officer, f"{BASE}/contracts/{contract['id']}/drawdowns/", {"amount": "30000"})
     assert drawn.status_code == 201
+    assert [t for t, _, _ in sms.sent()] == [
+        "loan_approved", "loan_sign_code", "loan_signed", "loan_drawn",
+    ]  # fmt: skip
     loan_id = drawn.json()["loan"]
     repaid = post(officer, f"{BASE}/loans/{loan_id}/repayments/", {"amount": "10000"})
     assert repaid.status_code == 201
@@ -57,14 +103,39 @@ def test_apply_sign_draw_repay_through_the_api(officer, borrower):
     assert loan["principal_outstanding"] == "20000.00"
 
 
-def test_a_replayed_key_returns_the_first_result(officer, borrower):
+def test_a_wrong_or_replayed_code_signs_nothing(
+    officer, org, borrower, sms, django_capture_on_commit_callbacks
+):
+    application = post(officer, f"{BASE}/applications/", apply_body(borrower)).json()
+    approve(org, application["id"])
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = post(officer, f"{BASE}/applications/{application['id']}/sign-code/").json()
+    assert sent["sent_to"].startswith("138****")
+    right = sms.last_code()
+    wrong = "000000" if right != "000000" else "111111"
+    url = f"{BASE}/applications/{application['id']}/sign/"
+    refused = post(officer, url, {"code_id": sent["code_id"], "code": wrong})
+    assert (refused.status_code, refused.json()["code"]) == (400, "code_failed")
+    assert "签约验证码不正确或已失效" in refused.json()["errors"]["code"][0]
+    assert post(officer, url, {"code_id": sent["code_id"], "code": right}).status_code == 201
+    again = post(officer, url, {"code_id": sent["code_id"], "code": right})
+    assert again.status_code == 400
+    assert LoanContract.objects.count() == 1
+
+
+def test_a_replayed_key_returns_the_first_result(
+    officer, org, borrower, sms, django_capture_on_commit_callbacks
+):
     idem = key()
     first = post(officer, f"{BASE}/applications/", apply_body(borrower), idem=idem)
     again = post(officer, f"{BASE}/applications/", apply_body(borrower), idem=idem)
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"
-    contract = post(officer, f"{BASE}/applications/{first.json()['id']}/sign/").json()
+    approve(org, first.json()["id"])
+    contract = sign_with_the_borrowers_code(
+        officer, sms, first.json()["id"], django_capture_on_commit_callbacks
+    ).json()
     draw_key = key()
     url = f"{BASE}/contracts/{contract['id']}/drawdowns/"
     one = post(officer, url, {"amount": "30000"}, idem=draw_key)

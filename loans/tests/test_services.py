@@ -324,7 +324,7 @@ def test_mortgage_goes_to_the_officers_queue_never_instant(borrower, products, o
     with pytest.raises(NotFound):
         application_review(actor=org.officer_b, application=application, approve=True, note="同意")
     with pytest.raises(PermissionDenied):
-        application_review(actor=org.manager, application=application, approve=True, note="同意")
+        application_review(actor=org.auditor, application=application, approve=True, note="同意")
     reviewed = application_review(
         actor=org.officer_a, application=application, approve=True, note="房产核实无误"
     )
@@ -345,6 +345,19 @@ def test_an_officer_applies_in_person_only_for_their_grids(borrower, e_loan, org
     )
     assert application.channel == "branch"
     assert application.submitted_by == org.officer_a
+    # maker-checker: what an officer entered waits for a second person, never its maker
+    assert (application.status, application.decided_at) == ("under_review", None)
+    with pytest.raises(DomainError, match="您起草过该贷款申请，不能再审批或退回") as refused:
+        application_review(actor=org.officer_a, application=application, approve=True, note="同意")
+    assert refused.value.code == "maker_checker"
+    approved = application_review(
+        actor=org.manager, application=application, approve=True, note="核实无误"
+    )
+    assert (approved.status, approved.decided_by) == ("approved", org.manager)
+    assert approved.applicant_member_id == head_id(borrower)  # the head, met in person
+    # and the officer signs only with the borrower's code (loans.signing), not in person
+    with pytest.raises(DomainError, match="网点签约须由借款人提供本人手机收到的签约验证码"):
+        sign(approved, verification=verified("branch", staff=org.officer_a))
 
 
 def test_statuses_move_only_along_the_machine_in_the_database(borrower, e_loan, postgres):

@@ -5,11 +5,13 @@ with the household the session verified and nothing else."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
-from households.tests.factories import HouseholdFactory
+from households.tests.factories import HouseholdFactory, MemberFactory, next_resident_id
 from loans.models import Drawdown, LoanApplication, LoanContract
 from qrlookup.models import SmsOutboxMessage
 from qrlookup.tests.conftest import person
@@ -157,4 +159,45 @@ def test_a_double_tap_applies_once(client, verified):
 def test_an_amount_outside_the_range_is_refused_on_the_form(client, verified):
     html = apply(client, amount="600000").content.decode()
     assert "申请金额须在50,000元至500,000元之间" in html
+    assert not LoanApplication.objects.exists()
+
+
+def test_the_signing_sms_names_the_amount_term_and_rate(
+    client, verified, django_capture_on_commit_callbacks
+):
+    household, who = verified
+    apply(client)
+    application = LoanApplication.objects.get(household=household)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/q/me/loans/applications/{application.pk}", {"action": "send"})
+    from households.services import phone_index
+
+    text = SmsOutboxMessage.objects.filter(phone_index=phone_index(who.phone)).first().text
+    rate = f"{application.rate_bp / 100:.2f}%"
+    assert "您正在签订福祥e贷借款合同：借款金额100,000元，期限12个月，年利率" in text
+    assert rate in text
+    assert re.search(r"签约验证码\d{6}，5分钟内有效", text)
+
+
+@pytest.mark.parametrize(
+    ("relation", "born", "message"),
+    [
+        ("child", date(2012, 3, 1), "只有户主或户主的配偶（年满18周岁）本人可以申请和签约贷款"),
+        ("spouse", date(2010, 3, 1), "借款人须年满18周岁"),
+        ("parent", date(1950, 3, 1), "其他家庭成员不能办理"),
+    ],
+)
+def test_only_the_head_or_an_adult_spouse_may_apply(
+    client, flow, village_code, villager, relation, born, message
+):
+    household, _ = villager
+    id_number = next_resident_id(born)
+    member = MemberFactory(
+        household=household, relation=relation, name="王小明", id_number=id_number,
+        phone="13700001111",
+    )  # fmt: skip
+    who = SimpleNamespace(member=member, name="王小明", id_number=id_number, phone="13700001111")
+    assert flow.verify(village_code.token, who).status_code == 302
+    html = apply(client).content.decode()
+    assert message in html
     assert not LoanApplication.objects.exists()
