@@ -147,6 +147,8 @@ def contract_render(
         "total_interest": f"{interest:,.2f}",
         "total_payment": f"{principal + interest:,.2f}",
         "purpose": application.purpose,
+        "draw_within_days": application.product_version.draw_within_days,
+        "min_drawdown": yuan(application.product_version.min_drawdown),
     }
     return _ENGINE.from_string(template.body).render(Context(context)).strip() + "\n"
 

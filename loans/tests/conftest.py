@@ -133,6 +133,7 @@ def seeded(transactional_db):
             reviewed_at=timezone.now(),
         )
     import_module("loans.migrations.0003_seed_products_and_contract_template").seed(apps, None)
+    import_module("loans.migrations.0005_contract_2026_2").seed(apps, None)
 
 
 TENCENT = "https://sms.tencentcloudapi.com/"

@@ -29,6 +29,9 @@ def on(monkeypatch, day: date) -> None:
 @pytest.mark.django_db
 def test_a_drawdown_below_1000_yuan_is_refused_unless_it_takes_all_that_is_left(borrower, e_loan):
     contract = sign(apply(borrower, e_loan, amount=50000))
+    # the contract (template 2026.2) states both rules
+    assert "本合同签订后须在30天内提款，逾期未提款的，本合同失效" in contract.rendered_text
+    assert "单笔提款不少于1,000元（一次提取剩余全部金额的除外）" in contract.rendered_text
     with pytest.raises(DomainError) as refused:
         draw(contract, "999.99")
     assert refused.value.code == "below_minimum"

@@ -46,6 +46,8 @@ def hand_loan(borrower, e_loan, monkeypatch, method: str):
     on(monkeypatch, DRAWN)
     contract = sign(apply(borrower, e_loan, amount=120000, term=3, method=method))
     assert contract.rate_bp == 360
+    assert "按实际天数计息，日利率=年利率÷360" in contract.rendered_text  # template 2026.2
+    assert "剩余本金按原各期还款日重新计算还款计划" in contract.rendered_text
     return draw(contract, 120000).loan
 
 
