@@ -239,7 +239,7 @@ def application_submit(
         application.status = states.transition(states.APPLICATION, "submitted", outcome)
     if outcome != rules.REVIEW:
         application.decided_at = now
-    if decision.outcome == rules.APPROVE:
+    if outcome == rules.APPROVE:
         application.expires_at = now + timedelta(days=settings.LOANS_SIGN_WITHIN_DAYS)
     if decision.outcome == rules.DECLINE:
         application.closed_at = now

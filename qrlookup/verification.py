@@ -235,38 +235,3 @@ def wechat_binding_remove(*, openid_index: str) -> int:
 
 def wechat_state() -> str:
     return new_token(16)
-
-
-# --- confirming a loan contract (签约) ----------------------------------------------------------
-
-
-@transaction.atomic
-def signing_challenge_start(*, household_id: int, member_id: int) -> str:
-    """A fresh SMS code to the verified member's phone on file, to confirm signing a loan
-    contract. The same challenge, task, limits, single use and lockout as the lookup's own
-    code (``verification_confirm`` checks it); loans records the challenge's id with the
-    contract, so a code signs at most one contract. Returns the challenge's id (for the
-    caller's session)."""
-    member = (
-        Member.objects.filter(pk=member_id, household_id=household_id)
-        .exclude(household__status=HouseholdStatus.CLOSED)
-        .only("pk", "household_id", "id_number_index")
-        .first()
-    )
-    if member is None:
-        raise DomainError("请重新扫码查询", code="not_verified")
-    if limits.locked(member.id_number_index):
-        raise DomainError(LOCKED, code="locked")
-    now = timezone.now()
-    challenge = VerificationChallenge(
-        id=new_token(24),
-        member_id=member.pk,
-        household_id=member.household_id,
-        id_index=member.id_number_index,
-        created_at=now,
-        expires_at=now + timedelta(seconds=settings.QRLOOKUP_CODE_SECONDS),
-    )
-    challenge.full_clean(exclude=["code", "member", "household"])
-    challenge.save(force_insert=True)
-    transaction.on_commit(lambda: send_verification_sms_task.delay(challenge.pk))
-    return challenge.pk
