@@ -4,7 +4,7 @@ thread on its own database connection."""
 from __future__ import annotations
 
 import threading
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 import pytest
 from django.db import connection, connections
@@ -115,3 +115,36 @@ def test_concurrent_signings_never_occupy_more_than_the_line(
     assert len(refused) == 1
     assert refused[0].code == "above_available"
     assert CreditExposure.objects.get(household=borrower).in_use == Decimal(400000)
+
+
+def test_drawdowns_on_two_contracts_of_one_line_race_within_the_line(
+    postgres, seeded, make_borrower, products, rate_household
+):
+    """Two contracts signed on a 500,000 line; a re-rating lowers the line; two drawdowns, one
+    on each contract, at once: the line's lock (the borrower's exposure row, taken first,
+    then the contract) lets exactly one through when both together would pass the line."""
+    borrower = make_borrower()
+    first = sign(apply(borrower, products["fuxiang_e_loan"], amount=250000))
+    second = sign(
+        apply(borrower, products["huinong_quick_loan"], amount=250000, method="revolving")
+    )
+    borrower.committee_assessment = "poor"
+    borrower.deposits = 0
+    borrower.avg_daily_deposit_here = 0
+    borrower.income_wages = 20000
+    borrower.save()
+    rate_household(borrower)
+    line = household_current_line(borrower.pk)
+    assert line is not None
+    assert line.amount < Decimal(500000)
+    thousands = (line.amount * Decimal("0.6") / 1000).to_integral_value(rounding=ROUND_CEILING)
+    each = min(Decimal(250000), thousands * 1000)
+    assert 2 * each > line.amount >= each
+    contracts = [first, second]
+    connection.close()
+
+    drawn, refused = _race(2, lambda i: draw(contracts[i], each, idempotency_key=key()))
+
+    assert (len(drawn), len(refused)) == (1, 1)
+    assert refused[0].code == "above_available"
+    assert CreditExposure.objects.get(household=borrower).outstanding == each <= line.amount
