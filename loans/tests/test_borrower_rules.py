@@ -15,7 +15,7 @@ from datetime import date
 
 import pytest
 
-from credit import services as credit_services
+from credit import holds as credit_services
 from credit.selectors import household_current_line
 from fuxiang.errors import DomainError
 from households.models import Member, Relation
