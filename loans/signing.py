@@ -36,7 +36,7 @@ PER_HOUR = 5
 CODE_FAILED = "签约验证码不正确或已失效，请核对短信或重新获取"
 
 
-def _hash(code_id: str, code: str) -> str:
+def code_hash(code_id: str, code: str) -> str:
     key = hashlib.sha256(f"loans-signing-code:{settings.SECRET_KEY}".encode()).digest()
     return hmac.new(key, f"{code_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
@@ -94,7 +94,7 @@ def signing_code_send(
         application=application,
         member=person,
         channel=channel,
-        code_hash=_hash(code_id, code),
+        code_hash=code_hash(code_id, code),
         created_at=now,
         expires_at=now + timedelta(seconds=seconds),
     )
@@ -126,7 +126,7 @@ def signing_code_confirm(*, application: LoanApplication, code_id: str, code: st
     right = (
         bool(counted)
         and row is not None
-        and hmac.compare_digest(row.code_hash, _hash(code_id, str(code)))
+        and hmac.compare_digest(row.code_hash, code_hash(code_id, str(code)))
     )
     if row is None or not right or mine.filter(used_at__isnull=True).update(used_at=now) != 1:
         raise DomainError({"code": CODE_FAILED}, code="code_failed")
