@@ -56,11 +56,77 @@ def eager_celery():
     app.conf.task_always_eager = previous
 
 
+class Workers:
+    """Real ``celery worker`` processes on one queue of the test's own (see ``celery_workers``).
+    ``start()`` starts one more and waits until it is ready; ``env`` overrides its environment
+    (another broker, another database address). Every process is stopped when the test ends."""
+
+    def __init__(self, *, queue: str, database_url: str, directory: Path, media: Path) -> None:
+        self.queue = queue
+        self.database_url = database_url
+        self.directory = directory
+        self.media = media
+        self.started: list[SimpleNamespace] = []
+
+    def start(self, *, env: dict[str, str] | None = None, wait: bool = True) -> SimpleNamespace:
+        number = len(self.started) + 1
+        log = self.directory / f"worker-{number}.log"
+        environment = {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "CELERY_TASK_DEFAULT_QUEUE": self.queue,
+            "DJANGO_MEDIA_ROOT": str(self.media),
+            **(env or {}),
+        }
+        command = [
+            sys.executable, "-m", "celery", "-A", "fuxiang", "worker", "--pool=solo",
+            "--queues", self.queue, "--hostname", f"{self.queue}-{number}@%h",
+            "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ]  # fmt: skip
+        with log.open("w") as out:
+            process = subprocess.Popen(  # noqa: S603  (our own worker, fixed arguments)
+                command,
+                cwd=Path(__file__).parent,
+                env=environment,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        worker = SimpleNamespace(process=process, queue=self.queue, log=log)
+        self.started.append(worker)
+        if wait:
+            self.wait_ready(worker)
+        return worker
+
+    @staticmethod
+    def wait_ready(worker: SimpleNamespace, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while " ready." not in worker.log.read_text():
+            if worker.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"Celery worker did not start:\n{worker.log.read_text()}")
+            time.sleep(0.2)
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {w.log.name}\n{w.log.read_text()}" for w in self.started)
+
+    def stop_all(self) -> None:
+        for worker in self.started:
+            if worker.process.poll() is None:
+                worker.process.terminate()
+        for worker in self.started:
+            try:
+                worker.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait(timeout=10)
+
+
 @pytest.fixture
-def celery_worker(postgres, transactional_db, settings, tmp_path):
-    """A real ``celery worker`` process on Redis, using the test database, consuming a queue
-    of its own (so no other worker on the machine takes the test's tasks). Tests using it
-    must commit their data: it comes with ``transactional_db``."""
+def celery_workers(postgres, transactional_db, settings, tmp_path):
+    """Start real ``celery worker`` processes on Redis, using the test database, consuming a
+    queue of the test's own (so no other worker on the machine takes the test's tasks); tasks
+    the test queues go there. ``celery_workers.start()`` starts one (tests start none, one,
+    or several, and may kill them). Tests using it must commit their data: it comes with
+    ``transactional_db``."""
     require_service("CELERY_BROKER_URL", "Celery broker (Redis)")
     from django.db import connection
 
@@ -70,41 +136,27 @@ def celery_worker(postgres, transactional_db, settings, tmp_path):
     database_url = (
         f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     )
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    log = tmp_path / "worker.log"
     media = tmp_path / "media"
     settings.MEDIA_ROOT = media  # uploads must be where the worker looks for them
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "DJANGO_MEDIA_ROOT": str(media),
-    }
-    command = [
-        sys.executable, "-m", "celery", "-A", "fuxiang", "worker", "--pool=solo",
-        "--queues", queue, "--hostname", f"{queue}@%h", "--loglevel", "INFO",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-    ]  # fmt: skip
-    with log.open("w") as out:
-        process = subprocess.Popen(  # noqa: S603  (our own worker, fixed arguments)
-            command, cwd=Path(__file__).parent, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+    workers = Workers(
+        queue=f"test-{uuid.uuid4().hex[:8]}",
+        database_url=database_url,
+        directory=tmp_path,
+        media=media,
+    )
     previous_queue = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
+    app.conf.task_default_queue = workers.queue
     try:
-        deadline = time.monotonic() + 60
-        while " ready." not in log.read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Celery worker did not start:\n{log.read_text()}")
-            time.sleep(0.2)
-        yield SimpleNamespace(process=process, queue=queue, log=log)
+        yield workers
     finally:
         app.conf.task_default_queue = previous_queue
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        workers.stop_all()
+
+
+@pytest.fixture
+def celery_worker(celery_workers):
+    """One real ``celery worker`` process, ready (see ``celery_workers``)."""
+    return celery_workers.start()
 
 
 @pytest.fixture
