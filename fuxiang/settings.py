@@ -245,6 +245,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis hands an unacknowledged message (acks_late) to another worker once it has been out
+# this long: longer than any task runs or waits (countdowns ≤ 60 s), so a slow task is never run
+# twice at once. A dead worker's chunk does not wait for it: the sweep takes the chunk over
+# within RATING_CHUNK_STALE_SECONDS + RATING_SWEEP_SECONDS; its late redelivery then finds
+# the chunk done.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 600)
+}
 # Installed into django_celery_beat's tables when `celery beat` starts (times in CELERY_TIMEZONE).
 CELERY_BEAT_SCHEDULE = {
     "watchlists-recheck-nightly": {
@@ -316,6 +324,15 @@ RATING_RERATE_RETRY_SECONDS = env_int("RATING_RERATE_RETRY_SECONDS", 60)
 # How many days back a real (published) run may be dated: a month-end run started a few days
 # into the next month. Never in the future; other dates are for what-if simulations only.
 RATING_AS_OF_MAX_DAYS_BACK = env_int("RATING_AS_OF_MAX_DAYS_BACK", 7)
+# A worker renews its claim on a chunk every RATING_CHUNK_HEARTBEAT_SECONDS while rating it; a
+# claim neither made nor renewed for RATING_CHUNK_STALE_SECONDS belongs to a dead worker, and a
+# live worker's sweep (every RATING_SWEEP_SECONDS; 0: none) queues the chunk again. A run with no
+# claim, beat or sweep for RATING_RUN_STALL_SECONDS lost its messages: the sweep queues what it
+# still needs (rating.runs.liveness).
+RATING_CHUNK_HEARTBEAT_SECONDS = env_int("RATING_CHUNK_HEARTBEAT_SECONDS", 5)
+RATING_CHUNK_STALE_SECONDS = env_int("RATING_CHUNK_STALE_SECONDS", 20)
+RATING_SWEEP_SECONDS = env_int("RATING_SWEEP_SECONDS", 5)
+RATING_RUN_STALL_SECONDS = env_int("RATING_RUN_STALL_SECONDS", 60)
 
 # --- QR lookup, 码上查 (docs/qrlookup.md) --------------------------------------------------
 # The bank's name on posters and the public pages.

@@ -48,3 +48,6 @@ urlpatterns = [
         name="api-docs",
     ),
 ]
+
+# A service outage (database or cache down) answers 503 "请稍后再试", not a server error.
+handler500 = "fuxiang.views.server_error"

@@ -189,6 +189,8 @@ class RatingRun(models.Model):
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    # when a worker's sweep last queued again what the run still needed (rating.runs.liveness)
+    swept_at = models.DateTimeField(_("补发时间"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("评级任务")
@@ -274,6 +276,29 @@ class RatingChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}/{self.village_id}（{self.get_status_display()}）"
+
+
+class RatingChunkBeat(models.Model):
+    """The heartbeat of a chunk's claim: renewed by the worker rating it (rating.runs.liveness).
+    A row of its own, with no database foreign key: the chunk's row is locked by the chunk's
+    transaction, and a beat must neither wait for it nor take a key lock on it."""
+
+    chunk = models.OneToOneField(
+        RatingChunk,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="beat",
+        db_constraint=False,
+    )
+    claim = models.CharField(_("领取者"), max_length=120)
+    beat_at = models.DateTimeField(_("心跳时间"))
+
+    class Meta:
+        verbose_name = _("评级分片心跳")
+        verbose_name_plural = _("评级分片心跳")
+
+    def __str__(self) -> str:
+        return f"{self.chunk_id} {self.claim} {self.beat_at:%H:%M:%S}"
 
 
 class RatingResult(models.Model):

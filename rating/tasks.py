@@ -2,8 +2,9 @@
 
 One ``rate_chunk`` task per village of a run, so any number of workers share a run. A chunk
 that raises is retried with backoff; one that still fails after its retries fails the run
-(nothing is published). A chunk held by a worker that died is retried after the stale-claim
-timeout, when it may be claimed again.
+(nothing is published). A chunk held by a worker that died is taken over by the sweep of a
+live worker once its claim's heartbeat stopped (``rating.runs.liveness``; every worker process
+sweeps, from a thread started when the worker is ready).
 
 ``rerate_households`` re-rates households and business entities whose archives changed (queued
 by ``rating.rerating``); it waits for an active run by retrying with a countdown.
@@ -14,10 +15,12 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Task, shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 
 from fuxiang.errors import DomainError
 from rating import runs
+from rating.runs import liveness
 
 # With the default 60 s between tries, a re-rating waits up to an hour for an active run.
 RERATE_MAX_RETRIES = 60
@@ -43,12 +46,9 @@ class _ChunkTask(Task):
 )
 def rate_chunk(self: Task, chunk_id: int) -> str:
     """Rate one village of a run (``runs.rating_chunk_run``); idempotent."""
-    outcome = runs.rating_chunk_run(chunk_id=chunk_id)
-    if outcome == runs.ChunkOutcome.BUSY:
-        # Someone holds a fresh claim (perhaps a worker that died): look again once it is stale.
-        countdown = int(runs.stale_after().total_seconds()) + 5
-        raise self.retry(countdown=countdown, max_retries=None)
-    return str(outcome)
+    # BUSY (another worker holds a live claim) ends here: should that worker die, its claim
+    # goes stale and a worker's sweep queues the chunk again (``rating.runs.liveness``).
+    return str(runs.rating_chunk_run(chunk_id=chunk_id))
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -88,3 +88,9 @@ def rerate_households(
             raise
         raise self.retry(exc=exc, countdown=settings.RATING_RERATE_RETRY_SECONDS) from exc
     return run.pk if run is not None else None
+
+
+@worker_ready.connect
+def _start_sweeper(**kwargs: Any) -> None:
+    """Every worker sweeps for stale claims and stalled runs (``rating.runs.liveness``)."""
+    liveness.sweeper_start()

@@ -1,7 +1,8 @@
 """Rating runs (评级任务): start, chunks, publish, resume, re-rating households at once.
 
 The package's modules follow a run's life: ``start`` (scope, permission, as-of bounds, the
-chunks), ``chunks`` (the chunk protocol and queueing), ``publishing`` (publish, fail, cancel,
+chunks), ``chunks`` (the chunk protocol and queueing), ``liveness`` (claims renewed by a
+heartbeat, taken over when it stops; lost work queued again), ``publishing`` (publish, fail, cancel,
 resume) and ``immediate`` (re-rating households at once, in the caller's transaction). This
 module only re-exports them; callers write ``from rating import runs`` and ``runs.<name>``.
 
@@ -16,10 +17,12 @@ Guarantees:
 - **No overlap.** At most one run is pending/running/publishing at any time (a partial unique
   constraint on ``RatingRun.lane``), whoever starts it and however they race.
 - **Chunks are idempotent.** A worker claims a chunk with one conditional ``UPDATE`` (pending,
-  failed, or running with a claim older than ``RATING_CHUNK_STALE_SECONDS``) and a claim tag of
-  its own; it writes the chunk's results in one transaction, deleting any earlier results of
+  failed, or running with a stale claim: neither made nor renewed by its worker's heartbeat
+  for ``RATING_CHUNK_STALE_SECONDS``) and a claim tag of its own; it writes the chunk's results in one transaction, deleting any earlier results of
   that chunk first, and only while it still holds the claim. Running a chunk twice leaves the
   same rows, never duplicates (also a unique constraint per run and subject).
+- **No operator.** Every worker sweeps (``liveness``): stale claims are taken over, and a run
+  whose messages were lost is queued again.
 - **The last chunk is detected once**: a conditional ``UPDATE`` of the run from running to
   publishing where ``chunks_done = chunks_total``; only the worker whose update matched queues
   the publish.

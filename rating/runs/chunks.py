@@ -7,10 +7,8 @@ import socket
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
 from enum import StrEnum
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -27,17 +25,15 @@ from rating.results_sql import (
     results_counts,
     results_delete,
 )
+from rating.runs.liveness import beating, stale, stale_after
 
-
-def stale_after() -> timedelta:
-    """How long a chunk may stay claimed before another worker may take it over."""
-    return timedelta(seconds=getattr(settings, "RATING_CHUNK_STALE_SECONDS", 600))
+__all__ = ["ChunkOutcome", "enqueue_chunks", "enqueue_publish", "rating_chunk_run", "stale_after"]
 
 
 class ChunkOutcome(StrEnum):
     DONE = "done"  # rated and written
     LAST = "last"  # rated and written, and it was the run's last chunk
-    BUSY = "busy"  # another worker holds a fresh claim: try again after the stale timeout
+    BUSY = "busy"  # another worker holds a live claim (should it die, the sweep takes over)
     SKIPPED = "skipped"  # already done, or the run is no longer active
     LOST = "lost"  # the claim was taken over while this worker was rating; nothing written
 
@@ -54,15 +50,13 @@ def rating_chunk_run(*, chunk_id: int, queue_publish: bool = True) -> ChunkOutco
     failed (claimable again by the retry) and propagates."""
     now = timezone.now()
     token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    claimable = (
-        Q(status=ChunkStatus.PENDING)
-        | Q(status=ChunkStatus.FAILED)
-        | Q(status=ChunkStatus.RUNNING, claimed_at__lt=now - stale_after())
-    )
+    # One table in the UPDATE (the run's status through a subquery, not a join): should the
+    # row be locked by another worker's chunk transaction, PostgreSQL re-checks the status of
+    # the row that transaction left — a chunk it just finished is not claimed again.
+    active_runs = RatingRun.objects.filter(status__in=(RunStatus.PENDING, RunStatus.RUNNING))
+    claimable = Q(status=ChunkStatus.PENDING) | Q(status=ChunkStatus.FAILED) | stale(now)
     claimed = RatingChunk.objects.filter(
-        claimable,
-        pk=chunk_id,
-        run__status__in=(RunStatus.PENDING, RunStatus.RUNNING),
+        claimable, pk=chunk_id, run_id__in=active_runs.values("pk")
     ).update(
         status=ChunkStatus.RUNNING,
         claim=token,
@@ -72,23 +66,22 @@ def rating_chunk_run(*, chunk_id: int, queue_publish: bool = True) -> ChunkOutco
     )
     if not claimed:
         busy = RatingChunk.objects.filter(
-            pk=chunk_id,
-            status=ChunkStatus.RUNNING,
-            run__status__in=(RunStatus.PENDING, RunStatus.RUNNING),
+            pk=chunk_id, status=ChunkStatus.RUNNING, run_id__in=active_runs.values("pk")
         ).exists()
         return ChunkOutcome.BUSY if busy else ChunkOutcome.SKIPPED
-    chunk = RatingChunk.objects.select_related("run").get(pk=chunk_id)
-    run = chunk.run
-    RatingRun.objects.filter(pk=run.pk, status=RunStatus.PENDING).update(
-        status=RunStatus.RUNNING, started_at=now
-    )
-    try:
-        return _rate_claimed_chunk(chunk, run, token, queue_publish=queue_publish)
-    except Exception as exc:
-        RatingChunk.objects.filter(pk=chunk_id, claim=token, status=ChunkStatus.RUNNING).update(
-            status=ChunkStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:500]
+    with beating(chunk_id, token):  # the claim is renewed until the chunk ends
+        chunk = RatingChunk.objects.select_related("run").get(pk=chunk_id)
+        run = chunk.run
+        RatingRun.objects.filter(pk=run.pk, status=RunStatus.PENDING).update(
+            status=RunStatus.RUNNING, started_at=now
         )
-        raise
+        try:
+            return _rate_claimed_chunk(chunk, run, token, queue_publish=queue_publish)
+        except Exception as exc:
+            RatingChunk.objects.filter(pk=chunk_id, claim=token, status=ChunkStatus.RUNNING).update(
+                status=ChunkStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:500]
+            )
+            raise
 
 
 def _rate_claimed_chunk(
@@ -155,8 +148,9 @@ def _chunk_transaction_settings(*, fast_commit: bool) -> None:
       caller's, a one-household re-rating that publishes in the same transaction, it would
       cover the publish too): the commit need not wait for its WAL to reach the disk. Should
       the server crash in the few milliseconds before the flush, the chunk's results *and*
-      its "done" mark are lost together, so the chunk is simply rated again (stale claim, or
-      ``rate --resume``). The publish keeps the server's setting: a published run is durable.
+      its "done" mark are lost together, so the chunk is simply rated again (its claim goes
+      stale and the sweep takes it over, ``rating.runs.liveness``). The publish keeps the
+      server's setting: a published run is durable.
     - ``jit = off``: compiling a village's statements would cost more than running them."""
     values = {"jit": "off"}
     if fast_commit:
