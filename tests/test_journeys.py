@@ -32,6 +32,7 @@ from credit.models import CreditOverride, OverrideStatus
 from credit.selectors import household_current_line
 from dashboards import figures as dashboard_figures
 from fuxiang.audit.models import AuditAction, AuditEvent
+from fuxiang.formatting import format_rmb
 from households.models import Household, Visit
 from households.tests.factories import HouseholdFactory, VillageFactory, next_resident_id
 from loans.models import Loan
@@ -121,7 +122,7 @@ def test_journey_officer_archives_a_household_and_the_grid_is_rated_and_postered
     assert phone.inner_text("[data-testid=member-name]") == "罗**"
     assert re.fullmatch(r"430\*{11}\w{4}", phone.inner_text("[data-testid=member-id]"))
     assert id_number not in phone.content()
-    assert "80,000.00 元" in phone.inner_text("[data-testid=net-income]")
+    assert "¥80,000" in phone.inner_text("[data-testid=net-income]")
     household = Household.objects.get(village=org.village_a)
 
     phone.click("text=添加成员")
@@ -204,7 +205,7 @@ def test_journey_officer_archives_a_household_and_the_grid_is_rated_and_postered
     line = household_current_line(household.pk)
     assert line is not None, f"{current.grade} {current.score}"
     amount = phone.wait_for_selector("[data-testid=line-amount]").inner_text()
-    assert amount == f"{line.amount:.0f} 元"
+    assert amount == format_rmb(line.amount)
     assert line.rate_percent in phone.inner_text("[data-testid=line-rate]")
     assert fits_the_screen(phone)
     phone.locator("[data-testid=rating-card]").scroll_into_view_if_needed()
@@ -524,11 +525,13 @@ def test_journey_auditor_finds_an_officers_reveal_in_the_log(
         page.wait_for_url(re.compile(r"action=pii\.reveal"))
         rows = page.locator("[data-testid=audit-table] tbody tr")
         assert rows.count() == 1
-        row = rows.first.inner_text()
-        assert "officer_a" in row
-        assert f"#{head.pk}" in row
-        assert head.id_number_masked in row
-        assert "127.0.0.1" in row
+        row = rows.first
+        assert "officer_a" in row.locator("[data-testid=audit-actor]").inner_text()
+        # the member by its masked name, linked to its household
+        target = row.locator("[data-testid=audit-object] a")
+        assert head.masked_name in target.inner_text()
+        assert target.get_attribute("href").startswith(f"/households/{household.pk}/")
+        assert "127.0.0.1" in row.inner_text()
         keep(page, "auditor-log")
     finally:
         context.close()

@@ -18,8 +18,9 @@ Guarantees:
   constraint on ``RatingRun.lane``), whoever starts it and however they race.
 - **Chunks are idempotent.** A worker claims a chunk with one conditional ``UPDATE`` (pending,
   failed, or running with a stale claim: neither made nor renewed by its worker's heartbeat
-  for ``RATING_CHUNK_STALE_SECONDS``) and a claim tag of its own; it writes the chunk's results in one transaction, deleting any earlier results of
-  that chunk first, and only while it still holds the claim. Running a chunk twice leaves the
+  for ``RATING_CHUNK_STALE_SECONDS``) and a claim tag of its own; it writes the chunk's
+  results in one transaction, deleting any earlier results of that chunk first, and only
+  while it still holds the claim. Running a chunk twice leaves the
   same rows, never duplicates (also a unique constraint per run and subject).
 - **No operator.** Every worker sweeps (``liveness``): stale claims are taken over, and a run
   whose messages were lost is queued again.
