@@ -237,6 +237,13 @@ def test_journey_officer_archives_a_household_and_the_grid_is_rated_and_postered
 # --- the villager in WeChat -------------------------------------------------------------------
 
 TENCENT_SMS = "https://sms.tencentcloudapi.com/"
+LOOKUP_TEMPLATE = "449739"  # the lookup's code: [code, minutes]
+LOAN_TEMPLATES = {
+    "loan_sign_code": "449740",  # [product, amount, term, rate, code, minutes]
+    "loan_approved": "449741",
+    "loan_signed": "449742",
+    "loan_drawn": "449743",
+}
 
 
 @pytest.fixture
@@ -254,7 +261,8 @@ def villager(org, eager_celery, seeded, settings):  # noqa: F811
     settings.TENCENT_SMS_SECRET_KEY = "example-secret-key"
     settings.TENCENT_SMS_SDK_APP_ID = "1400006666"
     settings.TENCENT_SMS_SIGN_NAME = "福祥农商银行"
-    settings.TENCENT_SMS_TEMPLATE_ID = "449739"
+    settings.TENCENT_SMS_TEMPLATE_ID = LOOKUP_TEMPLATE
+    settings.TENCENT_SMS_LOAN_TEMPLATES = LOAN_TEMPLATES
     settings.QRLOOKUP_WECHAT_APP_ID = "wx0123456789abcdef"
     settings.QRLOOKUP_WECHAT_APP_SECRET = "wechat-secret"
     household = HouseholdFactory(
@@ -273,10 +281,11 @@ def villager(org, eager_celery, seeded, settings):  # noqa: F811
 
 class Providers:
     """Tencent Cloud SMS and WeChat's token endpoint, stubbed with ``responses`` (the server
-    calls them with ``requests``): every SMS sent is kept, with its number and code."""
+    calls them with ``requests``): every SMS sent is kept, with its number, template and
+    parameters."""
 
     def __init__(self, stub: responses.RequestsMock) -> None:
-        self.sms: list[tuple[str, str]] = []
+        self.sms: list[tuple[str, str, list[str]]] = []
         stub.add_callback(responses.POST, TENCENT_SMS, callback=self._send_sms)
         stub.get(
             wechat.ACCESS_TOKEN_URL,
@@ -286,14 +295,17 @@ class Providers:
 
     def _send_sms(self, request):
         body = json.loads(request.body)
-        self.sms.append((body["PhoneNumberSet"][0], body["TemplateParamSet"][0]))
+        self.sms.append(
+            (body["PhoneNumberSet"][0], body["TemplateId"], list(body["TemplateParamSet"]))
+        )
         status = {"Code": "Ok", "SerialNo": "2019:1", "PhoneNumber": body["PhoneNumberSet"][0]}
         return 200, {}, json.dumps({"Response": {"SendStatusSet": [status], "RequestId": "r"}})
 
-    def last_code(self, phone: str) -> str:
-        number, code = self.sms[-1]
+    def last_code(self, phone: str, template: str = LOOKUP_TEMPLATE) -> str:
+        """The code of the last SMS of ``template`` (the lookup's, or the signing code's)."""
+        number, _, params = [m for m in self.sms if m[1] == template][-1]
         assert number == f"+86{phone}"
-        return code
+        return params[0] if template == LOOKUP_TEMPLATE else params[4]
 
 
 def wechat_silent_sign_in(page) -> list[str]:
@@ -377,8 +389,10 @@ def test_journey_villager_scans_verifies_sees_the_limit_applies_signs_and_draws(
         # sign with a second SMS code
         page.click("[data-testid=send-code]")
         page.wait_for_selector("[data-testid=sign-form]")
-        assert len(providers.sms) == 2
-        page.fill("#id_code", providers.last_code(who.phone))
+        signing = [m for m in providers.sms if m[1] == LOAN_TEMPLATES["loan_sign_code"]]
+        assert len(signing) == 1
+        assert "100000" in signing[0][2][1].replace(",", "")  # the amount, in the message
+        page.fill("#id_code", providers.last_code(who.phone, LOAN_TEMPLATES["loan_sign_code"]))
         page.click("[data-testid=sign-submit]")
         page.wait_for_selector("[data-testid=draw-form]")
         assert page.inner_text("[data-testid=drawable]") == "100,000 元"
