@@ -56,8 +56,9 @@ def _ensure_rated(households: int) -> None:
 
 
 def _visible(household_id: int, after_run: int) -> bool:
-    """The household's current rating is a run newer than ``after_run`` and its current line
-    is that result's line (what the pages read)."""
+    """The household's current rating is a run newer than ``after_run``, and its current line
+    what the pages read with it: that result's line, or none for a grade that grants none
+    (the publish switches both in one transaction)."""
     from credit.selectors import household_current_line
     from rating.models import CurrentRating
 
@@ -65,7 +66,7 @@ def _visible(household_id: int, after_run: int) -> bool:
     if current is None or current.run_id <= after_run:
         return False
     line = household_current_line(household_id)
-    return line is not None and line.rating_result_id == current.result_id
+    return line is None or line.rating_result_id == current.result_id
 
 
 def bench_edit(household: Any, actor: Any, rng: random.Random) -> float:
