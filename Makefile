@@ -11,9 +11,12 @@ TEST_ENV := DJANGO_DEBUG=1 \
 	FUXIANG_DATA_KEY_ID=test2026 \
 	FUXIANG_BLIND_INDEX_KEY=dGVzdC1vbmx5LWJsaW5kLWluZGV4LWtleS0zMi1ieXRlcw==
 
-# The demo needs no services: SQLite file, eager Celery, local-memory cache.
+# The demo needs no services: SQLite file, local-memory cache. Its setup runs Celery eagerly;
+# then `python -m fuxiang.demo` starts the web server with a real Celery worker and beat on a
+# broker kept in files (.demo-queue/), and Ctrl+C stops all three.
 DEMO_ENV := env -u DATABASE_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND -u REDIS_URL \
-	DJANGO_DEBUG=1
+	DJANGO_DEBUG=1 DJANGO_LOG_LEVEL=WARNING
+DEMO_ADDR ?= 127.0.0.1:8000
 
 .PHONY: demo test bench install lint format clean
 
@@ -32,11 +35,9 @@ demo: install
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo --if-empty
 	$(DEMO_ENV) $(BIN)/python manage.py rate --scope county
 	$(DEMO_ENV) $(BIN)/python manage.py refresh_dashboards
-	$(DEMO_ENV) $(BIN)/python manage.py seed_qrcodes --base-url http://127.0.0.1:8000
+	$(DEMO_ENV) $(BIN)/python manage.py seed_qrcodes --base-url http://$(DEMO_ADDR)
 	@echo ""
-	@echo "福祥码上贷 back office: http://127.0.0.1:8000/   (API docs: http://127.0.0.1:8000/api/docs/)"
-	@echo "Press Ctrl+C to stop."
-	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEMO_ENV) $(BIN)/python -m fuxiang.demo --addr $(DEMO_ADDR)
 
 test: install
 	$(TEST_ENV) $(BIN)/pytest $(ARGS)
@@ -59,4 +60,4 @@ format: install
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm .demo-queue staticfiles .pytest_cache

@@ -182,6 +182,10 @@ class CreditLine(models.Model):
         # index); the nightly expiry scans once a day.
         indexes = [
             models.Index(fields=["run", "village"], name="credit_line_run_village"),
+            # the list of lines, largest first (``selectors.line_page``: keyset pages)
+            models.Index(
+                fields=["-amount", "id"], name="credit_line_list_order", include=["village"]
+            ),
             # the few held lines of a run, for the publish (``services.holds_apply``)
             models.Index(
                 fields=["run"],

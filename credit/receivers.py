@@ -39,6 +39,10 @@ def overrides_for_publish(run: Any) -> None:
 
 
 def connect() -> None:
+    from credit.household_columns import LineStandings
+    from households import listing
+
+    listing.register(LineStandings())
     hooks.register_chunk_step(lines_for_chunk)
     hooks.register(holds_for_publish)
     hooks.register(overrides_for_publish)

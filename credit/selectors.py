@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from credit import engine
 from credit.models import CreditLine, LineStatus
 from credit.policy_selectors import policy_in_force
 from fuxiang.masking import mask_name
 from households.models import BusinessEntity, Household, Member, Relation
-from households.selectors import villages_visible_to
+from households.selectors import villages_visible_to, visible_village_ids
 from rating.models import CurrentRating, RatingRun
 
 
@@ -93,6 +93,91 @@ def lines_visible_to(user: Any) -> QuerySet[CreditLine]:
         .filter(village_id__in=visible)
         .select_related("village", "business_entity", "policy", "override")
     )
+
+
+# --- the list of lines: keyset pages -----------------------------------------------------------
+
+LINE_PAGE_SIZE = 50
+
+
+def _current_by_subject(lines: QuerySet[CreditLine]) -> QuerySet[CreditLine]:
+    """``current_lines()`` tested row by row: a line is current when its subject's current
+    rating is the result it was made from — one probe of ``CurrentRating``'s unique subject
+    index per line, instead of hashing the county's current ratings for each page."""
+    by_household = CurrentRating.objects.filter(
+        household_id=OuterRef("household_id"), result_id=OuterRef("rating_result_id")
+    )
+    by_entity = CurrentRating.objects.filter(
+        business_entity_id=OuterRef("business_entity_id"), result_id=OuterRef("rating_result_id")
+    )
+    return lines.filter(Exists(by_household) | Exists(by_entity))
+
+
+@dataclass(frozen=True)
+class LinePage:
+    """One page of current lines, largest first: ``after`` is the page's cursor ("" the first
+    page), ``next_cursor`` the next page's (None: this is the last). Not counted: each line is
+    tested for being current, and a count would test the county's."""
+
+    lines: list[CreditLine]
+    after: str
+    next_cursor: str | None
+
+
+def _cursor(line: CreditLine) -> str:
+    return f"{line.amount}_{line.pk}"
+
+
+def _parse_cursor(after: str) -> tuple[Decimal, int] | None:
+    amount, _, pk = after.partition("_")
+    try:
+        return Decimal(amount), int(pk)
+    except (ArithmeticError, ValueError):
+        return None
+
+
+def line_page(user: Any, *, status: str = "", after: str = "") -> LinePage:
+    """A page of the current lines the user may see, largest amount first (then by id), read
+    from the index on (amount desc, id) from the cursor on: the thousandth page costs what the
+    first does. Cursors instead of page numbers: an OFFSET would test every line before it."""
+    visible = visible_village_ids(user)
+    lines = (
+        CreditLine.objects.all()
+        if visible is None
+        else CreditLine.objects.filter(village_id__in=visible)
+    )
+    if status:
+        lines = lines.filter(status=status)
+    lines = _current_by_subject(lines).order_by("-amount", "pk")
+    position = _parse_cursor(after) if after else None
+    if position is not None:
+        amount, pk = position
+        lines = lines.filter(Q(amount__lt=amount) | Q(amount=amount, pk__gt=pk))
+    rows = list(
+        lines.select_related("village", "business_entity", "policy", "override")[
+            : LINE_PAGE_SIZE + 1
+        ]
+    )
+    more = len(rows) > LINE_PAGE_SIZE
+    rows = rows[:LINE_PAGE_SIZE]
+    return LinePage(
+        lines=rows,
+        after=after if position is not None else "",
+        next_cursor=_cursor(rows[-1]) if more else None,
+    )
+
+
+def line_cursor_at(user: Any, depth: int) -> str:
+    """The cursor of the page that starts ``depth`` lines down the user's list (benchmarks)."""
+    visible = visible_village_ids(user)
+    lines = (
+        CreditLine.objects.all()
+        if visible is None
+        else CreditLine.objects.filter(village_id__in=visible)
+    )
+    lines = _current_by_subject(lines)
+    line = lines.order_by("-amount", "pk")[depth - 1 : depth].first()
+    return _cursor(line) if line is not None else ""
 
 
 # --- a household and its businesses: one exposure ---------------------------------------------

@@ -3,9 +3,10 @@ line with the manager's actions (suspend, restore, revoke)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -75,31 +76,33 @@ def _card(
 @login_required
 @require_GET
 def line_list(request: HttpRequest) -> HttpResponse:
-    lines = selectors.lines_visible_to(request.user)
     status = request.GET.get("status", "")
-    if status in LineStatus.values:
-        lines = lines.filter(status=status)
-    else:
+    if status not in LineStatus.values:
         status = ""
-    page = Paginator(lines.order_by("-amount", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.line_page(request.user, status=status, after=request.GET.get("after", ""))
     in_review = override_selectors.overrides_in_review_of(
-        household_ids=[line.household_id for line in page if line.household_id],
-        entity_ids=[line.business_entity_id for line in page if line.business_entity_id],
+        household_ids=[line.household_id for line in page.lines if line.household_id],
+        entity_ids=[line.business_entity_id for line in page.lines if line.business_entity_id],
     )
-    for line in page:
+    for line in page.lines:
         key = (
             ("household", line.household_id)
             if line.household_id
             else ("entity", line.business_entity_id)
         )
         line.override_in_review = in_review.get(key)  # type: ignore[attr-defined]
-    names = selectors.subject_names(page)
-    for line in page:
+    names = selectors.subject_names(page.lines)
+    for line in page.lines:
         line.subject_name = names[line.pk]  # type: ignore[attr-defined]
     return render(
         request,
         "credit/line_list.html",
-        {"page": page, "status": status, "statuses": LineStatus.choices},
+        {
+            "page": page,
+            "status": status,
+            "statuses": LineStatus.choices,
+            "query": urlencode({"status": status}) if status else "",
+        },
     )
 
 

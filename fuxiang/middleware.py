@@ -1,15 +1,22 @@
 """Responses that may carry personal data are never kept by a browser or a proxy; staff
-sessions end after a while idle and a working day at most."""
+sessions end after a while idle and a working day at most; error pages in Chinese even with
+DEBUG on."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponseBase
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
+from django.views import defaults
+
+logger = logging.getLogger("django.request")
 
 API_PREFIX = "/api/"
 
@@ -65,3 +72,45 @@ class StaffSessionTimeoutMiddleware:
             elif now - seen >= SEEN_EVERY:
                 request.session[SEEN_AT] = now
         return self.get_response(request)
+
+
+class FriendlyErrorPagesMiddleware:
+    """With DEBUG on (the demo, development) show the same Chinese 404, 400 and 500 pages as
+    production, not Django's debug pages (the yellow page lists every URL of the site and
+    the settings). The traceback still goes to the console log. A developer who wants Django's
+    pages sets DJANGO_DEBUG_PAGES=1. With DEBUG off Django already uses these templates, and
+    403 always does."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    @staticmethod
+    def _active() -> bool:
+        return bool(settings.DEBUG) and not getattr(settings, "DEBUG_ERROR_PAGES", False)
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if self._active():
+            # A path no URL matches never reaches a view (nor process_exception): answer it
+            # here; CommonMiddleware (outside) still redirects "/path" to "/path/".
+            try:
+                resolve(request.path_info)
+            except Resolver404 as exc:
+                return defaults.page_not_found(request, exc)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not self._active():
+            return None
+        if isinstance(exception, Http404):
+            return defaults.page_not_found(request, exception)
+        if isinstance(exception, PermissionDenied):
+            return None  # Django renders 403.html even with DEBUG on
+        if isinstance(exception, (BadRequest, SuspiciousOperation)):
+            return defaults.bad_request(request, exception)
+        logger.error(
+            "Internal Server Error: %s",
+            request.path,
+            exc_info=exception,
+            extra={"request": request},
+        )
+        return defaults.server_error(request)

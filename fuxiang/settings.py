@@ -24,6 +24,8 @@ from fuxiang.env import env_bool, env_int, env_list, env_str, refuse_placeholder
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# With DEBUG on, error pages are still the Chinese ones (fuxiang.middleware); 1 shows Django's.
+DEBUG_ERROR_PAGES = env_bool("DJANGO_DEBUG_PAGES", False)
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY") or ""
 if not SECRET_KEY:
@@ -80,6 +82,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "fuxiang.middleware.FriendlyErrorPagesMiddleware",
     # last, as django-axes asks, so it sees the outcome of authentication
     "axes.middleware.AxesMiddleware",
 ]
@@ -113,6 +116,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's SQLite file is shared by the web server, a Celery worker and beat: readers do
+    # not wait for a writer (WAL), and a writer waits its turn instead of failing at once.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+    }
+    # covering indexes (INCLUDE) are PostgreSQL's; SQLite ignores their extra columns
+    SILENCED_SYSTEM_CHECKS = ["models.W040"]
 if not DEBUG:
     # docker-compose.yml builds DATABASE_URL from POSTGRES_PASSWORD
     refuse_placeholder("POSTGRES_PASSWORD (in DATABASE_URL)", DATABASES["default"].get("PASSWORD"))
@@ -233,7 +246,7 @@ if FUXIANG_DATA_KEYS and FUXIANG_BLIND_INDEX_KEY:
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or ""
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE") or "celery"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or (REDIS_URL or None)
@@ -253,6 +266,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 600)
 }
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # `make demo`'s broker: messages are files in one folder, so a real worker runs with no
+    # server (``fuxiang.demo`` makes the folders and starts the worker and beat). No result
+    # backend: nothing waits on a task's result, progress is read from the database.
+    CELERY_FILESYSTEM_DIR = Path(env_str("CELERY_FILESYSTEM_DIR") or BASE_DIR / ".demo-queue")
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_FILESYSTEM_DIR / "messages"),
+        "data_folder_out": str(CELERY_FILESYSTEM_DIR / "messages"),
+        "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),
+        "store_processed": False,
+        "polling_interval": 0.2,
+    }
 # Installed into django_celery_beat's tables when `celery beat` starts (times in CELERY_TIMEZONE).
 CELERY_BEAT_SCHEDULE = {
     "watchlists-recheck-nightly": {
@@ -442,7 +467,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "fuxiang.pagination.BoundedPageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "fuxiang.api.exception_handler",

@@ -105,16 +105,20 @@ class HouseholdListCreateApi(ListAPIView):
     serializer_class = HouseholdListItemSerializer
 
     def get_queryset(self) -> QuerySet[Household]:
+        """The filtered ids, newest change first; ``list`` reads the rows of the page only."""
         filters = _filters(HouseholdFilterSerializer, self.request)
-        households = selectors.household_list(
+        return selectors.households_filtered(
             user=self.request.user,
             name=filters.get("name", ""),
             id_suffix=filters.get("id_suffix", ""),
             village_id=filters.get("village"),
             status=filters.get("status", ""),
         )
-        # Meta.ordering is dropped by the selector's GROUP BY; pages need a stable order.
-        return households.order_by("-updated_at", "-id")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        ids = self.paginate_queryset(self.get_queryset().values_list("pk", flat=True))
+        rows = selectors.household_rows(list(ids or []))
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
     @extend_schema(
         request=HouseholdCreateSerializer,
@@ -276,7 +280,10 @@ class VisitListCreateApi(ListAPIView):
 
     def get_queryset(self) -> QuerySet[Visit]:
         filters = _filters(VisitFilterSerializer, self.request)
-        visits = selectors.visits_visible_to(self.request.user)
+        user = self.request.user
+        visits = selectors.visits_visible_to(user).order_by(
+            *selectors.newest_first(user, "visited_at")
+        )
         if "household" in filters:
             visits = visits.filter(household_id=filters["household"])
         if "business_entity" in filters:

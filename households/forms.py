@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from fuxiang.errors import DomainError
 from fuxiang.messages import form_messages
+from fuxiang.widgets import PlainSelect
+from households import listing
 from households.identity import (
     IdentityError,
     is_foreign_resident_id,
@@ -23,7 +25,6 @@ from households.models import (
     Household,
     HouseholdStatus,
     Member,
-    Village,
     VillageGroup,
     Visit,
 )
@@ -345,8 +346,10 @@ class HouseholdSearchForm(BootstrapMixin, forms.Form):
         max_length=4,
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
-    village = forms.ModelChoiceField(
-        label="村/社区", required=False, queryset=Village.objects.none()
+    # plain (id, name) choices: a county's 250 villages as model instances took longer to
+    # render than the rest of the list page
+    village = forms.TypedChoiceField(
+        label="村/社区", required=False, coerce=int, empty_value=None, widget=PlainSelect
     )
     status = forms.ChoiceField(
         label="档案状态", required=False, choices=[("", "全部"), *HouseholdStatus.choices]
@@ -354,7 +357,29 @@ class HouseholdSearchForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args: Any, villages: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["village"].queryset = villages
+        self.fields["village"].choices = [
+            ("", "---------"),
+            *(
+                (pk, f"{township} {name}")
+                for pk, township, name in villages.order_by("code").values_list(
+                    "pk", "township__name", "name"
+                )
+            ),
+        ]
+        standings = listing.provider()
+        if standings is not None:  # credit's columns (households.listing)
+            self.fields["grade"] = forms.ChoiceField(
+                label="评级",
+                required=False,
+                choices=[("", "全部"), *standings.grade_choices],
+            )
+            self.fields["line"] = forms.ChoiceField(
+                label="授信状态",
+                required=False,
+                choices=[("", "全部"), *standings.line_choices],
+            )
+            for name in ("grade", "line"):
+                self.fields[name].widget.attrs["class"] = "form-select"
 
     def filters(self) -> dict[str, Any]:
         """Keyword arguments for ``selectors.household_list`` (none when nothing valid)."""
@@ -364,6 +389,8 @@ class HouseholdSearchForm(BootstrapMixin, forms.Form):
         return {
             "name": data["name"],
             "id_suffix": data["id_suffix"],
-            "village_id": data["village"].pk if data["village"] else None,
+            "village_id": data["village"],
             "status": data["status"],
+            "grade": data.get("grade", ""),
+            "line": data.get("line", ""),
         }

@@ -9,20 +9,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.core.paginator import Page
+from django.db.models import (
+    Count,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce, Reverse
 
 from fuxiang.accounts import roles
 from fuxiang.accounts.models import Role
+from fuxiang.pagination import COUNT_CAP, BoundedPaginator
+from households import listing
 from households.models import (
     BusinessEntity,
     Grid,
     Household,
+    HouseholdStatus,
     Member,
     Relation,
     Village,
     VillageGroup,
     Visit,
 )
+
+#: a search (name, ID digits) counts its matches up to this many ("200+")
+SEARCH_COUNT_CAP = 200
 
 
 def _village_scope(user: Any) -> Q | None:
@@ -62,10 +78,31 @@ def grids_visible_to(user: Any) -> QuerySet[Grid]:
     return grids.none()
 
 
-def _in_visible_villages(user: Any, prefix: str) -> Q | None:
+def visible_village_ids(user: Any) -> list[int] | None:
+    """The ids of the villages the user may see (None: the whole county). A list, not a
+    subquery: given the ids, PostgreSQL knows how many rows a branch's villages hold (its
+    statistics per village) and reads them by village; given a subquery it guessed a
+    county-wide share and walked the whole county's index to find a branch's oldest rows."""
     if roles.sees_everything(user):
         return None
-    return Q(**{f"{prefix}__in": villages_visible_to(user).values("pk")})
+    return list(villages_visible_to(user).values_list("pk", flat=True))
+
+
+def newest_first(user: Any, field: str) -> tuple[Any, ...]:
+    """A list's order, newest first, for the user. For the county, by ``field`` (an index on
+    (field, id) is walked from its newest end, however deep the page). For a scope (a grid, a
+    branch: a few thousand to ~25,000 households) by an expression no index matches, so the
+    scope's rows are read through its filter and sorted: walking the county's index instead,
+    as PostgreSQL would (it assumes a scope's rows spread evenly through the county's), reads
+    the whole county when the scope's rows are older than most."""
+    if visible_village_ids(user) is None:
+        return (f"-{field}", "-id")
+    return (Coalesce(F(field), F(field)).desc(), "-id")
+
+
+def _in_visible_villages(user: Any, prefix: str) -> Q | None:
+    ids = visible_village_ids(user)
+    return None if ids is None else Q(**{f"{prefix}__in": ids})
 
 
 def households_visible_to(user: Any) -> QuerySet[Household]:
@@ -93,7 +130,7 @@ def village_groups_editable_by(user: Any) -> QuerySet[VillageGroup]:
 
 
 def business_entities_visible_to(user: Any) -> QuerySet[BusinessEntity]:
-    scope = _in_visible_villages(user, "village")
+    scope = _in_visible_villages(user, "village")  # ids: a subquery misled the planner
     entities = BusinessEntity.objects.select_related("village", "village__township")
     return entities if scope is None else entities.filter(scope)
 
@@ -105,10 +142,16 @@ def business_entities_editable_by(user: Any) -> QuerySet[BusinessEntity]:
 
 
 def visits_visible_to(user: Any) -> QuerySet[Visit]:
-    return Visit.objects.filter(
-        Q(household__in=households_visible_to(user).values("pk"))
-        | Q(business_entity__in=business_entities_visible_to(user).values("pk"))
-    ).select_related("officer", "household__village", "business_entity")
+    visits = Visit.objects.select_related("officer", "household__village", "business_entity")
+    ids = visible_village_ids(user)
+    if ids is None:
+        return visits
+    # subject ids from the scope's villages (hashed once), not joins: a join for each of
+    # the two kinds of subject left PostgreSQL no plan but joining every visit
+    return visits.filter(
+        Q(household_id__in=Household.objects.filter(village_id__in=ids).values("pk"))
+        | Q(business_entity_id__in=BusinessEntity.objects.filter(village_id__in=ids).values("pk"))
+    )
 
 
 # --- lists and pages --------------------------------------------------------------------------
@@ -119,31 +162,49 @@ def _head(field: str) -> Subquery:
     return Subquery(heads.values(field)[:1])
 
 
-def household_list(
+def households_filtered(
     *,
     user: Any,
     name: str = "",
     id_suffix: str = "",
     village_id: int | None = None,
     status: str = "",
+    grade: str = "",
+    line: str = "",
 ) -> QuerySet[Household]:
-    """Households the user may see, with the head's name and masked ID for the list, filtered
-    by head name (contains), the last digits of any member's ID, village and status."""
-    households = households_visible_to(user).select_related("village", "village__township")
+    """Households the user may see, filtered by head or member name (contains), the last
+    digits of any member's ID, village, status, and — where credit registered its columns
+    (``households.listing``) — current grade (or not yet rated) and credit line status, newest
+    change first. No joins or annotations: a page takes its ids from here (the index on
+    ``updated_at`` answers it alone) and ``household_rows`` reads the page's rows."""
+    households = households_visible_to(user)
     if name:
         households = households.filter(
             pk__in=Member.objects.filter(name__contains=name.strip()).values("household_id")
         )
     if id_suffix:
+        # by the index on the reversed masked ID: the last digits are a prefix of it, read
+        # as a range (a LIKE prefix would need the C collation or a pattern operator class)
+        prefix = id_suffix.strip().upper()[::-1]
+        after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
         households = households.filter(
-            pk__in=Member.objects.filter(
-                id_number_masked__endswith=id_suffix.strip().upper()
-            ).values("household_id")
+            pk__in=Member.objects.annotate(reversed_id=Reverse("id_number_masked"))
+            .filter(reversed_id__gte=prefix, reversed_id__lt=after)
+            .values("household_id")
         )
     if village_id:
         households = households.filter(village_id=village_id)
     if status:
         households = households.filter(status=status)
+    standings = listing.provider()
+    if standings is not None and (grade or line):
+        households = standings.filter(households, grade=grade, line=line)
+    return households.order_by(*newest_first(user, "updated_at"))
+
+
+def household_list(*, user: Any, **filters: Any) -> QuerySet[Household]:
+    """``households_filtered`` with the head's name and masked ID and the member count on each
+    row (for an export, which reads every row)."""
     member_count = (
         Member.objects.filter(household=OuterRef("pk"))
         .order_by()
@@ -151,11 +212,86 @@ def household_list(
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return households.annotate(
-        head_name=_head("name"),
-        head_id_masked=_head("id_number_masked"),
-        member_count=Subquery(member_count),
-    ).order_by("-updated_at", "-id")
+    return (
+        households_filtered(user=user, **filters)
+        .select_related("village", "village__township")
+        .annotate(
+            head_name=_head("name"),
+            head_id_masked=_head("id_number_masked"),
+            member_count=Subquery(member_count),
+        )
+    )
+
+
+def household_rows(ids: list[int]) -> list[Household]:
+    """One page of the list, in the order of ``ids``: each household with its village and
+    township, head's name and masked ID, member count and — where registered — its current
+    grade and credit line (``household.standing``). Four queries whatever the page."""
+    ids = list(ids)
+    households = {
+        h.pk: h
+        for h in Household.objects.filter(pk__in=ids).select_related("village", "village__township")
+    }
+    heads: dict[int, tuple[str, str]] = {}
+    counts: dict[int, int] = {}
+    for household_id, relation, person, masked in Member.objects.filter(
+        household_id__in=ids
+    ).values_list("household_id", "relation", "name", "id_number_masked"):
+        counts[household_id] = counts.get(household_id, 0) + 1
+        if relation == Relation.HEAD:
+            heads[household_id] = (person, masked)
+    standings = listing.provider()
+    found = standings.standings(ids) if standings is not None else {}
+    rows = []
+    for pk in ids:
+        household = households.get(pk)
+        if household is None:
+            continue  # deleted between the two reads
+        household.head_name, household.head_id_masked = heads.get(pk, ("", ""))  # type: ignore[attr-defined]
+        household.member_count = counts.get(pk, 0)  # type: ignore[attr-defined]
+        household.standing = found.get(pk, listing.Standing())  # type: ignore[attr-defined]
+        rows.append(household)
+    return rows
+
+
+def household_page(*, user: Any, number: Any, per_page: int, **filters: Any) -> Page:
+    """One page of the household list: ids from ``households_filtered`` (counted up to
+    ``pagination.COUNT_CAP``), rows from ``household_rows``."""
+    ids = households_filtered(user=user, **filters).values_list("pk", flat=True)
+    # the grade and line filters test each row against another app's tables: not counted; a
+    # search by name or ID digits, which tests each household's members, is counted to 200
+    counted = not (filters.get("grade") or filters.get("line"))
+    searched = filters.get("name") or filters.get("id_suffix")
+    return BoundedPaginator(
+        ids,
+        per_page,
+        fill=household_rows,
+        counted=counted,
+        cap=SEARCH_COUNT_CAP if searched else COUNT_CAP,
+    ).get_page(number)
+
+
+def villages_missing_archives(user: Any) -> list[Village]:
+    """The villages the user may see with fewer archives than registered households (户籍户数
+    − households not closed: those still to be visited and archived), most missing first;
+    each with ``archived`` and ``missing``. The registry of households is a count per village,
+    not a list of names, so this says where they are and how many."""
+    archived = dict(
+        households_visible_to(user)
+        .exclude(status=HouseholdStatus.CLOSED)
+        .order_by()
+        .values("village_id")
+        .annotate(n=Count("pk"))
+        .values_list("village_id", "n")
+    )
+    villages = []
+    for village in villages_visible_to(user).select_related("grid").order_by("code"):
+        village.archived = archived.get(village.pk, 0)  # type: ignore[attr-defined]
+        village.missing = max(village.registered_households - village.archived, 0)  # type: ignore[attr-defined]
+        if village.missing:  # type: ignore[attr-defined]
+            villages.append(village)
+    villages.sort(key=lambda v: -v.missing)  # type: ignore[attr-defined]
+    return villages
 
 
 def household_detail(*, user: Any, household_id: int) -> Household:

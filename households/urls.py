@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.household_list, name="list"),
     path("new/", views.household_create, name="create"),
     path("village-groups/", views.village_groups, name="village_groups"),
+    path("missing/", views.households_missing, name="missing"),
     path("export/", import_views.household_export, name="export"),
     path("export/<int:pk>/", import_views.export_job, name="export_job"),
     path("export/<int:pk>/progress/", import_views.export_job_progress, name="export_progress"),

@@ -7,14 +7,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from fuxiang.accounts import roles
 from fuxiang.errors import DomainError, NotFound
-from households import selectors, services, watchlist_selectors
+from fuxiang.pagination import BoundedPaginator
+from households import listing, selectors, services, watchlist_selectors
 from households.forms import (
     BusinessEntityForm,
     HouseholdForm,
@@ -44,16 +44,36 @@ def _require_editor(request: HttpRequest) -> None:
 @login_required
 def household_list(request: HttpRequest) -> HttpResponse:
     villages = selectors.villages_visible_to(request.user)
-    form = HouseholdSearchForm(request.GET or None, villages=villages)
-    filters = form.filters()
-    households = selectors.household_list(user=request.user, **filters)
-    page = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
+    data = request.GET.copy()
+    if data.get("q") and not data.get("name"):
+        data["name"] = data.pop("q")[-1]  # ?q=张: the search box's short form
+    form = HouseholdSearchForm(data or None, villages=villages)
+    page = selectors.household_page(
+        user=request.user, number=request.GET.get("page"), per_page=PAGE_SIZE, **form.filters()
+    )
+    query = data.copy()
     query.pop("page", None)
     return render(
         request,
         "households/household_list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "standings": listing.provider() is not None,
+        },
+    )
+
+
+@login_required
+def households_missing(request: HttpRequest) -> HttpResponse:
+    """The villages in the user's scope with registered households not yet archived (户籍户数
+    − 建档户数), where officers still have to visit."""
+    villages = selectors.villages_missing_archives(request.user)
+    return render(
+        request,
+        "households/households_missing.html",
+        {"villages": villages, "total": sum(v.missing for v in villages)},
     )
 
 
@@ -221,7 +241,7 @@ def entity_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     if q:
         entities = entities.filter(name__contains=q) | entities.filter(uscc=q.upper())
-    page = Paginator(entities.order_by("-updated_at", "-id"), PAGE_SIZE).get_page(
+    page = BoundedPaginator(entities.order_by("-updated_at", "-id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(

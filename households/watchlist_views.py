@@ -10,7 +10,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -20,6 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from fuxiang.accounts import roles
 from fuxiang.errors import DomainError
+from fuxiang.pagination import BoundedPaginator
 from households import watchlist_selectors, watchlists
 from households.forms import BootstrapMixin, apply_domain_error
 from households.models import WatchlistKind
@@ -84,7 +84,7 @@ def watchlist_list(request: HttpRequest) -> HttpResponse:
         filters = {"kind": data["kind"], "state": data["state"], "upload_id": data["upload"]}
     as_of = timezone.localdate()
     entries = watchlist_selectors.watchlist_entries(as_of=as_of, **filters)
-    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

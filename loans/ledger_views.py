@@ -10,7 +10,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -19,8 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from fuxiang.accounts import roles
 from fuxiang.errors import DomainError
+from fuxiang.pagination import BoundedPaginator
 from households.forms import apply_domain_error
-from households.selectors import households_visible_to
+from households.selectors import households_visible_to, newest_first
 from loans import contracts
 from loans import ledger_selectors as selectors
 from loans.applications import application_review
@@ -34,7 +34,7 @@ PAGE_SIZE = 50
 
 
 def _page(request: HttpRequest, queryset: Any) -> Any:
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return BoundedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 @login_required
@@ -78,7 +78,9 @@ def application_list(request: HttpRequest) -> HttpResponse:
         request,
         "loans/application_list.html",
         {
-            "page": _page(request, applications.order_by("-submitted_at", "-id")),
+            "page": _page(
+                request, applications.order_by(*newest_first(request.user, "submitted_at"))
+            ),
             "status": status,
             "queue": queue,
             "statuses": list(states.LABELS[states.APPLICATION].items()),
@@ -166,7 +168,7 @@ def loan_list(request: HttpRequest) -> HttpResponse:
         request,
         "loans/loan_list.html",
         {
-            "page": _page(request, loans.order_by("-start_date", "-id")),
+            "page": _page(request, loans.order_by(*newest_first(request.user, "start_date"))),
             "status": status,
             "statuses": list(states.LABELS[states.LOAN].items()),
         },

@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from fuxiang.accounts import roles
 from fuxiang.errors import DomainError, NotFound
+from fuxiang.pagination import BoundedPaginator
 from qrlookup import officer_requests
 from qrlookup.models import OfficerRequest, RequestOutcome, RequestStatus
 from qrlookup.officer_request_selectors import inbox, inbox_counts, requests_visible_to
@@ -35,7 +35,7 @@ def _request(request: HttpRequest, pk: int) -> OfficerRequest:
 def request_inbox(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", RequestStatus.OPEN)
     overdue = request.GET.get("overdue") == "1"
-    page = Paginator(inbox(request.user, status=status, overdue_only=overdue), PAGE_SIZE)
+    page = BoundedPaginator(inbox(request.user, status=status, overdue_only=overdue), PAGE_SIZE)
     return render(
         request,
         "qrlookup/request_inbox.html",

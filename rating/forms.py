@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from fuxiang.accounts import roles
+from fuxiang.widgets import PlainSelect
 from households.forms import BootstrapMixin
 from households.models import Township
 from households.selectors import grids_visible_to, villages_visible_to
@@ -24,7 +25,10 @@ class RunStartForm(BootstrapMixin, forms.Form):
 
     scope = forms.ChoiceField(label="评级范围")
     target = forms.ChoiceField(
-        label="乡镇 / 网格 / 村", required=False, help_text="评级范围为全县时不用选择"
+        widget=PlainSelect,
+        label="乡镇 / 网格 / 村",
+        required=False,
+        help_text="评级范围为全县时不用选择",
     )
     as_of = forms.DateField(
         label="评级基准日", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -364,3 +364,12 @@ def test_a_brand_new_county_and_an_empty_village_are_meaningful_views(client, or
     assert 'data-testid="empty-village"' in page
     assert 'data-testid="listing-empty"' in page
     assert 'data-testid="empty-scope"' not in page
+
+
+def test_the_home_pages_missing_figure_links_to_the_villages_to_visit(client, figures):
+    org = figures
+    home = get(client, org.officer_a, "/").content.decode()
+    assert 'href="/households/missing/" data-testid="not-archived-link"' in home
+    missing = get(client, org.officer_a, "/households/missing/").content.decode()
+    assert org.village_a.name in missing
+    assert 'data-testid="missing-count">96<' in missing  # 100 registered, 4 archived

@@ -8,7 +8,6 @@ from datetime import datetime, time
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -20,6 +19,7 @@ from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.audit.presenting import present
 from fuxiang.audit.services import audit_record
+from fuxiang.pagination import BoundedPaginator
 from fuxiang.spreadsheets import append_row
 
 
@@ -80,7 +80,7 @@ def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, QuerySet[AuditEven
 def audit_log(request: HttpRequest) -> HttpResponse:
     _require_auditor(request)
     form, events = _filtered(request)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    page = BoundedPaginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

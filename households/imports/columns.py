@@ -294,6 +294,73 @@ INSTRUCTIONS = {
 }
 
 
+# The template's second row is an example, marked in its first cell; the reader skips any row
+# whose first cell begins with the mark (``spreadsheets.tables.EXAMPLE_MARK``), so a template
+# filled in below the example imports as it is. The values are made up (valid check digits).
+EXAMPLE_HEAD_ID = "110101198005121236"
+EXAMPLES: dict[str, dict[str, str]] = {
+    ImportKind.HOUSEHOLDS: {
+        "household_key": EXAMPLE_HEAD_ID,
+        "relation": "户主",
+        "name": "张三",
+        "id_number": EXAMPLE_HEAD_ID,
+        "phone": "13800138000",
+        "health": "良好",
+        "education": "初中",
+        "occupation": "种植",
+        "labour_ability": "有劳动能力",
+        "township_name": "某某镇",
+        "village_name": "某某村",
+        "village_group_name": "3组",
+        "address": "某某村3组12号",
+        "house_ownership": "自有住房",
+        "land_contracted_mu": "6.5",
+        "income_crops": "3.2万",
+        "annual_costs": "1.5万",
+        "rating_consent": "是",
+    },
+    ImportKind.ENTERPRISES: {
+        "kind": "个体工商户",
+        "name": "某某农资店",
+        "uscc": "92110101MA01ABCD3C",
+        "legal_rep_name": "张三",
+        "legal_rep_id_number": EXAMPLE_HEAD_ID,
+        "township_name": "某某镇",
+        "village_name": "某某村",
+        "industry": "农资零售",
+        "years_operating": "5",
+        "annual_revenue": "60万",
+        "owner_head_ids": EXAMPLE_HEAD_ID,
+    },
+    ImportKind.ENTITIES: {
+        "kind": "家庭农场",
+        "name": "某某家庭农场",
+        "legal_rep_name": "张三",
+        "legal_rep_id_number": EXAMPLE_HEAD_ID,
+        "township_name": "某某镇",
+        "village_name": "某某村",
+        "industry": "水稻种植",
+        "years_operating": "3",
+        "land_mu": "120",
+        "owner_head_ids": EXAMPLE_HEAD_ID,
+    },
+}
+
+
+def example_row(kind: str) -> list[str]:
+    """The template's example row: the first cell carries the mark before its value."""
+    values = EXAMPLES[kind]
+    row = [values.get(column.field, "") for column in COLUMNS[kind]]
+    row[0] = f"{cells.EXAMPLE_MARK}{row[0]}"
+    return row
+
+
+EXAMPLE_NOTE = (
+    "第2行是填写示例（第一格以“示例：”开头），导入时自动忽略，可以保留或删除；"
+    "从第3行起填写真实数据。"
+)
+
+
 def _style_header(sheet: Any, headers: Sequence[str]) -> None:
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDEFE6")
@@ -314,9 +381,13 @@ def write_template(kind: str, stream: IO[bytes]) -> None:
     headers = [c.template_header for c in columns]
     append_row(data, headers)
     _style_header(data, headers)
+    append_row(data, example_row(kind))
+    grey = Font(italic=True, color="808080")
+    for cell in data[2]:
+        cell.font = grey
     guide = workbook.create_sheet("填写说明")
     append_row(guide, ["说明"])
-    for line in INSTRUCTIONS[kind]:
+    for line in (*INSTRUCTIONS[kind], EXAMPLE_NOTE):
         append_row(guide, [line])
     append_row(guide, [])
     append_row(guide, ["列名", "是否必填", "填写要求"])

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Reverse
 from django.utils.translation import gettext_lazy as _
 
 from fuxiang.fields import staff_ref
@@ -121,7 +122,12 @@ class Household(models.Model):
         verbose_name = _("农户档案")
         verbose_name_plural = _("农户档案")
         ordering = ("-updated_at", "-id")
-        indexes = [models.Index(fields=["village", "status"])]
+        indexes = [
+            models.Index(fields=["village", "status"]),
+            # the county list's order (newest change first): a page's ids are read from
+            # the index alone, however deep the page (a scope is read by village)
+            models.Index(fields=["updated_at", "id"], name="household_list_order"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(income_crops__gte=0)
@@ -229,7 +235,9 @@ class Member(models.Model):
     index for search, and masked for display (``fuxiang.crypto``). Birth date and sex are read
     from the ID number by the service, never typed in."""
 
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members")
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="members", db_index=False
+    )
     relation = models.CharField(_("与户主关系"), max_length=12, choices=Relation.choices)
     name = models.CharField(_("姓名"), max_length=50)
     id_number_encrypted = models.TextField(_("身份证号码（密文）"), editable=False)
@@ -262,6 +270,18 @@ class Member(models.Model):
         verbose_name = _("家庭成员")
         verbose_name_plural = _("家庭成员")
         ordering = ("household", "id")
+        # The household's index carries what the household list reads and searches, so a
+        # page's members and a search by name or ID digits (tested household by household in
+        # the list's order) are read from the index alone.
+        indexes = [
+            # a search by the last digits of an ID: a prefix of the reversed masked ID
+            models.Index(Reverse("id_number_masked"), name="member_id_suffix"),
+            models.Index(
+                fields=["household"],
+                name="member_household_list",
+                include=["relation", "name", "id_number_masked"],
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["id_number_index"],
@@ -377,6 +397,7 @@ class BusinessEntity(models.Model):
         verbose_name = _("经营主体")
         verbose_name_plural = _("经营主体")
         ordering = ("-updated_at", "-id")
+        indexes = [models.Index(fields=["updated_at", "id"], name="entity_list_order")]
         constraints = [
             models.UniqueConstraint(
                 fields=["uscc"],
@@ -464,6 +485,7 @@ class Visit(models.Model):
         verbose_name = _("走访记录")
         verbose_name_plural = _("走访记录")
         ordering = ("-visited_at", "-id")
+        indexes = [models.Index(fields=["visited_at", "id"], name="visit_list_order")]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(household__isnull=False) & Q(business_entity__isnull=True))

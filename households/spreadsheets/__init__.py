@@ -23,9 +23,17 @@ from households.spreadsheets.cells import (
 )
 from households.spreadsheets.errors import CellError, SpreadsheetError
 from households.spreadsheets.limits import Limits
-from households.spreadsheets.tables import OLE_MAGIC, XLSX_MAGIC, Row, Table, read_table
+from households.spreadsheets.tables import (
+    EXAMPLE_MARK,
+    OLE_MAGIC,
+    XLSX_MAGIC,
+    Row,
+    Table,
+    read_table,
+)
 
 __all__ = [
+    "EXAMPLE_MARK",
     "OLE_MAGIC",
     "XLSX_MAGIC",
     "CellError",

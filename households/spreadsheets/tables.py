@@ -20,6 +20,8 @@ from households.spreadsheets.isolated import read_workbook
 from households.spreadsheets.limits import Limits
 from households.spreadsheets.xlsx_checks import check_xlsx
 
+#: A row whose first cell begins with this is the template's example row: never imported.
+EXAMPLE_MARK = "示例："
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls (Excel 97-2003, WPS)
 
@@ -59,6 +61,8 @@ def _rows(
         values.pop("", None)
         if all(cell_text(v) == "" for v in values.values()):
             continue  # blank rows are allowed anywhere
+        if headers and cell_text(values.get(headers[0])).startswith(EXAMPLE_MARK):
+            continue  # the template's example row
         yield Row(number=number, values=values)
 
 

@@ -77,7 +77,10 @@ class LoanApplication(Subject):
         verbose_name = _("贷款申请")
         verbose_name_plural = _("贷款申请")
         ordering = ("-submitted_at", "-id")
-        indexes = [models.Index(fields=["status", "product"], name="loan_application_status")]
+        indexes = [
+            models.Index(fields=["status", "product"], name="loan_application_status"),
+            models.Index(fields=["submitted_at", "id"], name="loan_application_list_order"),
+        ]
         constraints = [
             models.CheckConstraint(condition=ONE_SUBJECT, name="loan_application_one_subject"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="loan_application_amount"),

@@ -58,6 +58,7 @@ class Loan(Subject):
         ordering = ("-start_date", "-id")
         indexes = [
             models.Index(fields=["village", "status"], name="loan_village_status"),
+            models.Index(fields=["start_date", "id"], name="loan_list_order"),
             models.Index(
                 fields=["status"],
                 condition=~Q(status="closed"),

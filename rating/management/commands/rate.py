@@ -18,7 +18,7 @@ from fuxiang.celery import app
 from fuxiang.errors import DomainError
 from households.models import Grid, Township, Village
 from rating import runs
-from rating.models import RatingChunk, RatingRun, RunScope, RunStatus
+from rating.models import RatingChunk, RatingRun, RunScope, RunStatus, SubjectKind
 
 FINISHED = (RunStatus.PUBLISHED, RunStatus.FAILED, RunStatus.CANCELLED)
 MODELS = {RunScope.TOWNSHIP: Township, RunScope.GRID: Grid, RunScope.VILLAGE: Village}
@@ -30,6 +30,16 @@ def progress_line(run: RatingRun) -> str:
         f"评级任务#{run.pk} {run.get_status_display()} "
         f"{run.chunks_done}/{run.chunks_total}个村（{run.progress:.0%}）"
     )
+
+
+def _kind_label(kind: str) -> str:
+    return str(SubjectKind(kind).label) if kind in SubjectKind.values else kind
+
+
+def _grade_order(item: tuple[str, int]) -> tuple[int, str]:
+    """AAA, AA, A first (more letters first), then B and the rest."""
+    grade = item[0]
+    return (-grade.count("A"), grade)
 
 
 class Command(BaseCommand):
@@ -137,10 +147,12 @@ class Command(BaseCommand):
     def _report(self, run: RatingRun, seconds: float) -> None:
         if run.status != RunStatus.PUBLISHED:
             raise CommandError(f"评级任务#{run.pk}{run.get_status_display()}：{run.error}")
-        grades = "，".join(
-            f"{kind} " + " ".join(f"{g}:{n}" for g, n in sorted(counts.items()))
+        grades = "；".join(
+            f"{_kind_label(kind)} "
+            + "，".join(f"{g}级{n}个" for g, n in sorted(counts.items(), key=_grade_order))
             for kind, counts in run.grade_counts.items()
         )
+        self.stdout.write("")  # end the progress line
         self.stdout.write(
             self.style.SUCCESS(
                 f"评级任务#{run.pk}已发布：评级{run.rated}个对象（未评级{run.skipped}户，"
