@@ -48,8 +48,9 @@ def commands(python: str, addr: str) -> list[tuple[str, list[str]]]:
         (
             "worker",
             # one task at a time (solo pool): SQLite has one writer at a time anyway
-            [*celery, "worker", "--pool=solo", "--loglevel=WARNING", "--without-mingle",
-             "--without-gossip", "--hostname=demo@%h", "--quiet"],
+            # (--quiet, before the subcommand: no banner)
+            [*celery, "--quiet", "worker", "--pool=solo", "--loglevel=WARNING",
+             "--without-mingle", "--without-gossip", "--hostname=demo@%h"],
         ),
         ("beat", [*celery, "beat", "--loglevel=WARNING", "--pidfile="]),
         ("web", [python, "manage.py", "runserver", "--noreload", addr]),
