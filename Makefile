@@ -14,8 +14,9 @@ TEST_ENV := DJANGO_DEBUG=1 \
 # The demo needs no services: SQLite file, local-memory cache. Its setup runs Celery eagerly;
 # then `python -m fuxiang.demo` starts the web server with a real Celery worker and beat on a
 # broker kept in files (.demo-queue/), and Ctrl+C stops all three.
-DEMO_ENV := env -u DATABASE_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND -u REDIS_URL \
-	DJANGO_DEBUG=1 DJANGO_LOG_LEVEL=WARNING
+DEMO_ENV := env -u DATABASE_URL -u CELERY_RESULT_BACKEND -u REDIS_URL \
+	DJANGO_DEBUG=1 DJANGO_LOG_LEVEL=WARNING \
+	CELERY_BROKER_URL=filesystem://localhost/ CELERY_TASK_ALWAYS_EAGER=1
 DEMO_ADDR ?= 127.0.0.1:8000
 
 .PHONY: demo test bench install lint format clean

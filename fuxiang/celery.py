@@ -1,4 +1,6 @@
-"""The Celery app. Eager (in-process) when CELERY_BROKER_URL is unset, e.g. in `make demo`."""
+"""The Celery app. Eager (in-process) when CELERY_BROKER_URL is unset or
+CELERY_TASK_ALWAYS_EAGER=1 (`make demo`'s setup, which then runs a real worker on kombu's
+filesystem broker: ``fuxiang.demo``)."""
 
 from __future__ import annotations
 
