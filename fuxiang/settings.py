@@ -263,7 +263,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # twice at once. A dead worker's chunk does not wait for it: the sweep takes the chunk over
 # within RATING_CHUNK_STALE_SECONDS + RATING_SWEEP_SECONDS; its late redelivery then finds
 # the chunk done.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 600)
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
