@@ -5,6 +5,7 @@ app at a port where nothing listens (never by stopping the shared server), the c
 
 from __future__ import annotations
 
+import uuid
 from contextlib import contextmanager
 
 import pytest
@@ -44,6 +45,14 @@ def cache_refusing(settings):
         yield
     finally:
         settings.CACHES = saved
+
+
+@pytest.fixture(autouse=True)
+def _own_lookup_keys(settings):
+    """The lookup's limits and scan events under keys of this test's own, its events written
+    at once (never left in the shared Redis for another test's refresh to count)."""
+    settings.QRLOOKUP_CACHE_NAMESPACE = f"qrl-test-{uuid.uuid4().hex[:12]}"
+    settings.QRLOOKUP_EVENT_BUFFER = False
 
 
 @pytest.fixture
