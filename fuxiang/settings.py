@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from fuxiang.clientaddress import proxy_settings
 from fuxiang.crypto import parse_keyring
 from fuxiang.env import env_bool, env_int, env_list, env_str, refuse_placeholder
+from fuxiang.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_prometheus",
     "rest_framework",
     "knox",
     "drf_spectacular",
@@ -70,6 +72,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # request counts and latency for /metrics (first and last, as django-prometheus asks)
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -85,6 +89,7 @@ MIDDLEWARE = [
     "fuxiang.middleware.FriendlyErrorPagesMiddleware",
     # last, as django-axes asks, so it sees the outcome of authentication
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "fuxiang.urls"
@@ -258,6 +263,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# workers log through LOGGING (JSON lines, personal data redacted), not Celery's own handler
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Redis hands an unacknowledged message (acks_late) to another worker once it has been out
 # this long: longer than any task runs or waits (countdowns ≤ 60 s), so a slow task is never run
 # twice at once. A dead worker's chunk does not wait for it: the sweep takes the chunk over
@@ -280,6 +287,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 # Installed into django_celery_beat's tables when `celery beat` starts (times in CELERY_TIMEZONE).
 CELERY_BEAT_SCHEDULE = {
+    # /health/'s "beat" check: a worker records each tick (fuxiang/celery.py)
+    "beat-heartbeat": {
+        "task": "fuxiang.beat_heartbeat",
+        "schedule": 30.0,
+        "options": {"expires": 60},
+    },
     "watchlists-recheck-nightly": {
         "task": "households.tasks.recheck_watchlists",
         "schedule": crontab(hour=2, minute=30),
@@ -544,14 +557,19 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL") or "INFO"},
-    "loggers": {
-        "axes": {"level": "WARNING"},
-        # The Tencent Cloud SDK logs whole requests (a phone number, a code) at DEBUG.
-        "tencentcloud_sdk_common": {"level": "WARNING"},
-    },
-}
+# One JSON object a line on stderr (text with DJANGO_DEBUG=1), personal data redacted
+# (fuxiang/logs.py). DJANGO_LOG_FORMAT=json|text overrides.
+LOGGING = logging_config(
+    json_lines=(env_str("DJANGO_LOG_FORMAT") or ("text" if DEBUG else "json")) == "json",
+    level=env_str("DJANGO_LOG_LEVEL") or "INFO",
+)
+
+# --- monitoring (fuxiang/monitoring.py, docs/deploy.md) ------------------------------------------
+# /health/ and /metrics answer this bearer token (and signed-in head office); nobody else.
+FUXIANG_MONITORING_TOKEN = env_str("FUXIANG_MONITORING_TOKEN") or ""
+if FUXIANG_MONITORING_TOKEN:
+    refuse_placeholder("FUXIANG_MONITORING_TOKEN", FUXIANG_MONITORING_TOKEN)
+HEALTH_TIMEOUT_SECONDS = float(env_int("HEALTH_TIMEOUT_SECONDS", 2))
+# beat's heartbeat task runs every 30 s; older than this and /health/ fails "beat"
+HEALTH_BEAT_STALE_SECONDS = env_int("HEALTH_BEAT_STALE_SECONDS", 180)
+HEALTH_DISK_MIN_FREE_PERCENT = env_int("HEALTH_DISK_MIN_FREE_PERCENT", 10)

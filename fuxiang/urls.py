@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from fuxiang import views
+from fuxiang import monitoring, views
 from fuxiang.audit import views as audit_views
 
 admin.site.site_header = "福祥码上贷 · 总行管理"
@@ -14,6 +14,8 @@ admin.site.index_title = "系统管理"
 urlpatterns = [
     path("", include("dashboards.home_urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("health/", monitoring.health, name="health"),
+    path("metrics", monitoring.metrics, name="metrics"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

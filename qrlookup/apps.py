@@ -6,8 +6,10 @@ class QrlookupConfig(AppConfig):
     verbose_name = "扫码查询"
 
     def ready(self) -> None:
+        from fuxiang.monitoring import register_collector
         from loans.notices import sms_sender_register
-        from qrlookup import receivers, sms
+        from qrlookup import metrics, receivers, sms
 
         receivers.connect()
         sms_sender_register(sms.send_notice)  # loans' notices go out through this SMS module
+        register_collector(metrics.collect)
