@@ -25,6 +25,7 @@ from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
 from households.models import WatchlistEntityMatch, WatchlistKind, WatchlistMatch
+from rating.rerating import rating_rerate_queue
 
 # Lists whose match stops lending at once (the next rating knocks the household out anyway);
 # 低保/脱贫 lists give preferential pricing instead and suspend nothing.
@@ -245,7 +246,6 @@ def overrides_lapse(*, today: date | None = None) -> int:
     before ``today`` are re-rated (after commit), so the machine's line returns without waiting
     for the next county run. Returns the number of households queued. (An entity's lapsed
     override goes at its next run.)"""
-    from rating.rerating import rating_rerate_queue
 
     today = today or timezone.localdate()
     household_ids = list(

@@ -4,37 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from credit import holds
+from credit.lines import lines_write
+from credit.override_reviews import overrides_review_outlived
+from credit.policies import policy_require_in_force
 from households.signals import watchlist_matches_changed
 from rating import hooks
 
 
 def lines_for_chunk(run: Any, village_id: int) -> None:
-    from credit.lines import lines_write
-
     lines_write(run, village_id)
 
 
 def lines_follow_watchlists(sender: Any, at: Any, **kwargs: Any) -> None:
-    from credit.holds import lines_follow_watchlists
-
-    lines_follow_watchlists(at=at)
+    holds.lines_follow_watchlists(at=at)
 
 
 def policy_in_force_for_start(run: Any) -> None:
-    from credit.policies import policy_require_in_force
-
     policy_require_in_force(as_of=run.as_of)
 
 
 def holds_for_publish(run: Any) -> None:
-    from credit.holds import holds_apply
-
-    holds_apply(run)
+    holds.holds_apply(run)
 
 
 def overrides_for_publish(run: Any) -> None:
-    from credit.override_reviews import overrides_review_outlived
-
     overrides_review_outlived(run)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from credit import engine
+from credit.lines import granting_grades
 from credit.models import CreditLine, LineStatus
 from credit.policy_selectors import policy_in_force
 from fuxiang.masking import mask_name
@@ -267,7 +268,6 @@ def entity_no_line_reason(entity: BusinessEntity) -> str:
     current = CurrentRating.objects.filter(business_entity=entity).select_related("result").first()
     if current is None:
         return ""
-    from credit.lines import granting_grades
 
     run = RatingRun.objects.get(pk=current.run_id)
     version = policy_in_force(run.as_of, approved_by=run.created_at)

@@ -10,7 +10,7 @@ from django.urls import URLPattern, path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from credit import simulations
+from credit import simulation_exports, simulation_selectors, simulations
 from credit.models import CreditSimulation
 from credit.simulation_forms import SimulationForm
 from fuxiang.accounts import roles
@@ -51,14 +51,14 @@ def simulation_list(request: HttpRequest) -> HttpResponse:
                 apply_domain_error(form, error)
             else:
                 return redirect("credit:simulation", pk=simulation.pk)
-    recent = simulations.simulations_visible_to(request.user)[:30]
+    recent = simulation_selectors.simulations_visible_to(request.user)[:30]
     return render(request, "credit/simulation_list.html", {"form": form, "recent": recent})
 
 
 def _simulation(request: HttpRequest, pk: int) -> CreditSimulation:
     if not _may_read(request.user):
         raise PermissionDenied("只有总行、审计和支行行长可以查看模拟测算")
-    simulation = simulations.simulations_visible_to(request.user).filter(pk=pk).first()
+    simulation = simulation_selectors.simulations_visible_to(request.user).filter(pk=pk).first()
     if simulation is None:
         raise Http404("未找到该模拟测算，或您无权访问")
     return simulation
@@ -70,7 +70,7 @@ def simulation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     simulation = _simulation(request, pk)
     report = None
     if simulation.run.status == RunStatus.SIMULATED:
-        report = simulations.simulation_report(simulation)
+        report = simulation_selectors.simulation_report(simulation)
     chart = None
     if report:
         chart = {
@@ -90,7 +90,7 @@ def simulation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def simulation_export(request: HttpRequest, pk: int) -> HttpResponse:
     simulation = _simulation(request, pk)
     try:
-        book = simulations.simulation_workbook(simulation)
+        book = simulation_exports.simulation_workbook(simulation)
     except DomainError as error:
         raise Http404(error.message) from error
     response = HttpResponse(content_type=XLSX)

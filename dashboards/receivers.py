@@ -11,27 +11,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from credit.signals import lines_changed
+from dashboards.figures import figures_refresh_soon
+from loans.signals import ledger_changed
+from rating import hooks
+
 
 def refresh_after_publish(run: Any) -> None:
     """A publish step: never raises into the publish (the refresh is only queued)."""
     if getattr(run, "simulation", False):
         return
-    from dashboards.figures import figures_refresh_soon
 
     figures_refresh_soon()
 
 
 def refresh_after_change(sender: Any, **kwargs: Any) -> None:
     """Lines or the loan ledger changed (sent after their commit)."""
-    from dashboards.figures import figures_refresh_soon
 
     figures_refresh_soon()
 
 
 def connect() -> None:
-    from credit.signals import lines_changed
-    from loans.signals import ledger_changed
-    from rating import hooks
 
     hooks.register(refresh_after_publish)
     lines_changed.connect(refresh_after_change, dispatch_uid="dashboards.refresh_after_lines")

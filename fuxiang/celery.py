@@ -11,6 +11,7 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fuxiang.settings")
 
@@ -34,7 +35,6 @@ app.conf.update(CELERY_DB_REUSE_MAX=5000)
 def _close_old_connections(task: Task | None = None, **kwargs: Any) -> None:
     if task is None or task.request.is_eager:
         return  # an eager task runs in its caller's request and transaction
-    from django.db import close_old_connections
 
     close_old_connections()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -15,7 +16,7 @@ from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
-from households import imports, selectors
+from households import import_selectors, imports, selectors
 from households.forms import BootstrapMixin, HouseholdSearchForm, apply_domain_error
 from households.imports import export
 from households.imports.columns import write_template
@@ -51,7 +52,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
             apply_domain_error(form, error)
         else:
             return redirect("households:import_job", pk=job.pk)
-    jobs = imports.import_jobs_visible_to(request.user)[:20]
+    jobs = import_selectors.import_jobs_visible_to(request.user)[:20]
     return render(
         request,
         "households/import_start.html",
@@ -61,7 +62,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
 
 def _job(request: HttpRequest, pk: int) -> Any:
     try:
-        return imports.import_jobs_visible_to(request.user).get(pk=pk)
+        return import_selectors.import_jobs_visible_to(request.user).get(pk=pk)
     except imports.ImportJob.DoesNotExist as exc:
         raise Http404("未找到该导入任务") from exc
 
@@ -117,7 +118,6 @@ def import_template(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 def _attachment(filename: str) -> str:
-    from urllib.parse import quote
 
     return f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(filename)}"
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from celery import shared_task
-
-from households import services
+from django.utils import timezone
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def rotate_data_keys() -> int:
     """Re-encrypt all personal identifiers with the active data key (safe to run again)."""
+    from households import services
+
     return services.personal_data_rotate_keys()
 
 
@@ -25,8 +26,6 @@ def run_import_job(job_id: int) -> None:
 def recheck_watchlists() -> dict[str, int]:
     """Nightly (CELERY_BEAT_SCHEDULE): bring watch-list matches up to date for today; running
     it twice changes nothing the second time."""
-    from django.utils import timezone
-
     from households import watchlist_matching
 
     return watchlist_matching.watchlists_recheck(as_of=timezone.localdate())

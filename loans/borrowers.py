@@ -31,7 +31,8 @@ from credit.models import CreditLine, LineStatus
 from credit.selectors import entity_current_line, household_current_line
 from fuxiang.errors import DomainError
 from households.models import BusinessEntity, Household, Member, Relation
-from loans.models import Channel, CreditExposure
+from loans.engine.rules import LINE_STATUS_REASONS, person_reasons
+from loans.models import Channel, CreditExposure, LoanContract
 
 ZERO = Decimal("0.00")
 
@@ -122,7 +123,6 @@ def line_status_for(line: CreditLine | None, today: date) -> str:
 
 def refuse_unusable_line(line: CreditLine | None, today: date) -> CreditLine:
     """The line if it can be used now (signing, drawing); else a ``DomainError`` naming why."""
-    from loans.engine.rules import LINE_STATUS_REASONS
 
     if line is None:
         raise DomainError("暂无有效的授信额度，请联系您的客户经理", code="no_line")
@@ -140,8 +140,6 @@ def borrowing_person(
     verified (the villager's own SMS code and ID), or — through an officer or the platform,
     when no member is named — the head. Refused (``DomainError``) unless it is the head or the
     head's spouse, aged 18 or more (``rules.person_reasons``)."""
-    from loans.engine.rules import person_reasons
-
     if borrower.household_id is None:
         return None
     members = Member.objects.filter(household_id=borrower.household_id).only(
@@ -162,3 +160,10 @@ def borrowing_person(
     if reasons:
         raise DomainError(reasons[0].message, code=reasons[0].code)
     return person
+
+
+def release(contract: LoanContract, exposure: Any) -> None:
+    """A contract that ends gives its remaining occupation back to the line (the caller holds
+    the borrower's exposure lock and saves it)."""
+    exposure.in_use -= contract.occupied
+    contract.occupied = ZERO

@@ -26,7 +26,7 @@ from django.utils import timezone
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from households.services import household_repayment_record_update
-from loans.borrowers import Borrower, exposure_lock
+from loans.borrowers import Borrower, exposure_lock, release
 from loans.drawdowns import draw_window_passed
 from loans.engine import schedules, states
 from loans.models import Instalment, Loan, LoanContract, RepaymentFeedback
@@ -117,7 +117,6 @@ def _end_contract(contract_id: int, today: date) -> bool:
     """A contract past maturity, or never drawn within its window: never drawn →
     terminated; revolving and nothing owed → closed (its loan too). Its occupation goes back
     to the line."""
-    from loans.repayments import release
 
     # the borrower's exposure first, then the contract: the order every service locks in
     exposure = exposure_lock(Borrower.of(LoanContract.objects.get(pk=contract_id)))

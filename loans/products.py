@@ -21,6 +21,7 @@ from fuxiang.errors import DomainError, PermissionDenied
 from fuxiang.makerchecker import Touch, checker_require
 from loans.engine.rules import SUBJECT_KIND_LABELS
 from loans.models import LoanProduct, LoanProductVersion, RepaymentMethod, VersionStatus
+from loans.whitelists import whitelists_rebuild_on_commit
 
 GRADES = ("AAA", "AA", "A")
 VERSION_FIELDS = (
@@ -226,7 +227,5 @@ def product_version_review(
         details={"note": note},
     )
     if approve:
-        from loans.whitelists import whitelists_rebuild_on_commit
-
         whitelists_rebuild_on_commit(everything=True, reason=f"{version}生效")
     return version

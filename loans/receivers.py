@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+
 from credit.signals import lines_changed
+from loans.tasks import rebuild_whitelists, rebuild_whitelists_for_run
 from rating import hooks
 
 
 def whitelists_for_publish(run: Any) -> None:
-    from django.db import transaction
-
-    from loans.tasks import rebuild_whitelists_for_run
 
     run_id = run.pk
     transaction.on_commit(lambda: rebuild_whitelists_for_run.delay(run_id=run_id))
@@ -26,7 +26,6 @@ def whitelists_follow_lines(
     reason: str,
     **kwargs: Any,
 ) -> None:
-    from loans.tasks import rebuild_whitelists
 
     rebuild_whitelists.delay(
         scope={"everything": everything, "household_ids": household_ids, "entity_ids": entity_ids},

@@ -37,10 +37,12 @@ from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
-from loans.borrowers import Borrower, exposure_lock
+from loans.applications import _amount
+from loans.borrowers import Borrower, exposure_lock, release
 from loans.engine import schedules, states
 from loans.engine.rules import yuan
 from loans.idempotency import idempotency_claim
+from loans.ledger_selectors import loans_visible_to
 from loans.models import (
     Instalment,
     Loan,
@@ -208,9 +210,6 @@ def repayment_record(
     """Apply a repayment to ``loan``. Staff (``actor``) must see the loan; the core-banking
     file passes its serial number as the key. Refused above the balance. Returns the
     repayment (the first one on a retry; ``.replayed`` is then set)."""
-    from loans.applications import _amount
-    from loans.ledger_selectors import loans_visible_to
-    from loans.overdue import repayment_feedback
 
     if actor is not None:
         if not loans_visible_to(actor).filter(pk=loan.pk).exists():
@@ -283,6 +282,8 @@ def repayment_record(
         source_import=source_import,
     )
     claim.complete(repayment)
+    from loans.overdue import repayment_feedback  # overdue imports drawdowns, which imports us
+
     repayment_feedback(borrower, today=timezone.localdate())
     audit_record(
         action=AuditAction.LOAN_REPAYMENT,
@@ -329,13 +330,6 @@ def _settle(loan: Loan, contract: LoanContract, day: date, exposure: Any) -> Non
         loan.days_past_due = 0
     loan.save()
     contract.save(update_fields=["status", "closed_at", "occupied"])
-
-
-def release(contract: LoanContract, exposure: Any) -> None:
-    """A contract that ends gives its remaining occupation back to the line (the caller holds
-    the borrower's exposure lock and saves it)."""
-    exposure.in_use -= contract.occupied
-    contract.occupied = ZERO
 
 
 # --- the core-banking file --------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from fuxiang.clientaddress import client_address
 from fuxiang.errors import DomainError
 from loans.models import Channel, VerificationMethod
 
@@ -41,7 +42,6 @@ class Verification:
         reference: str = "",
         member_id: int | None = None,
     ) -> Verification:
-        from fuxiang.clientaddress import client_address
 
         return cls(
             channel=channel,

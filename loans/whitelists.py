@@ -48,7 +48,7 @@ from loans.models import (
     WhitelistVersion,
 )
 from loans.tasks import rebuild_whitelists as rebuild_whitelists_task
-from rating.models import CurrentRating
+from rating.models import CurrentRating, RatingChunk, RatingRun, RunScope
 
 ENTRY = WhitelistEntry._meta.db_table
 LINE = CreditLine._meta.db_table
@@ -311,7 +311,6 @@ def whitelist_current_number(product_id: int) -> int | None:
 def whitelists_rebuild_for_run(*, run_id: int) -> list[WhitelistVersion]:
     """After a run published: everything for a county run, its villages for a township, grid
     or village run, its subjects for a subjects run (re-ratings)."""
-    from rating.models import RatingChunk, RatingRun, RunScope
 
     run = RatingRun.objects.get(pk=run_id)
     if run.scope == RunScope.COUNTY:

@@ -18,7 +18,10 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+import redis
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,7 +34,6 @@ FLUSH_BATCH = 5000
 
 @cache
 def _redis(url: str) -> Any:
-    import redis
 
     return redis.Redis.from_url(url)
 
@@ -92,8 +94,6 @@ def lookup_record_reading(
     to Redis when both the cache and the buffer are there — the result page's hot path. Uses
     Django's Redis cache client and serializer (Django 5.2's RedisCache); anywhere else, the
     two operations one after the other."""
-    from django.core.cache import caches
-    from django.core.cache.backends.redis import RedisCache
 
     cache = caches["default"]  # the backend itself (``django.core.cache.cache`` is a proxy)
     row = _row(str(kind), attribution, ua_class, household_id)

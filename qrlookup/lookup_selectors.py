@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
@@ -126,7 +127,6 @@ def _generation_key() -> str:
 def pages_changed_now_and_on_commit() -> None:
     """For writers inside a transaction: stale now, and again once the change is visible
     (a page rebuilt in between from the old rows is not kept)."""
-    from django.db import transaction
 
     pages_changed()
     transaction.on_commit(pages_changed)

@@ -36,7 +36,9 @@ from qrlookup.models import (
     RequestOutcome,
     RequestStatus,
 )
+from qrlookup.officer_request_selectors import requests_visible_to
 from qrlookup.qrcode_selectors import Attribution
+from rating.models import CurrentRating
 
 CONTACT_PHONE_COLUMN = "officer_request.contact_phone"
 ACTION_CLOSE = AuditAction.QR_REQUEST_CLOSE
@@ -111,7 +113,6 @@ def request_create_archive(
 
 def request_contact_phone(*, actor: Any, request: OfficerRequest, http_request: Any = None) -> str:
     """The number an archive request left, for the officer to call back (audited reveal)."""
-    from qrlookup.officer_request_selectors import requests_visible_to
 
     if not roles.can_reveal_personal_data(actor):
         raise PermissionDenied("您的角色无权查看完整联系电话")
@@ -140,7 +141,6 @@ def request_close(
     http_request: Any = None,
 ) -> OfficerRequest:
     """The officer (or the grid's manager, or head office) closes a request with an outcome."""
-    from qrlookup.officer_request_selectors import requests_visible_to
 
     if not (roles.can_edit_archives(actor) or roles.can_approve_override(actor)):
         raise PermissionDenied("您的角色无权办理村民申请")
@@ -189,7 +189,6 @@ def requests_close_for_archive_change(*, household_ids: Sequence[int], reason: s
 def requests_close_for_publish(*, run_id: int, run_created_at: datetime) -> int:
     """Rating and re-rating requests made before this run are answered for the households it
     made current (inside the publishing transaction)."""
-    from rating.models import CurrentRating
 
     rated = CurrentRating.objects.filter(run_id=run_id, household__isnull=False).values(
         "household_id"

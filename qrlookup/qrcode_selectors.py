@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 
+from fuxiang.accounts.models import User
 from households.selectors import grids_visible_to
 from qrlookup.models import OfficerContact, QrCode
 
@@ -109,7 +110,6 @@ def grid_officer(grid_id: int | None) -> Any:
     """The officer villagers of a grid are sent to: its first active officer."""
     if grid_id is None:
         return None
-    from fuxiang.accounts.models import User
 
     return User.objects.filter(grids__pk=grid_id, is_active=True).order_by("pk").first()
 

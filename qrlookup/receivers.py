@@ -13,22 +13,23 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from households.signals import archives_changed, watchlist_matches_changed
+from qrlookup import officer_requests
+from qrlookup.lookup_selectors import pages_changed, pages_changed_now_and_on_commit
+from rating import hooks
+
 logger = logging.getLogger(__name__)
 
 
 def requests_follow_archive_changes(
     sender: Any, *, household_ids: Sequence[int], reason: str = "", **kwargs: Any
 ) -> None:
-    from qrlookup import officer_requests
-    from qrlookup.lookup_selectors import pages_changed
 
     officer_requests.requests_close_for_archive_change(household_ids=household_ids, reason=reason)
     pages_changed()
 
 
 def requests_follow_publish(run: Any) -> None:
-    from qrlookup import officer_requests
-    from qrlookup.lookup_selectors import pages_changed_now_and_on_commit
 
     if run.simulation:
         return
@@ -39,14 +40,11 @@ def requests_follow_publish(run: Any) -> None:
 def pages_follow_watchlists(sender: Any, **kwargs: Any) -> None:
     """Watch-list matches suspend lines (credit) inside their transaction: the pages are stale
     once it commits."""
-    from qrlookup.lookup_selectors import pages_changed_now_and_on_commit
 
     pages_changed_now_and_on_commit()
 
 
 def connect() -> None:
-    from households.signals import archives_changed, watchlist_matches_changed
-    from rating import hooks
 
     archives_changed.connect(
         requests_follow_archive_changes, dispatch_uid="qrlookup.requests_follow_archive_changes"

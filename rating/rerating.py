@@ -29,6 +29,7 @@ from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
 from households.models import Household, HouseholdStatus
+from rating.tasks import rerate_households as rerate_households_task
 
 # One run per batch: a whole import file (at most about 10,000 households) is one run, and the
 # id lists stay well below the databases' parameter limits (SQLite 32,766; PostgreSQL 65,535).
@@ -61,12 +62,11 @@ def rating_rerate_queue(
 
 def _queuer(household_ids: list[int], purpose: str, entity_ids: list[int]) -> Callable[[], None]:
     def queue_rerating() -> None:
-        from rating import tasks
 
         if entity_ids:
-            tasks.rerate_households.delay(household_ids, purpose, entity_ids)
+            rerate_households_task.delay(household_ids, purpose, entity_ids)
         else:  # the task's arguments as before entities were re-rated (queued tasks still run)
-            tasks.rerate_households.delay(household_ids, purpose)
+            rerate_households_task.delay(household_ids, purpose)
 
     return queue_rerating
 

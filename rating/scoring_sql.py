@@ -35,7 +35,8 @@ from rating.features_sql import (
     entity_feature_sql,
     household_feature_sql,
 )
-from rating.results_sql import RESULT_COLUMNS, breakdown_order
+from rating.models import RatingResult
+from rating.results_sql import RESULT_COLUMNS, archive_read_sql, breakdown_order
 
 NUMERIC = (NUMBER, COUNT)
 
@@ -350,8 +351,6 @@ def insert_sql(
     the ``f_<feature>`` columns). Parameters ``%(run)s`` and ``%(village)s`` as well as the
     source's own. With ``read_part`` (an SQL text expression: the part of the chunk read), the
     same statement records its archive read on the chunk (``results_sql.archive_read_sql``)."""
-    from rating.models import RatingResult
-    from rating.results_sql import archive_read_sql
 
     table = RatingResult._meta.db_table
     read = f"WITH archive_read AS ({archive_read_sql(read_part)})" if read_part else ""

@@ -1,5 +1,8 @@
 """Celery tasks of rating: thin wrappers around ``rating.runs``; arguments are ids.
 
+The services import these tasks at the top (``rate_chunk as rate_chunk_task``); a task imports
+its service inside its body, so imports between the two point one way.
+
 One ``rate_chunk`` task per village of a run, so any number of workers share a run. A chunk
 that raises is retried with backoff; one that still fails after its retries fails the run
 (nothing is published). A chunk held by a worker that died is taken over by the sweep of a
@@ -28,6 +31,8 @@ RERATE_MAX_RETRIES = 60
 
 class _ChunkTask(Task):
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        from rating import runs
+
         chunk_id = kwargs.get("chunk_id", args[0] if args else None)
         if chunk_id is not None:
             runs.rating_chunk_give_up(chunk_id=chunk_id, error=f"{type(exc).__name__}: {exc}")
@@ -54,6 +59,8 @@ def rate_chunk(self: Task, chunk_id: int) -> str:
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def publish_run(run_id: int) -> str:
     """Publish a run whose chunks are all done (``runs.rating_run_publish``); idempotent."""
+    from rating import runs
+
     return str(runs.rating_run_publish(run_id=run_id).status)
 
 
@@ -79,6 +86,8 @@ def rerate_households(
     one then publishes the change over it), up to ``RERATE_MAX_RETRIES`` times, after which the
     task fails with the refusal. Eager Celery (development, no broker) has no later: the
     refusal is raised at once."""
+    from rating import runs
+
     try:
         run = runs.rating_households_rerate(
             household_ids=household_ids, purpose=purpose, entity_ids=entity_ids or ()

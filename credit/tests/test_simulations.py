@@ -10,7 +10,7 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
-from credit import engine, simulations
+from credit import engine, simulation_exports, simulation_selectors, simulations
 from credit.models import CreditLine, CreditPolicyVersion
 from credit.selectors import current_lines
 from fuxiang.errors import DomainError
@@ -75,7 +75,7 @@ def test_a_what_if_leaves_published_data_untouched_and_reports_the_difference(
         policy.pk
     }
 
-    report = simulations.simulation_report(simulation)
+    report = simulation_selectors.simulation_report(simulation)
     county_row = report["county"]
     assert county_row["subjects"] == 4
     assert county_row["grade_changed"] == 0  # same cards
@@ -110,7 +110,7 @@ def test_the_report_workbook_writes_a_name_that_looks_like_a_formula_as_text(
 
 def _xlsx(simulation) -> bytes:
     out = BytesIO()
-    simulations.simulation_workbook(simulation).save(out)
+    simulation_exports.simulation_workbook(simulation).save(out)
     return out.getvalue()
 
 
@@ -149,7 +149,7 @@ def test_a_draft_card_changes_grades_and_shows_who_gains_and_loses(
         expected = "AAA" if result.score >= 40 and not result.knocked_out else "B"
         assert result.grade == expected
         changed += grade != expected
-    report = simulations.simulation_report(simulation)
+    report = simulation_selectors.simulation_report(simulation)
     assert changed > 0
     assert report["county"]["grade_changed"] == changed
     # the draft was used, the approved card is still the one in force, nothing published
@@ -183,7 +183,7 @@ def test_a_manager_simulates_their_branch_with_approved_versions(
         simulation = simulations.simulation_start(
             actor=org.manager, scope=RunScope.VILLAGE, scope_ids=[org.village_a.pk], as_of=AS_OF
         )
-    report = simulations.simulation_report(simulation)
+    report = simulation_selectors.simulation_report(simulation)
     assert report["county"]["subjects"] == 3
     assert report["county"]["limit_after"] == report["county"]["limit_before"]
 

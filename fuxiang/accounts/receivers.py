@@ -9,6 +9,7 @@ changes, and refuses inactive users."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in
@@ -17,6 +18,7 @@ from django.dispatch import receiver
 
 from fuxiang.accounts import tokens
 from fuxiang.accounts.models import User
+from fuxiang.middleware import SEEN_AT, SIGNED_IN_AT
 
 _WATCHED = frozenset({"password", "is_active"})
 
@@ -45,10 +47,6 @@ def _revoke_tokens_when_credentials_change(
 def _start_the_staff_session_clock(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     """A sign-in starts the 8-hour and 30-minute clocks afresh (``login`` keeps the data of
     the session it cycles, so an earlier sign-in's time would otherwise carry over)."""
-    import time
-
-    from fuxiang.middleware import SEEN_AT, SIGNED_IN_AT
-
     session = getattr(request, "session", None)
     if session is not None:
         session[SIGNED_IN_AT] = session[SEEN_AT] = int(time.time())

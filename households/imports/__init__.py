@@ -11,7 +11,6 @@ from households.imports.jobs import (
     archive_files_purge,
     import_job_run,
     import_job_start,
-    import_jobs_visible_to,
 )
 from households.models import ImportJob
 from households.spreadsheets import SpreadsheetError
@@ -25,6 +24,5 @@ __all__ = [
     "import_file",
     "import_job_run",
     "import_job_start",
-    "import_jobs_visible_to",
     "write_report",
 ]

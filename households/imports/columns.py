@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from openpyxl import Workbook
+from openpyxl import Workbook as StreamingWorkbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -412,7 +413,6 @@ def write_rows(
     """Stream rows (in ``COLUMNS[kind]`` order, then extras) into an .xlsx; returns the count.
     Used for error reports and exports, so both re-import with the same template. Text that
     could start a formula is written as text (``spreadsheets.writing``), unchanged."""
-    from openpyxl import Workbook as StreamingWorkbook
 
     workbook = StreamingWorkbook(write_only=True)
     sheet = workbook.create_sheet(title)

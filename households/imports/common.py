@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.db.models import Q
+from django.utils import timezone
+
 from households import spreadsheets as cells
 from households.imports.columns import Column
-from households.models import Village
+from households.models import ImportStatus, Village
 from households.services import DuplicateRefusal
 from households.spreadsheets import Row
 
@@ -140,10 +143,6 @@ def claim_job(model: Any, job_id: int, *, stale_after: timedelta, **reset: Any) 
     """Take a background job (import or export) with one conditional UPDATE: if it is new, or
     was left "running" longer than ``stale_after`` by a worker that died. A redelivered task
     for a live job claims nothing. ``reset`` zeroes the job's progress fields."""
-    from django.db.models import Q
-    from django.utils import timezone
-
-    from households.models import ImportStatus
 
     now = timezone.now()
     return bool(

@@ -27,6 +27,7 @@ from households.imports.columns import COLUMNS, Column, write_rows
 from households.imports.common import claim_job
 from households.imports.jobs import STALE_AFTER
 from households.models import ExportJob, Household, ImportKind, ImportStatus, Member, Relation
+from households.tasks import run_export_job as run_export_job_task
 
 
 def _cell(
@@ -113,7 +114,6 @@ def export_job_start(
 ) -> ExportJob:
     """Queue an export of the archive list as the actor sees it, filtered; masked unless
     ``unmasked`` and the actor may reveal personal data."""
-    from households import tasks
 
     if unmasked and not roles.can_reveal_personal_data(actor):
         raise DomainError("您的角色只能导出脱敏数据", code="forbidden")
@@ -122,7 +122,7 @@ def export_job_start(
         filters={k: v for k, v in filters.items() if k in FILTER_KEYS and v},
         unmasked=unmasked,
     )
-    transaction.on_commit(lambda: tasks.run_export_job.delay(job.pk))
+    transaction.on_commit(lambda: run_export_job_task.delay(job.pk))
     return job
 
 

@@ -11,16 +11,18 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
+from fuxiang.errors import DomainError
 from households import selectors
 from households.imports.common import ImportResult, claim_job
 from households.imports.files import import_file, write_report
-from households.models import ImportJob, ImportKind, ImportStatus
+from households.models import ExportJob, ImportJob, ImportKind, ImportStatus
 from households.spreadsheets import SpreadsheetError
+from households.tasks import run_import_job as run_import_job_task
 
 logger = logging.getLogger(__name__)
 REJECTED_KEPT_ON_JOB = 500
@@ -36,8 +38,6 @@ STALE_AFTER = timedelta(minutes=30)
 def import_job_start(*, actor: Any, kind: str, upload: Any, dry_run: bool = False) -> ImportJob:
     """Store an uploaded file as an ``ImportJob`` and queue it for a worker once committed.
     In development (eager Celery) it has finished by the time this returns."""
-    from fuxiang.errors import DomainError
-    from households import tasks
 
     if kind not in ImportKind.values:
         raise DomainError({"kind": "请选择导入类型"})
@@ -48,23 +48,8 @@ def import_job_start(*, actor: Any, kind: str, upload: Any, dry_run: bool = Fals
     job = ImportJob(kind=kind, original_name=upload.name[:200], dry_run=dry_run, uploaded_by=actor)
     job.file.save(upload.name, upload, save=False)
     job.save()
-    transaction.on_commit(lambda: tasks.run_import_job.delay(job.pk))
+    transaction.on_commit(lambda: run_import_job_task.delay(job.pk))
     return job
-
-
-def import_jobs_visible_to(user: Any) -> Any:
-    """Officers see their own uploads, branch managers those of their branch's officers, head
-    office and auditors all (the rejected-row messages carry no personal identifiers)."""
-    from fuxiang.accounts import roles
-    from fuxiang.accounts.models import Role
-
-    jobs = ImportJob.objects.select_related("uploaded_by")
-    if roles.sees_everything(user):
-        return jobs
-    if getattr(user, "role", None) == Role.BRANCH_MANAGER:
-        officers = selectors.grids_visible_to(user).values("officers")
-        return jobs.filter(Q(uploaded_by=user) | Q(uploaded_by__in=officers))
-    return jobs.filter(uploaded_by=user)
 
 
 def _claim(job_id: int) -> ImportJob | None:
@@ -130,9 +115,6 @@ def _discard_upload(job: ImportJob) -> None:
 def archive_files_purge(*, now: Any = None) -> int:
     """Delete import error reports and export files older than the retention
     (``ARCHIVE_FILE_RETENTION_DAYS``): both hold rows of personal data. Returns how many."""
-    from django.conf import settings
-
-    from households.models import ExportJob
 
     cutoff = (now or timezone.now()) - timedelta(days=settings.ARCHIVE_FILE_RETENTION_DAYS)
     purged = 0

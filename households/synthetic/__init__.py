@@ -25,8 +25,10 @@ from households.models import (
     County,
     Household,
     Member,
+    WatchlistEntityMatch,
     WatchlistEntry,
     WatchlistKind,
+    WatchlistMatch,
     WatchlistUpload,
 )
 from households.synthetic.organisation import _build_organisation
@@ -39,6 +41,7 @@ from households.synthetic.plan import (
     demo_plan,
 )
 from households.synthetic.writers import _CopyWriter, _OrmWriter
+from households.watchlist_matching import watchlists_recheck
 
 __all__ = [
     "WATCHLIST_SOURCE",
@@ -145,13 +148,9 @@ def _build_households(
 
 
 def _match_watchlists(as_of: date, summary: CountySummary) -> None:
-    from households.models import WatchlistMatch
-    from households.watchlist_matching import watchlists_recheck
 
     watchlists_recheck(as_of=as_of, announce=False)  # a bulk load: rated by a county run
     if connection.vendor == "postgresql":  # fresh statistics for the county run that follows
-        from households.models import WatchlistEntityMatch
-
         with connection.cursor() as cursor:
             tables = (WatchlistMatch._meta.db_table, WatchlistEntityMatch._meta.db_table)
             cursor.execute(f"ANALYZE {', '.join(tables)}")

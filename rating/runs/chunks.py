@@ -160,13 +160,13 @@ def _chunk_transaction_settings(*, fast_commit: bool) -> None:
 
 
 def enqueue_publish(run_id: int) -> None:
-    from rating import tasks
+    from rating.tasks import publish_run as publish_run_task  # rating.tasks imports rating.runs
 
-    tasks.publish_run.delay(run_id)
+    publish_run_task.delay(run_id)
 
 
 def enqueue_chunks(chunk_ids: Sequence[int]) -> None:
-    from rating import tasks
+    from rating.tasks import rate_chunk as rate_chunk_task  # rating.tasks imports rating.runs
 
     for chunk_id in chunk_ids:
-        tasks.rate_chunk.delay(chunk_id)
+        rate_chunk_task.delay(chunk_id)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from fuxiang.accounts.models import User
 from households.management.commands.seed_county import progress_printer, report
 from households.models import County
 from households.synthetic import build_county, demo_plan
@@ -33,7 +34,6 @@ class Command(BaseCommand):
         report(self, summary, plan.password)
 
     def _print_existing_logins(self) -> None:
-        from fuxiang.accounts.models import User
 
         self.stdout.write("\n演示账号：")
         for user in User.objects.order_by("role", "username"):
