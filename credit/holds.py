@@ -23,7 +23,7 @@ from credit.signals import lines_changed_on_commit
 from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
-from fuxiang.errors import DomainError
+from fuxiang.errors import DomainError, PermissionDenied
 from households.models import WatchlistEntityMatch, WatchlistKind, WatchlistMatch
 from rating.rerating import rating_rerate_queue
 
@@ -62,7 +62,7 @@ def line_set_status(
 ) -> CreditLine:
     """A manager suspends, restores or revokes a subject's current line, with a reason."""
     if not roles.can_suspend_line(actor):
-        raise DomainError("只有支行行长或总行可以冻结、解冻或撤销授信额度", code="forbidden")
+        raise PermissionDenied("只有支行行长或总行可以冻结、解冻或撤销授信额度")
     if not lines_visible_to(actor).filter(pk=line.pk).exists():
         raise DomainError("未找到该授信额度，或您无权访问", code="not_found")
     line = CreditLine.objects.select_for_update().get(pk=line.pk)

@@ -32,7 +32,7 @@ from credit.overrides import (
 from credit.policy_selectors import policy_in_force
 from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
-from fuxiang.errors import DomainError, NotFound
+from fuxiang.errors import DomainError, NotFound, PermissionDenied
 from fuxiang.makerchecker import Touch, checker_require
 from households.selectors import business_entities_visible_to, households_visible_to
 from rating.models import CurrentRating, RatingRun
@@ -148,17 +148,12 @@ def override_withdraw(
     if override.status == OverrideStatus.PROPOSED:
         if getattr(actor, "pk", None) != override.proposed_by_id:
             if _sees_subject(actor, override) and roles.can_approve_override(actor):
-                raise DomainError(
-                    "待审批的调整只能由提议人撤回；如不同意，请退回", code="permission_denied"
-                )
-            raise DomainError("只有提议人可以撤回待审批的调整", code="permission_denied")
+                raise PermissionDenied("待审批的调整只能由提议人撤回；如不同意，请退回")
+            raise PermissionDenied("只有提议人可以撤回待审批的调整")
         note = _note(note, required=False)
     elif override.status in (OverrideStatus.APPROVED, OverrideStatus.NEEDS_REVIEW):
         if not roles.can_approve_override(actor):
-            raise DomainError(
-                f"{override.get_status_display()}的调整只能由支行行长或总行撤回",
-                code="permission_denied",
-            )
+            raise PermissionDenied(f"{override.get_status_display()}的调整只能由支行行长或总行撤回")
         if not _sees_subject(actor, override):
             raise NotFound(NOT_FOUND)
         note = _note(note, required=True, what="撤回原因")
@@ -208,12 +203,11 @@ def _check_reviewer(
     )
     if not roles.can_approve_override(actor):
         if above_cap and check is not None and check.cap is not None:
-            raise DomainError(
+            raise PermissionDenied(
                 f"调整后额度超过{check.grade}级额度上限{engine.yuan(check.cap)}，"
-                "须由支行行长或总行审批",
-                code="permission_denied",
+                "须由支行行长或总行审批"
             )
-        raise DomainError("只有支行行长或总行可以审批人工调整", code="permission_denied")
+        raise PermissionDenied("只有支行行长或总行可以审批人工调整")
     if not _sees_subject(actor, override):
         raise NotFound(NOT_FOUND)
 

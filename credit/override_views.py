@@ -22,6 +22,7 @@ from credit.models import CreditLine, CreditOverride, OverrideStatus
 from credit.override_forms import OverrideNoteForm, OverrideProposeForm
 from fuxiang.accounts import roles
 from fuxiang.errors import DomainError
+from fuxiang.refusals import refusal_raise
 from households.forms import apply_domain_error
 from households.models import BusinessEntity, Household
 from households.selectors import business_entities_visible_to, households_visible_to
@@ -222,8 +223,7 @@ def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except DomainError as error:
         if error.code == "not_found":
             raise Http404(error.message) from error
-        if error.code == "permission_denied":
-            raise PermissionDenied(error.message) from error
+        refusal_raise(error)
         messages.error(request, error.message)
     if request.POST.get("next") == "inbox":
         return redirect("credit:override_inbox")

@@ -57,7 +57,7 @@ from credit.override_selectors import current_line, current_result
 from credit.policy_selectors import policy_in_force
 from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
-from fuxiang.errors import DomainError, NotFound
+from fuxiang.errors import DomainError, NotFound, PermissionDenied
 from households.models import BusinessEntity, Household, HouseholdStatus
 from households.selectors import business_entities_visible_to, households_visible_to
 
@@ -95,7 +95,7 @@ def override_propose(
     for one household or entity they serve. Returns the proposed override; see the module for
     the rules."""
     if not roles.can_propose_override(actor):
-        raise DomainError("只有客户经理可以提议人工调整", code="permission_denied")
+        raise PermissionDenied("只有客户经理可以提议人工调整")
     if (household is None) == (entity is None):
         raise DomainError("请选择一户农户或一个经营主体")
     household, entity = _subject_locked(actor, household, entity)

@@ -43,7 +43,7 @@ from credit.policy_selectors import (
 from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
-from fuxiang.errors import DomainError
+from fuxiang.errors import DomainError, PermissionDenied
 from fuxiang.jsondata import json_object
 from fuxiang.makerchecker import checker_require
 
@@ -254,7 +254,7 @@ def policy_require_in_force(*, as_of: date) -> CreditPolicyVersion:
 
 def _require_policy_role(actor: Any, message: str = "只有总行可以维护授信政策") -> None:
     if not roles.can_approve_policy(actor):
-        raise DomainError(message, code="permission_denied")
+        raise PermissionDenied(message)
 
 
 def _require_checker(actor: Any, row: CreditPolicyVersion) -> None:

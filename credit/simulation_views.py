@@ -15,6 +15,7 @@ from credit.models import CreditSimulation
 from credit.simulation_forms import SimulationForm
 from fuxiang.accounts import roles
 from fuxiang.errors import DomainError
+from fuxiang.refusals import refusal_raise
 from households.forms import apply_domain_error
 from rating.models import RunStatus
 
@@ -46,8 +47,7 @@ def simulation_list(request: HttpRequest) -> HttpResponse:
                     policy=data.get("policy"),
                 )
             except DomainError as error:
-                if error.code == "permission_denied":
-                    raise PermissionDenied(error.message) from error
+                refusal_raise(error)
                 apply_domain_error(form, error)
             else:
                 return redirect("credit:simulation", pk=simulation.pk)

@@ -22,7 +22,7 @@ from credit.models import CreditPolicyVersion, CreditSimulation, PolicyStatus
 from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
-from fuxiang.errors import DomainError
+from fuxiang.errors import DomainError, PermissionDenied
 from rating import runs
 from rating.models import Scorecard
 
@@ -43,9 +43,7 @@ def simulation_start(
         if policy.status == PolicyStatus.REJECTED:
             raise DomainError({"policy": "已退回的授信政策不能用于模拟测算"})
         if policy.status != PolicyStatus.APPROVED and not roles.can_approve_policy(actor):
-            raise DomainError(
-                {"policy": "只有总行可以用未批准的授信政策进行模拟测算"}, code="permission_denied"
-            )
+            raise PermissionDenied({"policy": "只有总行可以用未批准的授信政策进行模拟测算"})
     with transaction.atomic():
         run = runs.rating_simulation_start(
             actor=actor,

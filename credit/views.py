@@ -16,6 +16,7 @@ from credit import engine, holds, override_selectors, selectors
 from credit.models import CreditLine, CreditOverride, LineStatus
 from fuxiang.accounts import roles
 from fuxiang.errors import DomainError
+from fuxiang.refusals import refusal_raise
 from households.selectors import business_entities_visible_to, households_visible_to
 
 PAGE_SIZE = 50
@@ -142,8 +143,7 @@ def line_status(request: HttpRequest, pk: int) -> HttpResponse:
             request=request,
         )
     except DomainError as exc:
-        if exc.code == "forbidden":
-            return HttpResponse(str(exc), status=403)
+        refusal_raise(exc)
         messages.error(request, str(exc))
     else:
         messages.success(request, "授信额度状态已更新")

@@ -20,8 +20,6 @@ from fuxiang.errors import DomainError, NotFound, PermissionDenied
 # DRF's key for errors that belong to no field; the services and Django forms use "__all__".
 _DRF_NON_FIELD_KEY = "non_field_errors"
 _NON_FIELD_KEY = "__all__"
-# Refusals raised before ``PermissionDenied`` existed spell the code both ways.
-_FORBIDDEN_CODES = frozenset({"forbidden", "permission_denied"})
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -43,7 +41,7 @@ def domain_error_response(error: DomainError, *, errors: dict[str, Any] | None =
         return Response({"detail": error.message}, status=status.HTTP_404_NOT_FOUND)
     body: dict[str, Any] = {"errors": errors if errors is not None else error.errors}
     body["code"] = error.code
-    if isinstance(error, PermissionDenied) or error.code in _FORBIDDEN_CODES:
+    if isinstance(error, PermissionDenied):
         return Response({"detail": error.message, **body}, status=status.HTTP_403_FORBIDDEN)
     return Response(body, status=status.HTTP_400_BAD_REQUEST)
 

@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from fuxiang.accounts import roles
 from fuxiang.errors import DomainError
 from fuxiang.pagination import BoundedPaginator
+from fuxiang.refusals import refusal_raise
 from households import watchlist_selectors, watchlists
 from households.forms import BootstrapMixin, apply_domain_error
 from households.models import WatchlistKind
@@ -120,8 +121,7 @@ def watchlist_upload(request: HttpRequest) -> HttpResponse:
                 request=request,
             )
         except DomainError as error:
-            if error.code == "forbidden":
-                raise PermissionDenied(error.message) from error
+            refusal_raise(error)
             apply_domain_error(form, error)
         else:
             messages.success(

@@ -30,7 +30,7 @@ from django.utils import timezone
 from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
-from fuxiang.errors import DomainError
+from fuxiang.errors import DomainError, PermissionDenied
 from households.identity import IdentityError, validate_uscc
 from households.models import (
     WatchlistEntry,
@@ -292,7 +292,7 @@ def watchlist_import(
     updated, so importing the same file again changes nothing. Matches are re-checked before
     returning. Raises ``DomainError`` for a refused user or an unreadable file."""
     if not (actor is None and system) and not roles.can_manage_watchlists(actor):
-        raise DomainError("只有总行可以导入名单", code="forbidden")
+        raise PermissionDenied("只有总行可以导入名单")
     kind = _kind(kind)
     source = (source or "").strip()
     if not source:

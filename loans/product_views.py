@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fuxiang.accounts import roles
 from fuxiang.errors import DomainError
+from fuxiang.refusals import refusal_raise
 from households.forms import apply_domain_error
 from loans import products as services
 from loans.ledger_selectors import product_totals
@@ -95,7 +96,8 @@ def version_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             raise Http404("未知操作")
     except DomainError as exc:
-        if exc.code in ("forbidden", "permission_denied", "maker_checker"):
+        refusal_raise(exc)
+        if exc.code == "maker_checker":
             return HttpResponse(exc.message, status=403)
         messages.error(request, exc.message)
     else:

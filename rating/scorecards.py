@@ -21,7 +21,7 @@ from django.utils import timezone
 from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
-from fuxiang.errors import DomainError
+from fuxiang.errors import DomainError, PermissionDenied
 from fuxiang.jsondata import json_object
 from fuxiang.makerchecker import checker_require
 from rating import engine
@@ -219,7 +219,7 @@ def scorecard_reject(*, actor: Any, scorecard: Scorecard, reason: str) -> Scorec
 
 def _require_policy_role(actor: Any, message: str = "只有总行可以维护评分卡") -> None:
     if not roles.can_approve_policy(actor):
-        raise DomainError(message, code="permission_denied")
+        raise PermissionDenied(message)
 
 
 def _require_checker(actor: Any, scorecard: Scorecard) -> None:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from fuxiang.accounts import roles
 from fuxiang.errors import DomainError
 from fuxiang.makerchecker import makers
+from fuxiang.refusals import refusal_raise
 from households.forms import apply_domain_error
 from households.selectors import households_visible_to
 from rating import engine, runs, scorecards, selectors
@@ -87,8 +88,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
                     as_of=data["as_of"],
                 )
             except DomainError as error:
-                if error.code == "permission_denied":
-                    raise PermissionDenied(error.message) from error
+                refusal_raise(error)
                 apply_domain_error(form, error)
             else:
                 return redirect("rating:run", pk=run.pk)

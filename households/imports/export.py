@@ -20,7 +20,7 @@ from fuxiang import crypto
 from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
-from fuxiang.errors import DomainError
+from fuxiang.errors import PermissionDenied
 from fuxiang.masking import mask_name
 from households import selectors, services
 from households.imports.columns import COLUMNS, Column, write_rows
@@ -116,7 +116,7 @@ def export_job_start(
     ``unmasked`` and the actor may reveal personal data."""
 
     if unmasked and not roles.can_reveal_personal_data(actor):
-        raise DomainError("您的角色只能导出脱敏数据", code="forbidden")
+        raise PermissionDenied("您的角色只能导出脱敏数据")
     job = ExportJob.objects.create(
         requested_by=actor,
         filters={k: v for k, v in filters.items() if k in FILTER_KEYS and v},

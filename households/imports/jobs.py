@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
-from fuxiang.errors import DomainError
+from fuxiang.errors import DomainError, PermissionDenied
 from households import selectors
 from households.imports.common import ImportResult, claim_job
 from households.imports.files import import_file, write_report
@@ -44,7 +44,7 @@ def import_job_start(*, actor: Any, kind: str, upload: Any, dry_run: bool = Fals
     if upload.size > MAX_UPLOAD_BYTES:
         raise DomainError({"file": "文件超过20MB，请按村拆分后分别导入"})
     if not selectors.villages_editable_by(actor).exists():
-        raise DomainError("您的角色不能导入档案", code="forbidden")
+        raise PermissionDenied("您的角色不能导入档案")
     job = ImportJob(kind=kind, original_name=upload.name[:200], dry_run=dry_run, uploaded_by=actor)
     job.file.save(upload.name, upload, save=False)
     job.save()

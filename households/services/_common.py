@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
 from django.db import models
 
-from fuxiang.errors import DomainError
+from fuxiang.errors import DomainError, PermissionDenied
 from fuxiang.messages import plain_validation_errors
 from households.identity import IdentityError, is_foreign_resident_id, normalise_person_name
 from households.models import Village
@@ -52,7 +52,7 @@ def _assign(instance: models.Model, values: Mapping[str, Any], allowed: Iterable
 
 def _check_editable_village(actor: Any, village: Village, field: str = "village") -> None:
     if not villages_editable_by(actor).filter(pk=village.pk).exists():
-        raise DomainError({field: "只能在您负责的网格内的村建档"}, code="forbidden")
+        raise PermissionDenied({field: "只能在您负责的网格内的村建档"})
 
 
 def _clean_person_name(instance: models.Model, field: str, label: str, *, id_masked: str) -> str:

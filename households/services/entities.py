@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
-from fuxiang.errors import DomainError, NotFound
+from fuxiang.errors import DomainError, NotFound, PermissionDenied
 from households.identity import COOPERATIVE_PREFIX, IdentityError, normalise_uscc, validate_uscc
 from households.models import ENTITY_KIND_CATEGORY, BusinessEntity, EntityKind, Household
 from households.selectors import business_entities_editable_by, households_editable_by
@@ -124,7 +124,7 @@ def _set_owners(actor: Any, entity: BusinessEntity, owners: Iterable[Household] 
         households_editable_by(actor).filter(pk__in=owner_ids).values_list("pk", flat=True)
     )
     if owner_ids - allowed:
-        raise DomainError({"owner_households": "只能关联您负责网格内的农户"}, code="forbidden")
+        raise PermissionDenied({"owner_households": "只能关联您负责网格内的农户"})
     before = set(entity.owner_households.values_list("pk", flat=True))
     # Links to households outside the actor's grids are not theirs to remove.
     editable = set(households_editable_by(actor).filter(pk__in=before).values_list("pk", flat=True))

@@ -15,7 +15,7 @@ from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.audit.services import audit_record
 from fuxiang.clientaddress import client_address
-from fuxiang.errors import DomainError, NotFound
+from fuxiang.errors import DomainError, NotFound, PermissionDenied
 from fuxiang.masking import mask_name, mask_resident_id
 from households.identity import IdentityError, parse_resident_id
 from households.models import BusinessEntity, Member, WatchlistEntry
@@ -152,7 +152,7 @@ def member_reveal(
 ) -> RevealedPerson:
     """Decrypt one member's name, ID and phone for a permitted user, and audit that they did."""
     if not roles.can_reveal_personal_data(actor):
-        raise DomainError("您的角色无权查看完整个人信息", code="forbidden")
+        raise PermissionDenied("您的角色无权查看完整个人信息")
     try:
         member = members_visible_to(actor).get(pk=member_id)
     except Member.DoesNotExist as exc:
@@ -181,7 +181,7 @@ def legal_rep_reveal(
     *, actor: Any, entity_id: int, request: HttpRequest | None = None
 ) -> RevealedPerson:
     if not roles.can_reveal_personal_data(actor):
-        raise DomainError("您的角色无权查看完整个人信息", code="forbidden")
+        raise PermissionDenied("您的角色无权查看完整个人信息")
     try:
         entity = business_entities_visible_to(actor).get(pk=entity_id)
     except BusinessEntity.DoesNotExist as exc:

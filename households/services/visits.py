@@ -12,7 +12,7 @@ from django.utils import timezone
 from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
-from fuxiang.errors import DomainError, NotFound
+from fuxiang.errors import DomainError, NotFound, PermissionDenied
 from households.models import BusinessEntity, Household, Visit
 from households.selectors import business_entities_editable_by, households_editable_by
 from households.services._common import _assign, _full_clean
@@ -40,7 +40,7 @@ def visit_create(
 ) -> Visit:
     """Record an officer's visit to a household or business entity of their grids."""
     if not roles.can_record_visit(actor):
-        raise DomainError("只有客户经理可以登记走访", code="forbidden")
+        raise PermissionDenied("只有客户经理可以登记走访")
     if (household is None) == (business_entity is None):
         raise DomainError("走访对象应为一户农户或一个经营主体")
     if household is not None and not households_editable_by(actor).filter(pk=household.pk).exists():

@@ -169,7 +169,7 @@ def test_officer_cannot_create_in_another_grid(org):
         services.household_create(
             actor=org.officer_a, village=org.village_b, head=head(), fields={}
         )
-    assert refused.value.code == "forbidden"
+    assert refused.value.code == "permission_denied"
     assert not Household.objects.exists()
 
 

@@ -294,7 +294,7 @@ def test_a_file_without_the_required_columns_is_refused_whole(org):
 def test_only_head_office_may_import(org, people, role):
     with pytest.raises(DomainError) as error:
         do_import(getattr(org, role), [row(people["listed_id"])])
-    assert error.value.code == "forbidden"
+    assert error.value.code == "permission_denied"
     with pytest.raises(DomainError):
         do_import(None, [row(people["listed_id"])])  # no user and not the system
     assert not WatchlistEntry.objects.exists()

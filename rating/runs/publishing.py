@@ -11,7 +11,7 @@ from fuxiang import pgsettings
 from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
-from fuxiang.errors import DomainError
+from fuxiang.errors import DomainError, PermissionDenied
 from rating import hooks
 from rating.models import (
     ACTIVE_RUN_STATUSES,
@@ -137,7 +137,7 @@ def rating_run_cancel(*, actor: Any, run: RatingRun) -> RatingRun:
     """Cancel a pending or running run: chunks not yet claimed are never rated, nothing is
     published. A run already publishing cannot be cancelled."""
     if not (roles.can_approve_policy(actor) or getattr(actor, "pk", None) == run.started_by_id):
-        raise DomainError("只有发起人或总行可以取消评级任务", code="permission_denied")
+        raise PermissionDenied("只有发起人或总行可以取消评级任务")
     with transaction.atomic():
         run = RatingRun.objects.select_for_update().get(pk=run.pk)
         if run.status not in (RunStatus.PENDING, RunStatus.RUNNING):

@@ -15,7 +15,7 @@ from fuxiang.accounts import roles
 from fuxiang.accounts.models import Role
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
-from fuxiang.errors import DomainError
+from fuxiang.errors import DomainError, PermissionDenied
 from households.models import (
     BusinessEntity,
     Grid,
@@ -96,12 +96,10 @@ def rating_simulation_start(
     simulate any scope with any card, drafts included; a branch manager only their branch's
     grids and villages with approved cards."""
     if not roles.can_simulate(actor):
-        raise DomainError("只有总行和支行行长可以进行模拟测算", code="permission_denied")
+        raise PermissionDenied("只有总行和支行行长可以进行模拟测算")
     unapproved = [c for c in (cards or {}).values() if c.status not in (ScorecardStatus.APPROVED,)]
     if unapproved and not roles.can_approve_policy(actor):
-        raise DomainError(
-            {"cards": "只有总行可以用未批准的评分卡进行模拟测算"}, code="permission_denied"
-        )
+        raise PermissionDenied({"cards": "只有总行可以用未批准的评分卡进行模拟测算"})
     for kind, card in (cards or {}).items():
         if card.kind != kind:
             raise DomainError(
@@ -322,10 +320,9 @@ def _check_may_start(actor: Any, scope: str, villages: QuerySet[Village]) -> Non
         outside = villages.exclude(pk__in=villages_visible_to(actor).values("pk"))
         if not outside.exists():
             return
-        raise DomainError("只能对本支行的网格和村发起评级", code="permission_denied")
-    raise DomainError(
-        "只有总行可以对全县或乡镇发起评级，支行行长可以对本支行的网格和村发起评级",
-        code="permission_denied",
+        raise PermissionDenied("只能对本支行的网格和村发起评级")
+    raise PermissionDenied(
+        "只有总行可以对全县或乡镇发起评级，支行行长可以对本支行的网格和村发起评级"
     )
 
 
