@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
-
 from credit.models import (
     CreditLine,
     CreditOverride,
 )
 from credit.override_selectors import subject_label
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 
@@ -44,7 +43,7 @@ def override_audit(
     action: AuditAction,
     actor: Any,
     override: CreditOverride,
-    request: HttpRequest | None,
+    audit: AuditContext | None,
     *,
     before: dict[str, Any],
     after: dict[str, Any],
@@ -65,6 +64,6 @@ def override_audit(
         actor=actor,
         target=override,
         target_label=f"{subject_label(override)} 人工调整#{override.pk}",
-        request=request,
+        audit=audit,
         details=details,
     )

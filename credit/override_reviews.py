@@ -10,7 +10,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone
 
 from credit import engine
@@ -31,6 +30,7 @@ from credit.overrides import (
 )
 from credit.policy_selectors import policy_in_force
 from fuxiang.accounts import roles
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
 from fuxiang.makerchecker import Touch, checker_require
@@ -43,7 +43,7 @@ from rating.rerating import rating_rerate_queue
 
 @transaction.atomic
 def override_approve(
-    *, actor: Any, override: CreditOverride, note: str = "", request: HttpRequest | None = None
+    *, actor: Any, override: CreditOverride, note: str = "", audit: AuditContext | None = None
 ) -> CreditOverride:
     """A branch manager of the subject's branch (or head office), not the proposer, approves a
     proposed override — or, once more, one a lower rating sent back 待复核 — before its expiry.
@@ -78,7 +78,7 @@ def override_approve(
         AuditAction.CREDIT_OVERRIDE_APPROVE,
         actor,
         override,
-        request,
+        audit,
         before=before,
         after=snapshot(override),
         note=note,
@@ -113,7 +113,7 @@ def _approved_under_json(approved: engine.ApprovedUnder) -> dict[str, str]:
 
 @transaction.atomic
 def override_reject(
-    *, actor: Any, override: CreditOverride, note: str, request: HttpRequest | None = None
+    *, actor: Any, override: CreditOverride, note: str, audit: AuditContext | None = None
 ) -> CreditOverride:
     """A reviewer (as for approval) sends a proposed override back, saying why."""
     override = _locked(override)
@@ -127,7 +127,7 @@ def override_reject(
         AuditAction.CREDIT_OVERRIDE_REJECT,
         actor,
         override,
-        request,
+        audit,
         before=before,
         after=snapshot(override),
         note=note,
@@ -137,7 +137,7 @@ def override_reject(
 
 @transaction.atomic
 def override_withdraw(
-    *, actor: Any, override: CreditOverride, note: str = "", request: HttpRequest | None = None
+    *, actor: Any, override: CreditOverride, note: str = "", audit: AuditContext | None = None
 ) -> CreditOverride:
     """The proposer withdraws a proposal still awaiting review; a manager of the subject's
     branch (or head office) withdraws an approved or 待复核 override, saying why — an approved
@@ -168,7 +168,7 @@ def override_withdraw(
         AuditAction.CREDIT_OVERRIDE_WITHDRAW,
         actor,
         override,
-        request,
+        audit,
         before=before,
         after=snapshot(override),
         note=note,

@@ -21,6 +21,7 @@ from credit import engine, override_reviews, override_selectors, overrides
 from credit.models import CreditLine, CreditOverride, OverrideStatus
 from credit.override_forms import OverrideNoteForm, OverrideProposeForm
 from fuxiang.accounts import roles
+from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError
 from fuxiang.refusals import refusal_raise
 from households.forms import apply_domain_error
@@ -88,7 +89,7 @@ def override_propose(request: HttpRequest) -> HttpResponse:
                     reason=data["reason"],
                     evidence=data["evidence"],
                     valid_until=data["valid_until"],
-                    request=request,
+                    audit=AuditContext.from_request(request),
                 )
             except DomainError as error:
                 if error.code == "not_found":
@@ -199,7 +200,10 @@ def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if action == "approve":
             again = override.status == OverrideStatus.NEEDS_REVIEW
             override_reviews.override_approve(
-                actor=request.user, override=override, note=note, request=request
+                actor=request.user,
+                override=override,
+                note=note,
+                audit=AuditContext.from_request(request),
             )
             messages.success(
                 request,
@@ -208,13 +212,19 @@ def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             )
         elif action == "reject":
             override_reviews.override_reject(
-                actor=request.user, override=override, note=note, request=request
+                actor=request.user,
+                override=override,
+                note=note,
+                audit=AuditContext.from_request(request),
             )
             messages.success(request, "已退回提议人")
         else:
             was_approved = override.status == OverrideStatus.APPROVED
             override_reviews.override_withdraw(
-                actor=request.user, override=override, note=note, request=request
+                actor=request.user,
+                override=override,
+                note=note,
+                audit=AuditContext.from_request(request),
             )
             messages.success(
                 request,

@@ -42,7 +42,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone
 
 from credit import engine
@@ -56,6 +55,7 @@ from credit.override_audit import line_snapshot, override_audit, snapshot
 from credit.override_selectors import current_line, current_result
 from credit.policy_selectors import policy_in_force
 from fuxiang.accounts import roles
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
 from households.models import BusinessEntity, Household, HouseholdStatus
@@ -89,7 +89,7 @@ def override_propose(
     reason: str,
     evidence: str = "",
     valid_until: date | None,
-    request: HttpRequest | None = None,
+    audit: AuditContext | None = None,
 ) -> CreditOverride:
     """An officer proposes a different grade (``kind="grade"``) or limit (``kind="limit"``)
     for one household or entity they serve. Returns the proposed override; see the module for
@@ -152,7 +152,7 @@ def override_propose(
                     f"{engine.yuan(cap)}，须附依据材料，并由支行行长或总行审批"
                 }
             )
-    _close_or_refuse_open(actor, household, entity, today=today, request=request)
+    _close_or_refuse_open(actor, household, entity, today=today, audit=audit)
     override = CreditOverride(
         household=household,
         business_entity=entity,
@@ -179,7 +179,7 @@ def override_propose(
         AuditAction.CREDIT_OVERRIDE_PROPOSE,
         actor,
         override,
-        request,
+        audit,
         before={"line": line_snapshot(line), "grade": result.grade},
         after=snapshot(override),
     )
@@ -258,7 +258,7 @@ def _close_or_refuse_open(
     entity: BusinessEntity | None,
     *,
     today: date,
-    request: HttpRequest | None,
+    audit: AuditContext | None,
 ) -> None:
     """One open override per subject. One past its expiry no longer applies (nor can it be
     approved) but still counts as open — a partial index cannot compare with today — so the
@@ -273,7 +273,7 @@ def _close_or_refuse_open(
                 AuditAction.CREDIT_OVERRIDE_WITHDRAW,
                 actor,
                 existing,
-                request,
+                audit,
                 before=before,
                 after=snapshot(existing),
                 note=f"已于{existing.valid_until:%Y-%m-%d}到期，提议新的调整时自动结束",

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from credit import engine, holds, override_selectors, selectors
 from credit.models import CreditLine, CreditOverride, LineStatus
 from fuxiang.accounts import roles
+from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError
 from fuxiang.refusals import refusal_raise
 from households.selectors import business_entities_visible_to, households_visible_to
@@ -140,7 +141,7 @@ def line_status(request: HttpRequest, pk: int) -> HttpResponse:
             line=line,
             status=request.POST.get("status", ""),
             reason=request.POST.get("reason", ""),
-            request=request,
+            audit=AuditContext.from_request(request),
         )
     except DomainError as exc:
         refusal_raise(exc)

@@ -28,6 +28,7 @@ from dashboards.household_selectors import (
     stage_counts,
 )
 from dashboards.scopes import COUNTY, Scope
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 
@@ -121,7 +122,7 @@ def households_export(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         action=AuditAction.EXPORT,
         actor=request.user,
         target_label=f"统计看板农户名单：{title}（{len(rows)}户，姓名已脱敏）",
-        request=request,
+        audit=AuditContext.from_request(request),
         details={"scope": scope.kind, "scope_id": scope.pk, "stage": stage, "rows": len(rows)},
     )
     return xlsx_response(book, f"households-{scope.kind}-{scope.pk}-{stage}")

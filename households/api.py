@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from fuxiang.accounts import roles
 from fuxiang.api import DetailSerializer, ErrorSerializer, domain_error_response
+from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError, NotFound
 from households import selectors, services
 from households.models import BusinessEntity, Household, Visit
@@ -129,7 +130,11 @@ class HouseholdListCreateApi(ListAPIView):
         village, head = fields.pop("village"), fields.pop("head")
         try:
             household = services.household_create(
-                actor=request.user, village=village, head=head, fields=fields, request=request
+                actor=request.user,
+                village=village,
+                head=head,
+                fields=fields,
+                audit=AuditContext.from_request(request),
             )
         except DomainError as error:
             return domain_error_response(error, errors=_head_errors_nested(error.errors))
@@ -160,7 +165,11 @@ class HouseholdDetailApi(APIView):
         fields = _input(HouseholdUpdateSerializer, request, partial=True)
         village = fields.pop("village", None)
         services.household_update(
-            actor=request.user, household=household, fields=fields, village=village, request=request
+            actor=request.user,
+            household=household,
+            fields=fields,
+            village=village,
+            audit=AuditContext.from_request(request),
         )
         return Response(HouseholdSerializer(_household(request.user, pk)).data)
 
@@ -175,7 +184,7 @@ class HouseholdMemberCreateApi(APIView):
             actor=request.user,
             household=household,
             fields=_input(MemberInputSerializer, request),
-            request=request,
+            audit=AuditContext.from_request(request),
         )
         return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
 
@@ -190,7 +199,7 @@ class MemberUpdateApi(APIView):
             actor=request.user,
             member=member,
             fields=_input(MemberInputSerializer, request, partial=True),
-            request=request,
+            audit=AuditContext.from_request(request),
         )
         return Response(MemberSerializer(member).data)
 
@@ -200,7 +209,11 @@ class MemberRevealApi(APIView):
 
     @extend_schema(request=None, responses={200: RevealedPersonSerializer, **REVEAL_ERRORS})
     def post(self, request: Request, pk: int) -> Response:
-        return _revealed(services.member_reveal(actor=request.user, member_id=pk, request=request))
+        return _revealed(
+            services.member_reveal(
+                actor=request.user, member_id=pk, audit=AuditContext.from_request(request)
+            )
+        )
 
 
 # --- business entities ------------------------------------------------------------------------
@@ -228,7 +241,10 @@ class BusinessEntityListCreateApi(ListAPIView):
         fields = _input(BusinessEntityInputSerializer, request)
         owners = fields.pop("owner_households", ())
         entity = services.business_entity_create(
-            actor=request.user, fields=fields, owner_households=owners, request=request
+            actor=request.user,
+            fields=fields,
+            owner_households=owners,
+            audit=AuditContext.from_request(request),
         )
         return Response(BusinessEntitySerializer(entity).data, status=status.HTTP_201_CREATED)
 
@@ -255,7 +271,7 @@ class BusinessEntityDetailApi(APIView):
             entity=entity,
             fields=fields,
             owner_households=owners,
-            request=request,
+            audit=AuditContext.from_request(request),
         )
         return Response(BusinessEntitySerializer(entity).data)
 
@@ -266,7 +282,9 @@ class BusinessEntityRevealApi(APIView):
     @extend_schema(request=None, responses={200: RevealedPersonSerializer, **REVEAL_ERRORS})
     def post(self, request: Request, pk: int) -> Response:
         return _revealed(
-            services.legal_rep_reveal(actor=request.user, entity_id=pk, request=request)
+            services.legal_rep_reveal(
+                actor=request.user, entity_id=pk, audit=AuditContext.from_request(request)
+            )
         )
 
 
@@ -298,7 +316,9 @@ class VisitListCreateApi(ListAPIView):
         fields = _input(VisitInputSerializer, request)
         subject = {"household": fields.pop("household", None)}
         subject["business_entity"] = fields.pop("business_entity", None)
-        visit = services.visit_create(actor=request.user, fields=fields, request=request, **subject)
+        visit = services.visit_create(
+            actor=request.user, fields=fields, audit=AuditContext.from_request(request), **subject
+        )
         return Response(VisitSerializer(visit).data, status=status.HTTP_201_CREATED)
 
 

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from fuxiang.accounts import roles
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
@@ -95,7 +96,7 @@ def import_report(request: HttpRequest, pk: int) -> FileResponse:
         actor=request.user,
         target=job,
         target_label=f"导入错误报告 {job.original_name}"[:200],
-        request=request,
+        audit=AuditContext.from_request(request),
         details={"import_job": job.pk, "rejected_rows": job.rejected_count},
     )
     return FileResponse(
@@ -135,7 +136,7 @@ def household_export(request: HttpRequest) -> HttpResponse:
             actor=request.user,
             filters=filters,
             unmasked=request.POST.get("unmasked") == "1",
-            request=request,
+            audit=AuditContext.from_request(request),
         )
     except DomainError as error:
         raise PermissionDenied(error.message) from error

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from fuxiang.accounts import roles
+from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError, NotFound
 from fuxiang.pagination import BoundedPaginator
 from households import listing, selectors, services, watchlist_selectors
@@ -114,7 +115,7 @@ def household_create(request: HttpRequest) -> HttpResponse:
                 village=form.cleaned_data["village"],
                 head=head_form.service_fields(),
                 fields=form.service_fields(),
-                request=request,
+                audit=AuditContext.from_request(request),
             )
         except DomainError as error:
             apply_domain_error(head_form if _is_member_error(error) else form, error)
@@ -145,7 +146,7 @@ def household_update(request: HttpRequest, pk: int) -> HttpResponse:
                 household=household,
                 fields=form.service_fields(),
                 village=form.cleaned_data["village"],
-                request=request,
+                audit=AuditContext.from_request(request),
             )
         except DomainError as error:
             apply_domain_error(form, error)
@@ -170,7 +171,7 @@ def member_create(request: HttpRequest, household_pk: int) -> HttpResponse:
                 actor=request.user,
                 household=household,
                 fields=form.service_fields(),
-                request=request,
+                audit=AuditContext.from_request(request),
             )
         except NotFound as exc:
             raise Http404(exc.message) from exc
@@ -195,7 +196,10 @@ def member_update(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.member_update(
-                actor=request.user, member=member, fields=form.service_fields(), request=request
+                actor=request.user,
+                member=member,
+                fields=form.service_fields(),
+                audit=AuditContext.from_request(request),
             )
         except DomainError as error:
             apply_domain_error(form, error)
@@ -212,7 +216,7 @@ def member_update(request: HttpRequest, pk: int) -> HttpResponse:
 def _revealed(request: HttpRequest, reveal: Any, **target: int) -> HttpResponse:
     """Run a reveal service and render the htmx fragment; the service writes the audit."""
     try:
-        person = reveal(actor=request.user, request=request, **target)
+        person = reveal(actor=request.user, audit=AuditContext.from_request(request), **target)
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except DomainError as exc:
@@ -290,7 +294,7 @@ def entity_create(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 fields=form.service_fields(),
                 owner_households=form.cleaned_data["owner_household_ids"],
-                request=request,
+                audit=AuditContext.from_request(request),
             )
         except DomainError as error:
             apply_domain_error(form, error)
@@ -312,7 +316,7 @@ def entity_update(request: HttpRequest, pk: int) -> HttpResponse:
                 entity=entity,
                 fields=form.service_fields(),
                 owner_households=form.cleaned_data["owner_household_ids"],
-                request=request,
+                audit=AuditContext.from_request(request),
             )
         except DomainError as error:
             apply_domain_error(form, error)
@@ -357,7 +361,10 @@ def visit_create(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.visit_create(
-                actor=request.user, fields=form.service_fields(), request=request, **subject
+                actor=request.user,
+                fields=form.service_fields(),
+                audit=AuditContext.from_request(request),
+                **subject,
             )
         except DomainError as error:
             apply_domain_error(form, error)

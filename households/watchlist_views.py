@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from fuxiang.accounts import roles
+from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError
 from fuxiang.pagination import BoundedPaginator
 from fuxiang.refusals import refusal_raise
@@ -118,7 +119,7 @@ def watchlist_upload(request: HttpRequest) -> HttpResponse:
                 stream=upload,
                 filename=upload.name,
                 as_of=timezone.localdate(),
-                request=request,
+                audit=AuditContext.from_request(request),
             )
         except DomainError as error:
             refusal_raise(error)

@@ -24,10 +24,10 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from fuxiang.accounts import roles
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, PermissionDenied
@@ -282,7 +282,7 @@ def watchlist_import(
     filename: str,
     as_of: date,
     system: bool = False,
-    request: HttpRequest | None = None,
+    audit: AuditContext | None = None,
 ) -> WatchlistImportResult:
     """Import one official list file (.xlsx or UTF-8/GBK .csv) of ``kind``.
 
@@ -353,7 +353,7 @@ def watchlist_import(
         actor=actor,
         target=upload,
         target_label=str(upload),
-        request=request,
+        audit=audit,
         details={
             "kind": kind,
             "as_of": as_of.isoformat(),

@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from fuxiang.accounts import roles
 from fuxiang.api import DetailSerializer, ErrorSerializer, domain_error_response
+from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
 from households.selectors import business_entities_visible_to, households_visible_to
 from loans import ledger_selectors as selectors
@@ -225,7 +226,7 @@ class ApplicationCreateApi(APIView):
                 verification=verification,
                 idempotency_key=_key(request),
                 actor=request.user,
-                request=request,
+                audit=AuditContext.from_request(request),
             )
         except DomainError as error:
             return _refusal(error)
@@ -274,7 +275,7 @@ class ContractSignApi(APIView):
                 application=application,
                 verification=verification,
                 idempotency_key=_key(request),
-                request=request,
+                audit=AuditContext.from_request(request),
             )
         except DomainError as error:
             return _refusal(error)
@@ -299,7 +300,7 @@ class DrawdownCreateApi(APIView):
                 amount=data.validated_data["amount"],
                 verification=_officer_in_person(request),
                 idempotency_key=_key(request),
-                request=request,
+                audit=AuditContext.from_request(request),
             )
         except DomainError as error:
             return _refusal(error)
@@ -333,7 +334,7 @@ class RepaymentCreateApi(APIView):
                 reference=data.validated_data.get("reference", ""),
                 idempotency_key=_key(request),
                 actor=request.user,
-                request=request,
+                audit=AuditContext.from_request(request),
             )
         except DomainError as error:
             return _refusal(error)

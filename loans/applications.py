@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fuxiang.accounts import roles
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
@@ -137,7 +138,7 @@ def application_submit(
     collateral_value: Any = None,
     collateral_description: str = "",
     actor: Any = None,
-    request: Any = None,
+    audit: AuditContext | None = None,
 ) -> LoanApplication:
     """Apply for a loan for a verified borrower. ``verification`` is the caller's evidence of
     who is asking (the villager's SMS-verified lookup session, the officer in person);
@@ -256,7 +257,7 @@ def application_submit(
         actor=verification.staff,
         target=application,
         target_label=f"{product.name} {application.subject_label}",
-        request=request,
+        audit=audit,
         details={
             "product_version": version.pk,
             "amount": str(amount),
@@ -283,7 +284,7 @@ def application_review(
     application: LoanApplication,
     approve: bool,
     note: str = "",
-    request: Any = None,
+    audit: AuditContext | None = None,
 ) -> LoanApplication:
     """An officer who serves the borrower, or their branch manager, decides an application in
     review (房抵贷, or one an officer entered): approve — after the same fresh check of the
@@ -335,7 +336,7 @@ def application_review(
         actor=actor,
         target=application,
         target_label=f"贷款申请#{application.pk}",
-        request=request,
+        audit=audit,
         details={"approved": approve, "note": note},
     )
     if application.status == "approved":
@@ -349,7 +350,7 @@ def application_withdraw(
     application: LoanApplication,
     actor: Any = None,
     verification: Verification | None = None,
-    request: Any = None,
+    audit: AuditContext | None = None,
 ) -> LoanApplication:
     """The borrower (verified) or the officer serving them withdraws an open application."""
     if actor is not None:
@@ -370,7 +371,7 @@ def application_withdraw(
         actor=actor,
         target=application,
         target_label=f"贷款申请#{application.pk}",
-        request=request,
+        audit=audit,
     )
     return application
 

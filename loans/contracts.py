@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.template import Context, Engine
 from django.utils import timezone
 
 from credit.engine import rate_percent
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, NotFound
@@ -164,7 +164,7 @@ def contract_sign(
     application: LoanApplication,
     verification: Verification | None,
     idempotency_key: str,
-    request: Any = None,
+    audit: AuditContext | None = None,
 ) -> LoanContract:
     """Sign an approved application. ``verification`` is the caller's proof that the borrower
     confirmed (its ``reference`` — the verified code's id — is used once: a replayed code
@@ -265,7 +265,7 @@ def contract_sign(
         actor=verification.staff,
         target=contract,
         target_label=f"贷款合同{number}",
-        request=request,
+        audit=audit,
         details={
             "amount": str(contract.amount),
             "sha256": contract.text_sha256,

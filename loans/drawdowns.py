@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, NotFound
@@ -58,7 +59,7 @@ def drawdown_create(
     amount: Any,
     verification: Verification | None,
     idempotency_key: str,
-    request: Any = None,
+    audit: AuditContext | None = None,
 ) -> Drawdown:
     """Draw ``amount`` on ``contract`` for its (verified) borrower. Returns the drawdown —
     the first one, on a retry with the same key."""
@@ -160,7 +161,7 @@ def drawdown_create(
         actor=verification.staff,
         target=drawdown,
         target_label=f"借据{loan.number}",
-        request=request,
+        audit=audit,
         details={"contract": contract.number, "amount": str(amount)},
     )
     ledger_changed_on_commit(

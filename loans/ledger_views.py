@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from fuxiang.accounts import roles
+from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError
 from fuxiang.pagination import BoundedPaginator
 from households.forms import apply_domain_error
@@ -116,7 +117,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     application=application,
                     approve=form.cleaned_data["decision"] == "approve",
                     note=form.cleaned_data["note"],
-                    request=request,
+                    audit=AuditContext.from_request(request),
                 )
             except DomainError as exc:
                 apply_domain_error(form, exc)
@@ -197,7 +198,7 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     reference=data["reference"],
                     idempotency_key=data["idempotency_key"],
                     actor=request.user,
-                    request=request,
+                    audit=AuditContext.from_request(request),
                 )
             except DomainError as exc:
                 apply_domain_error(form, exc)

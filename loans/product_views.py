@@ -12,6 +12,7 @@ from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fuxiang.accounts import roles
+from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError
 from fuxiang.refusals import refusal_raise
 from households.forms import apply_domain_error
@@ -64,7 +65,10 @@ def version_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             version = services.product_version_create(
-                actor=request.user, product=product, fields=form.cleaned_data, request=request
+                actor=request.user,
+                product=product,
+                fields=form.cleaned_data,
+                audit=AuditContext.from_request(request),
             )
         except DomainError as exc:
             apply_domain_error(form, exc)
@@ -84,14 +88,16 @@ def version_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404("未找到该版本")
     try:
         if action == "submit":
-            services.product_version_submit(actor=request.user, version=version, request=request)
+            services.product_version_submit(
+                actor=request.user, version=version, audit=AuditContext.from_request(request)
+            )
         elif action in ("approve", "reject"):
             services.product_version_review(
                 actor=request.user,
                 version=version,
                 approve=action == "approve",
                 note=request.POST.get("note", ""),
-                request=request,
+                audit=AuditContext.from_request(request),
             )
         else:
             raise Http404("未知操作")

@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from fuxiang.accounts import roles
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.selectors import audit_actors
 from fuxiang.audit.services import audit_record
@@ -102,7 +103,7 @@ def product_version_create(
     actor: Any,
     product: LoanProduct,
     fields: Mapping[str, Any],
-    request: Any = None,
+    audit: AuditContext | None = None,
 ) -> LoanProductVersion:
     """A new draft version of a product (the fields not given are copied from the version in
     force)."""
@@ -123,7 +124,7 @@ def product_version_create(
         actor=actor,
         target=version,
         target_label=str(version),
-        request=request,
+        audit=audit,
         details={f: str(getattr(version, f)) for f in VERSION_FIELDS},
     )
     return version
@@ -137,7 +138,11 @@ def _locked(version: LoanProductVersion) -> LoanProductVersion:
 
 @transaction.atomic
 def product_version_update(
-    *, actor: Any, version: LoanProductVersion, fields: Mapping[str, Any], request: Any = None
+    *,
+    actor: Any,
+    version: LoanProductVersion,
+    fields: Mapping[str, Any],
+    audit: AuditContext | None = None,
 ) -> LoanProductVersion:
     _check_head_office(actor)
     version = _locked(version)
@@ -154,7 +159,7 @@ def product_version_update(
         actor=actor,
         target=version,
         target_label=str(version),
-        request=request,
+        audit=audit,
         details={"edit": True, "fields": sorted(set(fields) & set(VERSION_FIELDS))},
     )
     return version
@@ -162,7 +167,7 @@ def product_version_update(
 
 @transaction.atomic
 def product_version_submit(
-    *, actor: Any, version: LoanProductVersion, request: Any = None
+    *, actor: Any, version: LoanProductVersion, audit: AuditContext | None = None
 ) -> LoanProductVersion:
     _check_head_office(actor)
     version = _locked(version)
@@ -180,7 +185,7 @@ def product_version_submit(
         actor=actor,
         target=version,
         target_label=str(version),
-        request=request,
+        audit=audit,
     )
     return version
 
@@ -192,7 +197,7 @@ def product_version_review(
     version: LoanProductVersion,
     approve: bool,
     note: str = "",
-    request: Any = None,
+    audit: AuditContext | None = None,
 ) -> LoanProductVersion:
     """Approve (puts it in force, retires the version before) or send back (a note is
     required) — never by a user who drafted, edited or submitted it (two-person rule)."""
@@ -223,7 +228,7 @@ def product_version_review(
         actor=actor,
         target=version,
         target_label=str(version),
-        request=request,
+        audit=audit,
         details={"note": note},
     )
     if approve:

@@ -34,6 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fuxiang.accounts import roles
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
@@ -205,7 +206,7 @@ def repayment_record(
     idempotency_key: str,
     actor: Any = None,
     source_import: RepaymentImport | None = None,
-    request: Any = None,
+    audit: AuditContext | None = None,
 ) -> Repayment:
     """Apply a repayment to ``loan``. Staff (``actor``) must see the loan; the core-banking
     file passes its serial number as the key. Refused above the balance. Returns the
@@ -290,7 +291,7 @@ def repayment_record(
         actor=actor,
         target=repayment,
         target_label=f"借据{loan.number}",
-        request=request,
+        audit=audit,
         details={
             "amount": str(amount),
             "principal": str(principal),

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError
 from households.models import Household
 from loans.applications import application_submit
@@ -86,7 +87,7 @@ def apply(request: HttpRequest, product_code: str) -> HttpResponse:
                 collateral_description=data.get("collateral_description", ""),
                 verification=_session_verification(request),
                 idempotency_key=data["key"],
-                request=request,
+                audit=AuditContext.from_request(request),
             )
         except DomainError as error:
             for field, messages in error.errors.items():
@@ -182,7 +183,7 @@ def _sign(
                 member_id=used.member_id,
             ),
             idempotency_key=data["key"],
-            request=request,
+            audit=AuditContext.from_request(request),
         )
     except DomainError as error:
         return None, error.message
@@ -207,7 +208,7 @@ def contract(request: HttpRequest, pk: int) -> HttpResponse:
                 amount=form.cleaned_data["amount"],
                 verification=_session_verification(request),
                 idempotency_key=form.cleaned_data["key"],
-                request=request,
+                audit=AuditContext.from_request(request),
             )
         except DomainError as error:
             for field, messages in error.errors.items():

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from fuxiang.accounts import roles
+from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError, NotFound
 from fuxiang.pagination import BoundedPaginator
 from qrlookup import officer_requests
@@ -78,7 +79,7 @@ def request_close(request: HttpRequest, pk: int) -> HttpResponse:
             request=item,
             outcome=request.POST.get("outcome", ""),
             outcome_note=request.POST.get("outcome_note", ""),
-            http_request=request,
+            audit=AuditContext.from_request(request),
         )
     except NotFound as error:
         raise Http404(error.message) from error
@@ -96,7 +97,7 @@ def request_phone(request: HttpRequest, pk: int) -> HttpResponse:
     item = _request(request, pk)
     try:
         phone = officer_requests.request_contact_phone(
-            actor=request.user, request=item, http_request=request
+            actor=request.user, request=item, audit=AuditContext.from_request(request)
         )
     except NotFound as error:
         raise Http404(error.message) from error

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from fuxiang import crypto
 from fuxiang.accounts import roles
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
@@ -111,7 +112,9 @@ def request_create_archive(
     return request
 
 
-def request_contact_phone(*, actor: Any, request: OfficerRequest, http_request: Any = None) -> str:
+def request_contact_phone(
+    *, actor: Any, request: OfficerRequest, audit: AuditContext | None = None
+) -> str:
     """The number an archive request left, for the officer to call back (audited reveal)."""
 
     if not roles.can_reveal_personal_data(actor):
@@ -125,7 +128,7 @@ def request_contact_phone(*, actor: Any, request: OfficerRequest, http_request: 
         actor=actor,
         target=request,
         target_label=f"{request.get_kind_display()} {request.contact_phone_masked}",
-        request=http_request,
+        audit=audit,
         details={"fields": ["contact_phone"]},
     )
     return crypto.decrypt(request.contact_phone_encrypted, column=CONTACT_PHONE_COLUMN)
@@ -138,7 +141,7 @@ def request_close(
     request: OfficerRequest,
     outcome: str,
     outcome_note: str = "",
-    http_request: Any = None,
+    audit: AuditContext | None = None,
 ) -> OfficerRequest:
     """The officer (or the grid's manager, or head office) closes a request with an outcome."""
 
@@ -164,7 +167,7 @@ def request_close(
         actor=actor,
         target=request,
         target_label=str(request),
-        request=http_request,
+        audit=audit,
         details={"outcome": outcome, "kind": request.kind},
     )
     return request

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from fuxiang.accounts import roles
 from fuxiang.accounts.models import Role, User
+from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
 from households.models import Grid, Township, Village
 from households.selectors import grids_visible_to, villages_visible_to
@@ -92,7 +93,7 @@ def code_create(request: HttpRequest) -> HttpResponse:
         officer = User.objects.filter(pk=_int(request.POST.get("officer"))).first()
         code = qrcodes.qrcode_create(
             actor=request.user, kind=kind, village=village, grid=grid, officer=officer,
-            request=request,
+            audit=AuditContext.from_request(request),
         )  # fmt: skip
     except DomainError as error:
         _refuse(request, error)
@@ -113,7 +114,9 @@ def _int(value: Any) -> int | None:
 def code_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     code = _code(request, pk)
     try:
-        qrcodes.qrcode_revoke(actor=request.user, code=code, request=request)
+        qrcodes.qrcode_revoke(
+            actor=request.user, code=code, audit=AuditContext.from_request(request)
+        )
     except DomainError as error:
         _refuse(request, error)
     else:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from fuxiang.accounts import roles
 from fuxiang.accounts.models import Role
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
@@ -43,7 +44,7 @@ def qrcode_create(
     village: Village | None = None,
     grid: Grid | None = None,
     officer: Any = None,
-    request: Any = None,
+    audit: AuditContext | None = None,
 ) -> QrCode:
     """A new live code for a village (its grid's first officer printed on it) or for an
     officer on one of their grids. At most one live code per village and per officer and grid:
@@ -87,14 +88,14 @@ def qrcode_create(
         actor=actor,
         target=code,
         target_label=str(code),
-        request=request,
+        audit=audit,
         details={"kind": kind},
     )
     return code
 
 
 @transaction.atomic
-def qrcode_revoke(*, actor: Any, code: QrCode, request: Any = None) -> QrCode:
+def qrcode_revoke(*, actor: Any, code: QrCode, audit: AuditContext | None = None) -> QrCode:
     """Retire a code: its URL answers like a forged one from now on (the cached attribution
     is dropped when this commits)."""
     if not _may_manage_codes(actor):
@@ -115,7 +116,7 @@ def qrcode_revoke(*, actor: Any, code: QrCode, request: Any = None) -> QrCode:
 
     transaction.on_commit(forget)
     audit_record(
-        action=ACTION_REVOKE, actor=actor, target=code, target_label=str(code), request=request
+        action=ACTION_REVOKE, actor=actor, target=code, target_label=str(code), audit=audit
     )
     return code
 

@@ -22,9 +22,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
@@ -93,7 +93,7 @@ def rating_rerate_request(
     *,
     household: Household,
     requested_by_channel: str = "villager",
-    request: HttpRequest | None = None,
+    audit: AuditContext | None = None,
 ) -> None:
     """A villager asks for their household to be re-rated (the QR lookup page, after it has
     verified who is asking): audited, and the re-rating queued when this commits. At most once
@@ -114,7 +114,7 @@ def rating_rerate_request(
         action=AuditAction.RATING_RERATE_REQUEST,
         target=household,
         target_label=str(household),
-        request=request,
+        audit=audit,
         details={"channel": requested_by_channel},
     )
     rating_rerate_queue(household_ids=[household.pk], purpose=PURPOSE_REQUESTED)

@@ -8,6 +8,7 @@ from knox.models import AuthToken
 
 from fuxiang.accounts import roles, tokens
 from fuxiang.accounts.models import User
+from fuxiang.audit import AuditContext
 
 # knox's own admin lets an administrator mint a token for anyone; tokens are revoked here, from
 # the staff list, and audited.
@@ -59,7 +60,7 @@ class StaffAdmin(UserAdmin):
                 user=user,
                 reason=tokens.RevokeReason.HEAD_OFFICE,
                 actor=request.user,
-                request=request,
+                audit=AuditContext.from_request(request),
             )
             for user in queryset
         )

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from fuxiang.accounts import roles, tokens
 from fuxiang.accounts.serializers import RevokedSerializer, TokenObtainSerializer, TokenSerializer
 from fuxiang.api import DetailSerializer, ErrorSerializer
+from fuxiang.audit import AuditContext
 from fuxiang.errors import NotFound
 from fuxiang.formatting import format_duration
 
@@ -90,7 +91,7 @@ class LogoutAllApi(APIView):
             user=request.user,
             reason=tokens.RevokeReason.LOGOUT_ALL,
             actor=request.user,
-            request=request,
+            audit=AuditContext.from_request(request),
         )
         return Response(RevokedSerializer({"revoked": count}).data)
 
@@ -112,6 +113,6 @@ class UserTokensRevokeApi(APIView):
             user=user,
             reason=tokens.RevokeReason.HEAD_OFFICE,
             actor=request.user,
-            request=request,
+            audit=AuditContext.from_request(request),
         )
         return Response(RevokedSerializer({"revoked": count}).data)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from knox.models import AuthToken
 
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 
@@ -32,7 +33,8 @@ def api_token_create(*, user: Any) -> tuple[AuthToken, str]:
 
 @transaction.atomic
 def api_token_revoke(*, token: AuthToken, request: HttpRequest | None = None) -> None:
-    """Sign out of the API with this one token (its owner's other tokens keep working)."""
+    """Sign out of the API with this one token (its owner's other tokens keep working). Takes
+    the request to hand Django's ``user_logged_out`` signal, as Django's own logout does."""
     user = token.user
     token.delete()
     user_logged_out.send(sender=type(user), request=request, user=user)
@@ -44,7 +46,7 @@ def api_tokens_revoke(
     user: Any,
     reason: str,
     actor: Any = None,
-    request: HttpRequest | None = None,
+    audit: AuditContext | None = None,
 ) -> int:
     """Revoke every token of ``user``; returns how many there were. Audited when someone asked
     for it (``actor``) and whenever tokens were revoked."""
@@ -55,7 +57,7 @@ def api_tokens_revoke(
             actor=actor,
             target=user,
             target_label=user.username,
-            request=request,
+            audit=audit,
             details={"reason": reason, "tokens": count},
         )
     return count

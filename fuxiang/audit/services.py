@@ -7,15 +7,8 @@ from typing import Any
 from django.db import models
 from django.http import HttpRequest
 
+from fuxiang.audit.context import AuditContext
 from fuxiang.audit.models import AuditAction, AuditEvent
-from fuxiang.clientaddress import client_address
-
-
-def _client(request: HttpRequest | None) -> tuple[str | None, str]:
-    if request is None:
-        return None, ""
-    # The same address the login lockout counts (behind the proxies: the client's, not theirs).
-    return client_address(request), (request.META.get("HTTP_USER_AGENT") or "")[:300]
 
 
 def audit_record(
@@ -24,14 +17,18 @@ def audit_record(
     actor: Any = None,
     target: models.Model | None = None,
     target_label: str = "",
+    audit: AuditContext | None = None,
     request: HttpRequest | None = None,
     details: dict[str, Any] | None = None,
     actor_label: str = "",
 ) -> AuditEvent:
     """Append one audit event. ``target_label`` must already be masked: the log is read by
-    auditors who have no right to see unmasked personal data. ``actor_label`` names an actor
-    that is no user (``manage.py``)."""
-    address, agent = _client(request)
+    auditors who have no right to see unmasked personal data. ``audit`` says where the action
+    came from (services pass the one their view built); ``request`` is for Django's own signals
+    (login, logout), which hand receivers the request. ``actor_label`` names an actor that is
+    no user (``manage.py``)."""
+    if audit is None and request is not None:
+        audit = AuditContext.from_request(request)
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     event = AuditEvent(
@@ -41,8 +38,8 @@ def audit_record(
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
         target_label=target_label[:200],
-        ip_address=address,
-        user_agent=agent,
+        ip_address=audit.ip if audit is not None else None,
+        user_agent=audit.user_agent if audit is not None else "",
         details=details or {},
     )
     event.save(force_insert=True)

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from fuxiang import crypto
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, NotFound
@@ -140,13 +140,11 @@ def _check_village_group(village: Village, group: VillageGroup | None) -> None:
 
 
 def _audit_refusal(
-    actor: Any, refusal: DuplicateResidentId, request: HttpRequest | None, **where: Any
+    actor: Any, refusal: DuplicateResidentId, audit: AuditContext | None, **where: Any
 ) -> None:
     """Audit a refused duplicate ID once the service's transaction has rolled back (inside it,
     the event would be rolled back too)."""
-    duplicate_refusals_record(
-        actor=actor, refusals=[refusal.refusal(actor, **where)], request=request
-    )
+    duplicate_refusals_record(actor=actor, refusals=[refusal.refusal(actor, **where)], audit=audit)
 
 
 def _household_label(household: Household) -> str:
@@ -163,16 +161,16 @@ def household_create(
     village: Village,
     head: Mapping[str, Any],
     fields: Mapping[str, Any],
-    request: HttpRequest | None = None,
+    audit: AuditContext | None = None,
 ) -> Household:
     """Create a household with its head in one step (a household never exists headless). A
     head whose ID is archived already is refused, and the refusal audited."""
     try:
         return _household_create(
-            actor=actor, village=village, head=head, fields=fields, request=request
+            actor=actor, village=village, head=head, fields=fields, audit=audit
         )
     except DuplicateResidentId as refusal:
-        _audit_refusal(actor, refusal, request, via="household_create", village=village.pk)
+        _audit_refusal(actor, refusal, audit, via="household_create", village=village.pk)
         raise
 
 
@@ -183,7 +181,7 @@ def _household_create(
     village: Village,
     head: Mapping[str, Any],
     fields: Mapping[str, Any],
-    request: HttpRequest | None,
+    audit: AuditContext | None,
 ) -> Household:
     _check_editable_village(actor, village)
     household = Household(village=village, created_by=actor)
@@ -200,7 +198,7 @@ def _household_create(
         actor=actor,
         target=household,
         target_label=_household_label(household),
-        request=request,
+        audit=audit,
     )
     return household
 
@@ -212,7 +210,7 @@ def household_update(
     household: Household,
     fields: Mapping[str, Any],
     village: Village | None = None,
-    request: HttpRequest | None = None,
+    audit: AuditContext | None = None,
 ) -> Household:
     """Change a household's archive; moving it to another village needs that village in scope."""
     household = _lock_editable_household(actor, household.pk)
@@ -236,7 +234,7 @@ def household_update(
         actor=actor,
         target=household,
         target_label=_household_label(household),
-        request=request,
+        audit=audit,
         details={"fields": sorted(changed)},
     )
     return household
@@ -276,14 +274,14 @@ def member_create(
     actor: Any,
     household: Household,
     fields: Mapping[str, Any],
-    request: HttpRequest | None = None,
+    audit: AuditContext | None = None,
 ) -> Member:
     """Add a person to a household the actor may edit; their ID must not be archived yet (a
     refusal is audited: it tells the actor the ID is archived somewhere)."""
     try:
-        return _member_create(actor=actor, household=household, fields=fields, request=request)
+        return _member_create(actor=actor, household=household, fields=fields, audit=audit)
     except DuplicateResidentId as refusal:
-        _audit_refusal(actor, refusal, request, via="member_create", household=household.pk)
+        _audit_refusal(actor, refusal, audit, via="member_create", household=household.pk)
         raise
 
 
@@ -293,7 +291,7 @@ def _member_create(
     actor: Any,
     household: Household,
     fields: Mapping[str, Any],
-    request: HttpRequest | None,
+    audit: AuditContext | None,
 ) -> Member:
     household = _lock_editable_household(actor, household.pk)
     member = _create_member_in(household, fields)
@@ -303,7 +301,7 @@ def _member_create(
         actor=actor,
         target=member,
         target_label=f"{member.masked_name} {member.id_number_masked}",
-        request=request,
+        audit=audit,
     )
     return member
 
@@ -313,16 +311,16 @@ def member_update(
     actor: Any,
     member: Member,
     fields: Mapping[str, Any],
-    request: HttpRequest | None = None,
+    audit: AuditContext | None = None,
 ) -> Member:
     """Change a member. ``id_number``/``phone`` change only when given (blank keeps them);
     ``clear_phone=True`` removes the phone number. An ID archived for someone else is refused,
     and the refusal audited."""
     try:
-        return _member_update(actor=actor, member=member, fields=fields, request=request)
+        return _member_update(actor=actor, member=member, fields=fields, audit=audit)
     except DuplicateResidentId as refusal:
         _audit_refusal(
-            actor, refusal, request, via="member_update", household=member.household_id,
+            actor, refusal, audit, via="member_update", household=member.household_id,
             member=member.pk,
         )  # fmt: skip
         raise
@@ -334,7 +332,7 @@ def _member_update(
     actor: Any,
     member: Member,
     fields: Mapping[str, Any],
-    request: HttpRequest | None,
+    audit: AuditContext | None,
 ) -> Member:
     household = _lock_editable_household(actor, member.household_id)
     member = Member.objects.select_for_update().get(pk=member.pk, household=household)
@@ -366,7 +364,7 @@ def _member_update(
         actor=actor,
         target=member,
         target_label=f"{member.masked_name} {member.id_number_masked}",
-        request=request,
+        audit=audit,
         details={"fields": sorted(changed)},
     )
     return member

@@ -6,9 +6,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
@@ -141,7 +141,7 @@ def business_entity_create(
     actor: Any,
     fields: Mapping[str, Any],
     owner_households: Iterable[Household] = (),
-    request: HttpRequest | None = None,
+    audit: AuditContext | None = None,
     announce: bool = True,
 ) -> BusinessEntity:
     """Archive a small business or agricultural entity in a village the actor may edit.
@@ -164,9 +164,7 @@ def business_entity_create(
         if entity.category == "enterprise"
         else AuditAction.ENTITY_CREATE
     )
-    audit_record(
-        action=action, actor=actor, target=entity, target_label=entity.name, request=request
-    )
+    audit_record(action=action, actor=actor, target=entity, target_label=entity.name, audit=audit)
     if announce:
         archives_changed_on_commit((), entity_ids=[entity.pk], reason="entity_create")
     return entity
@@ -179,7 +177,7 @@ def business_entity_update(
     entity: BusinessEntity,
     fields: Mapping[str, Any],
     owner_households: Iterable[Household] | None = None,
-    request: HttpRequest | None = None,
+    audit: AuditContext | None = None,
     announce: bool = True,
 ) -> BusinessEntity:
     """Change an entity the actor may edit; a change (owner links included) is announced with
@@ -211,7 +209,7 @@ def business_entity_update(
             actor=actor,
             target=entity,
             target_label=entity.name,
-            request=request,
+            audit=audit,
             details={"fields": sorted(changed)},
         )
         if announce:

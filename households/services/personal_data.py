@@ -8,13 +8,12 @@ from datetime import date
 from typing import Any
 
 from django.db import models, transaction
-from django.http import HttpRequest
 
 from fuxiang import crypto
 from fuxiang.accounts import roles
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.audit.services import audit_record
-from fuxiang.clientaddress import client_address
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
 from fuxiang.masking import mask_name, mask_resident_id
 from households.identity import IdentityError, parse_resident_id
@@ -82,7 +81,7 @@ class DuplicateResidentId(DomainError):
 
 
 def duplicate_refusals_record(
-    *, actor: Any, refusals: Sequence[DuplicateRefusal], request: HttpRequest | None = None
+    *, actor: Any, refusals: Sequence[DuplicateRefusal], audit: AuditContext | None = None
 ) -> int:
     """Append one ``pii.duplicate_refused`` audit event per refusal: who, when, the masked ID,
     where it was tried, which archive holds it and whether that is outside the actor's grids.
@@ -92,8 +91,8 @@ def duplicate_refusals_record(
     transaction the refusal rolls back (after it, or for a dry run after its rollback)."""
     if not refusals:
         return 0
-    address = client_address(request)
-    agent = (request.META.get("HTTP_USER_AGENT") or "")[:300] if request is not None else ""
+    address = audit.ip if audit is not None else None
+    agent = audit.user_agent if audit is not None else ""
     user = actor if getattr(actor, "is_authenticated", False) else None
     AuditEvent.objects.bulk_create(
         AuditEvent(
@@ -148,7 +147,7 @@ class RevealedPerson:
 
 
 def member_reveal(
-    *, actor: Any, member_id: int, request: HttpRequest | None = None
+    *, actor: Any, member_id: int, audit: AuditContext | None = None
 ) -> RevealedPerson:
     """Decrypt one member's name, ID and phone for a permitted user, and audit that they did."""
     if not roles.can_reveal_personal_data(actor):
@@ -171,14 +170,14 @@ def member_reveal(
         actor=actor,
         target=member,
         target_label=f"{member.masked_name} {member.id_number_masked}",
-        request=request,
+        audit=audit,
         details={"fields": ["name", "id_number", "phone"]},
     )
     return revealed
 
 
 def legal_rep_reveal(
-    *, actor: Any, entity_id: int, request: HttpRequest | None = None
+    *, actor: Any, entity_id: int, audit: AuditContext | None = None
 ) -> RevealedPerson:
     if not roles.can_reveal_personal_data(actor):
         raise PermissionDenied("您的角色无权查看完整个人信息")
@@ -196,7 +195,7 @@ def legal_rep_reveal(
         actor=actor,
         target=entity,
         target_label=f"{entity.name} {mask_name(entity.legal_rep_name)}",
-        request=request,
+        audit=audit,
         details={"fields": ["legal_rep_name", "legal_rep_id_number"]},
     )
     return revealed

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from fuxiang.accounts import roles
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
@@ -36,7 +36,7 @@ def visit_create(
     fields: Mapping[str, Any],
     household: Household | None = None,
     business_entity: BusinessEntity | None = None,
-    request: HttpRequest | None = None,
+    audit: AuditContext | None = None,
 ) -> Visit:
     """Record an officer's visit to a household or business entity of their grids."""
     if not roles.can_record_visit(actor):
@@ -61,6 +61,6 @@ def visit_create(
         actor=actor,
         target=visit,
         target_label=str(visit),
-        request=request,
+        audit=audit,
     )
     return visit
