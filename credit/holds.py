@@ -21,6 +21,7 @@ from credit.models import CreditHold, CreditLine, HoldSource, LineStatus
 from credit.selectors import current_lines, lines_visible_to
 from credit.signals import lines_changed_on_commit
 from fuxiang.accounts import roles
+from fuxiang.accounts.models import User
 from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
@@ -59,7 +60,12 @@ def _live_status(line: CreditLine, today: date) -> str:
 
 @transaction.atomic
 def line_set_status(
-    *, actor: Any, line: CreditLine, status: str, reason: str, audit: AuditContext | None = None
+    *,
+    actor: User | None,
+    line: CreditLine,
+    status: str,
+    reason: str,
+    audit: AuditContext | None = None,
 ) -> CreditLine:
     """A manager suspends, restores or revokes a subject's current line, with a reason."""
     if not roles.can_suspend_line(actor):

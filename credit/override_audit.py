@@ -10,6 +10,7 @@ from credit.models import (
     CreditOverride,
 )
 from credit.override_selectors import subject_label
+from fuxiang.accounts.models import User
 from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
@@ -41,7 +42,7 @@ def line_snapshot(line: CreditLine | None) -> dict[str, Any] | None:
 
 def override_audit(
     action: AuditAction,
-    actor: Any,
+    actor: User | None,
     override: CreditOverride,
     audit: AuditContext | None,
     *,

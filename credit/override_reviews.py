@@ -30,6 +30,7 @@ from credit.overrides import (
 )
 from credit.policy_selectors import policy_in_force
 from fuxiang.accounts import roles
+from fuxiang.accounts.models import User
 from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
@@ -43,7 +44,11 @@ from rating.rerating import rating_rerate_queue
 
 @transaction.atomic
 def override_approve(
-    *, actor: Any, override: CreditOverride, note: str = "", audit: AuditContext | None = None
+    *,
+    actor: User | None,
+    override: CreditOverride,
+    note: str = "",
+    audit: AuditContext | None = None,
 ) -> CreditOverride:
     """A branch manager of the subject's branch (or head office), not the proposer, approves a
     proposed override — or, once more, one a lower rating sent back 待复核 — before its expiry.
@@ -113,7 +118,7 @@ def _approved_under_json(approved: engine.ApprovedUnder) -> dict[str, str]:
 
 @transaction.atomic
 def override_reject(
-    *, actor: Any, override: CreditOverride, note: str, audit: AuditContext | None = None
+    *, actor: User | None, override: CreditOverride, note: str, audit: AuditContext | None = None
 ) -> CreditOverride:
     """A reviewer (as for approval) sends a proposed override back, saying why."""
     override = _locked(override)
@@ -137,7 +142,11 @@ def override_reject(
 
 @transaction.atomic
 def override_withdraw(
-    *, actor: Any, override: CreditOverride, note: str = "", audit: AuditContext | None = None
+    *,
+    actor: User | None,
+    override: CreditOverride,
+    note: str = "",
+    audit: AuditContext | None = None,
 ) -> CreditOverride:
     """The proposer withdraws a proposal still awaiting review; a manager of the subject's
     branch (or head office) withdraws an approved or 待复核 override, saying why — an approved
@@ -182,7 +191,7 @@ def _locked(override: CreditOverride) -> CreditOverride:
     return CreditOverride.objects.select_for_update().get(pk=override.pk)
 
 
-def _sees_subject(actor: Any, override: CreditOverride) -> bool:
+def _sees_subject(actor: User | None, override: CreditOverride) -> bool:
     if override.household_id is not None:
         return households_visible_to(actor).filter(pk=override.household_id).exists()
     entity_id = override.business_entity_id
@@ -192,7 +201,7 @@ def _sees_subject(actor: Any, override: CreditOverride) -> bool:
 
 
 def _check_reviewer(
-    actor: Any, override: CreditOverride, *, above_cap: bool, check: CapCheck | None
+    actor: User | None, override: CreditOverride, *, above_cap: bool, check: CapCheck | None
 ) -> None:
     """Maker-checker first (its message is the one a proposer trying their own needs), then
     the role, then the branch."""
@@ -226,7 +235,7 @@ def _note(note: str, *, required: bool, what: str = "意见") -> str:
     return note
 
 
-def _reviewed(override: CreditOverride, actor: Any, note: str) -> None:
+def _reviewed(override: CreditOverride, actor: User | None, note: str) -> None:
     override.reviewed_by = actor
     override.reviewed_at = timezone.now()
     override.review_note = note

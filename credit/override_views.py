@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
 from django.utils import timezone
@@ -21,6 +21,7 @@ from credit import engine, override_reviews, override_selectors, overrides
 from credit.models import CreditLine, CreditOverride, OverrideStatus
 from credit.override_forms import OverrideNoteForm, OverrideProposeForm
 from fuxiang.accounts import roles
+from fuxiang.accounts.requests import AuthenticatedHttpRequest
 from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError
 from fuxiang.refusals import refusal_raise
@@ -52,7 +53,9 @@ def _subject(household: Household | None, entity: BusinessEntity | None) -> dict
     return subject
 
 
-def _subject_from_query(request: HttpRequest) -> tuple[Household | None, BusinessEntity | None]:
+def _subject_from_query(
+    request: AuthenticatedHttpRequest,
+) -> tuple[Household | None, BusinessEntity | None]:
     household_id, entity_id = request.GET.get("household", ""), request.GET.get("entity", "")
     if household_id.isdigit():
         households = households_visible_to(request.user).select_related("village__township")
@@ -67,7 +70,7 @@ def _subject_from_query(request: HttpRequest) -> tuple[Household | None, Busines
 
 
 @login_required
-def override_propose(request: HttpRequest) -> HttpResponse:
+def override_propose(request: AuthenticatedHttpRequest) -> HttpResponse:
     """``?household=<id>`` or ``?entity=<id>``: the subject's current grade and line, any open
     override, and the form."""
     if not roles.can_propose_override(request.user):
@@ -120,7 +123,7 @@ def override_propose(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def override_inbox(request: HttpRequest) -> HttpResponse:
+def override_inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Managers (and head office, auditors): proposals awaiting review in their scope, with
     approve and reject forms; overrides a later rating sent back for review (待复核), with
     approve-again and withdraw forms; and the overrides in force. Officers: their own
@@ -147,7 +150,7 @@ def override_inbox(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def override_badge(request: HttpRequest) -> HttpResponse:
+def override_badge(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The menu's badge for a reviewer (loaded by htmx): proposals waiting for their decision
     and overrides a later rating sent back for review; nothing for other roles."""
     user = request.user
@@ -161,7 +164,7 @@ def override_badge(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def override_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def override_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_reader(request.user)
     override = get_object_or_404(override_selectors.overrides_visible_to(request.user), pk=pk)
     user = request.user
@@ -192,7 +195,7 @@ def override_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "credit/override_detail.html", context)
 
 
-def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def _act(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     _require_reader(request.user)
     override = get_object_or_404(override_selectors.overrides_visible_to(request.user), pk=pk)
     note = OverrideNoteForm(request.POST).data.get("note", "")
@@ -242,19 +245,19 @@ def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def override_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def override_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "approve")
 
 
 @login_required
 @require_POST
-def override_reject(request: HttpRequest, pk: int) -> HttpResponse:
+def override_reject(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "reject")
 
 
 @login_required
 @require_POST
-def override_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def override_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "withdraw")
 
 

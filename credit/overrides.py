@@ -55,6 +55,7 @@ from credit.override_audit import line_snapshot, override_audit, snapshot
 from credit.override_selectors import current_line, current_result
 from credit.policy_selectors import policy_in_force
 from fuxiang.accounts import roles
+from fuxiang.accounts.models import User
 from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
@@ -80,7 +81,7 @@ NOT_FOUND = "未找到该农户或经营主体，或您无权访问"
 @transaction.atomic
 def override_propose(
     *,
-    actor: Any,
+    actor: User | None,
     household: Household | None = None,
     entity: BusinessEntity | None = None,
     kind: str,
@@ -187,7 +188,7 @@ def override_propose(
 
 
 def _subject_locked(
-    actor: Any, household: Household | None, entity: BusinessEntity | None
+    actor: User | None, household: Household | None, entity: BusinessEntity | None
 ) -> tuple[Household | None, BusinessEntity | None]:
     """The subject, re-read and locked (so two proposals for it queue up), if the actor may
     see it; ``NotFound`` otherwise."""
@@ -253,7 +254,7 @@ def _check_fields(
 
 
 def _close_or_refuse_open(
-    actor: Any,
+    actor: User | None,
     household: Household | None,
     entity: BusinessEntity | None,
     *,

@@ -41,6 +41,7 @@ from credit.policy_selectors import (
     policy_touched_by,
 )
 from fuxiang.accounts import roles
+from fuxiang.accounts.models import User
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, PermissionDenied
@@ -55,7 +56,7 @@ _VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]*$")
 @transaction.atomic
 def policy_draft_create(
     *,
-    actor: Any,
+    actor: User | None,
     version: str,
     effective_from: date,
     data: Mapping[str, Any] | None = None,
@@ -86,7 +87,7 @@ def policy_draft_create(
 @transaction.atomic
 def policy_import_json(
     *,
-    actor: Any,
+    actor: User | None,
     data: str | bytes | Mapping[str, Any],
     version: str | None = None,
     effective_from: date | None = None,
@@ -115,7 +116,7 @@ def policy_import_json(
 @transaction.atomic
 def policy_update_draft(
     *,
-    actor: Any,
+    actor: User | None,
     policy: CreditPolicyVersion,
     data: Mapping[str, Any] | None = None,
     version: str | None = None,
@@ -154,7 +155,7 @@ def policy_update_draft(
 
 
 @transaction.atomic
-def policy_submit(*, actor: Any, policy: CreditPolicyVersion) -> CreditPolicyVersion:
+def policy_submit(*, actor: User | None, policy: CreditPolicyVersion) -> CreditPolicyVersion:
     """Send a draft for approval by another head-office user; checked again in full."""
     _require_policy_role(actor)
     row = _locked(policy)
@@ -179,7 +180,7 @@ def policy_submit(*, actor: Any, policy: CreditPolicyVersion) -> CreditPolicyVer
 
 @transaction.atomic
 def policy_approve(
-    *, actor: Any, policy: CreditPolicyVersion, note: str = ""
+    *, actor: User | None, policy: CreditPolicyVersion, note: str = ""
 ) -> CreditPolicyVersion:
     """Approve a submitted version (a second head-office user, neither its drafter nor its
     submitter). It takes effect on its date, which must still be today or later and after
@@ -211,7 +212,9 @@ def policy_approve(
 
 
 @transaction.atomic
-def policy_reject(*, actor: Any, policy: CreditPolicyVersion, note: str) -> CreditPolicyVersion:
+def policy_reject(
+    *, actor: User | None, policy: CreditPolicyVersion, note: str
+) -> CreditPolicyVersion:
     """Send a submitted version back with a reason (not by its drafter or submitter); the
     drafter may edit it, which makes it a draft again."""
     _require_policy_role(actor, "只有总行可以审批授信政策")
@@ -252,12 +255,12 @@ def policy_require_in_force(*, as_of: date) -> CreditPolicyVersion:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _require_policy_role(actor: Any, message: str = "只有总行可以维护授信政策") -> None:
+def _require_policy_role(actor: User | None, message: str = "只有总行可以维护授信政策") -> None:
     if not roles.can_approve_policy(actor):
         raise PermissionDenied(message)
 
 
-def _require_checker(actor: Any, row: CreditPolicyVersion) -> None:
+def _require_checker(actor: User | None, row: CreditPolicyVersion) -> None:
     """The checker wrote no part of the version: not its drafter, not anyone who edited the
     draft, not anyone who submitted it (``fuxiang.makerchecker``)."""
     checker_require(
@@ -332,7 +335,7 @@ def _date_problems(effective_from: date, *, exclude_pk: int | None) -> list[str]
     return problems
 
 
-def _create(*, actor: Any, policy: engine.CreditPolicy, note: str) -> CreditPolicyVersion:
+def _create(*, actor: User | None, policy: engine.CreditPolicy, note: str) -> CreditPolicyVersion:
     row = CreditPolicyVersion(
         version=policy.version,
         effective_from=policy.effective_from,
@@ -378,6 +381,6 @@ def _policy_or_none(row: CreditPolicyVersion) -> engine.CreditPolicy | None:
 
 
 def _audit(
-    action: AuditAction, actor: Any, row: CreditPolicyVersion, details: dict[str, Any]
+    action: AuditAction, actor: User | None, row: CreditPolicyVersion, details: dict[str, Any]
 ) -> None:
     audit_record(action=action, actor=actor, target=row, target_label=str(row), details=details)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -180,8 +180,12 @@ class PolicyForm(BootstrapMixin, forms.Form):
             initial[f"tier_{number}_share"] = plain_number(share * _HUNDRED)
             initial[f"tier_{number}_bp"] = bp
         if policy.has_entity_rules:
-            initial["entity_profit_multiple"] = plain_number(policy.entity_profit_multiple)
-            initial["entity_asset_multiple"] = plain_number(policy.entity_asset_multiple)
+            initial["entity_profit_multiple"] = plain_number(
+                cast(Decimal, policy.entity_profit_multiple)
+            )
+            initial["entity_asset_multiple"] = plain_number(
+                cast(Decimal, policy.entity_asset_multiple)
+            )
             for grade, cap in (policy.entity_grade_caps or {}).items():
                 initial[f"entity_cap_{grade}"] = plain_number(cap)
             for kind, margin in (policy.entity_margins or {}).items():

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
 from django.utils import timezone
@@ -37,6 +38,7 @@ from credit.policy_selectors import (
     policy_versions,
 )
 from fuxiang.accounts import roles
+from fuxiang.accounts.requests import AuthenticatedHttpRequest
 from fuxiang.errors import DomainError
 from fuxiang.makerchecker import makers
 from households.forms import apply_domain_error
@@ -57,7 +59,7 @@ def _require_editor(user: Any) -> None:
 
 @login_required
 @require_GET
-def policy_list(request: HttpRequest) -> HttpResponse:
+def policy_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every version, latest date first; the one in force today is marked, approved versions
     not yet in force are "scheduled", older ones "superseded"."""
     _require_reader(request.user)
@@ -97,7 +99,7 @@ def _standing(
 
 @login_required
 @require_GET
-def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def policy_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Every parameter in Chinese, the changes against the version it follows (or another one
     picked with ``?compare=<id>``), and the actions the user may take."""
     _require_reader(request.user)
@@ -126,7 +128,9 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _compared(
-    request: HttpRequest, version: CreditPolicyVersion, others: list[CreditPolicyVersion]
+    request: AuthenticatedHttpRequest,
+    version: CreditPolicyVersion,
+    others: list[CreditPolicyVersion],
 ) -> CreditPolicyVersion | None:
     wanted = request.GET.get("compare", "")
     if wanted.isdigit():
@@ -204,8 +208,14 @@ def _entity_rows(policy: engine.CreditPolicy) -> list[tuple[str, str]]:
             for grade in engine.GRADES
             if grade in caps
         ),
-        (labels["entity_profit_multiple"], f"{plain_number(policy.entity_profit_multiple or 0)}倍"),
-        (labels["entity_asset_multiple"], f"{plain_number(policy.entity_asset_multiple or 0)}倍"),
+        (
+            labels["entity_profit_multiple"],
+            f"{plain_number(policy.entity_profit_multiple or Decimal(0))}倍",
+        ),
+        (
+            labels["entity_asset_multiple"],
+            f"{plain_number(policy.entity_asset_multiple or Decimal(0))}倍",
+        ),
         *(
             (f"{labels['entity_margins']}（{label}）", share_percent(margins[kind]))
             for kind, label in engine.ENTITY_KINDS.items()
@@ -216,7 +226,7 @@ def _entity_rows(policy: engine.CreditPolicy) -> list[tuple[str, str]]:
 
 @login_required
 @require_GET
-def policy_export(request: HttpRequest, pk: int) -> HttpResponse:
+def policy_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_reader(request.user)
     version = get_object_or_404(CreditPolicyVersion, pk=pk)
     body = json.dumps(version.data, ensure_ascii=False, indent=2)
@@ -234,7 +244,7 @@ def policy_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def policy_new(request: HttpRequest) -> HttpResponse:
+def policy_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A new draft: the structured form, filled with the policy in force today (or the version
     picked with ``?from=<id>``), or an exported JSON file."""
     _require_editor(request.user)
@@ -281,7 +291,7 @@ def policy_new(request: HttpRequest) -> HttpResponse:
     return render(request, "credit/policy_form.html", context, status=status)
 
 
-def _copy_form(request: HttpRequest) -> PolicyForm:
+def _copy_form(request: AuthenticatedHttpRequest) -> PolicyForm:
     """The form filled with the source version's numbers, a blank label and the first date a
     new version may take."""
     today = timezone.localdate()
@@ -314,7 +324,7 @@ def _flattened(error: DomainError) -> DomainError:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def policy_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def policy_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_editor(request.user)
     version = get_object_or_404(CreditPolicyVersion, pk=pk)
     if version.status not in policies.EDITABLE_STATUSES:
@@ -353,7 +363,7 @@ def policy_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # --- maker-checker ----------------------------------------------------------------------------
 
 
-def _policy_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def _policy_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     _require_editor(request.user)
     version = get_object_or_404(CreditPolicyVersion, pk=pk)
     note = request.POST.get("review_note", "")
@@ -378,19 +388,19 @@ def _policy_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def policy_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def policy_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _policy_action(request, pk, "submit")
 
 
 @login_required
 @require_POST
-def policy_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def policy_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _policy_action(request, pk, "approve")
 
 
 @login_required
 @require_POST
-def policy_reject(request: HttpRequest, pk: int) -> HttpResponse:
+def policy_reject(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _policy_action(request, pk, "reject")
 
 

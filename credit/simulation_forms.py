@@ -49,11 +49,11 @@ class SimulationForm(RunStartForm):
             field = cast(forms.ModelChoiceField, self.fields[name])
             field.queryset = Scorecard.objects.filter(kind=kind, status__in=card_statuses)
             field.empty_label = "现行评分卡"
-            field.label_from_instance = _card_label
+            field.label_from_instance = _card_label  # type: ignore[method-assign,assignment]  # Django\'s documented hook
         policy = cast(forms.ModelChoiceField, self.fields["policy"])
         policy.queryset = CreditPolicyVersion.objects.filter(status__in=policy_statuses)
         policy.empty_label = "现行授信政策"
-        policy.label_from_instance = lambda p: f"{p.version}（{p.get_status_display()}）"
+        policy.label_from_instance = lambda p: f"{p.version}（{p.get_status_display()}）"  # type: ignore[method-assign,assignment]  # Django\'s documented hook
 
     def cards(self) -> dict[str, Scorecard]:
         data = self.cleaned_data

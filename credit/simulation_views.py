@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils import timezone
@@ -14,6 +14,7 @@ from credit import simulation_exports, simulation_selectors, simulations
 from credit.models import CreditSimulation
 from credit.simulation_forms import SimulationForm
 from fuxiang.accounts import roles
+from fuxiang.accounts.requests import AuthenticatedHttpRequest
 from fuxiang.errors import DomainError
 from fuxiang.refusals import refusal_raise
 from households.forms import apply_domain_error
@@ -27,7 +28,7 @@ def _may_read(user: object) -> bool:
 
 
 @login_required
-def simulation_list(request: HttpRequest) -> HttpResponse:
+def simulation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not _may_read(request.user):
         raise PermissionDenied("只有总行、审计和支行行长可以查看模拟测算")
     may_start = roles.can_simulate(request.user)
@@ -55,7 +56,7 @@ def simulation_list(request: HttpRequest) -> HttpResponse:
     return render(request, "credit/simulation_list.html", {"form": form, "recent": recent})
 
 
-def _simulation(request: HttpRequest, pk: int) -> CreditSimulation:
+def _simulation(request: AuthenticatedHttpRequest, pk: int) -> CreditSimulation:
     if not _may_read(request.user):
         raise PermissionDenied("只有总行、审计和支行行长可以查看模拟测算")
     simulation = simulation_selectors.simulations_visible_to(request.user).filter(pk=pk).first()
@@ -66,7 +67,7 @@ def _simulation(request: HttpRequest, pk: int) -> CreditSimulation:
 
 @login_required
 @require_GET
-def simulation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def simulation_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     simulation = _simulation(request, pk)
     report = None
     if simulation.run.status == RunStatus.SIMULATED:
@@ -87,7 +88,7 @@ def simulation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def simulation_export(request: HttpRequest, pk: int) -> HttpResponse:
+def simulation_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     simulation = _simulation(request, pk)
     try:
         book = simulation_exports.simulation_workbook(simulation)

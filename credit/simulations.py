@@ -14,12 +14,12 @@ report and who may see which simulation, ``credit.simulation_exports`` writes th
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from django.db import transaction
 
 from credit.models import CreditPolicyVersion, CreditSimulation, PolicyStatus
 from fuxiang.accounts import roles
+from fuxiang.accounts.models import User
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, PermissionDenied
@@ -29,7 +29,7 @@ from rating.models import Scorecard
 
 def simulation_start(
     *,
-    actor: Any,
+    actor: User | None,
     scope: str,
     as_of: date,
     scope_ids: list[int] | None = None,

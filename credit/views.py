@@ -3,11 +3,12 @@ line with the manager's actions (suspend, restore, revoke)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET, require_POST
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from credit import engine, holds, override_selectors, selectors
 from credit.models import CreditLine, CreditOverride, LineStatus
 from fuxiang.accounts import roles
+from fuxiang.accounts.requests import AuthenticatedHttpRequest
 from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError
 from fuxiang.refusals import refusal_raise
@@ -25,7 +27,7 @@ PAGE_SIZE = 50
 
 @login_required
 @require_GET
-def household_card(request: HttpRequest, household_id: int) -> HttpResponse:
+def household_card(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     """A fragment for the household page: the current line, what produced its limit and rate
     (in full for staff), the words the villager sees, and the exposure of the household with
     its businesses."""
@@ -38,7 +40,7 @@ def household_card(request: HttpRequest, household_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def entity_card(request: HttpRequest, entity_id: int) -> HttpResponse:
+def entity_card(request: AuthenticatedHttpRequest, entity_id: int) -> HttpResponse:
     """The same fragment for an enterprise's or agricultural entity's own line — or, for one
     that draws on its owner household's line, that household's line; without a line, why."""
     entity = business_entities_visible_to(request.user).filter(pk=entity_id).first()
@@ -53,9 +55,9 @@ def entity_card(request: HttpRequest, entity_id: int) -> HttpResponse:
 
 
 def _card(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     line: CreditLine | None,
-    extra: dict[str, object] | None = None,
+    extra: Mapping[str, object] | None = None,
     **subject: int,
 ) -> HttpResponse:
     context: dict[str, object] = {
@@ -77,7 +79,7 @@ def _card(
 
 @login_required
 @require_GET
-def line_list(request: HttpRequest) -> HttpResponse:
+def line_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in LineStatus.values:
         status = ""
@@ -110,7 +112,7 @@ def line_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def line_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def line_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     line = _line_or_404(request, pk)
     limit, rate = selectors.line_explain(line)
     return render(
@@ -133,7 +135,7 @@ def line_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def line_status(request: HttpRequest, pk: int) -> HttpResponse:
+def line_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     line = _line_or_404(request, pk)
     try:
         holds.line_set_status(
@@ -160,7 +162,7 @@ def _in_review(*, household_id: int | None, entity_id: int | None) -> CreditOver
     return next(iter(found.values()), None)
 
 
-def _line_or_404(request: HttpRequest, pk: int) -> CreditLine:
+def _line_or_404(request: AuthenticatedHttpRequest, pk: int) -> CreditLine:
     visible = households_visible_to(request.user).values("pk")
     line = (
         CreditLine.objects.select_related(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.urls import reverse
@@ -43,7 +43,7 @@ class BootstrapMixin:
     """Bootstrap classes on every widget, so templates can render fields in a loop."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
         for field in self.fields.values():  # type: ignore[attr-defined]
             field.error_messages.update(form_messages(field))  # plain Chinese for limits
             widget = field.widget
@@ -260,7 +260,7 @@ class BusinessEntityForm(BootstrapMixin, forms.ModelForm):
     def __init__(self, *args: Any, villages: Any, households: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.households = households
-        self.fields["village"].queryset = villages
+        cast(forms.ModelChoiceField, self.fields["village"]).queryset = villages
         self.fields["uscc"].required = False
         self.fields["uscc"].help_text = "18位；种养大户没有可不填"
         if self.instance.pk:
@@ -330,7 +330,10 @@ class VisitForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["visited_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        cast(forms.DateTimeField, self.fields["visited_at"]).input_formats = [
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M",
+        ]
         if not self.is_bound:
             self.initial.setdefault("visited_at", timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
 

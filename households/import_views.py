@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any, cast
 from urllib.parse import quote
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from fuxiang.accounts import roles
+from fuxiang.accounts.requests import AuthenticatedHttpRequest
 from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
@@ -37,7 +38,7 @@ class ImportForm(BootstrapMixin, forms.Form):
 
 
 @login_required
-def import_start(request: HttpRequest) -> HttpResponse:
+def import_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not roles.can_edit_archives(request.user):
         raise PermissionDenied("您的角色不能导入档案")
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -61,7 +62,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _job(request: HttpRequest, pk: int) -> Any:
+def _job(request: AuthenticatedHttpRequest, pk: int) -> Any:
     try:
         return import_selectors.import_jobs_visible_to(request.user).get(pk=pk)
     except imports.ImportJob.DoesNotExist as exc:
@@ -69,13 +70,13 @@ def _job(request: HttpRequest, pk: int) -> Any:
 
 
 @login_required
-def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+def import_job(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     return render(request, "households/import_job.html", {"job": job})
 
 
 @login_required
-def import_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def import_job_progress(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Polled by the page every second while the job runs; reloads the page when it ends."""
     job = _job(request, pk)
     response = render(request, "households/_import_progress.html", {"job": job})
@@ -85,7 +86,7 @@ def import_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def import_report(request: HttpRequest, pk: int) -> FileResponse:
+def import_report(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     job = _job(request, pk)
     if job.uploaded_by_id != request.user.pk:
         raise PermissionDenied("错误报告含有身份证号等原始数据，只有上传人可以下载")
@@ -108,11 +109,11 @@ def import_report(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @login_required
-def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+def import_template(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
     if kind not in ImportKind.values:
         raise Http404("没有这种模板")
     response = HttpResponse(content_type=XLSX)
-    write_template(kind, response)
+    write_template(kind, cast(IO[bytes], response))
     label = ImportKind(kind).label.replace("/", "、")
     response["Content-Disposition"] = _attachment(f"{label}导入模板.xlsx")
     return response
@@ -125,7 +126,7 @@ def _attachment(filename: str) -> str:
 
 @login_required
 @require_POST
-def household_export(request: HttpRequest) -> HttpResponse:
+def household_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Queue an export of the household list as filtered on the list page (the filters come
     along as the list's query string); the job page shows progress and the download."""
     villages = selectors.villages_visible_to(request.user)
@@ -143,7 +144,7 @@ def household_export(request: HttpRequest) -> HttpResponse:
     return redirect("households:export_job", pk=job.pk)
 
 
-def _export(request: HttpRequest, pk: int) -> Any:
+def _export(request: AuthenticatedHttpRequest, pk: int) -> Any:
     try:
         return export.exports_visible_to(request.user).get(pk=pk)
     except ExportJob.DoesNotExist as exc:
@@ -151,12 +152,12 @@ def _export(request: HttpRequest, pk: int) -> Any:
 
 
 @login_required
-def export_job(request: HttpRequest, pk: int) -> HttpResponse:
+def export_job(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "households/export_job.html", {"job": _export(request, pk)})
 
 
 @login_required
-def export_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def export_job_progress(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     job = _export(request, pk)
     response = render(request, "households/_export_progress.html", {"job": job})
     if job.status in (ImportStatus.DONE, ImportStatus.FAILED):
@@ -165,7 +166,7 @@ def export_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def export_download(request: HttpRequest, pk: int) -> FileResponse:
+def export_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     job = _export(request, pk)
     if not job.file:
         raise Http404("文件尚未生成，或已超过保存期限被删除")

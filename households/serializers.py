@@ -117,7 +117,7 @@ class MemberInputSerializer(InputSerializer):
 
     class Meta:
         model = Member
-        fields = (*MEMBER_FIELDS, "id_number", "phone")
+        fields: tuple[str, ...] = (*MEMBER_FIELDS, "id_number", "phone")
 
     def validate_id_number(self, value: str) -> str:
         return _resident_id(value, "身份证号码")
@@ -155,7 +155,7 @@ class HouseholdUpdateSerializer(InputSerializer):
 
     class Meta:
         model = Household
-        fields = ("village", *HOUSEHOLD_FIELDS)
+        fields: tuple[str, ...] = ("village", *HOUSEHOLD_FIELDS)
 
 
 class HouseholdCreateSerializer(HouseholdUpdateSerializer):

@@ -7,11 +7,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from fuxiang.accounts import roles
+from fuxiang.accounts.requests import AuthenticatedHttpRequest
 from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError, NotFound
 from fuxiang.pagination import BoundedPaginator
@@ -37,13 +38,13 @@ def _get_or_404(queryset: Any, pk: int) -> Any:
         raise Http404("未找到该记录，或您无权访问") from exc
 
 
-def _require_editor(request: HttpRequest) -> None:
+def _require_editor(request: AuthenticatedHttpRequest) -> None:
     if not roles.can_edit_archives(request.user):
         raise PermissionDenied("您的角色只能查看档案，不能修改")
 
 
 @login_required
-def household_list(request: HttpRequest) -> HttpResponse:
+def household_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     villages = selectors.villages_visible_to(request.user)
     data = request.GET.copy()
     if data.get("q") and not data.get("name"):
@@ -67,7 +68,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def households_missing(request: HttpRequest) -> HttpResponse:
+def households_missing(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The villages in the user's scope with registered households not yet archived (户籍户数
     − 建档户数), where officers still have to visit."""
     villages = selectors.villages_missing_archives(request.user)
@@ -79,7 +80,7 @@ def households_missing(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def village_groups(request: HttpRequest) -> HttpResponse:
+def village_groups(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The ``<option>``s of the chosen village's groups, for the household form (htmx)."""
     villages = selectors.villages_editable_by(request.user)
     groups = village_groups_of(villages, request.GET.get("village"))
@@ -87,7 +88,7 @@ def village_groups(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def household_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     try:
         household = selectors.household_detail(user=request.user, household_id=pk)
     except Household.DoesNotExist as exc:
@@ -103,7 +104,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def household_create(request: HttpRequest) -> HttpResponse:
+def household_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_editor(request)
     villages = selectors.villages_editable_by(request.user)
     form = HouseholdForm(request.POST or None, villages=villages)
@@ -134,7 +135,7 @@ def _is_member_error(error: DomainError) -> bool:
 
 
 @login_required
-def household_update(request: HttpRequest, pk: int) -> HttpResponse:
+def household_update(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_editor(request)
     household = _get_or_404(selectors.households_editable_by(request.user), pk)
     villages = selectors.villages_editable_by(request.user)
@@ -161,7 +162,7 @@ def household_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def member_create(request: HttpRequest, household_pk: int) -> HttpResponse:
+def member_create(request: AuthenticatedHttpRequest, household_pk: int) -> HttpResponse:
     _require_editor(request)
     household = _get_or_404(selectors.households_editable_by(request.user), household_pk)
     form = MemberForm(request.POST or None)
@@ -184,7 +185,7 @@ def member_create(request: HttpRequest, household_pk: int) -> HttpResponse:
 
 
 @login_required
-def member_update(request: HttpRequest, pk: int) -> HttpResponse:
+def member_update(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_editor(request)
     member = _get_or_404(
         Member.objects.filter(
@@ -213,7 +214,7 @@ def member_update(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _revealed(request: HttpRequest, reveal: Any, **target: int) -> HttpResponse:
+def _revealed(request: AuthenticatedHttpRequest, reveal: Any, **target: int) -> HttpResponse:
     """Run a reveal service and render the htmx fragment; the service writes the audit."""
     try:
         person = reveal(actor=request.user, audit=AuditContext.from_request(request), **target)
@@ -228,7 +229,7 @@ def _revealed(request: HttpRequest, reveal: Any, **target: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+def member_reveal(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Decrypt one member for the page (an htmx swap)."""
     return _revealed(request, services.member_reveal, member_id=pk)
 
@@ -237,7 +238,7 @@ def member_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def entity_list(request: HttpRequest) -> HttpResponse:
+def entity_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     entities = selectors.business_entities_visible_to(request.user)
     category = request.GET.get("category", "")
     if category in EntityCategory.values:
@@ -256,7 +257,7 @@ def entity_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def entity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def entity_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     entity = _get_or_404(
         selectors.business_entities_visible_to(request.user).prefetch_related(
             "owner_households__village", "visits__officer"
@@ -271,7 +272,9 @@ def entity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _entity_form(request: HttpRequest, instance: BusinessEntity | None) -> BusinessEntityForm:
+def _entity_form(
+    request: AuthenticatedHttpRequest, instance: BusinessEntity | None
+) -> BusinessEntityForm:
     initial = {}
     if instance is None and request.GET.get("household"):
         initial["owner_household_ids"] = request.GET["household"]
@@ -285,7 +288,7 @@ def _entity_form(request: HttpRequest, instance: BusinessEntity | None) -> Busin
 
 
 @login_required
-def entity_create(request: HttpRequest) -> HttpResponse:
+def entity_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_editor(request)
     form = _entity_form(request, None)
     if request.method == "POST" and form.is_valid():
@@ -305,7 +308,7 @@ def entity_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def entity_update(request: HttpRequest, pk: int) -> HttpResponse:
+def entity_update(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_editor(request)
     entity = _get_or_404(selectors.business_entities_editable_by(request.user), pk)
     form = _entity_form(request, entity)
@@ -328,7 +331,7 @@ def entity_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def entity_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+def entity_reveal(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _revealed(request, services.legal_rep_reveal, entity_id=pk)
 
 
@@ -336,7 +339,7 @@ def entity_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def visit_photo(request: HttpRequest, pk: int) -> FileResponse:
+def visit_photo(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     """Visit photos are personal data: served only through the same scope as the archive, never
     from a public media URL."""
     visit = _get_or_404(selectors.visits_visible_to(request.user).exclude(photo=""), pk)
@@ -346,7 +349,7 @@ def visit_photo(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @login_required
-def visit_create(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+def visit_create(request: AuthenticatedHttpRequest, kind: str, pk: int) -> HttpResponse:
     if not roles.can_record_visit(request.user):
         raise PermissionDenied("只有客户经理可以登记走访")
     subject: dict[str, Any]

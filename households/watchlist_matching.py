@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
-from typing import Any
 
 from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from fuxiang.accounts.models import User
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from households.models import (
@@ -153,7 +153,9 @@ def recheck(*, as_of: date, announce: bool = True) -> dict[str, int]:
 
 
 @transaction.atomic
-def watchlists_recheck(*, as_of: date, actor: Any = None, announce: bool = True) -> dict[str, int]:
+def watchlists_recheck(
+    *, as_of: date, actor: User | None = None, announce: bool = True
+) -> dict[str, int]:
     """Bring matches up to date on ``as_of``: match entries in force to members archived since,
     clear matches whose entry was lifted (移出日期 ≤ ``as_of``), re-open nothing. A fixed number
     of set-based queries whatever the number of entries or members. Returns

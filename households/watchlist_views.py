@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from fuxiang.accounts import roles
+from fuxiang.accounts.requests import AuthenticatedHttpRequest
 from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError
 from fuxiang.pagination import BoundedPaginator
@@ -32,12 +33,12 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _require_viewer(request: HttpRequest) -> None:
+def _require_viewer(request: AuthenticatedHttpRequest) -> None:
     if not (roles.can_manage_watchlists(request.user) or roles.sees_everything(request.user)):
         raise PermissionDenied("名单只有总行和审计人员可以查看；客户经理请在农户档案中查看名单匹配")
 
 
-def _require_manager(request: HttpRequest) -> None:
+def _require_manager(request: AuthenticatedHttpRequest) -> None:
     if not roles.can_manage_watchlists(request.user):
         raise PermissionDenied("只有总行可以导入名单")
 
@@ -77,7 +78,7 @@ class WatchlistUploadForm(BootstrapMixin, forms.Form):
 
 
 @login_required
-def watchlist_list(request: HttpRequest) -> HttpResponse:
+def watchlist_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_viewer(request)
     form = WatchlistFilterForm(request.GET or None)
     filters: dict[str, Any] = {}
@@ -105,7 +106,7 @@ def watchlist_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def watchlist_upload(request: HttpRequest) -> HttpResponse:
+def watchlist_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_manager(request)
     form = WatchlistUploadForm(request.POST or None, request.FILES or None)
     result = None
@@ -135,7 +136,7 @@ def watchlist_upload(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def watchlist_template(request: HttpRequest) -> HttpResponse:
+def watchlist_template(request: AuthenticatedHttpRequest) -> HttpResponse:
     """An empty list workbook with the expected headers and an instructions sheet."""
     _require_viewer(request)
     workbook = Workbook()

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fuxiang.accounts import roles
+from fuxiang.accounts.models import User
 from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
@@ -275,7 +276,7 @@ def _upsert(upload: WatchlistUpload, rows: list[_ParsedRow], result: WatchlistIm
 @transaction.atomic
 def watchlist_import(
     *,
-    actor: Any,
+    actor: User | None,
     kind: str,
     source: str,
     stream: IO[bytes],

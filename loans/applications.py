@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fuxiang.accounts import roles
+from fuxiang.accounts.models import User
 from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
@@ -86,7 +87,7 @@ def applicant_facts(borrower: Borrower) -> rules.Applicant:
     return rules.Applicant(kind=entity.kind, land_mu=entity.land_mu)
 
 
-def _check_staff_scope(actor: Any, borrower: Borrower) -> None:
+def _check_staff_scope(actor: User | None, borrower: Borrower) -> None:
     if actor is None:
         return
     if borrower.household_id is not None:
@@ -137,7 +138,7 @@ def application_submit(
     idempotency_key: str,
     collateral_value: Any = None,
     collateral_description: str = "",
-    actor: Any = None,
+    actor: User | None = None,
     audit: AuditContext | None = None,
 ) -> LoanApplication:
     """Apply for a loan for a verified borrower. ``verification`` is the caller's evidence of
@@ -280,7 +281,7 @@ def application_submit(
 @transaction.atomic
 def application_review(
     *,
-    actor: Any,
+    actor: User | None,
     application: LoanApplication,
     approve: bool,
     note: str = "",
@@ -348,7 +349,7 @@ def application_review(
 def application_withdraw(
     *,
     application: LoanApplication,
-    actor: Any = None,
+    actor: User | None = None,
     verification: Verification | None = None,
     audit: AuditContext | None = None,
 ) -> LoanApplication:

@@ -31,7 +31,7 @@ class RepaymentImportForm(BootstrapMixin, forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
-    def clean_file(self):  # type: ignore[no-untyped-def]
+    def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > 20 * 1024 * 1024:
             raise forms.ValidationError("还款文件不能超过20MB")

@@ -10,13 +10,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from fuxiang.accounts import roles
+from fuxiang.accounts.requests import AuthenticatedHttpRequest
 from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError
 from fuxiang.pagination import BoundedPaginator
@@ -34,13 +35,13 @@ from loans.repayments import loan_balance, repayment_record, repayments_import
 PAGE_SIZE = 50
 
 
-def _page(request: HttpRequest, queryset: Any) -> Any:
+def _page(request: AuthenticatedHttpRequest, queryset: Any) -> Any:
     return BoundedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 @login_required
 @require_GET
-def household_card(request: HttpRequest, household_id: int) -> HttpResponse:
+def household_card(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     """The household page's 贷款 card: the line in use and available, the products it is on
     the whitelist of, its applications, contracts, loans and schedules."""
     if not households_visible_to(request.user).filter(pk=household_id).exists():
@@ -65,7 +66,7 @@ def household_card(request: HttpRequest, household_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def application_list(request: HttpRequest) -> HttpResponse:
+def application_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     applications = selectors.applications_visible_to(request.user)
     status = request.GET.get("status", "")
     queue = request.GET.get("queue") == "review"
@@ -91,7 +92,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def application_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     application = selectors.applications_visible_to(request.user).filter(pk=pk).first()
     if application is None:
         raise Http404("未找到该申请，或您无权访问")
@@ -133,7 +134,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def contract_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     contract = selectors.contracts_visible_to(request.user).filter(pk=pk).first()
     if contract is None:
         raise Http404("未找到该合同，或您无权访问")
@@ -146,7 +147,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def contract_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def contract_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     contract = selectors.contracts_visible_to(request.user).filter(pk=pk).first()
     if contract is None:
         raise Http404("未找到该合同，或您无权访问")
@@ -158,7 +159,7 @@ def contract_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def loan_list(request: HttpRequest) -> HttpResponse:
+def loan_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     loans = selectors.loans_visible_to(request.user)
     status = request.GET.get("status", "")
     if status in states.MACHINES[states.LOAN]:
@@ -178,7 +179,7 @@ def loan_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def loan_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     loan = selectors.loans_visible_to(request.user).filter(pk=pk).first()
     if loan is None:
         raise Http404("未找到该借据，或您无权访问")
@@ -223,7 +224,7 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def repayment_import(request: HttpRequest) -> HttpResponse:
+def repayment_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not roles.can_import_repayments(request.user):
         return HttpResponse("只有总行可以导入核心系统还款文件", status=403)
     form = RepaymentImportForm(request.POST or None, request.FILES or None)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fuxiang.accounts import roles
+from fuxiang.accounts.requests import AuthenticatedHttpRequest
 from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError
 from fuxiang.refusals import refusal_raise
@@ -25,7 +26,7 @@ from loans.whitelist_selectors import whitelist_versions
 
 @login_required
 @require_GET
-def product_list(request: HttpRequest) -> HttpResponse:
+def product_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     totals = product_totals(request.user)
     rows = []
     for product in LoanProduct.objects.order_by("pk"):
@@ -36,7 +37,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def product_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     product = get_object_or_404(LoanProduct, pk=pk)
     return render(
         request,
@@ -54,7 +55,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def version_create(request: HttpRequest, pk: int) -> HttpResponse:
+def version_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not roles.can_approve_policy(request.user):
         return HttpResponse("只有总行可以维护贷款产品", status=403)
     product = get_object_or_404(LoanProduct, pk=pk)
@@ -82,7 +83,7 @@ def version_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def version_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def version_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     version = LoanProductVersion.objects.filter(pk=pk).select_related("product").first()
     if version is None:
         raise Http404("未找到该版本")

@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from fuxiang.accounts import roles
+from fuxiang.accounts.models import User
 from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.selectors import audit_actors
@@ -57,7 +58,7 @@ def version_touched_by(version: LoanProductVersion) -> dict[Touch, set[int | Non
     }
 
 
-def _check_head_office(actor: Any) -> None:
+def _check_head_office(actor: User | None) -> None:
     if not roles.can_approve_policy(actor):
         raise PermissionDenied("只有总行可以维护贷款产品")
 
@@ -100,7 +101,7 @@ def _validate(version: LoanProductVersion) -> None:
 @transaction.atomic
 def product_version_create(
     *,
-    actor: Any,
+    actor: User | None,
     product: LoanProduct,
     fields: Mapping[str, Any],
     audit: AuditContext | None = None,
@@ -139,7 +140,7 @@ def _locked(version: LoanProductVersion) -> LoanProductVersion:
 @transaction.atomic
 def product_version_update(
     *,
-    actor: Any,
+    actor: User | None,
     version: LoanProductVersion,
     fields: Mapping[str, Any],
     audit: AuditContext | None = None,
@@ -167,7 +168,7 @@ def product_version_update(
 
 @transaction.atomic
 def product_version_submit(
-    *, actor: Any, version: LoanProductVersion, audit: AuditContext | None = None
+    *, actor: User | None, version: LoanProductVersion, audit: AuditContext | None = None
 ) -> LoanProductVersion:
     _check_head_office(actor)
     version = _locked(version)
@@ -193,7 +194,7 @@ def product_version_submit(
 @transaction.atomic
 def product_version_review(
     *,
-    actor: Any,
+    actor: User | None,
     version: LoanProductVersion,
     approve: bool,
     note: str = "",

@@ -34,6 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fuxiang.accounts import roles
+from fuxiang.accounts.models import User
 from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
@@ -204,7 +205,7 @@ def repayment_record(
     channel: str,
     reference: str = "",
     idempotency_key: str,
-    actor: Any = None,
+    actor: User | None = None,
     source_import: RepaymentImport | None = None,
     audit: AuditContext | None = None,
 ) -> Repayment:
@@ -339,7 +340,7 @@ IMPORT_COLUMNS = ("借据号", "还款日期", "还款金额", "流水号")
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def repayments_import(*, actor: Any, content: bytes, file_name: str) -> RepaymentImport:
+def repayments_import(*, actor: User, content: bytes, file_name: str) -> RepaymentImport:
     """Apply a core-banking repayment file (CSV, UTF-8: 借据号, 还款日期 YYYY-MM-DD, 还款金额,
     流水号). Each row is applied or refused on its own (its own transaction); the 流水号 is the
     idempotency key, so a file imported twice applies nothing twice. Returns the import with
@@ -377,7 +378,7 @@ def repayments_import(*, actor: Any, content: bytes, file_name: str) -> Repaymen
     return batch
 
 
-def _import_row(batch: RepaymentImport, row: dict[str, str], actor: Any) -> dict[str, str]:
+def _import_row(batch: RepaymentImport, row: dict[str, str], actor: User | None) -> dict[str, str]:
     loan_number = (row.get("借据号") or "").strip()
     reference = (row.get("流水号") or "").strip()
     base = {"loan": loan_number, "reference": reference, "amount": row.get("还款金额", "")}

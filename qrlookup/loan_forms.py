@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -55,8 +55,10 @@ class ApplyForm(forms.Form):
 
     def __init__(self, *args: Any, product: ProductOffer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["term_months"].choices = [(t, f"{t}个月") for t in product.terms_months]
-        self.fields["repayment_method"].choices = list(product.methods)
+        cast(forms.ChoiceField, self.fields["term_months"]).choices = [
+            (t, f"{t}个月") for t in product.terms_months
+        ]
+        cast(forms.ChoiceField, self.fields["repayment_method"]).choices = list(product.methods)
         if not product.collateral:
             del self.fields["collateral_value"]
             del self.fields["collateral_description"]

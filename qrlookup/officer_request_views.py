@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from fuxiang.accounts import roles
+from fuxiang.accounts.requests import AuthenticatedHttpRequest
 from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError, NotFound
 from fuxiang.pagination import BoundedPaginator
@@ -20,7 +21,7 @@ from qrlookup.officer_request_selectors import inbox, inbox_counts, requests_vis
 PAGE_SIZE = 50
 
 
-def _request(request: HttpRequest, pk: int) -> OfficerRequest:
+def _request(request: AuthenticatedHttpRequest, pk: int) -> OfficerRequest:
     try:
         return (
             requests_visible_to(request.user)
@@ -33,7 +34,7 @@ def _request(request: HttpRequest, pk: int) -> OfficerRequest:
 
 @login_required
 @require_GET
-def request_inbox(request: HttpRequest) -> HttpResponse:
+def request_inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = request.GET.get("status", RequestStatus.OPEN)
     overdue = request.GET.get("overdue") == "1"
     page = BoundedPaginator(inbox(request.user, status=status, overdue_only=overdue), PAGE_SIZE)
@@ -52,14 +53,14 @@ def request_inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def request_badge(request: HttpRequest) -> HttpResponse:
+def request_badge(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The navigation's badge (loaded by htmx): open requests, overdue ones in red."""
     return render(request, "qrlookup/_request_badge.html", {"counts": inbox_counts(request.user)})
 
 
 @login_required
 @require_GET
-def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _request(request, pk)
     can_close = roles.can_edit_archives(request.user) or roles.can_approve_override(request.user)
     return render(
@@ -71,7 +72,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def request_close(request: HttpRequest, pk: int) -> HttpResponse:
+def request_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _request(request, pk)
     try:
         officer_requests.request_close(
@@ -92,7 +93,7 @@ def request_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def request_phone(request: HttpRequest, pk: int) -> HttpResponse:
+def request_phone(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Reveal the call-back number an archive request left (audited)."""
     item = _request(request, pk)
     try:

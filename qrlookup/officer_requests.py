@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from fuxiang import crypto
 from fuxiang.accounts import roles
+from fuxiang.accounts.models import User
 from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
@@ -113,7 +113,7 @@ def request_create_archive(
 
 
 def request_contact_phone(
-    *, actor: Any, request: OfficerRequest, audit: AuditContext | None = None
+    *, actor: User | None, request: OfficerRequest, audit: AuditContext | None = None
 ) -> str:
     """The number an archive request left, for the officer to call back (audited reveal)."""
 
@@ -137,7 +137,7 @@ def request_contact_phone(
 @transaction.atomic
 def request_close(
     *,
-    actor: Any,
+    actor: User | None,
     request: OfficerRequest,
     outcome: str,
     outcome_note: str = "",

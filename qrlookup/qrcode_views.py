@@ -5,20 +5,22 @@ demo only) and the scan statistics."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as Forbidden
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.db.models import Model
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from fuxiang.accounts import roles
 from fuxiang.accounts.models import Role, User
+from fuxiang.accounts.requests import AuthenticatedHttpRequest
 from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
 from households.models import Grid, Township, Village
@@ -28,26 +30,27 @@ from qrlookup.models import BatchStatus, OfficerContact, PosterBatch, QrCode, Sm
 from qrlookup.qrcode_selectors import qrcodes_visible_to
 from qrlookup.stats_selectors import lookup_stats, lookup_totals
 
+M = TypeVar("M", bound=Model)
 STATS_DAYS = 30
 
 
-def _staff(request: HttpRequest) -> None:
+def _staff(request: AuthenticatedHttpRequest) -> None:
     if not roles.can_view_credit(request.user):
         raise Forbidden("仅限本行员工")
 
 
-def _base_url(request: HttpRequest) -> str:
+def _base_url(request: AuthenticatedHttpRequest) -> str:
     return settings.QRLOOKUP_PUBLIC_BASE_URL or request.build_absolute_uri("/").rstrip("/")
 
 
-def _code(request: HttpRequest, pk: int) -> QrCode:
+def _code(request: AuthenticatedHttpRequest, pk: int) -> QrCode:
     try:
         return qrcodes_visible_to(request.user).get(pk=pk)
     except QrCode.DoesNotExist as exc:
         raise Http404("未找到该二维码，或您无权访问") from exc
 
 
-def _refuse(request: HttpRequest, error: DomainError) -> None:
+def _refuse(request: AuthenticatedHttpRequest, error: DomainError) -> None:
     if isinstance(error, NotFound):
         raise Http404(error.message)
     if isinstance(error, PermissionDenied):
@@ -57,7 +60,7 @@ def _refuse(request: HttpRequest, error: DomainError) -> None:
 
 @login_required
 @require_GET
-def code_list(request: HttpRequest) -> HttpResponse:
+def code_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _staff(request)
     codes = list(qrcodes_visible_to(request.user).filter(revoked_at__isnull=True))
     coded = {c.village_id for c in codes if c.village_id}
@@ -85,12 +88,12 @@ def code_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def code_create(request: HttpRequest) -> HttpResponse:
+def code_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     kind = request.POST.get("kind", "")
     try:
-        village = Village.objects.filter(pk=_int(request.POST.get("village"))).first()
-        grid = Grid.objects.filter(pk=_int(request.POST.get("grid"))).first()
-        officer = User.objects.filter(pk=_int(request.POST.get("officer"))).first()
+        village = _row(Village, request.POST.get("village"))
+        grid = _row(Grid, request.POST.get("grid"))
+        officer = _row(User, request.POST.get("officer"))
         code = qrcodes.qrcode_create(
             actor=request.user, kind=kind, village=village, grid=grid, officer=officer,
             audit=AuditContext.from_request(request),
@@ -102,6 +105,12 @@ def code_create(request: HttpRequest) -> HttpResponse:
     return redirect("qrlookup:codes")
 
 
+def _row(model: type[M], value: Any) -> M | None:
+    """The row whose primary key the form posted, or ``None`` (no such row, or not a number)."""
+    pk = _int(value)
+    return None if pk is None else model._default_manager.filter(pk=pk).first()
+
+
 def _int(value: Any) -> int | None:
     try:
         return int(value)
@@ -111,7 +120,7 @@ def _int(value: Any) -> int | None:
 
 @login_required
 @require_POST
-def code_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def code_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     code = _code(request, pk)
     try:
         qrcodes.qrcode_revoke(
@@ -140,7 +149,7 @@ def _live(code: QrCode) -> QrCode:
 
 @login_required
 @require_GET
-def code_png(request: HttpRequest, pk: int) -> HttpResponse:
+def code_png(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     code = _live(_code(request, pk))
     url = posters.public_url(code, _base_url(request))
     return _download(posters.qr_png(url), "image/png", f"{code}.png")
@@ -148,7 +157,7 @@ def code_png(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def code_svg(request: HttpRequest, pk: int) -> HttpResponse:
+def code_svg(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     code = _live(_code(request, pk))
     url = posters.public_url(code, _base_url(request))
     return _download(posters.qr_svg(url), "image/svg+xml", f"{code}.svg")
@@ -156,7 +165,7 @@ def code_svg(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def code_poster(request: HttpRequest, pk: int) -> HttpResponse:
+def code_poster(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The A4 poster as a page to print from the browser."""
     code = _live(_code(request, pk))
     context = posters.poster_context(code, _base_url(request))
@@ -165,7 +174,7 @@ def code_poster(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def code_poster_image(request: HttpRequest, pk: int) -> HttpResponse:
+def code_poster_image(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The code as an inline image for the print page (not an attachment)."""
     code = _live(_code(request, pk))
     url = posters.public_url(code, _base_url(request))
@@ -174,7 +183,7 @@ def code_poster_image(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def code_poster_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def code_poster_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     code = _live(_code(request, pk))
     pdf = posters.poster_pdf(code, _base_url(request))
     return _download(pdf, "application/pdf", posters.poster_filename(code))
@@ -185,8 +194,8 @@ def code_poster_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def poster_batch_start(request: HttpRequest) -> HttpResponse:
-    township = Township.objects.filter(pk=_int(request.POST.get("township"))).first()
+def poster_batch_start(request: AuthenticatedHttpRequest) -> HttpResponse:
+    township = _row(Township, request.POST.get("township"))
     if township is None:
         raise Http404("未找到该乡镇")
     try:
@@ -199,7 +208,7 @@ def poster_batch_start(request: HttpRequest) -> HttpResponse:
     return redirect("qrlookup:poster_batch", pk=batch.pk)
 
 
-def _batch(request: HttpRequest, pk: int) -> PosterBatch:
+def _batch(request: AuthenticatedHttpRequest, pk: int) -> PosterBatch:
     try:
         return PosterBatch.objects.select_related("township").get(pk=pk, requested_by=request.user)
     except PosterBatch.DoesNotExist as exc:
@@ -208,13 +217,13 @@ def _batch(request: HttpRequest, pk: int) -> PosterBatch:
 
 @login_required
 @require_GET
-def poster_batch(request: HttpRequest, pk: int) -> HttpResponse:
+def poster_batch(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "qrlookup/poster_batch.html", {"batch": _batch(request, pk)})
 
 
 @login_required
 @require_GET
-def poster_batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def poster_batch_progress(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Polled every second while the ZIP is written; reloads the page when it ends."""
     batch = _batch(request, pk)
     response = render(request, "qrlookup/_poster_progress.html", {"batch": batch})
@@ -225,14 +234,14 @@ def poster_batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def poster_batch_download(request: HttpRequest, pk: int) -> FileResponse:
+def poster_batch_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     batch = _batch(request, pk)
     if not batch.file:
         raise Http404("文件尚未生成")
     return FileResponse(
         batch.file.open("rb"),
         as_attachment=True,
-        filename=batch.file.name.rsplit("/", 1)[-1],
+        filename=(batch.file.name or "").rsplit("/", 1)[-1],
         content_type="application/zip",
     )
 
@@ -242,7 +251,7 @@ def poster_batch_download(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 @require_POST
-def contact_set(request: HttpRequest) -> HttpResponse:
+def contact_set(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         qrcodes.officer_contact_set(actor=request.user, phone=request.POST.get("phone", ""))
     except DomainError as error:
@@ -257,7 +266,7 @@ def contact_set(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def outbox(request: HttpRequest) -> HttpResponse:
+def outbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     """What the outbox backend "sent" in the last hour, so that a newcomer can finish the
     lookup in the demo. Exists only with ``QRLOOKUP_SMS_BACKEND=outbox``; in a process
     started without DEBUG (where the outbox refuses to send) only head office sees it."""
@@ -278,7 +287,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def stats(request: HttpRequest) -> HttpResponse:
+def stats(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Scans and verified lookups of the last 30 days by village, grid, officer or day."""
     _staff(request)
     by = request.GET.get("by", "village")

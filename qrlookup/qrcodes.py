@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fuxiang.accounts import roles
-from fuxiang.accounts.models import Role
+from fuxiang.accounts.models import Role, User
 from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
@@ -39,7 +39,7 @@ def _may_manage_codes(user: Any) -> bool:
 @transaction.atomic
 def qrcode_create(
     *,
-    actor: Any,
+    actor: User | None,
     kind: str,
     village: Village | None = None,
     grid: Grid | None = None,
@@ -95,7 +95,7 @@ def qrcode_create(
 
 
 @transaction.atomic
-def qrcode_revoke(*, actor: Any, code: QrCode, audit: AuditContext | None = None) -> QrCode:
+def qrcode_revoke(*, actor: User | None, code: QrCode, audit: AuditContext | None = None) -> QrCode:
     """Retire a code: its URL answers like a forged one from now on (the cached attribution
     is dropped when this commits)."""
     if not _may_manage_codes(actor):
@@ -122,7 +122,7 @@ def qrcode_revoke(*, actor: Any, code: QrCode, audit: AuditContext | None = None
 
 
 @transaction.atomic
-def officer_contact_set(*, actor: Any, phone: str) -> OfficerContact:
+def officer_contact_set(*, actor: User | None, phone: str) -> OfficerContact:
     """An officer sets the service phone printed on their posters and result pages."""
     if getattr(actor, "role", None) != Role.OFFICER:
         raise PermissionDenied("只有客户经理可以设置服务电话")

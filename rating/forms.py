@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -39,7 +39,7 @@ class RunStartForm(BootstrapMixin, forms.Form):
         everything = roles.can_approve_policy(user)
         scopes = [RunScope.COUNTY, RunScope.TOWNSHIP] if everything else []
         scopes += [RunScope.GRID, RunScope.VILLAGE]
-        self.fields["scope"].choices = [(s.value, s.label) for s in scopes]
+        cast(forms.ChoiceField, self.fields["scope"]).choices = [(s.value, s.label) for s in scopes]
         groups: list[tuple[str, list[tuple[str, str]]]] = []
         if everything:
             townships = Township.objects.order_by("name").values_list("pk", "name")
@@ -52,7 +52,7 @@ class RunStartForm(BootstrapMixin, forms.Form):
             .values_list("pk", "township__name", "name")
         )
         groups.append(("村", [(f"village:{pk}", f"{t} {name}") for pk, t, name in villages]))
-        self.fields["target"].choices = [("", "—— 请选择 ——"), *groups]
+        cast(forms.ChoiceField, self.fields["target"]).choices = [("", "—— 请选择 ——"), *groups]
         today = timezone.localdate()
         back = runs.as_of_window()
         as_of = self.fields["as_of"]

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fuxiang.accounts import roles
+from fuxiang.accounts.models import User
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, PermissionDenied
@@ -34,7 +35,7 @@ EDITABLE_STATUSES = (ScorecardStatus.DRAFT, ScorecardStatus.REJECTED)
 @transaction.atomic
 def scorecard_draft_create(
     *,
-    actor: Any,
+    actor: User | None,
     version: str,
     from_card: Scorecard | None = None,
     definition: Mapping[str, Any] | None = None,
@@ -65,7 +66,11 @@ def scorecard_draft_create(
 
 @transaction.atomic
 def scorecard_import_json(
-    *, actor: Any, data: str | bytes | Mapping[str, Any], version: str | None = None, note: str = ""
+    *,
+    actor: User | None,
+    data: str | bytes | Mapping[str, Any],
+    version: str | None = None,
+    note: str = "",
 ) -> Scorecard:
     """Import an exported card (``engine.card_to_json``) as a new draft. The card must be
     valid in full; ``version`` overrides the label in the file."""
@@ -85,7 +90,7 @@ def scorecard_import_json(
 @transaction.atomic
 def scorecard_update_draft(
     *,
-    actor: Any,
+    actor: User | None,
     scorecard: Scorecard,
     definition: Mapping[str, Any] | None = None,
     note: str | None = None,
@@ -123,7 +128,7 @@ def scorecard_update_draft(
 
 
 @transaction.atomic
-def scorecard_submit(*, actor: Any, scorecard: Scorecard) -> Scorecard:
+def scorecard_submit(*, actor: User | None, scorecard: Scorecard) -> Scorecard:
     """Send a draft for approval; refused with every validation message if the card is
     unusable."""
     _require_policy_role(actor)
@@ -146,7 +151,7 @@ def scorecard_submit(*, actor: Any, scorecard: Scorecard) -> Scorecard:
 
 
 @transaction.atomic
-def scorecard_approve(*, actor: Any, scorecard: Scorecard) -> Scorecard:
+def scorecard_approve(*, actor: User | None, scorecard: Scorecard) -> Scorecard:
     """Approve a submitted card (a second head-office user who neither drafted, edited nor
     submitted it) and put it in force: the kind's previously approved card is retired in the
     same transaction."""
@@ -187,7 +192,7 @@ def scorecard_approve(*, actor: Any, scorecard: Scorecard) -> Scorecard:
 
 
 @transaction.atomic
-def scorecard_reject(*, actor: Any, scorecard: Scorecard, reason: str) -> Scorecard:
+def scorecard_reject(*, actor: User | None, scorecard: Scorecard, reason: str) -> Scorecard:
     """Send a submitted card back to its drafter with a reason (a reviewer as for approval)."""
     _require_policy_role(actor, "只有总行可以审批评分卡")
     reason = reason.strip()
@@ -217,12 +222,12 @@ def scorecard_reject(*, actor: Any, scorecard: Scorecard, reason: str) -> Scorec
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _require_policy_role(actor: Any, message: str = "只有总行可以维护评分卡") -> None:
+def _require_policy_role(actor: User | None, message: str = "只有总行可以维护评分卡") -> None:
     if not roles.can_approve_policy(actor):
         raise PermissionDenied(message)
 
 
-def _require_checker(actor: Any, scorecard: Scorecard) -> None:
+def _require_checker(actor: User | None, scorecard: Scorecard) -> None:
     checker_require(
         checker_id=getattr(actor, "pk", None),
         touched=scorecard_touched_by(scorecard),
@@ -242,7 +247,7 @@ def _stored(card: engine.Scorecard, version: str) -> dict[str, Any]:
     return {**engine.card_to_json(card), "version": version}
 
 
-def _create(*, actor: Any, card: engine.Scorecard, version: str, note: str) -> Scorecard:
+def _create(*, actor: User | None, card: engine.Scorecard, version: str, note: str) -> Scorecard:
     version = version.strip()
     if card.kind not in SubjectKind.values:
         raise DomainError({"kind": f"评级对象“{card.kind}”无效"})

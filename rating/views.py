@@ -11,11 +11,12 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from fuxiang.accounts import roles
+from fuxiang.accounts.requests import AuthenticatedHttpRequest
 from fuxiang.errors import DomainError
 from fuxiang.makerchecker import makers
 from fuxiang.refusals import refusal_raise
@@ -70,7 +71,7 @@ def _distribution(run: RatingRun, grade_order: dict[int, list[str]]) -> list[dic
 
 
 @login_required
-def run_list(request: HttpRequest) -> HttpResponse:
+def run_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The recent runs and, for head office and branch managers, the form to start one."""
     _require_run_reader(request.user)
     may_start = roles.can_start_rating(request.user)
@@ -122,7 +123,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _run(request: HttpRequest, pk: int) -> RatingRun:
+def _run(request: AuthenticatedHttpRequest, pk: int) -> RatingRun:
     """A run the user may see; another branch's run is a 404, as if it did not exist."""
     _require_run_reader(request.user)
     return get_object_or_404(
@@ -134,7 +135,7 @@ def _run(request: HttpRequest, pk: int) -> RatingRun:
 
 
 @login_required
-def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     may_cancel = run.status in (RunStatus.PENDING, RunStatus.RUNNING) and (
         roles.can_approve_policy(request.user) or run.started_by_id == request.user.pk
@@ -147,7 +148,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def run_progress(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Polled by the run page every second while the run is active; reloads the page when it
     has ended (published, failed or cancelled)."""
     run = _run(request, pk)
@@ -159,7 +160,7 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def run_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     try:
         runs.rating_run_cancel(actor=request.user, run=run)
@@ -179,7 +180,7 @@ def _require_card_reader(user: Any) -> None:
 
 
 @login_required
-def scorecard_list(request: HttpRequest) -> HttpResponse:
+def scorecard_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_card_reader(request.user)
     form = ScorecardImportForm() if roles.can_approve_policy(request.user) else None
     return render(request, "rating/scorecard_list.html", {"kinds": _cards_by_kind(), "form": form})
@@ -195,7 +196,7 @@ def _cards_by_kind() -> list[dict[str, Any]]:
 
 @login_required
 @require_POST
-def scorecard_import(request: HttpRequest) -> HttpResponse:
+def scorecard_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not roles.can_approve_policy(request.user):
         raise PermissionDenied("只有总行可以维护评分卡")
     form = ScorecardImportForm(request.POST, request.FILES)
@@ -222,7 +223,7 @@ def scorecard_import(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def scorecard_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_card_reader(request.user)
     scorecard = get_object_or_404(
         Scorecard.objects.select_related(
@@ -261,7 +262,7 @@ def _feature_rule_rows(card: engine.Scorecard) -> list[tuple[str, str]]:
     return rows
 
 
-def _scorecard_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def _scorecard_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     if not roles.can_approve_policy(request.user):
         raise PermissionDenied("只有总行可以维护和审批评分卡")
     scorecard = get_object_or_404(Scorecard, pk=pk)
@@ -284,25 +285,25 @@ def _scorecard_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
 
 @login_required
 @require_POST
-def scorecard_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def scorecard_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _scorecard_action(request, pk, "submit")
 
 
 @login_required
 @require_POST
-def scorecard_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def scorecard_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _scorecard_action(request, pk, "approve")
 
 
 @login_required
 @require_POST
-def scorecard_reject(request: HttpRequest, pk: int) -> HttpResponse:
+def scorecard_reject(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _scorecard_action(request, pk, "reject")
 
 
 @login_required
 @require_GET
-def scorecard_export(request: HttpRequest, pk: int) -> HttpResponse:
+def scorecard_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_card_reader(request.user)
     scorecard = get_object_or_404(Scorecard, pk=pk)
     body = json.dumps(scorecard.definition, ensure_ascii=False, indent=2)
@@ -320,7 +321,7 @@ def scorecard_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def household_card(request: HttpRequest, household_id: int) -> HttpResponse:
+def household_card(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     """An HTML fragment for the household page: the current grade and score, knock-outs, the
     breakdown per indicator with what raised and lowered the score and hints, and the history.
     Outside the user's scope it is a 404, like the household page."""

@@ -277,7 +277,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
 ERROR_ROW_HEADER = "原行号"
 ERROR_HEADER = "错误说明"
 
-INSTRUCTIONS = {
+INSTRUCTIONS: dict[str, tuple[str, ...]] = {
     ImportKind.HOUSEHOLDS: (
         "每行一位家庭成员；同一户的各行“户主身份证号码”填同一个号码，户主本人那一行“与户主关系”填“户主”。",
         "村、住址、资产、负债、收入、诚信记录等户级信息填在户主那一行（其他成员行可留空）。",

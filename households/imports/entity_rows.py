@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from fuxiang.accounts.models import User
 from fuxiang.errors import DomainError
 from fuxiang.masking import mask_resident_id
 from households import services
@@ -80,7 +81,7 @@ def import_entities(
     rows: Iterable[Row],
     *,
     kind: str,
-    actor: Any,
+    actor: User | None,
     resolver: VillageResolver,
     households_scope: Any,
     dry_run: bool,
@@ -117,7 +118,7 @@ def import_entities(
 def _import_one(
     parsed: ParsedRow,
     result: ImportResult,
-    actor: Any,
+    actor: User | None,
     resolver: VillageResolver,
     households_scope: Any,
     seen: dict[str, int],

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from fuxiang import crypto
 from fuxiang.accounts import roles
+from fuxiang.accounts.models import User
 from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
@@ -111,7 +112,11 @@ FAILED_MESSAGE = "导出时发生系统错误，请稍后重试"
 
 @transaction.atomic
 def export_job_start(
-    *, actor: Any, filters: dict[str, Any], unmasked: bool, audit: AuditContext | None = None
+    *,
+    actor: User,
+    filters: dict[str, Any],
+    unmasked: bool,
+    audit: AuditContext | None = None,
 ) -> ExportJob:
     """Queue an export of the archive list as the actor sees it, filtered; masked unless
     ``unmasked`` and the actor may reveal personal data."""

@@ -7,6 +7,7 @@ from typing import IO, Any
 
 from django.conf import settings
 
+from fuxiang.accounts.models import User
 from households import selectors, services
 from households.imports.columns import COLUMNS, ERROR_HEADER, ERROR_ROW_HEADER, write_rows
 from households.imports.common import ImportResult, VillageResolver
@@ -16,7 +17,7 @@ from households.models import Household, ImportKind, Village
 from households.spreadsheets import Limits, read_table
 
 
-def _scope(actor: Any) -> tuple[Any, Any]:
+def _scope(actor: User | None) -> tuple[Any, Any]:
     """(editable villages, editable households); ``actor=None`` is the command line: all."""
     if actor is None:
         return Village.objects.all(), Household.objects.all()
@@ -28,7 +29,7 @@ def import_file(
     stream: IO[bytes],
     filename: str,
     kind: str,
-    actor: Any,
+    actor: User | None,
     dry_run: bool = False,
     job_id: int | None = None,
     progress: Any = None,

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from fuxiang import crypto
+from fuxiang.accounts.models import User
 from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.masking import mask_name, mask_phone, mask_resident_id
 from households import services
@@ -63,7 +64,7 @@ class PersonRow:
     birth_date: date | None = None
     sex: str = ""
     phone: str = ""
-    existing: dict[str, Any] | None = None  # the archived member with this ID, if any
+    existing: Mapping[str, Any] | None = None  # the archived member with this ID, if any
     refused_as_archived: bool = False  # refused because ``existing`` is another household's
 
 
@@ -231,7 +232,7 @@ def _new_member(person: PersonRow, household_id: int) -> Member:
         id_number_encrypted=crypto.encrypt(person.id_number, column=services.ID_COLUMN),
         id_number_index=person.index,
         id_number_masked=mask_resident_id(person.id_number),
-        birth_date=person.birth_date,
+        birth_date=cast(date, person.birth_date),  # a valid resident ID gives it
         sex=person.sex,
         **_member_values(person),
     )
@@ -298,7 +299,7 @@ class _GroupCache:
 def _write_chunk(
     groups: Sequence[HouseholdGroup],
     *,
-    actor: Any,
+    actor: User | None,
     job_id: int | None,
     cache: _GroupCache,
     changed_ids: list[int],
@@ -321,9 +322,8 @@ def _write_chunk(
     for group in groups:
         assert group.village is not None  # noqa: S101
         values = _household_values(group)
-        village_group = cache.get(
-            group.village, group.head.parsed.values.get("village_group_name", "")
-        )  # type: ignore[union-attr]
+        head = cast(PersonRow, group.head)  # groups without a head failed earlier
+        village_group = cache.get(group.village, head.parsed.values.get("village_group_name", ""))
         if group.target_id is None:
             household = Household(
                 village=group.village, village_group=village_group, created_by=actor, **values
@@ -427,7 +427,7 @@ def _members_insert(members: Sequence[Member], now: Any) -> None:
 
 def _event(
     action: str,
-    actor: Any,
+    actor: User | None,
     household: Household,
     group: HouseholdGroup,
     job_id: int | None,
@@ -452,7 +452,7 @@ def write_households(
     groups: Sequence[HouseholdGroup],
     result: ImportResult,
     *,
-    actor: Any,
+    actor: User | None,
     job_id: int | None,
     progress: Progress | None,
 ) -> None:
@@ -482,7 +482,7 @@ def _write_chunk_or_each(
     chunk: Sequence[HouseholdGroup],
     result: ImportResult,
     *,
-    actor: Any,
+    actor: User | None,
     job_id: int | None,
     changed_ids: list[int],
 ) -> tuple[int, int, int]:
@@ -526,7 +526,7 @@ def _write_chunk_or_each(
 def import_households(
     rows: Iterable[Row],
     *,
-    actor: Any,
+    actor: User | None,
     resolver: VillageResolver,
     editable: set[int],
     dry_run: bool,

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from fuxiang.accounts.models import User
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, PermissionDenied
@@ -35,7 +36,9 @@ STALE_AFTER = timedelta(minutes=30)
 
 
 @transaction.atomic
-def import_job_start(*, actor: Any, kind: str, upload: Any, dry_run: bool = False) -> ImportJob:
+def import_job_start(
+    *, actor: User | None, kind: str, upload: Any, dry_run: bool = False
+) -> ImportJob:
     """Store an uploaded file as an ``ImportJob`` and queue it for a worker once committed.
     In development (eager Celery) it has finished by the time this returns."""
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
 from django.db import models
 
+from fuxiang.accounts.models import User
 from fuxiang.errors import DomainError, PermissionDenied
 from fuxiang.messages import plain_validation_errors
 from households.identity import IdentityError, is_foreign_resident_id, normalise_person_name
@@ -50,7 +51,7 @@ def _assign(instance: models.Model, values: Mapping[str, Any], allowed: Iterable
     return changed
 
 
-def _check_editable_village(actor: Any, village: Village, field: str = "village") -> None:
+def _check_editable_village(actor: User | None, village: Village, field: str = "village") -> None:
     if not villages_editable_by(actor).filter(pk=village.pk).exists():
         raise PermissionDenied({field: "只能在您负责的网格内的村建档"})
 

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fuxiang import crypto
+from fuxiang.accounts.models import User
 from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
@@ -140,7 +141,7 @@ def _check_village_group(village: Village, group: VillageGroup | None) -> None:
 
 
 def _audit_refusal(
-    actor: Any, refusal: DuplicateResidentId, audit: AuditContext | None, **where: Any
+    actor: User | None, refusal: DuplicateResidentId, audit: AuditContext | None, **where: Any
 ) -> None:
     """Audit a refused duplicate ID once the service's transaction has rolled back (inside it,
     the event would be rolled back too)."""
@@ -157,7 +158,7 @@ def _household_label(household: Household) -> str:
 
 def household_create(
     *,
-    actor: Any,
+    actor: User | None,
     village: Village,
     head: Mapping[str, Any],
     fields: Mapping[str, Any],
@@ -177,7 +178,7 @@ def household_create(
 @transaction.atomic
 def _household_create(
     *,
-    actor: Any,
+    actor: User | None,
     village: Village,
     head: Mapping[str, Any],
     fields: Mapping[str, Any],
@@ -206,7 +207,7 @@ def _household_create(
 @transaction.atomic
 def household_update(
     *,
-    actor: Any,
+    actor: User | None,
     household: Household,
     fields: Mapping[str, Any],
     village: Village | None = None,
@@ -240,7 +241,7 @@ def household_update(
     return household
 
 
-def _lock_editable_household(actor: Any, household_id: int) -> Household:
+def _lock_editable_household(actor: User | None, household_id: int) -> Household:
     try:
         return (
             households_editable_by(actor)
@@ -271,7 +272,7 @@ def _create_member_in(household: Household, values: Mapping[str, Any]) -> Member
 
 def member_create(
     *,
-    actor: Any,
+    actor: User | None,
     household: Household,
     fields: Mapping[str, Any],
     audit: AuditContext | None = None,
@@ -288,7 +289,7 @@ def member_create(
 @transaction.atomic
 def _member_create(
     *,
-    actor: Any,
+    actor: User | None,
     household: Household,
     fields: Mapping[str, Any],
     audit: AuditContext | None,
@@ -308,7 +309,7 @@ def _member_create(
 
 def member_update(
     *,
-    actor: Any,
+    actor: User | None,
     member: Member,
     fields: Mapping[str, Any],
     audit: AuditContext | None = None,
@@ -329,7 +330,7 @@ def member_update(
 @transaction.atomic
 def _member_update(
     *,
-    actor: Any,
+    actor: User | None,
     member: Member,
     fields: Mapping[str, Any],
     audit: AuditContext | None,

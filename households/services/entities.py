@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from fuxiang.accounts.models import User
 from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
@@ -116,7 +117,9 @@ _ENTITY_COLUMNS = {
 }
 
 
-def _set_owners(actor: Any, entity: BusinessEntity, owners: Iterable[Household] | None) -> bool:
+def _set_owners(
+    actor: User | None, entity: BusinessEntity, owners: Iterable[Household] | None
+) -> bool:
     if owners is None:
         return False
     owner_ids = {h.pk for h in owners}
@@ -138,7 +141,7 @@ def _set_owners(actor: Any, entity: BusinessEntity, owners: Iterable[Household] 
 @transaction.atomic
 def business_entity_create(
     *,
-    actor: Any,
+    actor: User | None,
     fields: Mapping[str, Any],
     owner_households: Iterable[Household] = (),
     audit: AuditContext | None = None,
@@ -173,7 +176,7 @@ def business_entity_create(
 @transaction.atomic
 def business_entity_update(
     *,
-    actor: Any,
+    actor: User | None,
     entity: BusinessEntity,
     fields: Mapping[str, Any],
     owner_households: Iterable[Household] | None = None,

@@ -11,6 +11,7 @@ from django.db import models, transaction
 
 from fuxiang import crypto
 from fuxiang.accounts import roles
+from fuxiang.accounts.models import User
 from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.audit.services import audit_record
@@ -66,7 +67,7 @@ class DuplicateResidentId(DomainError):
         self.masked_id = masked_id
         self.household_id = household_id
 
-    def refusal(self, actor: Any, **where: Any) -> DuplicateRefusal:
+    def refusal(self, actor: User | None, **where: Any) -> DuplicateRefusal:
         editable = (
             self.household_id is not None
             and households_editable_by(actor).filter(pk=self.household_id).exists()
@@ -81,7 +82,7 @@ class DuplicateResidentId(DomainError):
 
 
 def duplicate_refusals_record(
-    *, actor: Any, refusals: Sequence[DuplicateRefusal], audit: AuditContext | None = None
+    *, actor: User | None, refusals: Sequence[DuplicateRefusal], audit: AuditContext | None = None
 ) -> int:
     """Append one ``pii.duplicate_refused`` audit event per refusal: who, when, the masked ID,
     where it was tried, which archive holds it and whether that is outside the actor's grids.
@@ -147,7 +148,7 @@ class RevealedPerson:
 
 
 def member_reveal(
-    *, actor: Any, member_id: int, audit: AuditContext | None = None
+    *, actor: User | None, member_id: int, audit: AuditContext | None = None
 ) -> RevealedPerson:
     """Decrypt one member's name, ID and phone for a permitted user, and audit that they did."""
     if not roles.can_reveal_personal_data(actor):
@@ -177,7 +178,7 @@ def member_reveal(
 
 
 def legal_rep_reveal(
-    *, actor: Any, entity_id: int, audit: AuditContext | None = None
+    *, actor: User | None, entity_id: int, audit: AuditContext | None = None
 ) -> RevealedPerson:
     if not roles.can_reveal_personal_data(actor):
         raise PermissionDenied("您的角色无权查看完整个人信息")
@@ -242,7 +243,9 @@ def personal_data_rotate_batch(*, after: dict[str, int], limit: int = 2000) -> t
     return visited, rotated
 
 
-def personal_data_rotate_keys(*, actor: Any = None, progress: Any = None, limit: int = 2000) -> int:
+def personal_data_rotate_keys(
+    *, actor: User | None = None, progress: Any = None, limit: int = 2000
+) -> int:
     """Re-encrypt every stored ID and phone number with the active key; returns how many
     values changed. ``progress(visited_so_far)`` is called after each batch."""
     after: dict[str, int] = {}

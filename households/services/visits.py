@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fuxiang.accounts import roles
+from fuxiang.accounts.models import User
 from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
@@ -32,7 +33,7 @@ VISIT_FIELDS = (
 @transaction.atomic
 def visit_create(
     *,
-    actor: Any,
+    actor: User | None,
     fields: Mapping[str, Any],
     household: Household | None = None,
     business_entity: BusinessEntity | None = None,

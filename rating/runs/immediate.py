@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from fuxiang.accounts.models import User
 from fuxiang.errors import DomainError
 from households.models import (
     BusinessEntity,
@@ -35,7 +35,7 @@ from rating.runs.start import run_create
 def rating_household_rerate(
     *,
     household: Household,
-    actor: Any = None,
+    actor: User | None = None,
     as_of: date | None = None,
     today: date | None = None,
 ) -> RatingRun:
@@ -94,7 +94,7 @@ def rating_households_rerate(
 
 def _rate_subjects_now(
     *,
-    actor: Any,
+    actor: User | None,
     household_ids: Sequence[int],
     as_of: date | None,
     entity_ids: Sequence[int] = (),

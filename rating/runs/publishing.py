@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 
 from fuxiang import pgsettings
 from fuxiang.accounts import roles
+from fuxiang.accounts.models import User
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, PermissionDenied
@@ -133,7 +132,7 @@ def rating_run_fail(*, run_id: int, reason: str) -> bool:
         return True
 
 
-def rating_run_cancel(*, actor: Any, run: RatingRun) -> RatingRun:
+def rating_run_cancel(*, actor: User | None, run: RatingRun) -> RatingRun:
     """Cancel a pending or running run: chunks not yet claimed are never rated, nothing is
     published. A run already publishing cannot be cancelled."""
     if not (roles.can_approve_policy(actor) or getattr(actor, "pk", None) == run.started_by_id):
@@ -147,7 +146,7 @@ def rating_run_cancel(*, actor: Any, run: RatingRun) -> RatingRun:
 
 
 def _fail(
-    run: RatingRun, reason: str, *, status: str = RunStatus.FAILED, actor: Any = None
+    run: RatingRun, reason: str, *, status: str = RunStatus.FAILED, actor: User | None = None
 ) -> None:
     run.status = status
     run.error = reason[:500]

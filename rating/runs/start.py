@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -12,7 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from fuxiang.accounts import roles
-from fuxiang.accounts.models import Role
+from fuxiang.accounts.models import Role, User
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, PermissionDenied
@@ -50,7 +49,7 @@ BUSY_SIMULATION = "已有模拟测算正在进行，请待其完成后再发起"
 @transaction.atomic
 def rating_run_start(
     *,
-    actor: Any,
+    actor: User | None,
     scope: str,
     as_of: date,
     scope_ids: Sequence[int] = (),
@@ -84,7 +83,7 @@ def rating_run_start(
 
 def rating_simulation_start(
     *,
-    actor: Any,
+    actor: User | None,
     scope: str,
     as_of: date,
     scope_ids: Sequence[int] = (),
@@ -122,7 +121,7 @@ def rating_simulation_start(
 
 def run_create(
     *,
-    actor: Any,
+    actor: User | None,
     scope: str,
     as_of: date,
     scope_ids: Sequence[int],
@@ -309,7 +308,7 @@ def _check_as_of(as_of: date, today: date, villages: QuerySet[Village]) -> None:
         )
 
 
-def _check_may_start(actor: Any, scope: str, villages: QuerySet[Village]) -> None:
+def _check_may_start(actor: User | None, scope: str, villages: QuerySet[Village]) -> None:
     if actor is None or roles.can_approve_policy(actor):
         return  # the system, or head office
     if getattr(actor, "role", None) == Role.BRANCH_MANAGER and scope in (
