@@ -1,5 +1,5 @@
 """Benchmark: the coverage dashboards on a county with ratings, lines, visits, lookups and
-requests loaded (DESIGN.md §5: the county dashboard ≤ 150 ms server time).
+requests loaded (docs/design.md §5: the county dashboard ≤ 150 ms server time).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
         .venv/bin/python benchmarks/bench_dashboard.py [--households 222200] [--reuse]

@@ -1,5 +1,5 @@
 """Benchmark: building the synthetic county, then importing a 10,000-household workbook into it,
-on PostgreSQL (DESIGN.md §5).
+on PostgreSQL (docs/design.md §5).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
         .venv/bin/python benchmarks/bench_import.py [--households 222200]

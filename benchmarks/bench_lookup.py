@@ -1,5 +1,5 @@
 """Benchmark: the public lookup pages under load against a bare Django view on the same server,
-in the same run (DESIGN.md §5: ≥ 25% of the bare view's throughput, p99 ≤ 50 ms).
+in the same run (docs/design.md §5: ≥ 25% of the bare view's throughput, p99 ≤ 50 ms).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/N \
         .venv/bin/python benchmarks/bench_lookup.py [--households 222200] [--reuse] \

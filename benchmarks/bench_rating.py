@@ -1,5 +1,5 @@
 """Benchmark: a county-wide rating run on PostgreSQL against the raw limit measured in the same
-run (DESIGN.md §5, issue 4).
+run (docs/design.md §5, issue 4).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
         .venv/bin/python benchmarks/bench_rating.py [--households 222200] [--reuse] \

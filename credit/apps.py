@@ -7,7 +7,7 @@ class CreditConfig(AppConfig):
 
     def ready(self) -> None:
         # Credit sits right of rating: it joins rating's transactions through rating's hooks,
-        # so that imports still point left (DESIGN §2).
+        # so that imports still point left (docs/design.md §2).
         from credit import receivers
 
         receivers.connect()

@@ -28,9 +28,9 @@ class PolicyStatus(models.TextChoices):
 
 
 class CreditPolicyVersion(models.Model):
-    """One version of the credit policy (DESIGN §4.6) as data. Approved versions never change;
-    the version in force on a day is the approved one with the latest ``effective_from`` on or
-    before it, so versions follow each other without gaps."""
+    """One version of the credit policy (docs/design.md §4.6) as data. Approved versions never
+    change; the version in force on a day is the approved one with the latest
+    ``effective_from`` on or before it, so versions follow each other without gaps."""
 
     version = models.CharField(_("版本号"), max_length=20, unique=True)
     effective_from = models.DateField(_("生效日期"))

@@ -38,7 +38,7 @@ def _require_reader(user: Any) -> None:
 
 
 def _subject(household: Household | None, entity: BusinessEntity | None) -> dict[str, Any]:
-    """What the pages show of a subject: masked (DESIGN §4.4), with its rating and line."""
+    """What the pages show of a subject: masked (docs/design.md §4.4), with its rating and line."""
     line = override_selectors.current_line(household=household, entity=entity)
     result = override_selectors.current_result(household=household, entity=entity)
     subject: dict[str, Any] = {

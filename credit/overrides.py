@@ -1,4 +1,4 @@
-"""Manual overrides (人工调整) of a subject's grade or limit, maker-checker (DESIGN §4.6).
+"""Manual overrides (人工调整) of a subject's grade or limit, maker-checker (docs/design.md §4.6).
 
 An officer who serves a household or entity proposes a different grade or limit, with a reason,
 evidence and an expiry; a branch manager of the subject's branch (or head office) approves or

@@ -1,7 +1,7 @@
 """Every write to credit policy versions (授信政策): drafting (from the structured form, from an
 exported JSON file, or as a copy of the policy in force), editing, and maker-checker approval.
 
-Rules (DESIGN §4.6; issue 5):
+Rules (docs/design.md §4.6; issue 5):
 
 - Head office drafts and approves (``roles.can_approve_policy``); the approver (or the one who
   sends a version back) neither drafted, edited nor submitted it (``fuxiang.makerchecker``).

@@ -218,7 +218,7 @@ class Exposure:
 
 
 def household_exposure(household_id: int) -> Exposure:
-    """The household's credit exposure with its businesses' (DESIGN §4.6: one household, one
+    """The household's credit exposure with its businesses' (docs/design.md §4.6: one household, one
     limit): its own current line, each linked entity's own line — or, for an individual
     business, family farm or large grower, nothing more: it draws on the household's line —
     and their total (lines 有效 or 已冻结 count; an expired or revoked line is no exposure).

@@ -1,4 +1,4 @@
-"""Encryption at rest and blind indexes for personal identifiers (DESIGN.md §4.4).
+"""Encryption at rest and blind indexes for personal identifiers (docs/design.md §4.4).
 
 ID and phone numbers are stored as AES-256-GCM ciphertext of the form
 ``<key id>$<base64(nonce || ciphertext || tag)>``. The key id travels with the value so keys can

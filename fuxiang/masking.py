@@ -1,4 +1,4 @@
-"""Masked display of personal data (DESIGN.md §4.4). Pure functions, no Django."""
+"""Masked display of personal data (docs/design.md §4.4). Pure functions, no Django."""
 
 from __future__ import annotations
 

@@ -230,7 +230,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-# --- data protection (DESIGN.md §4.4) -------------------------------------------------------
+# --- data protection (docs/design.md §4.4) -------------------------------------------------------
 # FUXIANG_DATA_KEYS: "keyid:base64-32-bytes,..." — every key that may have encrypted a stored
 # value; FUXIANG_DATA_KEY_ID picks the one new values are written with (rotation: add a key,
 # point the id at it, run `manage.py rotate_data_keys`). FUXIANG_BLIND_INDEX_KEY keys the HMAC

@@ -1,4 +1,4 @@
-"""Checks of resident ID numbers, USCCs and mobile numbers (DESIGN.md §4.3).
+"""Checks of resident ID numbers, USCCs and mobile numbers (docs/design.md §4.3).
 
 Pure functions: no Django, no clock (``as_of`` is passed in). Each failure raises
 ``IdentityError`` whose message names the rule in Chinese; callers add the field's name.

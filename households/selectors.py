@@ -1,4 +1,4 @@
-"""Reads of the archives, always scoped to what the user may see (DESIGN.md §4.1).
+"""Reads of the archives, always scoped to what the user may see (docs/design.md §4.1).
 
 An officer sees the villages of their grids, a branch manager the villages of their branches'
 grids, head office and auditors the whole county. Anything outside that scope does not exist

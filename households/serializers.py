@@ -1,6 +1,6 @@
 """API serializers for the archives.
 
-Input serializers parse and give early feedback (DESIGN.md §4.3) with Chinese messages that
+Input serializers parse and give early feedback (docs/design.md §4.3) with Chinese messages that
 name the field; they never save: the views pass ``validated_data`` to ``households.services``.
 Output serializers show personal data masked only (§4.4): never a plaintext name, ID or phone
 number, and never the ciphertext or blind-index columns.

@@ -1,4 +1,4 @@
-"""Signals that apps to the right of ``households`` listen to (DESIGN.md §2: households never
+"""Signals that apps to the right of ``households`` listen to (docs/design.md §2: households never
 imports them; they connect receivers from their own ``AppConfig.ready()``).
 
 ``archives_changed`` — the rating inputs of some households or business entities changed

@@ -8,7 +8,7 @@ and was scored with the implicit ones; 2026.1.1 (migration ``0008``, frozen copy
 archive. Tests check that the 2026.1.1 copy equals these cards and that 2026.1 read with the
 implicit rules equals them but for the version label.
 
-Household card — DESIGN.md §4.5 exactly (100 points)::
+Household card — docs/design.md §4.5 exactly (100 points)::
 
     家庭基本情况 30  户主年龄 25–50 / 18–24 or 51–60 / 61–65 / other   8 / 5 / 2 / 0
                      户主健康 良好 / 一般 / 较差                         6 / 3 / 0
@@ -92,7 +92,7 @@ GRADES = (
 )
 TAX_LABEL = "纳税情况"
 
-# The feature rules, stated (DESIGN.md §4.5 leaves them to the card): a member with partial
+# The feature rules, stated (docs/design.md §4.5 leaves them to the card): a member with partial
 # labour ability counts half; a subject with neither assets nor debt has an infinite debt
 # ratio — the worst bin, as if it had debt and no assets (the rule before cards stated it).
 HOUSEHOLD_RULES = FeatureRules(
@@ -103,7 +103,7 @@ ENTITY_RULES = FeatureRules(debt_ratio_without_assets_or_debt=INFINITY)
 
 
 def household_card() -> Scorecard:
-    """DESIGN.md §4.5's household card (see the module docstring for the table)."""
+    """docs/design.md §4.5's household card (see the module docstring for the table)."""
     basics = Block(
         "家庭基本情况",
         D(30),
@@ -277,7 +277,7 @@ def household_card() -> Scorecard:
 
 def _solvency_block() -> Block:
     """Debt ratio ≤30/50/70% → 100/60/30/0% of the item; sales ÷ current liabilities
-    ≥5/4/3× → 100/60/30% (DESIGN.md §4.5, last paragraph)."""
+    ≥5/4/3× → 100/60/30% (docs/design.md §4.5, last paragraph)."""
     return Block(
         "偿债能力",
         D(40),

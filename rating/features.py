@@ -145,7 +145,7 @@ class HouseholdArchive:
     committee_assessment: str | None = None
     honours_count: int = 0
     public_record_deductions: int = 0
-    is_dibao: bool = False  # any member flagged
+    subsistence_allowance: bool = False  # any member flagged
     is_poverty_alleviated: bool = False  # any member flagged
     watchlist_kinds: frozenset[str] = frozenset()
 
@@ -153,7 +153,7 @@ class HouseholdArchive:
 def household_features(
     archive: HouseholdArchive, rules: FeatureRules = IMPLICIT_HOUSEHOLD_RULES
 ) -> dict[str, Any]:
-    """The one place a household's features are computed (DESIGN.md §4.5), under the card's
+    """The one place a household's features are computed (docs/design.md §4.5), under the card's
     ``rules``."""
     a = archive
     assets = _sum_known(*(getattr(a, f) for f in ASSET_FIELDS))
@@ -182,7 +182,7 @@ def household_features(
         "has_criminal_record": a.has_criminal_record or "criminal_record" in kinds,
         "has_drug_gambling_flag": a.has_drug_gambling_flag or "drug_gambling" in kinds,
         "has_bad_loan": a.has_bad_loan,
-        "is_dibao": a.is_dibao or "dibao" in kinds,
+        "is_dibao": a.subsistence_allowance or "dibao" in kinds,
         "is_poverty_alleviated": a.is_poverty_alleviated or "poverty_alleviated" in kinds,
     }
 
@@ -287,7 +287,7 @@ def _ratio(
     if not assets or assets <= 0:
         if not liabilities or liabilities <= 0:
             return without_either  # neither assets nor debt: the card says
-        return INFINITY  # DESIGN: debt and no assets → the worst debt-ratio bin
+        return INFINITY  # docs/design.md: debt and no assets → the worst debt-ratio bin
     return (liabilities or Decimal(0)) / assets
 
 

@@ -86,7 +86,7 @@ _ARCHIVE_ORDER = (
     "committee_assessment",
     "honours_count",
     "public_record_deductions",
-    "is_dibao",
+    "subsistence_allowance",
     "is_poverty_alleviated",
     "watchlist_kinds",
 )
@@ -132,7 +132,7 @@ def _household_joins(village: str) -> str:
                    SUM(CASE WHEN mm.labour_ability = 'full' THEN 1 ELSE 0 END) AS full_n,
                    SUM(CASE WHEN mm.labour_ability = 'partial' THEN 1 ELSE 0 END) AS partial_n,
                    SUM(CASE WHEN mm.labour_ability = 'none' THEN 1 ELSE 0 END) AS none_n,
-                   MAX(CASE WHEN mm.is_dibao THEN 1 ELSE 0 END) AS dibao,
+                   MAX(CASE WHEN mm.subsistence_allowance THEN 1 ELSE 0 END) AS subsistence,
                    MAX(CASE WHEN mm.is_poverty_alleviated THEN 1 ELSE 0 END) AS poverty
             FROM {m} mm INNER JOIN {h} hm ON hm.id = mm.household_id
             WHERE hm.village_id = {village}
@@ -155,7 +155,7 @@ def _household_sql(subject_filter: str) -> str:
         SELECT h.id, h.status, h.rating_consent, h.house_ownership, h.committee_assessment,
                {columns},
                m.head_birth, m.head_health, m.head_education,
-               m.full_n, m.partial_n, m.none_n, m.dibao, m.poverty,
+               m.full_n, m.partial_n, m.none_n, m.subsistence, m.poverty,
                {kind_columns}
         {_household_joins("%s")} {subject_filter}
         ORDER BY h.id
@@ -240,7 +240,7 @@ def household_rows(
         flags = [bool(v) for v in row[i : i + len(FLAG_FIELDS)]]
         i += len(FLAG_FIELDS)
         head_birth, head_health, head_education = row[i : i + 3]
-        full_n, partial_n, none_n, dibao, poverty = row[i + 3 : i + 8]
+        full_n, partial_n, none_n, subsistence, poverty = row[i + 3 : i + 8]
         i += 8
         kinds = frozenset(k for k, hit in zip(WATCHLIST_KINDS, row[i:], strict=True) if hit)
         values: list[Any] = [
@@ -259,7 +259,7 @@ def household_rows(
             committee or None,
             counts[2],  # honours_count
             counts[3],  # public_record_deductions
-            bool(dibao),
+            bool(subsistence),
             bool(poverty),
             kinds,
         ]
@@ -390,7 +390,7 @@ HOUSEHOLD_FEATURE_SQL: dict[str, tuple[str, str]] = {
     "has_criminal_record": (f"(h.has_criminal_record OR {_listed('criminal_record')})", FLAG),
     "has_drug_gambling_flag": (f"(h.has_drug_gambling_flag OR {_listed('drug_gambling')})", FLAG),
     "has_bad_loan": ("h.has_bad_loan", FLAG),
-    "is_dibao": (f"(COALESCE(m.dibao, 0) = 1 OR {_listed('dibao')})", FLAG),
+    "is_dibao": (f"(COALESCE(m.subsistence, 0) = 1 OR {_listed('dibao')})", FLAG),
     "is_poverty_alleviated": (
         f"(COALESCE(m.poverty, 0) = 1 OR {_listed('poverty_alleviated')})",
         FLAG,

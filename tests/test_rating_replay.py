@@ -69,7 +69,7 @@ def edit_everything(rng: random.Random) -> set[int]:
     Household.objects.filter(pk__in=closed).update(status=HouseholdStatus.CLOSED)
     # members: new ones, heads aged, labour lost
     for household in Household.objects.filter(pk__in=grown):
-        MemberFactory(household=household, labour_ability="full", is_dibao=True)
+        MemberFactory(household=household, labour_ability="full", subsistence_allowance=True)
     Member.objects.filter(household_id__in=grown, relation="head").update(
         birth_date=F("birth_date") - timedelta(days=365 * 30), health="poor"
     )

@@ -1,7 +1,7 @@
 """The credit engines (授信与定价): a policy as data, the limit, the rate, the plain words.
 
 Pure Python — no Django, no ORM, no settings, no clock; the same inputs always give the same
-result (DESIGN §4.6).
+result (docs/design.md §4.6).
 
 - A ``CreditPolicy`` is one version of the numbers: grade caps, income and net-asset multiples,
   rounding, the online product range, validity, LPR, grade spreads, contribution discounts and

@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
-# Rating's grades, best first (DESIGN §4.5). B never gets credit.
+# Rating's grades, best first (docs/design.md §4.5). B never gets credit.
 GRADES: tuple[str, ...] = ("AAA", "AA", "A", "B")
 NO_CREDIT_GRADES: frozenset[str] = frozenset({"B"})
 NON_FIELD_ERRORS = "__all__"  # PolicyError key for messages about the document as a whole

@@ -1,5 +1,5 @@
 """A credit policy as JSON: written with exact decimals, read back field by field with Chinese
-messages for everything wrong at once; and the seeded policy (DESIGN §4.6) as data."""
+messages for everything wrong at once; and the seeded policy (docs/design.md §4.6) as data."""
 
 from __future__ import annotations
 
@@ -232,7 +232,8 @@ _READERS: dict[str, Callable[[Any, str], Any]] = {
 
 # --- the seeded policy ------------------------------------------------------------------------
 
-# DESIGN §4.6 as data, the form the database and the policy page store, with the entity rules
+# docs/design.md §4.6 as data, the form the database and the policy page store, with the entity
+# rules
 # of issue 11 (the seeded 2026.1 predates them; migration 0010_entity_limit_policy seeds them
 # as a version of their own, from its frozen copy of the ``entity_*`` values below). Copy
 # before changing.

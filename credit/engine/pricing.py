@@ -281,7 +281,7 @@ def _first_inversion(
 
 
 # A line that cannot be used now (its status, as ``credit.models.LineStatus`` stores it): what
-# the villager is told instead of how to borrow — never why (DESIGN §4.4).
+# the villager is told instead of how to borrow — never why (docs/design.md §4.4).
 UNUSABLE_LINE_WORDS = {
     "suspended": "您的授信额度目前暂停使用，暂不能申请贷款，详情请联系您的客户经理",
     "expired": "您的授信额度已到期，暂不能申请贷款，请联系您的客户经理重新核定",
@@ -294,7 +294,7 @@ def plain_words(
     limit_result: LimitResult, rate_result: RateResult | None = None, *, status: str = "active"
 ) -> list[str]:
     """Short Chinese sentences for the villager's page. A zero limit gets one sentence that
-    sends them to their officer — never the reason (DESIGN §4.4) — and no rate. A line that
+    sends them to their officer — never the reason (docs/design.md §4.4) — and no rate. A line that
     is not ``"active"`` (suspended, expired, revoked) never says it can be borrowed on, online
     or otherwise, and quotes no rate: the grade, the amount of a suspended line, and a
     sentence sending them to their officer."""

@@ -1,4 +1,4 @@
-"""The default credit policy 2026.1 (DESIGN §4.6), approved, in force from 1 January 2026.
+"""The default credit policy 2026.1 (docs/design.md §4.6), approved, in force from 1 January 2026.
 
 The migration reads its own frozen copy (``default_policy_2026_1.json``) so that later changes
 to ``credit.engine.DEFAULT_POLICY_JSON`` never rewrite history; a test checks the two agree."""

@@ -1,5 +1,6 @@
-"""The credit engines without a database: DESIGN §4.6 worked by hand, the invariants as property
-tests over any valid policy, every way a policy can be wrong, and the villager's plain words."""
+"""The credit engines without a database: docs/design.md §4.6 worked by hand, the invariants as
+property tests over any valid policy, every way a policy can be wrong, and the villager's plain
+words."""
 
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ def trace(result: LimitResult | RateResult) -> list[tuple[str, object]]:
     return [(t.code, t.value) for t in result.terms]
 
 
-# --- limits: DESIGN §4.6 by hand ----------------------------------------------------------------
+# --- limits: docs/design.md §4.6 by hand -----------------------------------------------------
 
 
 def test_design_example_aa_household_is_bound_by_half_its_net_assets():
@@ -160,7 +161,7 @@ def test_limit_results_round_trip_through_json_text():
     assert LimitResult.from_json(json.loads(text)) == result
 
 
-# --- rates: DESIGN §4.6 by hand -----------------------------------------------------------------
+# --- rates: docs/design.md §4.6 by hand ------------------------------------------------------
 
 
 def test_design_example_aa_rate_adds_lpr_and_spread_and_takes_off_each_discount():

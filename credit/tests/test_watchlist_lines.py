@@ -74,7 +74,7 @@ def test_a_dishonest_debtor_match_suspends_the_line_in_the_same_transaction(line
     assert (line.status, line.status_reason) == (LineStatus.ACTIVE, "")
 
 
-def test_a_dibao_match_suspends_nothing(lined):
+def test_a_subsistence_allowance_match_suspends_nothing(lined):
     h, line = lined
     _list(h, "dibao")
     assert watchlists_recheck(as_of=timezone.localdate())["matched"] == 1

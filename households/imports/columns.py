@@ -152,7 +152,7 @@ HOUSEHOLD_COLUMNS: tuple[Column, ...] = (
         note=_labels(LabourAbility),
     ),
     _flag("公职人员", "is_public_employee", "member"),
-    _flag("低保户", "is_dibao", "member"),
+    _flag("低保户", "subsistence_allowance", "member"),
     _flag("脱贫户", "is_poverty_alleviated", "member"),
     Column(
         "村编码",

@@ -1,4 +1,4 @@
-"""Geography, the bank's organisation, and the archives (DESIGN.md §4.1, §4.2).
+"""Geography, the bank's organisation, and the archives (docs/design.md §4.1, §4.2).
 
 Django loads the app's models from here; they live in the modules of this package and every
 name is re-exported so that ``from households.models import Household`` keeps working."""

@@ -79,7 +79,7 @@ class Household(models.Model):
     deposits = money(_("存款（元）"))
     other_assets = money(_("其他资产（元）"))
     avg_daily_deposit_here = money(_("在本行日均存款（元）"))
-    # the household's business with the bank (contribution pricing, DESIGN §4.6)
+    # the household's business with the bank (contribution pricing, docs/design.md §4.6)
     payroll_agency = models.BooleanField(_("本行代发工资"), default=False)
     mobile_banking_active = models.BooleanField(_("手机银行活跃"), default=False)
 
@@ -261,7 +261,7 @@ class Member(models.Model):
         _("劳动能力"), max_length=8, choices=LabourAbility.choices, default=LabourAbility.FULL
     )
     is_public_employee = models.BooleanField(_("公职人员"), default=False)
-    is_dibao = models.BooleanField(_("低保户"), default=False)
+    subsistence_allowance = models.BooleanField(_("低保户"), default=False)
     is_poverty_alleviated = models.BooleanField(_("脱贫户"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

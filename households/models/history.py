@@ -103,7 +103,7 @@ MEMBER_HISTORY_FIELDS = [
     "health",
     "education",
     "labour_ability",
-    "is_dibao",
+    "subsistence_allowance",
     "is_poverty_alleviated",
 ]
 WATCHLIST_MATCH_HISTORY_FIELDS = ["household", "kind", "cleared_at"]

@@ -16,7 +16,7 @@ class WatchlistKind(models.TextChoices):
     DISHONEST_DEBTOR = "dishonest_debtor", _("失信被执行人")
     CRIMINAL_RECORD = "criminal_record", _("犯罪记录")
     DRUG_GAMBLING = "drug_gambling", _("涉毒涉赌")
-    DIBAO = "dibao", _("低保")
+    SUBSISTENCE_ALLOWANCE = "dibao", _("低保")  # the list files' and stored code
     POVERTY_ALLEVIATED = "poverty_alleviated", _("脱贫户")
 
 

@@ -1,5 +1,5 @@
 """Every write to the archives. Each service checks the actor's scope, validates with the rules
-of DESIGN.md §4.3, saves all or nothing, and appends an audit event.
+of docs/design.md §4.3, saves all or nothing, and appends an audit event.
 
 Services take already-parsed values (forms, serializers and imports do the parsing) and raise
 ``DomainError`` with Chinese messages keyed by field name. Those that change a household's

@@ -76,7 +76,7 @@ MEMBER_FIELDS = (
     "occupation",
     "labour_ability",
     "is_public_employee",
-    "is_dibao",
+    "subsistence_allowance",
     "is_poverty_alleviated",
 )
 

@@ -1,4 +1,4 @@
-"""A synthetic county (DESIGN.md §4.1, §4.2, §5): geography with registered household counts,
+"""A synthetic county (docs/design.md §4.1, §4.2, §5): geography with registered household counts,
 branches and grids with staff, archived households with plausible families, business entities,
 and watch-list entries. Deterministic for a given seed and ``as_of`` (only the AES-GCM nonces
 and the rows' created/updated timestamps differ between runs).

@@ -264,7 +264,7 @@ class _Maker:
             "occupation": occupation,
             "labour_ability": "full" if 18 <= age < 60 else "partial" if 16 <= age < 70 else "none",
             "is_public_employee": public,
-            "is_dibao": False,
+            "subsistence_allowance": False,
             "is_poverty_alleviated": False,
         }
         if 18 <= age < 75 and rng.random() < 0.9:
@@ -381,7 +381,7 @@ class _Maker:
             member, number = members[who]
             if not lifted:
                 flag = {
-                    "dibao": ("is_dibao", member),
+                    "dibao": ("subsistence_allowance", member),
                     "poverty_alleviated": ("is_poverty_alleviated", member),
                     "dishonest_debtor": ("is_dishonest_debtor", row),
                     "criminal_record": ("has_criminal_record", row),

@@ -1,4 +1,4 @@
-"""The checksum rules of DESIGN.md §4.3, tested without a database."""
+"""The checksum rules of docs/design.md §4.3, tested without a database."""
 
 from __future__ import annotations
 

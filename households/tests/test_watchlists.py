@@ -216,10 +216,10 @@ def test_recheck_matches_people_archived_after_the_import(org, people):
 
 def test_the_same_person_on_two_lists_is_matched_once_per_list(org, people):
     do_import(org.head_office, [row(people["listed_id"])])
-    do_import(org.head_office, [row(people["listed_id"])], kind=WatchlistKind.DIBAO)
+    do_import(org.head_office, [row(people["listed_id"])], kind=WatchlistKind.SUBSISTENCE_ALLOWANCE)
 
     kinds = set(active_matches().values_list("kind", flat=True))
-    assert kinds == {WatchlistKind.DISHONEST_DEBTOR, WatchlistKind.DIBAO}
+    assert kinds == {WatchlistKind.DISHONEST_DEBTOR, WatchlistKind.SUBSISTENCE_ALLOWANCE}
 
 
 def test_bad_rows_are_reported_with_row_numbers_and_the_good_ones_imported(org, people):
@@ -280,7 +280,7 @@ def test_a_file_without_the_required_columns_is_refused_whole(org):
     with pytest.raises(DomainError) as error:
         watchlists.watchlist_import(
             actor=org.head_office,
-            kind=WatchlistKind.DIBAO,
+            kind=WatchlistKind.SUBSISTENCE_ALLOWANCE,
             source="县民政局",
             stream=io.BytesIO(bad),
             filename="低保.csv",
@@ -409,7 +409,7 @@ def test_list_page_filters_by_kind_and_state_and_counts_active_matches(client, o
     do_import(
         org.head_office,
         [row(next_resident_id(), "钱七", lifted=TODAY - timedelta(days=1))],
-        kind=WatchlistKind.DIBAO,
+        kind=WatchlistKind.SUBSISTENCE_ALLOWANCE,
         as_of=timezone.localdate(),
     )
     client.force_login(org.auditor)
@@ -417,10 +417,10 @@ def test_list_page_filters_by_kind_and_state_and_counts_active_matches(client, o
     page = client.get(reverse("watchlists:list"))
     counts = {c["kind"]: c["members"] for c in page.context["counts"]}
     assert counts[WatchlistKind.DISHONEST_DEBTOR] == 1
-    assert counts[WatchlistKind.DIBAO] == 0
+    assert counts[WatchlistKind.SUBSISTENCE_ALLOWANCE] == 0
 
-    dibao = client.get(reverse("watchlists:list"), {"kind": "dibao"})
-    assert [e.name for e in dibao.context["page"]] == ["钱七"]
+    on_allowance = client.get(reverse("watchlists:list"), {"kind": "dibao"})
+    assert [e.name for e in on_allowance.context["page"]] == ["钱七"]
     lifted = client.get(reverse("watchlists:list"), {"state": "lifted"})
     assert [e.name for e in lifted.context["page"]] == ["钱七"]
     active = client.get(reverse("watchlists:list"), {"state": "active"})

@@ -1,4 +1,4 @@
-"""What the villager's result page may say about a household (DESIGN §4.4).
+"""What the villager's result page may say about a household (docs/design.md §4.4).
 
 A household with a line in force sees its grade, limit, rate and validity and the plain words
 of its rating; every other case — not rated, knocked out, no credit at its grade, a line

@@ -17,7 +17,7 @@ Pure Python — no Django, no ORM, no settings, no clock. The caller passes plai
   Where computing one is a choice (labour weights, the debt ratio of a subject with neither
   assets nor debt) the card states it: ``Scorecard.feature_rules`` (``FeatureRules``), passed
   to the feature functions as ``card.rules``.
-- The seeded default cards (DESIGN.md §4.5) are data in ``rating/default_cards.py``.
+- The seeded default cards (docs/design.md §4.5) are data in ``rating/default_cards.py``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Seed the default scorecards of DESIGN.md §4.5 as approved version 2026.1, and on PostgreSQL
+"""Seed the default scorecards of docs/design.md §4.5 as approved version 2026.1, and on PostgreSQL
 refuse, at the database itself, any change to an approved or retired card's definition (and
 any step back from approved or retired).
 
@@ -12,7 +12,7 @@ from django.db import migrations
 from django.utils import timezone
 
 CARDS = Path(__file__).with_name("default_cards_2026_1.json")
-NOTE = "系统默认评分卡（DESIGN.md §4.5）"
+NOTE = "系统默认评分卡（docs/design.md §4.5）"
 
 CREATE_GUARD = """
 CREATE OR REPLACE FUNCTION rating_scorecard_frozen() RETURNS trigger AS $$

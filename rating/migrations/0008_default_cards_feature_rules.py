@@ -21,8 +21,8 @@ from django.db import migrations
 from django.utils import timezone
 
 CARDS = Path(__file__).with_name("default_cards_2026_1_1.json")
-SEED_NOTE = "系统默认评分卡（DESIGN.md §4.5）"  # migration 0002's
-NOTE = "系统默认评分卡（DESIGN.md §4.5），写明评级特征规则；评分与2026.1相同"
+SEED_NOTE = "系统默认评分卡（docs/design.md §4.5）"  # migration 0002's
+NOTE = "系统默认评分卡（docs/design.md §4.5），写明评级特征规则；评分与2026.1相同"
 
 
 def seed(apps, schema_editor):

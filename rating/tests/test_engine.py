@@ -67,7 +67,7 @@ def known_household(**overrides: object) -> HouseholdArchive:
 
 
 def test_known_household_breakdown_matches_the_hand_calculation_of_design_4_5():
-    # Hand calculation with DESIGN.md §4.5, as of 2026-06-30:
+    # Hand calculation with docs/design.md §4.5, as of 2026-06-30:
     #   家庭基本情况  head born 1986-03-10 → 40 years (25–50)                      8
     #                 health good                                               6
     #                 education senior                                          3
@@ -160,8 +160,10 @@ def test_an_active_dishonest_debtor_match_knocks_out_like_the_archive_flag():
     assert score(household_card(), household_features(known_household())).hints
 
 
-def test_dibao_and_poverty_alleviated_households_are_flagged_not_knocked_out():
-    archive = known_household(is_dibao=True, watchlist_kinds=frozenset({"poverty_alleviated"}))
+def test_subsistence_allowance_and_poverty_alleviated_households_are_flagged_not_knocked_out():
+    archive = known_household(
+        subsistence_allowance=True, watchlist_kinds=frozenset({"poverty_alleviated"})
+    )
     result = score(household_card(), household_features(archive))
     assert not result.knocked_out
     assert result.grade == "AA"
@@ -288,7 +290,7 @@ def households(draw: st.DrawFn) -> HouseholdArchive:
         is_dishonest_debtor=draw(st.booleans()),
         has_criminal_record=draw(st.booleans()),
         has_bad_loan=draw(st.booleans()),
-        is_dibao=draw(st.booleans()),
+        subsistence_allowance=draw(st.booleans()),
         watchlist_kinds=frozenset(
             draw(st.sets(st.sampled_from(["dishonest_debtor", "drug_gambling", "dibao"])))
         ),

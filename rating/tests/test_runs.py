@@ -106,7 +106,7 @@ def test_the_breakdown_of_a_known_household_matches_the_hand_calculation(org, ru
     run = run_to_end(actor=org.head_office, scope=RunScope.VILLAGE, scope_ids=[org.village_a.pk])
 
     result = RatingResult.objects.get(run=run, household=h)
-    # DESIGN.md §4.5 by hand: head 46 years old on 2026-06-30 → 8; health good → 6; junior
+    # docs/design.md §4.5 by hand: head 46 years old on 2026-06-30 → 8; health good → 6; junior
     # school → 2; two full labourers → 4; owns the house → 6; net income 30,000 + 40,000 −
     # 20,000 = 50,000 (5–10万) → 9; net assets 350,000 (30–60万) → 9; no debt → 10; no overdue
     # → 12; 20,000 deposited here (1–5万) → 2; no other lender → 4; committee "good" → 7;
@@ -203,8 +203,8 @@ def test_watch_list_matches_and_the_run_date_decide_knock_outs(org, run_to_end):
         committee_assessment="good",
         head__id_number=next_resident_id(date(1960, 12, 1)),
     )
-    dibao = household(org.village_a)
-    MemberFactory(household=dibao, is_dibao=True)
+    on_allowance = household(org.village_a)
+    MemberFactory(household=on_allowance, subsistence_allowance=True)
 
     # 65 on 30 June 2026 (born in December 1960): not yet outside 18–65.
     run = run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
@@ -212,8 +212,8 @@ def test_watch_list_matches_and_the_run_date_decide_knock_outs(org, run_to_end):
     assert results[listed.pk].knock_outs == ["dishonest_debtor"]
     assert results[listed.pk].grade == "B"
     assert not results[old.pk].knocked_out
-    assert results[dibao.pk].flags == ["dibao"]
-    assert not results[dibao.pk].knocked_out
+    assert results[on_allowance.pk].flags == ["dibao"]
+    assert not results[on_allowance.pk].knocked_out
 
     later = run_to_end(actor=org.head_office, scope=RunScope.COUNTY, as_of=date(2027, 1, 31))
     assert RatingResult.objects.get(run=later, household=old).knock_outs == ["head_age"]

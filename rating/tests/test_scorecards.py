@@ -41,7 +41,7 @@ def test_the_default_cards_are_seeded_approved_and_in_force():
     ]
     for card in cards:
         assert card.created_by is None
-        assert card.note.startswith("系统默认评分卡（DESIGN.md §4.5）")
+        assert card.note.startswith("系统默认评分卡（docs/design.md §4.5）")
         assert validate_scorecard(card.card) == []
     assert scorecard_active("household").card == household_card()
     # 2026.1 kept its definition as approved (no feature rules: read with the implicit ones)

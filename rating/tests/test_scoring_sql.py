@@ -128,7 +128,7 @@ def _random_village(village, seed: int) -> None:
                 health=rng.choice(["good", "fair", "poor", ""]),
                 education=rng.choice(["college", "senior", "junior", "primary", ""]),
                 labour_ability=rng.choice(["full", "partial", "none"]),
-                is_dibao=rng.random() < 0.1,
+                subsistence_allowance=rng.random() < 0.1,
             )
             Member.objects.filter(pk=head.pk).update(birth_date=rng.choice(births))
             if n % 19 == 0:

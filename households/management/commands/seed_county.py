@@ -1,4 +1,5 @@
-"""Build a full-size synthetic county (DESIGN.md §5: 222,200 households) and print the logins."""
+"""Build a full-size synthetic county (docs/design.md §5: 222,200 households) and print the
+logins."""
 
 from __future__ import annotations
 
