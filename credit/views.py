@@ -179,7 +179,7 @@ def _line_or_404(request: AuthenticatedHttpRequest, pk: int) -> CreditLine:
     if (
         line.household_id is None
         and not business_entities_visible_to(request.user)
-        .filter(pk=line.business_entity_id)
+        .filter(pk=cast(int, line.business_entity_id))  # one subject per line
         .exists()
     ):
         raise Http404("未找到该授信额度，或您无权访问")

@@ -96,11 +96,11 @@ class HouseholdForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, villages: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["village"].queryset = villages
+        cast(forms.ModelChoiceField, self.fields["village"]).queryset = villages
         # Only the chosen village's groups; choosing another village reloads them (htmx).
-        groups = self.fields["village_group"]
+        groups = cast(forms.ModelChoiceField, self.fields["village_group"])
         groups.queryset = village_groups_of(villages, self._village_id())
-        groups.label_from_instance = lambda group: group.name
+        groups.label_from_instance = lambda group: group.name  # type: ignore[method-assign,assignment]  # Django hook
         groups.empty_label = "请选择村民小组" if self._village_id() else "请先选择村"
         groups.error_messages["invalid_choice"] = "该村民小组不属于所选的村，请重新选择"
         self.fields["village"].widget.attrs.update(
@@ -220,7 +220,7 @@ class MemberForm(BootstrapMixin, forms.ModelForm):
         return _clean_resident_id(value, "身份证号码") if value else ""
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast(dict[str, Any], super().clean())
         id_number = data.get("id_number") or self.instance.id_number_masked or ""
         _clean_name(self, "name", "姓名", id_number)
         return data
@@ -288,7 +288,7 @@ class BusinessEntityForm(BootstrapMixin, forms.ModelForm):
         return _clean_resident_id(value, "法定代表人身份证号码") if value else ""
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast(dict[str, Any], super().clean())
         id_number = data.get("legal_rep_id_number") or self.instance.legal_rep_id_masked or ""
         _clean_name(self, "legal_rep_name", "法定代表人/经营者姓名", id_number)
         return data

@@ -16,6 +16,7 @@ from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 
 from fuxiang.accounts import roles
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.audit.presenting import present
 from fuxiang.audit.services import audit_record
@@ -131,7 +132,7 @@ def audit_log_export(request: HttpRequest) -> HttpResponse:
         action=AuditAction.AUDIT_EXPORT,
         actor=request.user,
         target_label=f"审计日志 {len(rows)}条",
-        request=request,
+        audit=AuditContext.from_request(request),
         details={"rows": len(rows), "filter": used},
     )
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
