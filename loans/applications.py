@@ -297,7 +297,7 @@ def application_review(
         raise PermissionDenied("只有客户经理或支行行长可以审核贷款申请")
     application = LoanApplication.objects.select_for_update().get(pk=application.pk)
     checker_require(
-        checker_id=actor.pk,
+        checker_id=actor.pk if actor is not None else None,
         touched={Touch.CREATED: {application.submitted_by_id}},
         what="贷款申请",
     )
