@@ -4,6 +4,7 @@ line with the manager's actions (suspend, restore, revoke)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -94,7 +95,8 @@ def line_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             if line.household_id
             else ("entity", line.business_entity_id)
         )
-        line.override_in_review = in_review.get(key)  # type: ignore[attr-defined]
+        # one subject per line (a constraint): an entity id where there is no household
+        line.override_in_review = in_review.get(cast(tuple[str, int], key))  # type: ignore[attr-defined]
     names = selectors.subject_names(page.lines)
     for line in page.lines:
         line.subject_name = names[line.pk]  # type: ignore[attr-defined]

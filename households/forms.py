@@ -360,7 +360,7 @@ class HouseholdSearchForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args: Any, villages: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["village"].choices = [
+        cast(forms.ChoiceField, self.fields["village"]).choices = [
             ("", "---------"),
             *(
                 (pk, f"{township} {name}")

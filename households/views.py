@@ -75,7 +75,7 @@ def households_missing(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "households/households_missing.html",
-        {"villages": villages, "total": sum(v.missing for v in villages)},
+        {"villages": villages, "total": sum(v.missing for v in villages)},  # type: ignore[attr-defined]
     )
 
 

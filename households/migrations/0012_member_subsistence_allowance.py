@@ -8,7 +8,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("households", "0009_archive_history"),
+        ("households", "0011_more_list_indexes"),
     ]
 
     operations = [
