@@ -333,6 +333,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "loans.tasks.refresh_whitelists",
         "schedule": crontab(hour=1, minute=30),
     },
+    "loans-platform-push-nightly": {
+        "task": "loans.platform.tasks.push_whitelists",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "loans-platform-inbox-nightly": {
+        "task": "loans.platform.tasks.import_platform_inbox",
+        "schedule": crontab(hour=4, minute=0),
+    },
+    "loans-platform-reconcile-daily": {
+        "task": "loans.platform.tasks.reconcile_platforms",
+        "schedule": crontab(hour=5, minute=0),
+    },
     "dashboards-refresh": {
         "task": "dashboards.tasks.refresh_figures",
         "schedule": float(env_int("DASHBOARDS_REFRESH_SECONDS", 600)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from loans import api
+from loans.platform import api as platform_api
 
 app_name = "loans_api"
 
@@ -17,4 +18,5 @@ urlpatterns = [
     path("contracts/<int:pk>/drawdowns/", api.DrawdownCreateApi.as_view(), name="drawdowns"),
     path("loans/<int:pk>/", api.LoanDetailApi.as_view(), name="loan"),
     path("loans/<int:pk>/repayments/", api.RepaymentCreateApi.as_view(), name="repayments"),
+    *platform_api.urlpatterns,
 ]

@@ -71,3 +71,13 @@ def send_notice(*, member_id: int, template: str, params: dict[str, str]) -> str
     except Exception as exc:  # the provider refused: logged without the number
         logging.getLogger(__name__).warning("SMS %s not sent: %s", template, exc)
         return "failed"
+
+
+# The platform link's tasks live beside its services; importing them here registers them with
+# the workers (Celery discovers ``loans.tasks``).
+from loans.platform.tasks import (  # noqa: E402,F401
+    import_platform_inbox,
+    push_delivery,
+    push_whitelists,
+    reconcile_platforms,
+)

@@ -67,6 +67,15 @@ class AuditAction(models.TextChoices):
     LOAN_OVERDUE = "loan.overdue", _("逾期标记")
     HOUSEHOLD_REPAYMENT_RECORD = "household.repayment_record", _("回写还款记录")
     AUDIT_EXPORT = "audit.export", _("导出审计日志")
+    PLATFORM_REGISTER = "platform.register", _("登记线上贷款平台")
+    PLATFORM_CREDENTIALS = "platform.credentials", _("重置平台令牌与密钥")
+    PLATFORM_DELIVERY = "platform.delivery", _("白名单交付")
+    PLATFORM_RESEND = "platform.resend", _("人工重发白名单")
+    PLATFORM_REFUSED = "platform.refused", _("拒绝平台请求")
+    PLATFORM_EVENT = "platform.event", _("平台事件入账")
+    PLATFORM_FILE_IMPORT = "platform.file_import", _("导入平台事件文件")
+    PLATFORM_RECONCILE = "platform.reconcile", _("平台对账")
+    PLATFORM_RESOLVE = "platform.resolve", _("处理对账差异")
 
 
 class AuditEventQuerySet(models.QuerySet):
