@@ -111,7 +111,6 @@ def whitelist_pull(request: HttpRequest, product_code: str) -> HttpResponse:
         "platform": platform.code,
         "product": product.code,
         "version": version,
-        "latest_version": latest.number,
         "expires_at": known.expires_at.isoformat(),
     }
     if since is not None:
@@ -137,6 +136,7 @@ def whitelist_pull(request: HttpRequest, product_code: str) -> HttpResponse:
         )
         first = after == 0
     response = _signed(request, platform, document)
+    response["X-FX-Latest-Version"] = str(latest.number)  # not in the body: pages stay cacheable
     if response.status_code == 200:
         deliveries.pull_recorded(
             platform=platform,

@@ -542,6 +542,10 @@ def platform_file_import(
         if outcome == Outcome.APPLIED:
             counts["applied"] += 1
             report.append({**base, "status": "applied", "message": "已入账"})
+        elif outcome == Outcome.REPLAYED and event.status == InboundStatus.REFUSED:
+            counts["refused"] += 1
+            message = f"重复事件，首次已拒绝：{event.message}"
+            report.append({**base, "status": "refused", "message": message})
         elif outcome == Outcome.REPLAYED:
             counts["repeated"] += 1
             report.append({**base, "status": "repeated", "message": "该事件已处理，未重复入账"})
