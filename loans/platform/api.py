@@ -104,7 +104,7 @@ def whitelist_pull(request: HttpRequest, product_code: str) -> HttpResponse:
         return JsonResponse({"code": "no_whitelist", "message": "该产品尚无白名单"}, status=404)
     version = version or latest.number
     known = WhitelistVersion.objects.filter(product=product, number=version).first()
-    if known is None or (since is not None and not 0 < since < version):
+    if known is None or (since is not None and not 0 < since <= version):
         return _refuse(request, 400, "bad_version", "白名单版本不存在", platform)
     include = platform.send_plaintext_ids
     document: dict[str, Any] = {

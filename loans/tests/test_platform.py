@@ -388,6 +388,27 @@ def test_a_nightly_file_with_a_wrong_checksum_applies_nothing_and_a_good_one_rep
     assert loan.repayments.count() == 1
 
 
+def test_an_xlsx_event_file_is_read_like_the_csv(client, platform, borrower):
+    from openpyxl import Workbook
+
+    n = apply_sign_draw(client, platform, borrower)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["event_id", "type", "contract_no", "principal_outstanding", "as_of"])
+    sheet.append([f"X1-{n}", "balance", f"C{n}", 100000, timezone.localdate().isoformat()])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    content = buffer.getvalue()
+    batch = inbound.platform_file_import(
+        platform=platform,
+        content=content,
+        file_name="events.xlsx",
+        declared_sha256=hashlib.sha256(content).hexdigest(),
+    )
+    assert (batch.rows, batch.applied) == (1, 1)
+    assert PlatformBalance.objects.get().principal_outstanding == Decimal("100000")
+
+
 # --- files --------------------------------------------------------------------------------------
 
 
