@@ -486,6 +486,12 @@ def delivery_file_fetched(delivery: Delivery) -> None:
             delivery.delivered_at = timezone.now()
         delivery.last_status_code = 200
         delivery.save()
+        audit_record(
+            action=AuditAction.PLATFORM_DELIVERY,
+            target=delivery,
+            target_label=str(delivery),
+            details={"kind": "file_fetch", "sha256": delivery.checksum},
+        )
 
 
 # --- pull -------------------------------------------------------------------------------------
@@ -534,5 +540,11 @@ def pull_recorded(
         if last_page and delivery.status != DeliveryStatus.DELIVERED:
             delivery.status = DeliveryStatus.DELIVERED
             delivery.delivered_at = timezone.now()
+            audit_record(
+                action=AuditAction.PLATFORM_DELIVERY,
+                target=delivery,
+                target_label=str(delivery),
+                details={"kind": "pull", "rows": delivery.rows, "pages": delivery.attempts},
+            )
         delivery.save()
     return delivery

@@ -214,6 +214,47 @@ def event_apply(
     return event, Outcome.APPLIED if event.status == InboundStatus.APPLIED else Outcome.REFUSED
 
 
+def event_retry(*, actor: Any, event: InboundEvent, request: Any = None) -> InboundEvent:
+    """Head office applies a refused event again once what it needed has arrived (say a
+    drawdown that came before its contract). The same handler, the same idempotency keys: it
+    moves money at most once. Applied: the event becomes 已入账; refused again: the new reason
+    is kept."""
+    from loans.platform.deliveries import _require_head_office
+
+    _require_head_office(actor)
+    with transaction.atomic():
+        event = (
+            InboundEvent.objects.select_for_update(of=("self",))
+            .select_related("platform")
+            .get(pk=event.pk)
+        )
+        if event.status != InboundStatus.REFUSED or event.platform is None:
+            raise DomainError("只有已拒绝的平台事件可以重新处理", code="invalid_state")
+        kind = event.payload.get("type", "")
+        data = event.payload.get("data") or {}
+        try:
+            if kind not in KINDS:
+                raise DomainError(f"未知的事件类型：{kind or '（空）'}", code="unknown_type")
+            with transaction.atomic():
+                event.result = HANDLERS[kind](event.platform, event, data)
+            event.status = InboundStatus.APPLIED
+            event.code = ""
+            event.message = "重新处理后入账"
+        except DomainError as exc:
+            event.code = exc.code[:40]
+            event.message = f"重新处理仍被拒绝：{exc.message}"[:300]
+        event.save()
+        audit_record(
+            action=AuditAction.PLATFORM_EVENT,
+            actor=actor,
+            target=event,
+            target_label=f"{event.platform.name} {kind} {event.event_id}",
+            request=request,
+            details={"status": event.status, "code": event.code, "retry": True},
+        )
+    return event
+
+
 # --- the events -------------------------------------------------------------------------------
 
 

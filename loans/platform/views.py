@@ -201,6 +201,23 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def event_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    if not _can_act(request.user):
+        return HttpResponse("只有总行可以重新处理平台事件", status=403)
+    event = get_object_or_404(InboundEvent, pk=pk)
+    try:
+        event = inbound.event_retry(actor=request.user, event=event, request=request)
+        if event.status == InboundStatus.APPLIED:
+            messages.success(request, "已重新处理并入账")
+        else:
+            messages.error(request, event.message)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("loans:platform_events")
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def difference_list(request: HttpRequest) -> HttpResponse:
     if not _can_read(request.user):
@@ -248,5 +265,6 @@ urlpatterns: list[URLPattern] = [
     path("platform/deliveries/<int:pk>/resend/", delivery_resend, name="platform_resend"),
     path("platform/deliveries/<int:pk>/file/", delivery_file, name="platform_delivery_file"),
     path("platform/events/", event_list, name="platform_events"),
+    path("platform/events/<int:pk>/retry/", event_retry, name="platform_event_retry"),
     path("platform/differences/", difference_list, name="platform_differences"),
 ]

@@ -329,6 +329,38 @@ def test_events_for_an_unknown_customer_contract_or_loan_are_refused_with_a_reas
     assert InboundEvent.objects.filter(status="refused").count() == 3
 
 
+def test_an_event_refused_for_arriving_early_is_applied_by_head_offices_retry_once(
+    client, platform, borrower, org
+):
+    n = uuid.uuid4().hex[:8]
+    early = send(
+        client,
+        platform,
+        "drawdown",
+        {"contract_no": f"C{n}", "drawdown_no": f"D{n}", "amount": "100000"},
+        event_id=f"early-{n}",
+    )
+    assert early.status_code == 422
+    for kind, data in (
+        ("application", {"application_no": f"A{n}", "subject_type": "household",
+                         "subject_ref": ref(borrower), "product": E_LOAN, "amount": "100000",
+                         "term_months": 12, "repayment_method": "equal_instalment",
+                         "purpose": "购买农资"}),
+        ("contract", {"application_no": f"A{n}", "contract_no": f"C{n}", "signature_ref": f"S{n}"}),
+    ):  # fmt: skip
+        assert send(client, platform, kind, data).status_code == 200
+    event = InboundEvent.objects.get(event_id=f"early-{n}")
+    client.force_login(org.head_office)
+    client.post(reverse("loans:platform_event_retry", args=[event.pk]))
+    event.refresh_from_db()
+    assert event.status == "applied"
+    assert Drawdown.objects.get().amount == Decimal("100000.00")
+    assert client.post(reverse("loans:platform_event_retry", args=[event.pk])).status_code == 302
+    assert Drawdown.objects.count() == 1  # a second retry: not refused-state, nothing moves
+    client.force_login(org.auditor)
+    assert client.post(reverse("loans:platform_event_retry", args=[event.pk])).status_code == 403
+
+
 # --- the nightly event file ---------------------------------------------------------------------
 
 
