@@ -35,8 +35,8 @@ demo: install
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --no-input -v 0
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo --if-empty
 	$(DEMO_ENV) $(BIN)/python manage.py rate --scope county
-	$(DEMO_ENV) $(BIN)/python manage.py refresh_dashboards
 	$(DEMO_ENV) $(BIN)/python manage.py platform_demo
+	$(DEMO_ENV) $(BIN)/python manage.py refresh_dashboards
 	$(DEMO_ENV) $(BIN)/python manage.py seed_qrcodes --base-url http://$(DEMO_ADDR)
 	@echo ""
 	$(DEMO_ENV) $(BIN)/python -m fuxiang.demo --addr $(DEMO_ADDR)

@@ -4,24 +4,9 @@ from loans.models.applications import LoanApplication
 from loans.models.contracts import CONTRACT_IMMUTABLE_COLUMNS, ContractTemplate, LoanContract
 from loans.models.ledger import Channel, CreditExposure, IdempotencyRecord, VerificationMethod
 from loans.models.loan_accounts import Drawdown, Instalment, Loan
-from loans.models.products import (
-    LoanProduct,
-    LoanProductVersion,
-    ProductRule,
-    RepaymentMethod,
-    VersionStatus,
-)
-from loans.models.repayments import (
-    Repayment,
-    RepaymentChannel,
-    RepaymentFeedback,
-    RepaymentImport,
-)
-from loans.models.signing import SigningCode
-from loans.models.whitelists import WhitelistEntry, WhitelistVersion
 
 # the loan platform link (its own module; see loans/platform/)
-from loans.models.platform import (  # noqa: E402,I001
+from loans.models.platform import (
     Delivery,
     DeliveryAttempt,
     DeliveryKind,
@@ -37,6 +22,21 @@ from loans.models.platform import (  # noqa: E402,I001
     PlatformLink,
     ReconciliationRun,
 )
+from loans.models.products import (
+    LoanProduct,
+    LoanProductVersion,
+    ProductRule,
+    RepaymentMethod,
+    VersionStatus,
+)
+from loans.models.repayments import (
+    Repayment,
+    RepaymentChannel,
+    RepaymentFeedback,
+    RepaymentImport,
+)
+from loans.models.signing import SigningCode
+from loans.models.whitelists import WhitelistEntry, WhitelistVersion
 
 __all__ = [
     "CONTRACT_IMMUTABLE_COLUMNS",

@@ -120,10 +120,10 @@ class Command(BaseCommand):
             f"  5 对账：比对 {run.contracts} 笔合同，一致 {run.matched}，差异 {run.differences}"
             "（平台报余额49,000元，不改本行账面，待总行处理）"
         )
-        from dashboards.figures import figures_refresh
-
-        figures_refresh()
-        out("  6 统计看板已刷新。总行登录后查看：/loans/platform/（交付、回传事件、对账差异）")
+        out(
+            "  6 统计看板随放款事件刷新（ledger_changed）。"
+            "总行登录后查看：/loans/platform/（交付、回传事件、对账差异）"
+        )
 
     @staticmethod
     def _borrower(row: dict[str, Any]) -> Borrower | None:
