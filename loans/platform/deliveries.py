@@ -19,6 +19,7 @@ import requests
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from openpyxl import Workbook
 
 from fuxiang import crypto
 from fuxiang.accounts import roles
@@ -34,6 +35,7 @@ from loans.models import (
     Platform,
 )
 from loans.platform import payloads, signing
+from loans.platform.tasks import push_delivery
 
 SECRET_COLUMN = "loans_platform.secret"  # noqa: S105 - a column name, bound into the ciphertext
 USER_AGENT = "fuxiang-whitelist/1"
@@ -210,8 +212,6 @@ def delivery_push_create(
         target_label=str(delivery),
         details={"kind": "push", "rows": delivery.rows, "sha256": delivery.checksum},
     )
-    from loans.platform.tasks import push_delivery
-
     delivery_id = delivery.pk
     transaction.on_commit(lambda: push_delivery.delay(delivery_id=delivery_id))
     return delivery
@@ -335,8 +335,6 @@ def delivery_resend(*, actor: Any, delivery: Delivery, request: Any = None) -> D
             request=request,
             details={"attempts": delivery.attempts},
         )
-        from loans.platform.tasks import push_delivery
-
         delivery_id = delivery.pk
         transaction.on_commit(lambda: push_delivery.delay(delivery_id=delivery_id, manual=True))
     return delivery
@@ -382,8 +380,6 @@ def write_csv(path: Path, rows: Any) -> tuple[int, str]:
 def write_xlsx(path: Path, rows: Any) -> tuple[int, str]:
     """Write rows to ``path`` with openpyxl's write-only workbook (rows go to a temporary
     file as they come; memory stays flat); returns (rows, SHA-256)."""
-    from openpyxl import Workbook
-
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("白名单")
     sheet.append(list(payloads.COLUMNS))

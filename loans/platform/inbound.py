@@ -24,11 +24,14 @@ import json
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
@@ -53,7 +56,7 @@ from loans.models import (
     VerificationMethod,
 )
 from loans.platform import signing
-from loans.platform.deliveries import body_bytes, platform_secret
+from loans.platform.deliveries import _require_head_office, body_bytes, platform_secret
 from loans.repayments import repayment_record
 from loans.verification import Verification
 
@@ -219,8 +222,6 @@ def event_retry(*, actor: Any, event: InboundEvent, request: Any = None) -> Inbo
     drawdown that came before its contract). The same handler, the same idempotency keys: it
     moves money at most once. Applied: the event becomes 已入账; refused again: the new reason
     is kept."""
-    from loans.platform.deliveries import _require_head_office
-
     _require_head_office(actor)
     with transaction.atomic():
         event = (
@@ -496,8 +497,6 @@ HANDLERS = {
 
 def _file_rows(content: bytes, file_name: str) -> list[dict[str, str]]:
     if file_name.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-
         try:
             workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception as exc:
@@ -618,10 +617,6 @@ def platform_file_import(
 def inbox_import() -> list[int]:
     """Import every ``*.csv``/``*.xlsx`` in each platform's inbox that has its ``.sha256``
     beside it (the first word of that file); move both to ``done/`` afterwards."""
-    from pathlib import Path
-
-    from django.conf import settings
-
     made: list[int] = []
     for platform in Platform.objects.filter(active=True):
         inbox = Path(settings.MEDIA_ROOT) / "platform" / platform.code / "inbox"

@@ -19,6 +19,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.utils import timezone
 
+from households.models import Member
 from loans.borrowers import Borrower, available
 from loans.models import CreditExposure, LoanApplication, LoanProduct, Platform
 from loans.platform import deliveries, reconciliation
@@ -127,7 +128,5 @@ class Command(BaseCommand):
 
     @staticmethod
     def _borrower(row: dict[str, Any]) -> Borrower | None:
-        from households.models import Member
-
         member = Member.objects.filter(relation="head", id_number_index=row["subject_ref"]).first()
         return Borrower(household_id=member.household_id) if member else None
