@@ -1,4 +1,4 @@
-"""Benchmark: every back-office list, search and API page on the full county (DESIGN.md §5:
+"""Benchmark: every back-office list, search and API page on the full county (docs/design.md §5:
 any list or search at county scale ≤ 100 ms server time).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \

@@ -1,5 +1,5 @@
 """Benchmark: one household's archive edited, and its new grade and credit line visible, with
-a real Celery worker running (DESIGN.md §5, issue 19: ≤ 1 s after the save).
+a real Celery worker running (docs/design.md §5, issue 19: ≤ 1 s after the save).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
     CELERY_BROKER_URL=redis://127.0.0.1:6379/1 CELERY_RESULT_BACKEND=redis://127.0.0.1:6379/2 \

@@ -49,6 +49,6 @@ def reconcile_platforms() -> list[int]:
 def import_platform_inbox() -> list[int]:
     """Nightly: the event files platforms dropped in ``MEDIA_ROOT/platform/<code>/inbox/``
     (each with its ``<name>.sha256``), imported and moved to ``done/``."""
-    from loans.platform.inbound import inbox_import
+    from loans.platform.inbound_files import inbox_import
 
     return inbox_import()

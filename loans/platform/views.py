@@ -29,7 +29,7 @@ from loans.models import (
     PlatformFileImport,
     ReconciliationRun,
 )
-from loans.platform import deliveries, inbound, reconciliation
+from loans.platform import deliveries, inbound, inbound_files, reconciliation
 
 PAGE_SIZE = 30
 
@@ -172,7 +172,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
             return HttpResponse("只有总行可以导入平台事件文件", status=403)
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            batch = inbound.platform_file_import(
+            batch = inbound_files.platform_file_import(
                 platform=form.cleaned_data["platform"],
                 content=upload.read(),
                 file_name=upload.name,

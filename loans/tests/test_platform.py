@@ -32,7 +32,7 @@ from loans.models import (
     LoanProduct,
     PlatformBalance,
 )
-from loans.platform import deliveries, inbound, reconciliation, signing
+from loans.platform import deliveries, inbound_files, reconciliation, signing
 from loans.tests.conftest import money
 
 pytestmark = [pytest.mark.django_db]
@@ -366,7 +366,7 @@ def test_an_event_refused_for_arriving_early_is_applied_by_head_offices_retry_on
 
 def event_file(rows: list[dict]) -> bytes:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=inbound.FILE_COLUMNS)
+    writer = csv.DictWriter(out, fieldnames=inbound_files.FILE_COLUMNS)
     writer.writeheader()
     for row in rows:
         writer.writerow(row)
@@ -391,7 +391,7 @@ def test_a_nightly_file_with_a_wrong_checksum_applies_nothing_and_a_good_one_rep
              "amount": "abc", **good},
         ]
     )  # fmt: skip
-    wrong = inbound.platform_file_import(
+    wrong = inbound_files.platform_file_import(
         platform=platform, content=content, file_name="events.csv", declared_sha256="0" * 64
     )
     assert not wrong.accepted
@@ -399,7 +399,7 @@ def test_a_nightly_file_with_a_wrong_checksum_applies_nothing_and_a_good_one_rep
     assert not InboundEvent.objects.filter(source="file").exists()
 
     digest = hashlib.sha256(content).hexdigest()
-    batch = inbound.platform_file_import(
+    batch = inbound_files.platform_file_import(
         platform=platform,
         content=content,
         file_name="events.csv",
@@ -413,7 +413,7 @@ def test_a_nightly_file_with_a_wrong_checksum_applies_nothing_and_a_good_one_rep
     assert loan.principal_outstanding < Decimal("100000")
     assert PlatformBalance.objects.get().principal_outstanding == Decimal("95000")
 
-    again = inbound.platform_file_import(
+    again = inbound_files.platform_file_import(
         platform=platform, content=content, file_name="events.csv", declared_sha256=digest
     )
     assert (again.applied, again.repeated, again.refused) == (0, 2, 2)
@@ -431,7 +431,7 @@ def test_an_xlsx_event_file_is_read_like_the_csv(client, platform, borrower):
     buffer = io.BytesIO()
     workbook.save(buffer)
     content = buffer.getvalue()
-    batch = inbound.platform_file_import(
+    batch = inbound_files.platform_file_import(
         platform=platform,
         content=content,
         file_name="events.xlsx",
