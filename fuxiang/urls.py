@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from fuxiang import monitoring, views
 from fuxiang.audit import views as audit_views
 
+handler404 = "fuxiang.api.not_found"
+
 admin.site.site_header = "福祥码上贷 · 总行管理"
 admin.site.site_title = "福祥码上贷"
 admin.site.index_title = "系统管理"

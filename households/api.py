@@ -9,14 +9,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status
 from rest_framework.generics import ListAPIView
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fuxiang import api_examples as ex
 from fuxiang.accounts import roles
 from fuxiang.api import DetailSerializer, ErrorSerializer, domain_error_response
 from fuxiang.audit import AuditContext
@@ -40,6 +48,96 @@ from households.serializers import (
     VisitFilterSerializer,
     VisitInputSerializer,
     VisitSerializer,
+)
+
+
+def _path_id(what: str, example: int) -> OpenApiParameter:
+    return OpenApiParameter(
+        "id",
+        OpenApiTypes.INT,
+        OpenApiParameter.PATH,
+        description=f"{what}编号",
+        examples=[OpenApiExample(f"{what}{example}", value=example)],
+    )
+
+
+HOUSEHOLD_ID = _path_id("农户", ex.HOUSEHOLD_ID)
+MEMBER_ID = _path_id("成员", ex.MEMBER_ID)
+ENTITY_ID = _path_id("经营主体", ex.ENTITY_ID)
+
+HOUSEHOLD_EXAMPLE = OpenApiExample(
+    "新建农户（户主刘建军）",
+    request_only=True,
+    value={
+        "village": ex.VILLAGE_ID,
+        "address": "罗家坪村三组15号",
+        "house_ownership": "owned",
+        "house_value": "280000.00",
+        "land_contracted_mu": "8.50",
+        "deposits": "60000.00",
+        "income_crops": "45000.00",
+        "income_wages": "36000.00",
+        "annual_costs": "18000.00",
+        "rating_consent": True,
+        "head": {
+            "name": "刘建军",
+            "id_number": ex.NEW_HEAD_ID_NUMBER,
+            "phone": "13907331234",
+            "occupation": "种植户",
+        },
+    },
+)
+MEMBER_EXAMPLE = OpenApiExample(
+    "登记配偶",
+    request_only=True,
+    value={
+        "relation": "spouse",
+        "name": "陈秀英",
+        "id_number": ex.SPOUSE_ID_NUMBER,
+        "phone": "13807332345",
+    },
+)
+MEMBER_PATCH_EXAMPLE = OpenApiExample(
+    "修改职业", request_only=True, value={"occupation": "养殖户", "is_public_employee": False}
+)
+HOUSEHOLD_PATCH_EXAMPLE = OpenApiExample(
+    "修改住址与存款",
+    request_only=True,
+    value={"address": "罗家坪村三组16号", "deposits": "80000.00"},
+)
+ENTITY_EXAMPLE = OpenApiExample(
+    "登记个体工商户",
+    request_only=True,
+    value={
+        "kind": "individual_business",
+        "name": "罗家坪农资店",
+        "uscc": ex.ENTITY_USCC,
+        "legal_rep_name": "刘建国",
+        "legal_rep_id_number": ex.LEGAL_REP_ID_NUMBER,
+        "village": ex.VILLAGE_ID,
+        "industry": "批发零售",
+        "years_operating": 6,
+        "annual_revenue": "850000.00",
+        "total_assets": "420000.00",
+        "total_liabilities": "90000.00",
+        "current_liabilities": "60000.00",
+        "owner_households": [ex.HOUSEHOLD_ID],
+    },
+)
+ENTITY_PATCH_EXAMPLE = OpenApiExample(
+    "修改年销售收入", request_only=True, value={"annual_revenue": "900000.00", "employees": 3}
+)
+VISIT_EXAMPLE = OpenApiExample(
+    "入户走访",
+    request_only=True,
+    value={
+        "household": ex.HOUSEHOLD_ID,
+        "visited_at": "2026-12-05T10:30:00+08:00",
+        "place": "罗家坪村三组15号",
+        "met_person": "户主",
+        "outcome": "updated",
+        "notes": "核实种植面积与存款",
+    },
 )
 
 READ_ERRORS = {404: DetailSerializer}
@@ -124,6 +222,7 @@ class HouseholdListCreateApi(ListAPIView):
     @extend_schema(
         request=HouseholdCreateSerializer,
         responses={201: HouseholdSerializer, **WRITE_ERRORS},
+        examples=[HOUSEHOLD_EXAMPLE],
     )
     def post(self, request: Request) -> Response:
         fields = _input(HouseholdCreateSerializer, request)
@@ -153,12 +252,15 @@ def _head_errors_nested(errors: dict[str, list[str]]) -> dict[str, Any]:
 class HouseholdDetailApi(APIView):
     permission_classes = [IsAuthenticated, EditsArchives]
 
-    @extend_schema(responses={200: HouseholdSerializer, **READ_ERRORS})
+    @extend_schema(parameters=[HOUSEHOLD_ID], responses={200: HouseholdSerializer, **READ_ERRORS})
     def get(self, request: Request, pk: int) -> Response:
         return Response(HouseholdSerializer(_household(request.user, pk)).data)
 
     @extend_schema(
-        request=HouseholdUpdateSerializer, responses={200: HouseholdSerializer, **WRITE_ERRORS}
+        parameters=[HOUSEHOLD_ID],
+        request=HouseholdUpdateSerializer,
+        responses={200: HouseholdSerializer, **WRITE_ERRORS},
+        examples=[HOUSEHOLD_PATCH_EXAMPLE],
     )
     def patch(self, request: Request, pk: int) -> Response:
         household = _get(selectors.households_editable_by(request.user), pk)
@@ -177,7 +279,12 @@ class HouseholdDetailApi(APIView):
 class HouseholdMemberCreateApi(APIView):
     permission_classes = [IsAuthenticated, EditsArchives]
 
-    @extend_schema(request=MemberInputSerializer, responses={201: MemberSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        parameters=[HOUSEHOLD_ID],
+        request=MemberInputSerializer,
+        responses={201: MemberSerializer, **WRITE_ERRORS},
+        examples=[MEMBER_EXAMPLE],
+    )
     def post(self, request: Request, pk: int) -> Response:
         household = _get(selectors.households_editable_by(request.user), pk)
         member = services.member_create(
@@ -192,7 +299,12 @@ class HouseholdMemberCreateApi(APIView):
 class MemberUpdateApi(APIView):
     permission_classes = [IsAuthenticated, EditsArchives]
 
-    @extend_schema(request=MemberInputSerializer, responses={200: MemberSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        parameters=[MEMBER_ID],
+        request=MemberInputSerializer,
+        responses={200: MemberSerializer, **WRITE_ERRORS},
+        examples=[MEMBER_PATCH_EXAMPLE],
+    )
     def patch(self, request: Request, pk: int) -> Response:
         member = _get(selectors.members_editable_by(request.user), pk)
         member = services.member_update(
@@ -207,7 +319,11 @@ class MemberUpdateApi(APIView):
 class MemberRevealApi(APIView):
     """Any signed-in user may ask; the service refuses roles without the right (403)."""
 
-    @extend_schema(request=None, responses={200: RevealedPersonSerializer, **REVEAL_ERRORS})
+    @extend_schema(
+        parameters=[MEMBER_ID],
+        request=None,
+        responses={200: RevealedPersonSerializer, **REVEAL_ERRORS},
+    )
     def post(self, request: Request, pk: int) -> Response:
         return _revealed(
             services.member_reveal(
@@ -236,6 +352,7 @@ class BusinessEntityListCreateApi(ListAPIView):
     @extend_schema(
         request=BusinessEntityInputSerializer,
         responses={201: BusinessEntitySerializer, **WRITE_ERRORS},
+        examples=[ENTITY_EXAMPLE],
     )
     def post(self, request: Request) -> Response:
         fields = _input(BusinessEntityInputSerializer, request)
@@ -252,15 +369,17 @@ class BusinessEntityListCreateApi(ListAPIView):
 class BusinessEntityDetailApi(APIView):
     permission_classes = [IsAuthenticated, EditsArchives]
 
-    @extend_schema(responses={200: BusinessEntitySerializer, **READ_ERRORS})
+    @extend_schema(parameters=[ENTITY_ID], responses={200: BusinessEntitySerializer, **READ_ERRORS})
     def get(self, request: Request, pk: int) -> Response:
         entities = selectors.business_entities_visible_to(request.user)
         entity = _get(entities.prefetch_related("owner_households"), pk)
         return Response(BusinessEntitySerializer(entity).data)
 
     @extend_schema(
+        parameters=[ENTITY_ID],
         request=BusinessEntityInputSerializer,
         responses={200: BusinessEntitySerializer, **WRITE_ERRORS},
+        examples=[ENTITY_PATCH_EXAMPLE],
     )
     def patch(self, request: Request, pk: int) -> Response:
         entity = _get(selectors.business_entities_editable_by(request.user), pk)
@@ -279,7 +398,11 @@ class BusinessEntityDetailApi(APIView):
 class BusinessEntityRevealApi(APIView):
     """The legal representative's name and ID; refused (403) to roles without the right."""
 
-    @extend_schema(request=None, responses={200: RevealedPersonSerializer, **REVEAL_ERRORS})
+    @extend_schema(
+        parameters=[ENTITY_ID],
+        request=None,
+        responses={200: RevealedPersonSerializer, **REVEAL_ERRORS},
+    )
     def post(self, request: Request, pk: int) -> Response:
         return _revealed(
             services.legal_rep_reveal(
@@ -295,6 +418,8 @@ class BusinessEntityRevealApi(APIView):
 class VisitListCreateApi(ListAPIView):
     permission_classes = [IsAuthenticated, RecordsVisits]
     serializer_class = VisitSerializer
+    # a visit may carry a photo (multipart/form-data); JSON otherwise
+    parser_classes = [JSONParser, MultiPartParser]
 
     def get_queryset(self) -> QuerySet[Visit]:
         filters = _filters(VisitFilterSerializer, self.request)
@@ -311,6 +436,7 @@ class VisitListCreateApi(ListAPIView):
     @extend_schema(
         request=VisitInputSerializer,
         responses={201: VisitSerializer, **WRITE_ERRORS},
+        examples=[VISIT_EXAMPLE],
     )
     def post(self, request: Request) -> Response:
         fields = _input(VisitInputSerializer, request)

@@ -14,8 +14,10 @@ from typing import Any
 from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from fuxiang.api import JsonTypesMixin
 from fuxiang.masking import mask_name
 from fuxiang.messages import api_messages
 from households import selectors
@@ -29,6 +31,7 @@ from households.identity import (
 )
 from households.models import (
     BusinessEntity,
+    CommitteeAssessment,
     EntityCategory,
     Grid,
     Household,
@@ -57,7 +60,7 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         return self.scope(self.context["request"].user)
 
 
-class InputSerializer(serializers.ModelSerializer):
+class InputSerializer(JsonTypesMixin, serializers.ModelSerializer):
     """Parses input against a model's fields; writes go through the services, never here."""
 
     def build_standard_field(
@@ -100,18 +103,44 @@ def _person_name(attrs: dict[str, Any], name: str, id_field: str, label: str) ->
 
 # --- input ------------------------------------------------------------------------------------
 
+# The shapes the identity checks accept, so the schema tells a client before the server does
+# (check digits, uniqueness and scope are checked by the server: 400 with the reason).
+RESIDENT_ID_PATTERN = r"^[0-9]{17}[0-9Xx]$"
+MOBILE_PATTERN = r"^((\+86)?1[3-9][0-9]{9})?$"
+USCC_PATTERN = r"^([0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18})?$"
+
+
+@extend_schema_field({"type": "string", "maxLength": 18, "pattern": RESIDENT_ID_PATTERN})
+class ResidentIdField(serializers.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_length", 18)
+        super().__init__(**kwargs)
+
+
+@extend_schema_field({"type": "string", "maxLength": 14, "pattern": MOBILE_PATTERN})
+class MobileField(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "maxLength": 18, "pattern": USCC_PATTERN, "nullable": True})
+class UsccField(serializers.CharField):
+    pass
+
 
 class MemberInputSerializer(InputSerializer):
-    id_number = serializers.CharField(
+    id_number = ResidentIdField(
         label="身份证号码",
-        help_text="18位，末位X可小写；出生日期和性别由号码读取。修改时不传表示不变。",
+        help_text=(
+            "18位居民身份证号码（GB 11643，校验码须正确），末位X可小写；出生日期和性别由号码读取。"
+            "同一号码全县只能登记为一名成员（重复时400，code duplicate）。修改时不传表示不变。"
+        ),
         error_messages=field_messages("身份证号码"),
     )
-    phone = serializers.CharField(
+    phone = MobileField(
         label="手机号码",
         required=False,
         allow_blank=True,
-        help_text="11位手机号；修改时不传或留空表示不变。",
+        help_text="11位手机号，以1开头、第二位为3-9，可带+86；修改时不传或留空表示不变。",
         error_messages=field_messages("手机号码"),
     )
 
@@ -169,17 +198,20 @@ class BusinessEntityInputSerializer(InputSerializer):
     village = ScopedPrimaryKeyRelatedField(
         scope=selectors.villages_editable_by, error_messages=field_messages("生产经营地所在村")
     )
-    uscc = serializers.CharField(
+    uscc = UsccField(
         label="统一社会信用代码",
         required=False,
         allow_blank=True,
         allow_null=True,
-        help_text="18位；仅种养大户可不填",
+        help_text=(
+            "18位（GB 32100，校验码须正确）；一个代码只对应一个经营主体（重复时400）；"
+            "仅种养大户可不填"
+        ),
         error_messages=field_messages("统一社会信用代码"),
     )
-    legal_rep_id_number = serializers.CharField(
+    legal_rep_id_number = ResidentIdField(
         label="法定代表人/经营者身份证号码",
-        help_text="修改时不传表示不变",
+        help_text="18位居民身份证号码，末位X可小写；修改时不传表示不变",
         error_messages=field_messages("法定代表人身份证号码"),
     )
     owner_households = ScopedPrimaryKeyRelatedField(
@@ -354,6 +386,12 @@ def _money(**kwargs: Any) -> serializers.DecimalField:
 
 class HouseholdSerializer(serializers.ModelSerializer):
     village_name = serializers.CharField(source="village.name", read_only=True)
+    committee_assessment = serializers.ChoiceField(
+        choices=CommitteeAssessment.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="空字符串：村两委尚未评议",
+    )
     members = MemberSerializer(many=True, read_only=True)
     business_entities = BusinessEntitySummarySerializer(many=True, read_only=True)
     annual_income = _money(label="年收入合计")

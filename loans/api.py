@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fuxiang import api_examples as ex
 from fuxiang.accounts import roles
 from fuxiang.api import DetailSerializer, ErrorSerializer, domain_error_response
 from fuxiang.audit import AuditContext
@@ -53,6 +54,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     type=OpenApiTypes.STR,
     location=OpenApiParameter.HEADER,
     required=True,
+    pattern=r"^[A-Za-z0-9_.:-]{8,100}$",
     description="8–100 个字母、数字或 _ . : -；同一请求重试时使用同一个键，新请求使用新键。",
 )
 REPLAY = OpenApiResponse(
@@ -103,6 +105,21 @@ ERRORS: dict[int | str, Any] = {
         ],
     ),
 }
+
+
+def _path_id(what: str, example: int) -> OpenApiParameter:
+    return OpenApiParameter(
+        "id",
+        OpenApiTypes.INT,
+        OpenApiParameter.PATH,
+        description=f"{what}编号",
+        examples=[OpenApiExample(f"{what}{example}", value=example)],
+    )
+
+
+APPLICATION_ID = _path_id("申请", ex.APPLICATION_ID)
+CONTRACT_ID = _path_id("合同", ex.CONTRACT_ID)
+LOAN_ID = _path_id("借据", ex.LOAN_ID)
 
 
 def _key(request: Request) -> str:
@@ -183,7 +200,7 @@ APPLICATION_EXAMPLE = OpenApiExample(
     "福祥e贷随借随还",
     request_only=True,
     value={
-        "household": 1024,
+        "household": ex.HOUSEHOLD_ID,
         "product": "fuxiang_e_loan",
         "amount": "100000.00",
         "term_months": 12,
@@ -234,7 +251,9 @@ class ApplicationCreateApi(APIView):
 
 
 class ApplicationDetailApi(APIView):
-    @extend_schema(responses={200: ApplicationSerializer, 404: DetailSerializer})
+    @extend_schema(
+        parameters=[APPLICATION_ID], responses={200: ApplicationSerializer, 404: DetailSerializer}
+    )
     def get(self, request: Request, pk: int) -> Response:
         application = _get(selectors.applications_visible_to(request.user), pk)
         return Response(ApplicationSerializer(application).data)
@@ -243,6 +262,7 @@ class ApplicationDetailApi(APIView):
 class SigningCodeApi(APIView):
     @extend_schema(
         summary="发送签约验证码（短信发至借款人本人登记的手机，写明金额、期限、利率）",
+        parameters=[APPLICATION_ID],
         request=None,
         responses={201: SigningCodeSerializer, **ERRORS},
     )
@@ -260,9 +280,16 @@ class SigningCodeApi(APIView):
 class ContractSignApi(APIView):
     @extend_schema(
         summary="签约：农户须提供本人手机收到的签约验证码（经营主体由客户经理当面核实）",
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[APPLICATION_ID, IDEMPOTENCY_KEY],
         request=SignInputSerializer,
         responses={201: ContractSerializer, 200: REPLAY, **ERRORS},
+        examples=[
+            OpenApiExample(
+                "借款人读出短信中的验证码",
+                request_only=True,
+                value={"code_id": ex.SIGNING_CODE_ID, "code": ex.SIGNING_CODE},
+            )
+        ],
     )
     def post(self, request: Request, pk: int) -> Response:
         try:
@@ -285,7 +312,7 @@ class ContractSignApi(APIView):
 class DrawdownCreateApi(APIView):
     @extend_schema(
         summary="放款",
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[CONTRACT_ID, IDEMPOTENCY_KEY],
         request=DrawdownInputSerializer,
         responses={201: DrawdownSerializer, 200: REPLAY, **ERRORS},
         examples=[OpenApiExample("提款3万元", request_only=True, value={"amount": "30000.00"})],
@@ -310,14 +337,14 @@ class DrawdownCreateApi(APIView):
 class RepaymentCreateApi(APIView):
     @extend_schema(
         summary="柜面还款入账",
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[LOAN_ID, IDEMPOTENCY_KEY],
         request=RepaymentInputSerializer,
         responses={201: RepaymentSerializer, 200: REPLAY, **ERRORS},
         examples=[
             OpenApiExample(
                 "还款",
                 request_only=True,
-                value={"amount": "5000.00", "paid_on": "2026-12-01", "reference": "GM20261201001"},
+                value={"amount": "5000.00", "reference": "GM20261201001"},
             )
         ],
     )
@@ -342,7 +369,7 @@ class RepaymentCreateApi(APIView):
 
 
 class LoanDetailApi(APIView):
-    @extend_schema(responses={200: LoanSerializer, 404: DetailSerializer})
+    @extend_schema(parameters=[LOAN_ID], responses={200: LoanSerializer, 404: DetailSerializer})
     def get(self, request: Request, pk: int) -> Response:
         loan = _get(selectors.loans_visible_to(request.user).prefetch_related("instalments"), pk)
         return Response(LoanSerializer(loan).data)

@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from fuxiang.api import JsonTypesMixin
 from loans.models import (
     Drawdown,
     Instalment,
@@ -45,7 +46,7 @@ class ProductSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class ApplicationInputSerializer(serializers.Serializer):
+class ApplicationInputSerializer(JsonTypesMixin, serializers.Serializer):
     household = serializers.IntegerField(
         required=False, min_value=1, error_messages=_messages("农户编号")
     )
@@ -105,7 +106,7 @@ class SigningCodeSerializer(serializers.Serializer):
     sent_to = serializers.CharField(source="member.phone_masked")
 
 
-class SignInputSerializer(serializers.Serializer):
+class SignInputSerializer(JsonTypesMixin, serializers.Serializer):
     code_id = serializers.CharField(max_length=32, error_messages=_messages("验证码编号"))
     code = serializers.RegexField(
         r"^\d{6}$",
@@ -113,7 +114,7 @@ class SignInputSerializer(serializers.Serializer):
     )
 
 
-class DrawdownInputSerializer(serializers.Serializer):
+class DrawdownInputSerializer(JsonTypesMixin, serializers.Serializer):
     amount = serializers.DecimalField(
         max_digits=14, decimal_places=2, min_value=1, error_messages=_messages("放款金额")
     )
@@ -127,7 +128,7 @@ class DrawdownSerializer(serializers.ModelSerializer):
         fields = ["id", "contract", "loan", "loan_number", "amount", "value_date", "drawn_at"]
 
 
-class RepaymentInputSerializer(serializers.Serializer):
+class RepaymentInputSerializer(JsonTypesMixin, serializers.Serializer):
     amount = serializers.DecimalField(
         max_digits=14, decimal_places=2, min_value=0, error_messages=_messages("还款金额")
     )

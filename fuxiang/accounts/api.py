@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate, get_user_model, user_logged_in
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from knox.auth import TokenAuthentication
 from knox.models import AuthToken
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -44,6 +45,8 @@ class TokenObtainApi(APIView):
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
+    # a sign-in form may post form-encoded fields too
+    parser_classes = (JSONParser, FormParser, MultiPartParser)
 
     @extend_schema(
         request=TokenObtainSerializer,
@@ -52,6 +55,13 @@ class TokenObtainApi(APIView):
             400: ErrorSerializer,
             429: OpenApiResponse(DetailSerializer, description="失败次数过多，账号已锁定"),
         },
+        examples=[
+            OpenApiExample(
+                "客户经理登录",
+                request_only=True,
+                value={"username": "officer_a", "password": "您的密码"},
+            )
+        ],
         auth=[],
     )
     def post(self, request: Request) -> Response:

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from fuxiang.api import JsonTypesMixin
 
-class TokenObtainSerializer(serializers.Serializer):
+
+class TokenObtainSerializer(JsonTypesMixin, serializers.Serializer):
     username = serializers.CharField(
         error_messages={"required": "用户名为必填项", "blank": "用户名为必填项"}
     )
