@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -15,9 +14,8 @@ from fuxiang.audit.models import AuditAction, AuditEvent
 from fuxiang.audit.services import audit_record
 from households import services
 from households.tests.factories import next_resident_id
+from tests.screenshots import SCREENSHOTS
 from tests.test_browser_archive import sign_in
-
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 def _events(org):

@@ -4,16 +4,14 @@ village's groups (htmx). The screenshot of the form with errors is kept in docs/
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from households.models import Household, VillageGroup
 from households.tests.factories import VillageFactory, next_resident_id
+from tests.screenshots import SCREENSHOTS
 from tests.test_browser_archive import fits_the_screen, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 def in_view(page, selector: str) -> bool:

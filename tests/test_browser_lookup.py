@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from pathlib import Path
 
 import pytest
 from captcha.models import CaptchaStore
@@ -21,11 +20,11 @@ from qrlookup.models import OfficerContact, QrCodeKind
 from qrlookup.tests.conftest import WECHAT_UA, person
 from rating import runs
 from rating.models import RunScope
+from tests.screenshots import SCREENSHOTS
 from tests.test_browser_archive import fits_the_screen, sign_in
 from tests.test_rating_worker import approved_cards  # noqa: F401  (a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture(autouse=True)

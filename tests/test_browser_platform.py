@@ -4,8 +4,6 @@ the local fake, over real HTTP). The screenshot of the page is kept in docs/scre
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from households.tests.factories import HouseholdFactory
@@ -13,10 +11,10 @@ from loans.models import Delivery, DeliveryStatus, LoanProduct
 from loans.platform import deliveries
 from loans.platform.fake import FakePlatform
 from loans.tests.conftest import RICH, rate_household, seeded  # noqa: F401  (fixtures)
+from tests.screenshots import SCREENSHOTS
 from tests.test_browser_archive import fits_the_screen, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture

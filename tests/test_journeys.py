@@ -18,7 +18,6 @@ import re
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -42,13 +41,13 @@ from qrlookup.models import OfficerContact, QrCodeKind
 from qrlookup.tests.conftest import person
 from rating import runs
 from rating.models import CurrentRating, RatingChunk, RatingRun, RunScope, RunStatus
+from tests.screenshots import SCREENSHOTS
 from tests.test_browser_archive import fits_the_screen, sign_in
 from tests.test_browser_dashboard import browser_page
 from tests.test_browser_lookup import wechat_phone  # noqa: F401  (a fixture)
 from tests.test_rating_worker import approved_cards  # noqa: F401  (a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 def keep(page, name: str, *, full_page: bool = True) -> None:
