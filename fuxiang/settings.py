@@ -12,11 +12,11 @@ from pathlib import Path
 
 import dj_database_url
 import pghistory
-from celery.schedules import crontab
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from fuxiang.beat_schedule import beat_schedule
 from fuxiang.clientaddress import proxy_settings
 from fuxiang.crypto import parse_keyring
 from fuxiang.env import env_bool, env_int, env_list, env_str, refuse_placeholder
@@ -285,71 +285,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         "polling_interval": 0.2,
     }
-# Installed into django_celery_beat's tables when `celery beat` starts (times in CELERY_TIMEZONE).
-CELERY_BEAT_SCHEDULE = {
-    # /health/'s "beat" check: a worker records each tick (fuxiang/celery.py)
-    "beat-heartbeat": {
-        "task": "fuxiang.beat_heartbeat",
-        "schedule": 30.0,
-        "options": {"expires": 60},
-    },
-    "watchlists-recheck-nightly": {
-        "task": "households.tasks.recheck_watchlists",
-        "schedule": crontab(hour=2, minute=30),
-    },
-    "archive-files-purge-nightly": {
-        "task": "households.tasks.purge_archive_files",
-        "schedule": crontab(hour=3, minute=0),
-    },
-    "credit-lines-expire-nightly": {
-        "task": "credit.tasks.expire_lines",
-        "schedule": crontab(hour=0, minute=10),
-    },
-    "credit-overrides-lapse-nightly": {
-        "task": "credit.tasks.lapse_overrides",
-        "schedule": crontab(hour=0, minute=20),
-    },
-    "qrlookup-events-flush": {
-        "task": "qrlookup.tasks.flush_events",
-        "schedule": 60.0,
-    },
-    "qrlookup-requests-overdue-nightly": {
-        "task": "qrlookup.tasks.flag_overdue_requests",
-        "schedule": crontab(hour=6, minute=0),
-    },
-    "qrlookup-stats-nightly": {
-        "task": "qrlookup.tasks.roll_up_yesterday",
-        "schedule": crontab(hour=1, minute=10),
-    },
-    "qrlookup-purge-nightly": {
-        "task": "qrlookup.tasks.purge_verification_data",
-        "schedule": crontab(hour=3, minute=20),
-    },
-    "loans-overdue-nightly": {
-        "task": "loans.tasks.mark_overdue",
-        "schedule": crontab(hour=0, minute=40),
-    },
-    "loans-whitelists-refresh-nightly": {
-        "task": "loans.tasks.refresh_whitelists",
-        "schedule": crontab(hour=1, minute=30),
-    },
-    "loans-platform-push-nightly": {
-        "task": "loans.platform.tasks.push_whitelists",
-        "schedule": crontab(hour=2, minute=0),
-    },
-    "loans-platform-inbox-nightly": {
-        "task": "loans.platform.tasks.import_platform_inbox",
-        "schedule": crontab(hour=4, minute=0),
-    },
-    "loans-platform-reconcile-daily": {
-        "task": "loans.platform.tasks.reconcile_platforms",
-        "schedule": crontab(hour=5, minute=0),
-    },
-    "dashboards-refresh": {
-        "task": "dashboards.tasks.refresh_figures",
-        "schedule": float(env_int("DASHBOARDS_REFRESH_SECONDS", 600)),
-    },
-}
+# The periodic tasks (fuxiang/beat_schedule.py); times in CELERY_TIMEZONE.
+CELERY_BEAT_SCHEDULE = beat_schedule()
 # Import error reports (the rejected rows as uploaded, so they can be fixed) and export files
 # carry personal data; they are deleted this many days after they were written.
 ARCHIVE_FILE_RETENTION_DAYS = env_int("ARCHIVE_FILE_RETENTION_DAYS", 7)
