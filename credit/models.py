@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from credit import engine
 from fuxiang.fields import staff_ref
+from fuxiang.formatting import format_rmb
 
 
 class PolicyStatus(models.TextChoices):
@@ -219,7 +220,7 @@ class CreditLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"授信额度 {self.amount}元（{self.get_status_display()}）"
+        return f"授信额度 {format_rmb(self.amount)}（{self.get_status_display()}）"
 
     @property
     def rate_percent(self) -> str:
@@ -409,7 +410,7 @@ class CreditOverride(models.Model):
         ]
 
     def __str__(self) -> str:
-        what = self.grade if self.kind == OverrideKind.GRADE else f"{self.amount}元"
+        what = f"{self.grade}级" if self.kind == OverrideKind.GRADE else format_rmb(self.amount)
         return f"人工调整：{what}（{self.get_status_display()}）"
 
     def subject(self) -> Any:

@@ -1,4 +1,4 @@
-"""The audit record of a manual override's every step: the subject (no personal data), the
+"""The audit record of a manual override's every step: the subject (masked: 罗家坪村 罗**户), the
 override before and after, the note."""
 
 from __future__ import annotations
@@ -53,8 +53,9 @@ def override_audit(
 ) -> None:
     subject_type = "household" if override.household_id is not None else "business_entity"
     subject_id = override.household_id or override.business_entity_id
+    label = subject_label(override)
     details: dict[str, Any] = {
-        "subject": {"type": subject_type, "id": subject_id, "label": subject_label(override)},
+        "subject": {"type": subject_type, "id": subject_id, "label": label},
         "before": before,
         "after": after,
         **({"note": note} if note else {}),
@@ -64,7 +65,7 @@ def override_audit(
         action=action,
         actor=actor,
         target=override,
-        target_label=f"{subject_label(override)} 人工调整#{override.pk}",
+        target_label=f"{label} 人工调整#{override.pk}",
         audit=audit,
         details=details,
     )

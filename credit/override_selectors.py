@@ -23,7 +23,12 @@ from credit.selectors import entity_current_line, household_current_line
 from fuxiang.accounts import roles
 from fuxiang.audit.models import AuditEvent
 from households.models import BusinessEntity, Household, Member, Relation
-from households.selectors import business_entities_visible_to, households_visible_to
+from households.selectors import (
+    business_entities_visible_to,
+    head_name_subquery,
+    household_names,
+    households_visible_to,
+)
 from rating.models import CurrentRating, RatingResult
 
 
@@ -35,12 +40,13 @@ def overrides_visible_to(user: Any) -> QuerySet[CreditOverride]:
             Q(household__in=households_visible_to(user).values("pk"))
             | Q(business_entity__in=business_entities_visible_to(user).values("pk"))
         )
+    # the head's name rides along, so a list names each household (罗家坪村 罗**户) in one query
     return overrides.select_related(
         "household__village__township",
         "business_entity__village__township",
         "proposed_by",
         "reviewed_by",
-    )
+    ).annotate(head_name=head_name_subquery("household_id"))
 
 
 def overrides_pending_for(user: Any) -> QuerySet[CreditOverride]:
@@ -176,7 +182,8 @@ def subject_caps(policy: engine.CreditPolicy, override: CreditOverride) -> Mappi
 
 
 def subject_label(override: CreditOverride) -> str:
-    """The subject as the audit log and messages name it: no personal data (§4.4)."""
+    """The subject as pages, the audit log and messages name it, masked (§4.4): a household by
+    its village and its head's masked name (罗家坪村 罗**户), a business by its name."""
     if override.household_id is not None:
-        return str(override.household)
+        return household_names([override.household_id]).get(override.household_id, "")
     return str(override.business_entity)

@@ -27,7 +27,11 @@ from fuxiang.errors import DomainError
 from fuxiang.refusals import refusal_raise
 from households.forms import apply_domain_error
 from households.models import BusinessEntity, Household
-from households.selectors import business_entities_visible_to, households_visible_to
+from households.selectors import (
+    business_entities_visible_to,
+    household_name,
+    households_visible_to,
+)
 
 PAGE_SIZE = 30
 
@@ -49,7 +53,13 @@ def _subject(household: Household | None, entity: BusinessEntity | None) -> dict
         "line_rate": engine.rate_percent(line.rate_bp) if line is not None else "",
     }
     if household is not None:
-        subject["head"] = override_selectors.household_head(household.pk)
+        head = override_selectors.household_head(household.pk)
+        subject["head"] = head
+        subject["name"] = household_name(
+            household.village.name, head.name if head else None, household.pk
+        )
+    elif entity is not None:
+        subject["name"] = entity.name
     return subject
 
 
@@ -102,7 +112,7 @@ def override_propose(request: AuthenticatedHttpRequest) -> HttpResponse:
                 messages.success(request, "人工调整已提交，待支行行长审批")
                 return redirect("credit:override", pk=override.pk)
         status = 400
-    subject = household if household is not None else entity
+    subject = _subject(household, entity)
     open_override = (
         CreditOverride.objects.filter(status__in=overrides.OPEN)
         .filter(**({"household": household} if household else {"business_entity": entity}))
@@ -113,8 +123,8 @@ def override_propose(request: AuthenticatedHttpRequest) -> HttpResponse:
         "credit/override_propose.html",
         {
             "form": form,
-            "subject": _subject(household, entity),
-            "subject_label": str(subject),
+            "subject": subject,
+            "subject_label": subject["name"],
             "open_override": open_override,
             "today": timezone.localdate(),
         },
@@ -180,7 +190,7 @@ def override_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     context = {
         "override": override,
         "subject": subject,
-        "subject_label": override_selectors.subject_label(override),
+        "subject_label": subject["name"],
         "applied": line is not None and line.override_id == override.pk,
         "expired": override.valid_until < today,
         "cap": check,

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credit import engine, policies
-from credit.engine.formatting import plain_number, rate_percent, share_percent, yuan
+from credit.engine.formatting import plain_number, rate_percent, share_percent
 from credit.models import CreditPolicyVersion, PolicyStatus
 from credit.policy_forms import (
     GROUPS,
@@ -40,6 +40,7 @@ from credit.policy_selectors import (
 from fuxiang.accounts import roles
 from fuxiang.accounts.requests import AuthenticatedHttpRequest
 from fuxiang.errors import DomainError
+from fuxiang.formatting import format_rmb
 from fuxiang.makerchecker import makers
 from households.forms import apply_domain_error
 
@@ -143,7 +144,10 @@ def _compared(
 def policy_parameters(policy: engine.CreditPolicy) -> list[dict[str, Any]]:
     """The policy as (group, [(label, value), ...]) rows for the page, in the bank's units."""
     caps = [
-        (f"{grade}级", yuan(policy.grade_caps[grade]) if grade in policy.grade_caps else "不授信")
+        (
+            f"{grade}级",
+            format_rmb(policy.grade_caps[grade]) if grade in policy.grade_caps else "不授信",
+        )
         for grade in engine.GRADES
     ]
     spreads = [
@@ -162,9 +166,9 @@ def policy_parameters(policy: engine.CreditPolicy) -> list[dict[str, Any]]:
             "rows": [
                 (labels["income_multiple"], f"{plain_number(policy.income_multiple)}倍"),
                 (labels["asset_multiple"], f"{plain_number(policy.asset_multiple)}倍"),
-                (labels["rounding_unit"], f"向下取整到{yuan(policy.rounding_unit)}"),
-                (labels["online_min"], yuan(policy.online_min)),
-                (labels["online_max"], yuan(policy.online_max)),
+                (labels["rounding_unit"], f"向下取整到{format_rmb(policy.rounding_unit)}"),
+                (labels["online_min"], format_rmb(policy.online_min)),
+                (labels["online_max"], format_rmb(policy.online_max)),
                 (labels["validity_months"], f"{policy.validity_months}个月"),
             ],
         },
@@ -204,7 +208,7 @@ def _entity_rows(policy: engine.CreditPolicy) -> list[tuple[str, str]]:
     margins = policy.entity_margins or {}
     return [
         *(
-            (f"{labels['entity_grade_caps']}（{grade}级）", yuan(caps[grade]))
+            (f"{labels['entity_grade_caps']}（{grade}级）", format_rmb(caps[grade]))
             for grade in engine.GRADES
             if grade in caps
         ),

@@ -12,9 +12,13 @@ from credit import engine
 from credit.lines import granting_grades
 from credit.models import CreditLine, LineStatus
 from credit.policy_selectors import policy_in_force
-from fuxiang.masking import mask_name
-from households.models import BusinessEntity, Household, Member, Relation
-from households.selectors import villages_visible_to, visible_village_ids
+from households.models import BusinessEntity, Household
+from households.selectors import (
+    head_name_subquery,
+    household_names,
+    villages_visible_to,
+    visible_village_ids,
+)
 from rating.models import CurrentRating, RatingRun
 
 
@@ -256,7 +260,11 @@ class SharedLine:
 def entity_shared_line(entity: BusinessEntity) -> SharedLine | None:
     """For an entity that shares its owner household's line (``engine.shares_household_line``),
     the households and their current lines; ``None`` for an entity with a line of its own."""
-    owners = list(entity.owner_households.select_related("village").order_by("pk"))
+    owners = list(
+        entity.owner_households.select_related("village")
+        .annotate(head_name=head_name_subquery())
+        .order_by("pk")
+    )
     if not engine.shares_household_line(entity.kind, has_owner_household=bool(owners)):
         return None
     return SharedLine([(h, household_current_line(h.pk)) for h in owners])
@@ -296,20 +304,13 @@ def entity_no_line_reason(entity: BusinessEntity) -> str:
 
 def subject_names(lines: Any) -> dict[int, str]:
     """How a list names each line's subject: a household by its village and its head's masked
-    name (罗家坪村 罗**户), a business by its name; keyed by line id."""
+    name (罗家坪村 罗**户, ``households.selectors.household_name``), a business by its name;
+    keyed by line id."""
     lines = list(lines)
-    heads = dict(
-        Member.objects.filter(
-            household_id__in={line.household_id for line in lines if line.household_id},
-            relation=Relation.HEAD,
-        ).values_list("household_id", "name")
-    )
-    names = {}
-    for line in lines:
-        if line.household_id:
-            head = heads.get(line.household_id)
-            who = f"{mask_name(head)}户" if head else f"{line.household_id}号户"
-            names[line.pk] = f"{line.village.name} {who}"
-        else:
-            names[line.pk] = line.business_entity.name if line.business_entity else ""
-    return names
+    households = household_names(line.household_id for line in lines)
+    return {
+        line.pk: households.get(line.household_id, "")
+        if line.household_id
+        else (line.business_entity.name if line.business_entity else "")
+        for line in lines
+    }

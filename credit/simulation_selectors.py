@@ -13,7 +13,8 @@ from django.db import connection
 from credit.models import CreditLine, CreditSimulation
 from fuxiang.accounts import roles
 from fuxiang.errors import DomainError
-from households.models import Village
+from households.models import BusinessEntity, Village
+from households.selectors import household_names
 from rating.models import CurrentRating, RatingResult, RunStatus
 
 LIST_LIMIT = 200  # subjects listed as gaining or losing credit (the export has them all)
@@ -177,6 +178,25 @@ def _change(row: tuple[Any, ...], villages: dict[int, Village]) -> dict[str, Any
         "limit_before": str(amount_before or 0),
         "limit_after": str(amount_after or 0),
     }
+
+
+def changes_named(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The report's changes, each with the name the pages show (罗家坪村 罗**户, or the village and
+    the business's name), read now: a report keeps ids, never names."""
+    households = household_names(c["household_id"] for c in changes)
+    entities = dict(
+        BusinessEntity.objects.filter(
+            pk__in={c["entity_id"] for c in changes if c.get("entity_id")}
+        ).values_list("pk", "name")
+    )
+    named = []
+    for change in changes:
+        if change.get("household_id"):
+            name = households.get(change["household_id"], "")
+        else:
+            name = f"{change['village']} {entities.get(change.get('entity_id') or 0, '')}".strip()
+        named.append({**change, "name": name})
+    return named
 
 
 def simulations_visible_to(user: Any) -> Any:

@@ -72,6 +72,12 @@ def simulation_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     report = None
     if simulation.run.status == RunStatus.SIMULATED:
         report = simulation_selectors.simulation_report(simulation)
+        if report:
+            report = {
+                **report,
+                "gained": simulation_selectors.changes_named(report["gained"]),
+                "lost": simulation_selectors.changes_named(report["lost"]),
+            }
     chart = None
     if report:
         chart = {

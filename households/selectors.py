@@ -23,6 +23,7 @@ from django.db.models.functions import Coalesce, Reverse
 
 from fuxiang.accounts import roles
 from fuxiang.accounts.models import Role
+from fuxiang.masking import mask_name
 from fuxiang.pagination import COUNT_CAP, BoundedPaginator
 from households import listing
 from households.models import (
@@ -152,6 +153,39 @@ def visits_visible_to(user: Any) -> QuerySet[Visit]:
         Q(household_id__in=Household.objects.filter(village_id__in=ids).values("pk"))
         | Q(business_entity_id__in=BusinessEntity.objects.filter(village_id__in=ids).values("pk"))
     )
+
+
+# --- how a household is named -----------------------------------------------------------------
+
+
+def household_name(village_name: str, head_name: str | None, household_id: int) -> str:
+    """How pages and the audit log name a household: its village and its head's masked name
+    (罗家坪村 罗**户, docs/design.md §4.4); its number only while it has no head (罗家坪村
+    12号户)."""
+    who = f"{mask_name(head_name)}户" if head_name else f"{household_id}号户"
+    return f"{village_name} {who}"
+
+
+def household_names(household_ids: Any) -> dict[int, str]:
+    """``household_name`` of each of these households, keyed by id: two queries whatever the
+    number."""
+    ids = {pk for pk in household_ids if pk}
+    if not ids:
+        return {}
+    heads = dict(
+        Member.objects.filter(household_id__in=ids, relation=Relation.HEAD).values_list(
+            "household_id", "name"
+        )
+    )
+    villages = Household.objects.filter(pk__in=ids).values_list("pk", "village__name")
+    return {pk: household_name(village, heads.get(pk), pk) for pk, village in villages}
+
+
+def head_name_subquery(household_field: str = "pk") -> Subquery:
+    """The head's name of the household in ``household_field`` of the outer row, to annotate a
+    list with (one query for the page)."""
+    heads = Member.objects.filter(household=OuterRef(household_field), relation=Relation.HEAD)
+    return Subquery(heads.values("name")[:1])
 
 
 # --- lists and pages --------------------------------------------------------------------------

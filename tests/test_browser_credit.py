@@ -169,3 +169,74 @@ def test_each_role_sees_only_what_it_can_use_and_managers_a_badge_for_what_waits
     badge = phone.wait_for_selector("[data-testid=override-badge] .badge")
     assert badge.inner_text() == "1"
     assert phone.locator("text=模拟测算").count() == 1
+
+
+PHONE_390 = {"width": 390, "height": 844}
+
+
+def test_on_a_phone_an_officer_proposes_and_a_manager_approves_seeing_a_masked_name_and_money(
+    live_server, phone, screenshot, rated_household, org
+):
+    """Issue 16 item 6 on a 390×844 phone: the override pages name the household by its village
+    and its head's masked name (never "12号户", never the full name), amounts as ¥136,000, and
+    no date, badge or heading breaks onto a second line."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from credit.models import CreditOverride, OverrideStatus
+
+    phone.set_viewport_size(PHONE_390)
+    household, line = rated_household
+    head = household.members.get(relation="head")
+    name = f"{org.village_a.name} {head.masked_name}户"
+    amount = Decimal(line.amount) + 10000
+    nowrap = ".badge, .text-nowrap, h1, h2, dt, [data-testid=subject-name]"
+
+    sign_in(phone, live_server, "officer_a")
+    phone.goto(f"{live_server.url}/credit/overrides/new/?household={household.pk}")
+    assert phone.inner_text("[data-testid=subject-name]") == name
+    assert phone.inner_text("[data-testid=current-amount]") == format_rmb(line.amount)
+    assert wrapped(phone, nowrap) == []
+    phone.select_option("#id_kind", "limit")
+    phone.fill("#id_amount", str(int(amount)))
+    phone.fill("#id_reason", "走访核实养殖规模扩大，收入被低估")
+    phone.fill("#id_evidence", "养殖场照片、销售单据")
+    phone.fill("#id_valid_until", (timezone.localdate() + timedelta(days=90)).isoformat())
+    phone.click("button:has-text('提交审批')")
+    phone.wait_for_selector("text=人工调整已提交")
+    override = CreditOverride.objects.get(household=household)
+    assert phone.inner_text("[data-testid=override-amount]") == format_rmb(amount)
+    assert name in phone.inner_text("main")
+    assert wrapped(phone, nowrap) == []
+    assert fits_the_screen(phone)
+    screenshot(phone, "override-proposed")
+
+    phone.context.clear_cookies()  # signed out
+    sign_in(phone, live_server, "manager")
+    phone.goto(f"{live_server.url}/credit/")
+    phone.click(".navbar-toggler")
+    phone.click("nav a:has-text('待审批')")
+    card = phone.wait_for_selector(f"[data-override='{override.pk}']")
+    text = card.inner_text()
+    assert name in text
+    assert format_rmb(amount) in text
+    assert head.name not in phone.inner_text("main")
+    assert f"{household.pk}号户" not in phone.inner_text("main")
+    assert wrapped(phone, nowrap) == []
+    assert fits_the_screen(phone)
+    screenshot(phone, "override-inbox")
+
+    card.query_selector("a.fw-bold").click()
+    phone.wait_for_selector("[data-testid=review]")
+    assert phone.inner_text("[data-testid=subject-name]") == name
+    assert phone.inner_text("[data-testid=override-amount]") == format_rmb(amount)
+    assert wrapped(phone, nowrap) == []
+    assert fits_the_screen(phone)
+    phone.fill("#id_note", "同意，材料齐全")
+    phone.click("button:has-text('批准并重新评级')")
+    phone.wait_for_selector("text=已批准")
+    override.refresh_from_db()
+    assert override.status == OverrideStatus.APPROVED
+    assert wrapped(phone, nowrap) == []
+    assert fits_the_screen(phone)
+    screenshot(phone, "override-approved")

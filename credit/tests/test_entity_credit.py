@@ -329,6 +329,9 @@ def test_an_individual_business_of_a_household_draws_on_the_household_line(clien
     card = client.get(reverse("credit:entity_card", args=[shop.pk])).content.decode()
     assert "与所属农户共用授信额度" in card
     assert reverse("households:detail", args=[household.pk]) in card
+    head = household.members.get(relation="head")
+    assert f"{org.village_a.name} {head.masked_name}户" in card  # not "12号户"
+    assert f"{household.pk}号户" not in card
     assert reverse("credit:line", args=[household_line.pk]) in card
     assert "提议人工调整" not in card
     with pytest.raises(DomainError, match="共用授信额度"):

@@ -305,3 +305,51 @@ def test_an_override_in_review_is_shown_as_such_wherever_staff_see_it(
     override.refresh_from_db()
     assert override.status == OverrideStatus.WITHDRAWN
     assert badge not in client.get(f"/credit/households/{aa.pk}/").content.decode()
+
+
+def test_every_override_page_and_the_audit_log_name_the_household_by_its_heads_masked_name(
+    client, org, rated, post_and_run
+):
+    """Issue 16 item 6: never "罗家坪村 12号户" or the head's full name; amounts as ¥200,000."""
+    aa, _ = rated
+    head = Member.objects.get(household=aa, relation="head")
+    name = f"{org.village_a.name} {head.masked_name}户"
+    override = propose(org.officer_a, aa)
+    pages = {}
+    client.force_login(org.officer_a)
+    pages["propose"] = client.get(propose_url(aa)).content.decode()
+    pages["mine"] = client.get(reverse("credit:override_inbox")).content.decode()
+    client.force_login(org.manager)
+    pages["inbox"] = client.get(reverse("credit:override_inbox")).content.decode()
+    pages["detail"] = client.get(reverse("credit:override", args=[override.pk])).content.decode()
+    post_and_run(client, reverse("credit:override_approve", args=[override.pk]), {"note": "同意"})
+    pages["in force"] = client.get(reverse("credit:override_inbox")).content.decode()
+    line = household_current_line(aa.pk)
+    pages["line"] = client.get(reverse("credit:line", args=[line.pk])).content.decode()
+
+    for page, html in pages.items():
+        assert name in html, page
+        assert f"{aa.pk}号户" not in html, page
+        assert head.name not in html, page
+        assert "200000" not in html, page
+    for page in ("mine", "inbox", "detail", "in force"):
+        assert "¥200,000" in pages[page], page
+    assert "人工调整：¥200,000（已批准）" in pages["line"]
+    labels = set(
+        AuditEvent.objects.filter(
+            target_type="credit.creditoverride", target_id=str(override.pk)
+        ).values_list("target_label", flat=True)
+    )
+    assert labels == {f"{name} 人工调整#{override.pk}"}
+
+
+def test_a_household_without_a_head_is_named_by_its_number(client, org, rated):
+    aa, _ = rated
+    override = propose(org.officer_a, aa)
+    Member.objects.filter(household=aa, relation="head").update(relation="spouse")
+    client.force_login(org.manager)
+
+    inbox = client.get(reverse("credit:override_inbox")).content.decode()
+
+    assert f'data-override="{override.pk}"' in inbox
+    assert f"{org.village_a.name} {aa.pk}号户" in inbox

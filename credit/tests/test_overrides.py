@@ -88,7 +88,10 @@ def test_an_officer_proposes_a_limit_for_a_household_of_their_grid_and_it_is_aud
     assert override.grade == ""
     event = events(override, AuditAction.CREDIT_OVERRIDE_PROPOSE).get()
     assert event.actor == org.officer_a
-    assert event.details["subject"] == {"type": "household", "id": aa.pk, "label": str(aa)}
+    head = aa.members.get(relation="head")
+    label = f"{aa.village.name} {head.masked_name}户"  # masked, like every page (not "12号户")
+    assert event.details["subject"] == {"type": "household", "id": aa.pk, "label": label}
+    assert head.name not in str(event.details)
     assert event.details["before"]["line"]["amount"] == "150000.00"
     assert event.details["after"]["amount"] == "200000"
     assert event.details["after"]["status"] == "proposed"

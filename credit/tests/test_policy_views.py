@@ -133,7 +133,7 @@ def test_every_parameter_reads_in_chinese_and_the_auditor_only_reads(client, org
     for name, label in engine.FIELD_LABELS.items():
         if name not in ("version", "effective_from"):
             assert label in page, label
-    for shown in ("500,000元", "3.00%", "3.45%", "7.85%", "+100基点", "存款占额度≥50%，减30基点"):
+    for shown in ("¥500,000", "3.00%", "3.45%", "7.85%", "+100基点", "存款占额度≥50%，减30基点"):
         assert shown in page, shown
     assert "与 2026.1（2026-01-01起）相比的变化" in page  # 2026.2 added the entity rules
     assert "提交审批" not in page

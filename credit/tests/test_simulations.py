@@ -14,7 +14,7 @@ from credit import engine, simulation_exports, simulation_selectors, simulations
 from credit.models import CreditLine, CreditPolicyVersion
 from credit.selectors import current_lines
 from fuxiang.errors import DomainError
-from households.tests.factories import HouseholdFactory
+from households.tests.factories import BusinessEntityFactory, HouseholdFactory
 from rating import scorecards as rating_scorecards
 from rating.models import CurrentRating, RatingResult, RatingRun, RunScope, RunStatus
 from rating.selectors import scorecard_active
@@ -206,3 +206,21 @@ def test_the_pages_start_show_and_export_a_simulation(
     assert export["Content-Type"].startswith("application/vnd.openxmlformats")
     client.force_login(org.officer_a)
     assert client.get("/credit/simulations/").status_code == 403
+
+
+def test_who_gains_and_loses_is_named_by_the_heads_masked_name_not_a_number(org, county):
+    rich, _ = county
+    household = rich[0]
+    head = household.members.get(relation="head")
+    entity = BusinessEntityFactory(village=org.village_b)
+    changes = [
+        {"village": org.village_a.name, "household_id": household.pk, "entity_id": None},
+        {"village": org.village_b.name, "household_id": None, "entity_id": entity.pk},
+    ]
+
+    named = simulation_selectors.changes_named(changes)
+
+    assert [c["name"] for c in named] == [
+        f"{org.village_a.name} {head.masked_name}户",
+        f"{org.village_b.name} {entity.name}",
+    ]

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django import template
 from django.utils import timezone
 
 from fuxiang import masking
 from fuxiang.formatting import format_rmb
+from households import selectors
 from households.identity import age_on
 
 register = template.Library()
@@ -37,3 +39,12 @@ def percent(value: Decimal | float | None) -> str:
 @register.filter(name="mask_name")
 def mask_name_filter(name: str | None) -> str:
     return masking.mask_name(name or "")
+
+
+@register.filter
+def household_name(household: Any, head_name: str | None = None) -> str:
+    """``{{ household|household_name:head_name }}``: 罗家坪村 罗**户 (``households.selectors.
+    household_name``); the household's village must be loaded with it."""
+    if household is None:
+        return ""
+    return selectors.household_name(household.village.name, head_name, household.pk)
