@@ -35,6 +35,15 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: on Redis the rate-limit and lockout counters of an
+    earlier test (or an earlier run) would otherwise carry over and refuse this one's SMS."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def postgres(settings):
     """Skip (or fail in CI) unless the tests run on PostgreSQL."""
