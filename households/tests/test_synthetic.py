@@ -206,3 +206,60 @@ def test_postgresql_copy_path_writes_the_same_county_and_leaves_sequences_usable
     assert head.phone_masked == "" or "****" in head.phone_masked
     household = _archive_one_more_household()
     assert household.pk > Household.objects.exclude(pk=household.pk).latest("id").pk
+
+
+def _catalogue() -> set[tuple[str, str]]:
+    """Every index and constraint of the tables the generator fills, as PostgreSQL lists them."""
+    from django.db import connection
+
+    from households.synthetic.writers import BULK_MODELS
+
+    tables = [m._meta.db_table for m in BULK_MODELS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+            "WHERE indrelid = ANY(%s::regclass[])",
+            [tables],
+        )
+        found = set(cursor.fetchall())
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) || ' ' || condeferrable::text "
+            "|| convalidated::text FROM pg_constraint WHERE conrelid = ANY(%s::regclass[])",
+            [tables],
+        )
+        return found | set(cursor.fetchall())
+
+
+def test_indexes_and_constraints_dropped_for_the_load_come_back_the_same(postgres):
+    before = _catalogue()
+    build_county(demo_plan(300, as_of=AS_OF))
+    assert _catalogue() == before
+    assert any("UNIQUE (id_number_index)" in definition for _, definition in before)
+
+
+def test_a_duplicate_id_fails_the_whole_county_when_the_unique_index_is_built(postgres):
+    from django.db import IntegrityError
+
+    from households.synthetic import people
+
+    real_new = people._Ids.new
+
+    def same_id_twice(self, birth, male):
+        number = real_new(self, birth, male)
+        self.last = getattr(self, "last", None) or number
+        return self.last  # every person gets the first person's ID
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(people._Ids, "new", same_id_twice)
+        with pytest.raises(IntegrityError):
+            build_county(demo_plan(50, as_of=AS_OF))
+    assert not Household.objects.exists()
+    assert not Member.objects.exists()
+
+
+def test_a_second_county_goes_into_tables_that_keep_their_indexes(postgres):
+    build_county(demo_plan(100, as_of=AS_OF))
+    before = _catalogue()
+    build_county(demo_plan(100, as_of=AS_OF, county_code="430224", county_name="茶陵县"))
+    assert _catalogue() == before
+    assert Household.objects.count() == 200
