@@ -28,6 +28,7 @@ from households.selectors import (
     head_name_subquery,
     household_names,
     households_visible_to,
+    visible_village_ids,
 )
 from rating.models import CurrentRating, RatingResult
 
@@ -66,6 +67,23 @@ def overrides_to_review_for(user: Any) -> QuerySet[CreditOverride]:
         .filter(status=OverrideStatus.NEEDS_REVIEW)
         .order_by("review_since", "id")
     )
+
+
+def overrides_waiting_count(user: Any) -> int:
+    """How many overrides wait for this reviewer (待审批 and 待复核 in their scope), for the
+    menu's badge: one count that joins each waiting override to its subject's village (few
+    rows wait), never the scope's every household."""
+    if not roles.can_approve_override(user):
+        return 0
+    waiting = CreditOverride.objects.filter(
+        status__in=(OverrideStatus.PROPOSED, OverrideStatus.NEEDS_REVIEW)
+    )
+    ids = visible_village_ids(user)
+    if ids is not None:
+        waiting = waiting.filter(
+            Q(household__village_id__in=ids) | Q(business_entity__village_id__in=ids)
+        )
+    return waiting.count()
 
 
 def overrides_in_review_of(

@@ -160,20 +160,6 @@ def override_inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
-def override_badge(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The menu's badge for a reviewer (loaded by htmx): proposals waiting for their decision
-    and overrides a later rating sent back for review; nothing for other roles."""
-    user = request.user
-    waiting = 0
-    if roles.can_approve_override(user):
-        waiting = (
-            override_selectors.overrides_pending_for(user).count()
-            + override_selectors.overrides_to_review_for(user).count()
-        )
-    return render(request, "credit/_override_badge.html", {"waiting": waiting})
-
-
-@login_required
 def override_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_reader(request.user)
     override = get_object_or_404(override_selectors.overrides_visible_to(request.user), pk=pk)
@@ -273,7 +259,6 @@ def override_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 
 urlpatterns: list[URLPattern] = [
     path("overrides/", override_inbox, name="override_inbox"),
-    path("overrides/badge/", override_badge, name="override_badge"),
     path("overrides/new/", override_propose, name="override_propose"),
     path("overrides/<int:pk>/", override_detail, name="override"),
     path("overrides/<int:pk>/approve/", override_approve, name="override_approve"),

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboards import dashboard_views, household_views, report_views, trend_views
+from dashboards import dashboard_views, household_views, menu_views, report_views, trend_views
 
 app_name = "dashboards"
 
 urlpatterns = [
+    path("menu/", menu_views.menu_badges, name="menu"),
     path("headline/", dashboard_views.headline_page, name="headline"),
     path("county/", dashboard_views.scope_page, name="county_page"),
     path("county/export.xlsx", dashboard_views.export, name="county_export"),

@@ -35,3 +35,13 @@ def inbox_counts(user: Any) -> dict[str, int]:
         "open": open_requests.count(),
         "overdue": open_requests.filter(due_at__lt=timezone.now()).count(),
     }
+
+
+def overdue_count(user: Any) -> int:
+    """Open requests past their deadline in the user's scope (the managers' menu): the partial
+    index on open requests by (grid, due_at) answers it."""
+    return (
+        requests_visible_to(user)
+        .filter(status=RequestStatus.OPEN, due_at__lt=timezone.now())
+        .count()
+    )
