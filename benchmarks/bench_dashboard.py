@@ -59,10 +59,10 @@ def load_activity() -> dict[str, int]:
 
     statements = {
         "visits": """
-            INSERT INTO households_visit (officer_id, household_id, visited_at, place, met_person,
-                outcome, notes, created_at, photo)
-            SELECT o.user_id, h.id, now() - random() * interval '200 days', '村部', '',
-                'archived', '', now(), ''
+            INSERT INTO households_visit (officer_id, household_id, village_id, visited_at,
+                place, met_person, outcome, notes, created_at, photo)
+            SELECT o.user_id, h.id, h.village_id, now() - random() * interval '200 days',
+                '村部', '', 'archived', '', now(), ''
             FROM households_household h
             JOIN households_village v ON v.id = h.village_id
             JOIN LATERAL (SELECT MIN(user_id) AS user_id FROM households_grid_officers

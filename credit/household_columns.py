@@ -48,13 +48,14 @@ class LineStandings:
     def filter(
         self, households: QuerySet[Any], *, grade: str = "", line: str = ""
     ) -> QuerySet[Any]:
-        """Tested row by row through ``CurrentRating``'s unique household index (a page walks
-        the list's order until it has its rows), never by hashing the county's ratings."""
+        """The grade by the household's copy of it (``Household.current_grade``, kept by the
+        publish): a grade's households are read in the list's order from the index
+        ``household_grade_order``, however deep the page. A line status is tested row by row
+        through ``CurrentRating``'s unique household index (a page walks the list's order until
+        it has its rows), never by hashing the county's ratings."""
         current = CurrentRating.objects.filter(household_id=OuterRef("pk"))
-        if grade == UNRATED:
-            households = households.filter(~Exists(current))
-        elif grade:
-            households = households.filter(Exists(current.filter(grade=grade)))
+        if grade:
+            households = households.filter(current_grade="" if grade == UNRATED else grade)
         if line:
             lines = CreditLine.objects.filter(rating_result_id=OuterRef("result_id"))
             if line != NO_LINE:

@@ -143,16 +143,12 @@ def business_entities_editable_by(user: Any) -> QuerySet[BusinessEntity]:
 
 
 def visits_visible_to(user: Any) -> QuerySet[Visit]:
+    """By the visit's copy of its subject's village (``Visit.village``, which follows the
+    subject when it moves): a scope's visits are read through ``visit_scope_order`` alone,
+    where testing both kinds of subject against the scope scanned every visit."""
     visits = Visit.objects.select_related("officer", "household__village", "business_entity")
-    ids = visible_village_ids(user)
-    if ids is None:
-        return visits
-    # subject ids from the scope's villages (hashed once), not joins: a join for each of
-    # the two kinds of subject left PostgreSQL no plan but joining every visit
-    return visits.filter(
-        Q(household_id__in=Household.objects.filter(village_id__in=ids).values("pk"))
-        | Q(business_entity_id__in=BusinessEntity.objects.filter(village_id__in=ids).values("pk"))
-    )
+    scope = _in_visible_villages(user, "village")
+    return visits if scope is None else visits.filter(scope)
 
 
 # --- how a household is named -----------------------------------------------------------------
@@ -310,12 +306,13 @@ def villages_missing_archives(user: Any) -> list[Village]:
     − households not closed: those still to be visited and archived), most missing first;
     each with ``archived`` and ``missing``. The registry of households is a count per village,
     not a list of names, so this says where they are and how many."""
+    # count(*), not count(id): the index on (village, status) answers it alone
     archived = dict(
         households_visible_to(user)
         .exclude(status=HouseholdStatus.CLOSED)
         .order_by()
         .values("village_id")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .values_list("village_id", "n")
     )
     villages = []

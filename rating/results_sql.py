@@ -290,10 +290,40 @@ def current_ratings_switch(run: RatingRun, expected: Mapping[str, int]) -> None:
                 villages = f"SELECT village_id FROM {chunks} WHERE run_id = %s"  # noqa: S608
                 subjects = f"SELECT id FROM {table} WHERE village_id IN ({villages})"  # noqa: S608
                 in_scope, params = f"{subject} IN ({subjects})", [run.pk]
+            if subject == "household_id":
+                household_grades_copy(cursor, run, withdrawn=(in_scope, params))
             cursor.execute(
                 f"DELETE FROM {current} WHERE {in_scope} AND run_id <> %s",  # noqa: S608
                 [*params, run.pk],
             )
+        if expected.get("household_id"):
+            household_grades_copy(cursor, run)
+
+
+def household_grades_copy(
+    cursor: Any, run: RatingRun, *, withdrawn: tuple[str, list[Any]] | None = None
+) -> None:
+    """Keep ``Household.current_grade`` (the list's grade filter) equal to the current
+    rating's grade, in the publish's transaction: ``withdrawn`` (the scope's condition on the
+    current ratings, before they are deleted) empties the grade of those about to lose their
+    current rating; without it, each household the run switched takes the run's grade. Only
+    households whose grade changes are written (a re-run rewrites few)."""
+    current = CurrentRating._meta.db_table
+    households = Household._meta.db_table
+    if withdrawn is not None:
+        in_scope, params = withdrawn
+        cursor.execute(
+            f"UPDATE {households} SET current_grade = '' WHERE current_grade <> '' "  # noqa: S608
+            f"AND id IN (SELECT household_id FROM {current} WHERE {in_scope} AND run_id <> %s)",
+            [*params, run.pk],
+        )
+        return
+    cursor.execute(
+        f"UPDATE {households} SET current_grade = c.grade FROM {current} c "  # noqa: S608
+        f"WHERE c.household_id = {households}.id AND c.run_id = %s "
+        f"AND {households}.current_grade <> c.grade",
+        [run.pk],
+    )
 
 
 def results_counts(run_id: int, village_id: int) -> list[list[Any]]:

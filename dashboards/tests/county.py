@@ -192,6 +192,7 @@ def add_activity(rng: random.Random, *, now: datetime) -> None:
                 Visit(
                     officer=officer_of.get(grid) or any_officer,
                     household_id=household,
+                    village_id=village,
                     visited_at=now - timedelta(days=rng.randint(0, 70), hours=rng.randint(0, 20)),
                     place="村部",
                     outcome=rng.choice(["archived", "updated", "explained"]),

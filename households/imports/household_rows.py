@@ -309,6 +309,7 @@ def _write_chunk(
     now = timezone.now()
     created: list[Household] = []
     updated: list[Household] = []
+    moved: list[int] = []  # households moved to another village: their visits follow
     events: list[AuditEvent] = []
     new_members: list[Member] = []
     changed_members: list[Member] = []
@@ -340,6 +341,7 @@ def _write_chunk(
         if household.village_id != group.village.pk:
             household.village = group.village
             changed.append("village")
+            moved.append(household.pk)
         if village_group is not None and household.village_group_id != village_group.pk:
             household.village_group = village_group
             changed.append("village_group")
@@ -390,6 +392,8 @@ def _write_chunk(
                 "updated_at",
             ],
         )
+    if moved:
+        services.visits_follow_subjects(household_ids=moved)
     _members_insert(new_members, now)
     if changed_members:
         Member.objects.bulk_update(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -118,6 +119,14 @@ class Household(models.Model):
     created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    # A copy of the current rating's grade ("" not rated), for the list's grade filter
+    # (``household_grade_order``: a grade's households in the list's order, however deep the
+    # page). Written only by rating's publish (``rating.results_sql``), in the transaction
+    # that switches the current ratings; households never reads it otherwise.
+    current_grade = models.CharField(
+        _("当前等级"), max_length=8, blank=True, default="", db_default="", editable=False
+    )
+
     class Meta:
         verbose_name = _("农户档案")
         verbose_name_plural = _("农户档案")
@@ -127,6 +136,9 @@ class Household(models.Model):
             # the county list's order (newest change first): a page's ids are read from
             # the index alone, however deep the page (a scope is read by village)
             models.Index(fields=["updated_at", "id"], name="household_list_order"),
+            models.Index(
+                fields=["current_grade", "updated_at", "id"], name="household_grade_order"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -457,6 +469,12 @@ class Visit(models.Model):
     business_entity = models.ForeignKey(
         BusinessEntity, on_delete=models.PROTECT, related_name="visits", null=True, blank=True
     )
+    # the subject's village, copied (``subject_village``) so that a grid's or a branch's visits
+    # are read by village through ``visit_scope_order`` instead of through two kinds of
+    # subject; it follows the subject when the subject moves (``visits_follow_subjects``)
+    village = models.ForeignKey(
+        Village, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
+    )
     visited_at = models.DateTimeField(_("走访时间"))
     place = models.CharField(_("走访地点"), max_length=200)
     met_person = models.CharField(_("接待人"), max_length=50, blank=True)
@@ -485,7 +503,10 @@ class Visit(models.Model):
         verbose_name = _("走访记录")
         verbose_name_plural = _("走访记录")
         ordering = ("-visited_at", "-id")
-        indexes = [models.Index(fields=["visited_at", "id"], name="visit_list_order")]
+        indexes = [
+            models.Index(fields=["visited_at", "id"], name="visit_list_order"),
+            models.Index(fields=["village", "visited_at", "id"], name="visit_scope_order"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(household__isnull=False) & Q(business_entity__isnull=True))
@@ -497,3 +518,12 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.visited_at:%Y-%m-%d} {self.get_outcome_display()}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.village_id is None:
+            self.village_id = self.subject_village()
+        super().save(*args, **kwargs)
+
+    def subject_village(self) -> int | None:
+        subject = self.household or self.business_entity
+        return subject.village_id if subject is not None else None

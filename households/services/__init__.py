@@ -46,7 +46,7 @@ from households.services.personal_data import (
     resident_id_index,
 )
 from households.services.repayments import REPAYMENT_FIELDS, household_repayment_record_update
-from households.services.visits import VISIT_FIELDS, visit_create
+from households.services.visits import VISIT_FIELDS, visit_create, visits_follow_subjects
 
 __all__ = [
     "DUPLICATE_MESSAGE",
@@ -79,4 +79,5 @@ __all__ = [
     "protect_resident_id",
     "resident_id_index",
     "visit_create",
+    "visits_follow_subjects",
 ]

@@ -32,6 +32,7 @@ from households.services.personal_data import (
     phone_index,
     protect_resident_id,
 )
+from households.services.visits import visits_follow_subjects
 from households.signals import archives_changed_on_commit
 
 HOUSEHOLD_FIELDS = (
@@ -229,6 +230,8 @@ def household_update(
         return household
     _full_clean(household)
     household.save(update_fields=[*changed, "updated_at"])
+    if "village" in changed:
+        visits_follow_subjects(household_ids=[household.pk])
     archives_changed_on_commit([household.pk], reason="household_update")
     audit_record(
         action=AuditAction.HOUSEHOLD_UPDATE,

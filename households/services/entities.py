@@ -23,6 +23,7 @@ from households.services._common import (
     _full_clean,
 )
 from households.services.personal_data import LEGAL_REP_ID_COLUMN, protect_resident_id
+from households.services.visits import visits_follow_subjects
 from households.signals import archives_changed_on_commit
 
 ENTITY_FIELDS = (
@@ -199,6 +200,8 @@ def business_entity_update(
         _full_clean(entity, exclude=["legal_rep_id_encrypted", "legal_rep_id_index"])
         stored = [_ENTITY_COLUMNS.get(name, name) for name in changed]
         entity.save(update_fields=sorted({*(c for f in stored for c in f.split()), "updated_at"}))
+        if entity.village_id != old_village:
+            visits_follow_subjects(entity_ids=[entity.pk])
     if _set_owners(actor, entity, owner_households):
         changed.append("owner_households")
     if changed:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from fuxiang.accounts import roles
@@ -51,7 +52,13 @@ def visit_create(
         and not business_entities_editable_by(actor).filter(pk=business_entity.pk).exists()
     ):
         raise NotFound()
-    visit = Visit(officer=actor, household=household, business_entity=business_entity)
+    subject: Household | BusinessEntity = household or business_entity  # type: ignore[assignment]
+    visit = Visit(
+        officer=actor,
+        household=household,
+        business_entity=business_entity,
+        village_id=subject.village_id,
+    )
     _assign(visit, fields, VISIT_FIELDS)
     if visit.visited_at and visit.visited_at > timezone.now():
         raise DomainError({"visited_at": "走访时间不能晚于现在"})
@@ -65,3 +72,24 @@ def visit_create(
         audit=audit,
     )
     return visit
+
+
+def visits_follow_subjects(
+    *, household_ids: Iterable[int] = (), entity_ids: Iterable[int] = ()
+) -> int:
+    """Copy the subjects' village onto their visits after a move (the visits of a grid or a
+    branch are read by ``Visit.village``). Returns the number of visits moved."""
+    moved = 0
+    for field, model, ids in (
+        ("household", Household, list(household_ids)),
+        ("business_entity", BusinessEntity, list(entity_ids)),
+    ):
+        if not ids:
+            continue
+        village = model.objects.filter(pk=OuterRef(f"{field}_id")).values("village_id")[:1]
+        moved += (
+            Visit.objects.filter(**{f"{field}_id__in": ids})
+            .exclude(village_id=Subquery(village))
+            .update(village_id=Subquery(village))
+        )
+    return moved
