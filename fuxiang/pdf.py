@@ -1,14 +1,16 @@
 """Chinese text as a PDF (reportlab, pure Python: the demo needs nothing installed).
 
-The text is laid out line by line in a CJK font: the system's WenQuanYi Micro Hei when it is
-there (embedded, so any reader shows it), else reportlab's built-in CID font ``STSong-Light``
-(Adobe-GB1: readers supply the glyphs). Lines wrap by width, character by character (Chinese
-has no spaces to break at). Used for loan contracts; the QR lookup's documents may use it too.
+The text is laid out line by line in a CJK font: the system's WenQuanYi Micro Hei or Noto CJK
+when one is there (embedded as a subset, so any reader shows it), else reportlab's built-in CID
+font ``STSong-Light`` (Adobe-GB1: readers supply the glyphs). ``cjk_font`` is the one place
+that finds it, for every PDF (loan contracts, the QR posters, the monthly report). Lines wrap by
+width, character by character (Chinese has no spaces to break at).
 """
 
 from __future__ import annotations
 
 import io
+import logging
 from functools import cache
 from pathlib import Path
 
@@ -19,9 +21,13 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+logger = logging.getLogger(__name__)
+
 CJK_FONT_FILES = (
     Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
     Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+    Path("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc"),
 )
 MARGIN = 20 * mm
 BODY_SIZE = 10.5
@@ -37,8 +43,8 @@ def cjk_font() -> str:
             try:
                 pdfmetrics.registerFont(TTFont("FxCJK", str(path), subfontIndex=0))
                 return "FxCJK"
-            except Exception:  # noqa: S112 - an unreadable font file: try the next
-                continue
+            except Exception:  # a font reportlab cannot read: try the next, then the CID font
+                logger.warning("CJK font %s not usable for PDFs", path)
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     return "STSong-Light"
 

@@ -1,9 +1,9 @@
 """QR code images and posters: PNG and SVG of a code, an A4 poster as PDF (reportlab: pure
 Python, no OS packages), and every poster of a township in one ZIP built by a Celery worker.
 
-The poster's Chinese is set in a CJK font found on the machine (WenQuanYi Micro Hei, Noto CJK,
-embedded as a subset) or, without one, in reportlab's built-in CID font ``STSong-Light``,
-which PDF readers supply themselves — so a fresh machine with only Python still makes it."""
+The poster's Chinese is set in the CJK font every PDF uses (``fuxiang.pdf.cjk_font``: one found
+on the machine, embedded as a subset, or reportlab's built-in ``STSong-Light``, which PDF
+readers supply themselves — so a fresh machine with only Python still makes it)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ import logging
 import tempfile
 import zipfile
 from datetime import timedelta
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import qrcode
@@ -25,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from fuxiang.errors import NotFound, PermissionDenied
+from fuxiang.pdf import cjk_font
 from households.models import Township
 from households.selectors import villages_visible_to
 from qrlookup.models import BatchStatus, PosterBatch, QrCode
@@ -38,12 +37,6 @@ STEPS = (
     "微信“扫一扫”上方二维码",
     "填写姓名、身份证号，输入本人预留手机号收到的短信验证码",
     "查看您家的信用等级、授信额度和参考利率",
-)
-CJK_FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
 )
 STALE_AFTER = timedelta(minutes=30)
 
@@ -86,24 +79,6 @@ def poster_context(code: QrCode, base_url: str) -> dict[str, Any]:
         "url": public_url(code, base_url),
         "steps": STEPS,
     }
-
-
-@cache
-def cjk_font() -> str:
-    """Register and return the name of the CJK font the PDFs use."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    for candidate in CJK_FONT_CANDIDATES:
-        if Path(candidate).exists():
-            try:
-                pdfmetrics.registerFont(TTFont("FuxiangCJK", candidate, subfontIndex=0))
-                return "FuxiangCJK"
-            except Exception:  # a font reportlab cannot read: try the next, then the CID font
-                logger.warning("CJK font %s not usable for PDFs", candidate)
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    return "STSong-Light"
 
 
 def poster_pdf(code: QrCode, base_url: str) -> bytes:

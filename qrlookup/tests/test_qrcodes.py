@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from fuxiang import pdf as pdf_fonts
 from fuxiang.audit.models import AuditEvent
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
 from households.tests.factories import VillageFactory
@@ -150,18 +152,20 @@ def test_another_grids_officer_gets_404_for_the_downloads(client, org, village_c
 
 
 def test_the_poster_pdf_embeds_a_cjk_font_or_falls_back_to_stsong(monkeypatch, village_code):
+    """The poster's font is the one every PDF uses (``fuxiang.pdf.cjk_font``)."""
+    assert posters.cjk_font is pdf_fonts.cjk_font
     pdf = posters.poster_pdf(village_code, "http://testserver")
-    if posters.cjk_font() == "FuxiangCJK":  # a system CJK font: embedded as a subset
+    if pdf_fonts.cjk_font() == "FxCJK":  # a system CJK font: embedded as a subset
         assert (b"FontFile2" in pdf and b"+WenQuanYi" in pdf) or b"+Noto" in pdf
     else:
         assert b"STSong-Light" in pdf
-    posters.cjk_font.cache_clear()
-    monkeypatch.setattr(posters, "CJK_FONT_CANDIDATES", ("/nonexistent.ttc",))
+    pdf_fonts.cjk_font.cache_clear()
+    monkeypatch.setattr(pdf_fonts, "CJK_FONT_FILES", (Path("/nonexistent.ttc"),))
     try:
         fallback = posters.poster_pdf(village_code, "http://testserver")
         assert b"STSong-Light" in fallback
     finally:
-        posters.cjk_font.cache_clear()
+        pdf_fonts.cjk_font.cache_clear()
 
 
 def test_a_townships_posters_in_one_zip_with_progress(
