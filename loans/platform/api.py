@@ -23,6 +23,7 @@ from django.urls import URLPattern, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.clientaddress import client_address
@@ -40,7 +41,7 @@ def _refuse(
         action=AuditAction.PLATFORM_REFUSED,
         target=platform,
         target_label=f"平台请求（{platform.code if platform else '未识别'}）{request.path}",
-        request=request,
+        audit=AuditContext.from_request(request),
         details={"code": code, "message": message, "status": status},
     )
     return JsonResponse({"code": code, "message": message}, status=status)

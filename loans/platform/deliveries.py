@@ -23,6 +23,7 @@ from openpyxl import Workbook
 
 from fuxiang import crypto
 from fuxiang.accounts import roles
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, PermissionDenied
@@ -313,7 +314,9 @@ def _fail(
     return wait
 
 
-def delivery_resend(*, actor: Any, delivery: Delivery, request: Any = None) -> Delivery:
+def delivery_resend(
+    *, actor: Any, delivery: Delivery, audit: AuditContext | None = None
+) -> Delivery:
     """Head office re-sends a dead-lettered push (one attempt now; a failure dead-letters it
     again, with the attempt recorded)."""
     _require_head_office(actor)
@@ -332,7 +335,7 @@ def delivery_resend(*, actor: Any, delivery: Delivery, request: Any = None) -> D
             actor=actor,
             target=delivery,
             target_label=str(delivery),
-            request=request,
+            audit=audit,
             details={"attempts": delivery.attempts},
         )
         delivery_id = delivery.pk

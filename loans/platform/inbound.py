@@ -25,6 +25,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
@@ -175,7 +176,9 @@ def event_apply(
     return event, Outcome.APPLIED if event.status == InboundStatus.APPLIED else Outcome.REFUSED
 
 
-def event_retry(*, actor: Any, event: InboundEvent, request: Any = None) -> InboundEvent:
+def event_retry(
+    *, actor: Any, event: InboundEvent, audit: AuditContext | None = None
+) -> InboundEvent:
     """Head office applies a refused event again once what it needed has arrived (say a
     drawdown that came before its contract). The same handler, the same idempotency keys: it
     moves money at most once. Applied: the event becomes 已入账; refused again: the new reason
@@ -208,7 +211,7 @@ def event_retry(*, actor: Any, event: InboundEvent, request: Any = None) -> Inbo
             actor=actor,
             target=event,
             target_label=f"{event.platform.name} {kind} {event.event_id}",
-            request=request,
+            audit=audit,
             details={"status": event.status, "code": event.code, "retry": True},
         )
     return event

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Min, Sum
 from django.utils import timezone
 
+from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError
@@ -158,7 +159,7 @@ def reconcile_all(day: date | None = None) -> list[ReconciliationRun]:
 
 @transaction.atomic
 def difference_resolve(
-    *, actor: Any, difference: Difference, note: str, request: Any = None
+    *, actor: Any, difference: Difference, note: str, audit: AuditContext | None = None
 ) -> Difference:
     """Head office closes a difference with what it found (the ledger is not touched here:
     a correction is an ordinary repayment or an event re-sent by the platform)."""
@@ -179,7 +180,7 @@ def difference_resolve(
         actor=actor,
         target=difference,
         target_label=str(difference),
-        request=request,
+        audit=audit,
         details={"note": difference.note, "kind": difference.kind},
     )
     return difference

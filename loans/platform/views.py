@@ -17,6 +17,7 @@ from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fuxiang.accounts import roles
+from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError
 from loans.models import (
     Delivery,
@@ -106,7 +107,9 @@ def delivery_resend(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponse("只有总行可以重发", status=403)
     delivery = get_object_or_404(Delivery, pk=pk)
     try:
-        deliveries.delivery_resend(actor=request.user, delivery=delivery, request=request)
+        deliveries.delivery_resend(
+            actor=request.user, delivery=delivery, audit=AuditContext.from_request(request)
+        )
         messages.success(request, "已重新发送，结果见尝试记录")
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -207,7 +210,9 @@ def event_retry(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponse("只有总行可以重新处理平台事件", status=403)
     event = get_object_or_404(InboundEvent, pk=pk)
     try:
-        event = inbound.event_retry(actor=request.user, event=event, request=request)
+        event = inbound.event_retry(
+            actor=request.user, event=event, audit=AuditContext.from_request(request)
+        )
         if event.status == InboundStatus.APPLIED:
             messages.success(request, "已重新处理并入账")
         else:
@@ -234,7 +239,7 @@ def difference_list(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 difference=difference,
                 note=form.cleaned_data["note"],
-                request=request,
+                audit=AuditContext.from_request(request),
             )
             messages.success(request, "已标记为已处理")
         except DomainError as exc:

@@ -351,9 +351,20 @@ def test_an_event_refused_for_arriving_early_is_applied_by_head_offices_retry_on
         assert send(client, platform, kind, data).status_code == 200
     event = InboundEvent.objects.get(event_id=f"early-{n}")
     client.force_login(org.head_office)
-    client.post(reverse("loans:platform_event_retry", args=[event.pk]))
+    client.post(
+        reverse("loans:platform_event_retry", args=[event.pk]), HTTP_USER_AGENT="总行办公电脑"
+    )
     event.refresh_from_db()
     assert event.status == "applied"
+    # the view hands the service an AuditContext: who retried, from where
+    retried = AuditEvent.objects.get(
+        action=AuditAction.PLATFORM_EVENT, target_id=str(event.pk), details__retry=True
+    )
+    assert (retried.actor, retried.ip_address, retried.user_agent) == (
+        org.head_office,
+        "127.0.0.1",
+        "总行办公电脑",
+    )
     assert Drawdown.objects.get().amount == Decimal("100000.00")
     assert client.post(reverse("loans:platform_event_retry", args=[event.pk])).status_code == 302
     assert Drawdown.objects.count() == 1  # a second retry: not refused-state, nothing moves
