@@ -78,6 +78,7 @@ def bench_run(workers: int) -> dict[str, Any]:
     pool = _start_workers(workers) if workers else None
     try:
         app.conf.task_always_eager = not workers
+        cpu_before = _cpu_seconds(pool or [])
         started = time.perf_counter()
         # started "on" AS_OF: a real run may not be dated far from the day it starts
         run = runs.rating_run_start(actor=None, scope=RunScope.COUNTY, as_of=AS_OF, today=AS_OF)
@@ -87,6 +88,7 @@ def bench_run(workers: int) -> dict[str, Any]:
                 break
             time.sleep(0.1)  # a poll costs the workers' CPU too
         seconds = time.perf_counter() - started
+        cpu_after = _cpu_seconds(pool or [])
     finally:
         if pool:
             _stop_workers(pool)
@@ -101,6 +103,45 @@ def bench_run(workers: int) -> dict[str, Any]:
         "skipped": run.skipped,
         "grades": run.grade_counts,
         "rss": _peak_rss_mb()[0],
+        "cpu": _cpu_spent(cpu_before, cpu_after),
+    }
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a local process so far; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _cpu_seconds(pool: list[subprocess.Popen[bytes]]) -> dict[str, Any]:
+    """CPU seconds so far of this process, of the workers, and of each of the database's
+    sessions (a local server: their processes are read from ``/proc``)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        backends = [pid for (pid,) in cursor.fetchall()]
+    return {
+        "bench": time.process_time(),
+        "workers": sum(_process_cpu(p.pid) for p in pool),
+        "backends": {pid: _process_cpu(pid) for pid in backends},
+    }
+
+
+def _cpu_spent(before: dict[str, Any], after: dict[str, Any]) -> dict[str, float]:
+    """CPU seconds between two ``_cpu_seconds``; a database session that ended meanwhile is
+    not counted, so the database's figure is a lower bound."""
+    database = sum(cpu - before["backends"].get(pid, 0.0) for pid, cpu in after["backends"].items())
+    return {
+        "bench": after["bench"] - before["bench"],
+        "workers": after["workers"] - before["workers"],
+        "database": database,
     }
 
 
@@ -151,6 +192,26 @@ def _stop_workers(pool: list[subprocess.Popen[bytes]]) -> None:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+    stopped = _backends_stop()
+    if stopped:
+        print(f"  (stopped {stopped} database session(s) the workers left running)")
+
+
+def _backends_stop() -> int:
+    """End every other session on the benchmark's own database and return how many were
+    busy. A publish queues the loan whitelists' rebuild (minutes of a county's work) on the
+    workers; a worker stopped in the middle of it leaves its backend running the statement
+    on the server, which would load the next run or the raw limit measured after it."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FILTER (WHERE state <> 'idle'), "
+            "COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        busy, _ = cursor.fetchone()
+    return int(busy)
 
 
 def _county_wide(sql: str) -> str:
@@ -245,6 +306,9 @@ def main() -> None:
         f"county rating run, {households:,} households and {entities:,} entities, "
         f"PostgreSQL database {args.database}"
     )
+    busy = _backends_stop()
+    if busy:
+        print(f"  {busy} session(s) still busy on {args.database} were stopped first")
     vacuumed = maintain()
     if vacuumed:
         print(f"  autovacuum is off on this server: VACUUM ANALYZE first ({vacuumed:.1f} s)")
@@ -263,6 +327,11 @@ def main() -> None:
         f"{run['seconds'] / max(run['rated'], 1) * 1e6:.0f} µs per subject"
     )
     print(f"    grades {run['grades']}")
+    cpu = run["cpu"]
+    print(
+        f"    CPU seconds: database ≥ {cpu['database']:.1f}, workers {cpu['workers']:.1f}, "
+        f"this process {cpu['bench']:.1f}"
+    )
     print(
         f"  raw limit: {raw:.2f} s = one feature read {read['seconds']:.2f} s "
         f"({read['rows']:,} rows) + one COPY {copy['seconds']:.2f} s "

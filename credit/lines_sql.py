@@ -58,31 +58,34 @@ def write_sql(
     village_id: int,
     version: CreditPolicyVersion,
     policy: engine.CreditPolicy | None = None,
+    *,
+    before: str = "",
 ) -> int:
-    """``policy``: ``version``'s terms already parsed (``line_basis.policy_terms``)."""
+    """``policy``: ``version``'s terms already parsed (``line_basis.policy_terms``). One
+    statement for the village's households and entities; ``before``: statements without
+    parameters sent ahead of it in the same round trip (``lines.lines_write``'s removal of
+    the lines of an earlier try)."""
     policy = policy if policy is not None else version.policy
     granting = granting_grades(run)
-    written = 0
-    # a version without entity rules grants entities nothing: no statement for them
+    # a version without entity rules grants entities nothing: no SELECT for them
     kinds = ("household", "entity") if policy.has_entity_rules else ("household",)
     with connection.cursor() as cursor:
-        for kind in kinds:
-            prepared.execute(
-                cursor,
-                _insert_sql(policy, kind),
-                {
-                    "run": run.pk,
-                    "village": village_id,
-                    "policy": version.pk,
-                    "as_of": run.as_of,
-                    "granting_household": granting["household"],
-                    "granting_enterprise": granting["enterprise"],
-                    "granting_agricultural": granting["agricultural"],
-                    "no_credit": sorted(engine.NO_CREDIT_GRADES),
-                },
-            )
-            written += cursor.rowcount
-    return written
+        prepared.execute(
+            cursor,
+            _insert_sql(policy, kinds),
+            {
+                "run": run.pk,
+                "village": village_id,
+                "policy": version.pk,
+                "as_of": run.as_of,
+                "granting_household": granting["household"],
+                "granting_enterprise": granting["enterprise"],
+                "granting_agricultural": granting["agricultural"],
+                "no_credit": sorted(engine.NO_CREDIT_GRADES),
+            },
+            before=before,
+        )
+        return int(cursor.rowcount)
 
 
 def _entity_profit_sql(policy: engine.CreditPolicy) -> str:
@@ -98,10 +101,22 @@ def _entity_profit_sql(policy: engine.CreditPolicy) -> str:
     )
 
 
-def _insert_sql(policy: engine.CreditPolicy, kind: str) -> str:
-    """One statement writing the lines of a village's rated households (or entities): the
-    engine's ``credit_limit`` and ``credit_rate`` with the policy's numbers as literals (an
-    entity's on its own basis; an entity sharing its household's line gets none)."""
+def _insert_sql(policy: engine.CreditPolicy, kinds: tuple[str, ...]) -> str:
+    """One statement writing the lines of a village's rated subjects of ``kinds``
+    (``household``, ``entity``)."""
+    lines = CreditLine._meta.db_table
+    columns = ", ".join(LINE_COLUMNS)
+    selects = " UNION ALL ".join(_select_sql(policy, kind) for kind in kinds)
+    return f"""
+        INSERT INTO {lines} ({columns})
+        {selects}
+    """
+
+
+def _select_sql(policy: engine.CreditPolicy, kind: str) -> str:
+    """The line rows of a village's rated households (or entities): the engine's
+    ``credit_limit`` and ``credit_rate`` with the policy's numbers as literals (an entity's on
+    its own basis; an entity sharing its household's line gets none)."""
     results = RatingResult._meta.db_table
     lines = CreditLine._meta.db_table
     current = CurrentRating._meta.db_table
@@ -145,10 +160,8 @@ def _insert_sql(policy: engine.CreditPolicy, kind: str) -> str:
     deposit = f"CASE WHEN a.deposit > 0 AND a.amount > 0 THEN GREATEST(0, {tiers}) ELSE 0 END"
     if not p.deposit_discounts:
         deposit = "0"
-    columns = ", ".join(LINE_COLUMNS)
     return f"""
-        INSERT INTO {lines} ({columns})
-        SELECT %(run)s, %(village)s, c.result_id,
+        SELECT %(run)s::bigint, %(village)s::bigint, c.result_id,
                {"c.subject_id" if kind == "household" else "NULL"},
                {"c.subject_id" if kind != "household" else "NULL"},
                %(policy)s, c.override_id, c.grade, c.amount,

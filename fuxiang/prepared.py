@@ -80,6 +80,7 @@ def execute(
     *,
     generic: bool = False,
     prepare: bool = True,
+    before: str = "",
 ) -> None:
     """Execute ``sql`` with ``params`` on ``cursor`` (Django's), as a prepared statement of the
     connection on PostgreSQL; elsewhere, or with ``prepare=False``, as plain text.
@@ -88,8 +89,13 @@ def execute(
     parameters — for statements whose tables do not change size while they are run again and
     again (a scorecard reading the archives of one village after another). Otherwise each
     execution is planned for its parameters: a statement reading rows the same batch is still
-    writing (a run's results) must not keep a plan made when there were few of them."""
+    writing (a run's results) must not keep a plan made when there were few of them.
+
+    ``before``: statements without parameters (``%`` doubled) to run first, in the same round
+    trip (PostgreSQL; elsewhere they are executed on their own just before)."""
     if not prepare or connection.vendor != "postgresql":
+        if before:
+            cursor.execute(before.replace("%%", "%"))
         cursor.execute(sql, params)
         return
     names, body = _parsed(sql)
@@ -107,4 +113,6 @@ def execute(
     if connection.in_atomic_block:
         plan = "force_generic_plan" if generic else "force_custom_plan"
         mode = pgsettings.set_local_sql(plan_cache_mode=plan)
-    cursor.execute(f"{mode}EXECUTE {statement}{arguments}", [params[name] for name in names])
+    cursor.execute(
+        f"{before}{mode}EXECUTE {statement}{arguments}", [params[name] for name in names]
+    )

@@ -5,7 +5,7 @@ subjects), kept free of per-subject queries and ORM objects."""
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 
@@ -14,20 +14,35 @@ from households.models import EntityCategory, Household, HouseholdStatus
 from rating import engine, features_sql, scoring_sql
 from rating.features_sql import entity_rows, household_rows
 from rating.models import RatingRun, RunScope, Scorecard
-from rating.results_sql import archive_read_mark, breakdown_order, result_row, results_write
+from rating.results_sql import (
+    archive_read_mark,
+    breakdown_order,
+    result_row,
+    results_write,
+    rows_counts,
+)
 
 
-def village_rate(run: RatingRun, village_id: int) -> tuple[int, int]:
+class VillageRated(NamedTuple):
+    """A village rated: subjects rated, households skipped, and the results counted as
+    ``results_sql.results_counts`` counts them."""
+
+    rated: int
+    skipped: int
+    counts: list[list[Any]]
+
+
+def village_rate(run: RatingRun, village_id: int) -> VillageRated:
     """Rate every subject of a run in one village and write the results (the caller holds
-    the chunk's transaction and has removed any earlier results): (rated, households
-    skipped). On PostgreSQL the cards compiled to SQL do it inside the database; otherwise
-    (SQLite, or a card the compiler does not translate) the Python engine does."""
+    the chunk's transaction and has removed any earlier results). On PostgreSQL the cards
+    compiled to SQL do it inside the database; otherwise (SQLite, or a card the compiler
+    does not translate) the Python engine does."""
     compiled = compiled_cards(run)
     if compiled is not None:
         return rate_village_sql(run, village_id, compiled)
     rows, skipped = rate_village(run, village_id)
     results_write(rows)
-    return len(rows), skipped
+    return VillageRated(len(rows), skipped, rows_counts(rows))
 
 
 def rate_village(run: RatingRun, village_id: int) -> tuple[list[tuple[Any, ...]], int]:
@@ -146,9 +161,10 @@ def _listed_in_run(column: str, field: str) -> str:
 
 def rate_village_sql(
     run: RatingRun, village_id: int, cards: dict[str, scoring_sql.CompiledCard]
-) -> tuple[int, int]:
+) -> VillageRated:
     """Rate every subject of a run in one village inside the database and write the results
-    (the caller holds the chunk's transaction): (subjects rated, households skipped)."""
+    (the caller holds the chunk's transaction) — one statement (``scoring_sql.village_sql``),
+    which also counts what it wrote and the households it skipped."""
     subjects = run.scope == RunScope.SUBJECTS
     params: dict[str, Any] = {
         "run": run.pk,
@@ -156,47 +172,42 @@ def rate_village_sql(
         "as_of_year": run.as_of.year,
         "as_of_mmdd": run.as_of.month * 100 + run.as_of.day,
     }
-    rated = skipped = 0
+    parts: list[scoring_sql.Part] = []
+    skipped = "0"
+    if not subjects or run.household_ids:
+        where = _listed_in_run("h.id", "household_ids") if subjects else ""
+        household = cards["household"]
+        source = features_sql.household_features_sql(
+            household.features, where, rules=household.rules
+        )
+        parts.append(scoring_sql.Part(household, source, "household_id", "household"))
+        skipped = (
+            f"SELECT COUNT(*) FROM {Household._meta.db_table} h "  # noqa: S608
+            f"WHERE h.village_id = %(village)s {where} "
+            f"AND (h.status = '{HouseholdStatus.CLOSED}' OR NOT h.rating_consent)"
+        )
+    if not subjects or run.entity_ids:
+        where = _listed_in_run("e.id", "entity_ids") if subjects else ""
+        for category in (EntityCategory.ENTERPRISE, EntityCategory.AGRICULTURAL):
+            card = cards[category]
+            source = features_sql.entity_features_sql(
+                card.features, f"{where} AND e.category = '{category}'", rules=card.rules
+            )
+            parts.append(scoring_sql.Part(card, source, "business_entity_id", str(category)))
+    if not parts:
+        return VillageRated(0, 0, [])
     with connection.cursor() as cursor:
-        if not subjects or run.household_ids:
-            where = _listed_in_run("h.id", "household_ids") if subjects else ""
-            household = cards["household"]
-            source = features_sql.household_features_sql(
-                household.features, where, rules=household.rules
-            )
-            prepared.execute(
-                cursor,
-                scoring_sql.insert_sql(
-                    household, source, subject_column="household_id", read_part="'household'"
-                ),
-                params,
-                generic=True,  # the archives keep their size while a run reads them
-            )
-            rated += cursor.rowcount
-            cursor.execute(
-                f"SELECT COUNT(*) FROM {Household._meta.db_table} h "  # noqa: S608
-                f"WHERE h.village_id = %(village)s {where} "
-                f"AND (h.status = '{HouseholdStatus.CLOSED}' OR NOT h.rating_consent)",
-                params,
-            )
-            skipped = int(cursor.fetchone()[0])
-        if not subjects or run.entity_ids:
-            where = _listed_in_run("e.id", "entity_ids") if subjects else ""
-            for category in (EntityCategory.ENTERPRISE, EntityCategory.AGRICULTURAL):
-                card = cards[category]
-                source = features_sql.entity_features_sql(
-                    card.features, f"{where} AND e.category = %(category)s", rules=card.rules
-                )
-                prepared.execute(
-                    cursor,
-                    scoring_sql.insert_sql(
-                        card,
-                        source,
-                        subject_column="business_entity_id",
-                        read_part="%(category)s::text",
-                    ),
-                    {**params, "category": str(category)},
-                    generic=True,
-                )
-                rated += cursor.rowcount
-    return rated, skipped
+        prepared.execute(
+            cursor,
+            scoring_sql.village_sql(parts, skipped),
+            params,
+            generic=True,  # the archives keep their size while a run reads them
+        )
+        rows = cursor.fetchall()
+    counts: list[list[Any]] = sorted(
+        [str(kind), str(grade), int(n), int(ko), int(inc)]
+        for kind, grade, n, ko, inc in rows
+        if kind is not None
+    )
+    skipped_n = sum(int(n) for kind, _, n, _, _ in rows if kind is None)
+    return VillageRated(sum(int(c[2]) for c in counts), skipped_n, counts)

@@ -123,19 +123,20 @@ def result_row(
     )
 
 
-def archive_read_sql(part: str) -> str:
+def archive_read_sql(part: str, *more: str) -> str:
     """An ``UPDATE`` recording on a chunk — (``%(run)s``, ``%(village)s``) — what the
-    statement it runs in reads from the archives: under ``part`` (an SQL text expression) the
-    statement's snapshot, this transaction's id if it has one yet, and the clock. Run as a
-    data-modifying ``WITH`` of the rating statement itself, it shares that statement's
-    snapshot, so ``rating.replay`` can tell exactly which archive events the statement saw —
-    including those of a long transaction (an import) still open at the time, which it did
-    not see."""
+    statement it runs in reads from the archives: under ``part`` (an SQL text expression;
+    ``more`` parts read by the same statement get the same entry) the statement's snapshot,
+    this transaction's id if it has one yet, and the clock. Run as a data-modifying ``WITH``
+    of the rating statement itself, it shares that statement's snapshot, so ``rating.replay``
+    can tell exactly which archive events the statement saw — including those of a long
+    transaction (an import) still open at the time, which it did not see."""
     table = RatingChunk._meta.db_table
+    entries = ", ".join(f"{p}, mark.entry" for p in (part, *more))
     return (
-        f"UPDATE {table} SET archive_reads = archive_reads || jsonb_build_object({part}, "  # noqa: S608
-        "jsonb_build_array(pg_current_snapshot()::text, "
-        "pg_current_xact_id_if_assigned()::text, clock_timestamp())) "
+        f"UPDATE {table} SET archive_reads = archive_reads || jsonb_build_object({entries}) "  # noqa: S608
+        "FROM (SELECT jsonb_build_array(pg_current_snapshot()::text, "
+        "pg_current_xact_id_if_assigned()::text, clock_timestamp()) AS entry) mark "
         "WHERE run_id = %(run)s AND village_id = %(village)s"
     )
 
@@ -341,6 +342,18 @@ def results_counts(run_id: int, village_id: int) -> list[list[Any]]:
             [kind, grade, int(n), int(ko or 0), int(inc or 0)]
             for kind, grade, n, ko, inc in cursor.fetchall()
         ]
+
+
+def rows_counts(rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
+    """``results_counts`` of result rows still in hand (``result_row``'s, before or after they
+    are written)."""
+    counts: dict[tuple[str, str], list[int]] = {}
+    for row in rows:
+        n = counts.setdefault((row[4], row[6]), [0, 0, 0])
+        n[0] += 1
+        n[1] += 1 if row[7] else 0
+        n[2] += 1 if row[9] else 0
+    return [[kind, grade, *n] for (kind, grade), n in sorted(counts.items())]
 
 
 def results_summary(counts: Iterable[Sequence[Any]]) -> dict[str, Any]:

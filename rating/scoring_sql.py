@@ -344,6 +344,26 @@ def _json_value(feature: str, kind: str) -> str:
 # --- the statement ----------------------------------------------------------------------------
 
 
+def _select_sql(compiled: CompiledCard, source: str, subject_column: str) -> str:
+    """The result rows (``RESULT_COLUMNS``) of every row of ``source``."""
+    return f"""
+        SELECT %(run)s::bigint, %(village)s::bigint,
+               {"s.subject_id" if subject_column == "household_id" else "NULL::bigint"},
+               {"s.subject_id" if subject_column == "business_entity_id" else "NULL::bigint"},
+               {compiled.columns}
+        FROM (
+            SELECT q.*, {compiled.score} AS score FROM (
+                SELECT b.*, {compiled.points} FROM (
+                    SELECT f.*, {compiled.bands} FROM ({source} OFFSET 0) f OFFSET 0
+                ) b OFFSET 0
+            ) q OFFSET 0
+        ) s
+    """  # noqa: S608
+    # ``OFFSET 0`` keeps each level a subquery of its own: flattened, PostgreSQL would inline
+    # every feature expression into every CASE that reads it, and every band CASE into the
+    # points, the hints and the missing list, and compute them many times per row.
+
+
 def insert_sql(
     compiled: CompiledCard, source: str, *, subject_column: str, read_part: str = ""
 ) -> str:
@@ -357,18 +377,42 @@ def insert_sql(
     return f"""
         {read}
         INSERT INTO {table} ({", ".join(RESULT_COLUMNS)})
-        SELECT %(run)s, %(village)s,
-               {"s.subject_id" if subject_column == "household_id" else "NULL"},
-               {"s.subject_id" if subject_column == "business_entity_id" else "NULL"},
-               {compiled.columns}
-        FROM (
-            SELECT q.*, {compiled.score} AS score FROM (
-                SELECT b.*, {compiled.points} FROM (
-                    SELECT f.*, {compiled.bands} FROM ({source} OFFSET 0) f OFFSET 0
-                ) b OFFSET 0
-            ) q OFFSET 0
-        ) s
+        {_select_sql(compiled, source, subject_column)}
+    """
+
+
+@dataclass(frozen=True)
+class Part:
+    """One kind of subject of a village, for ``village_sql``: its compiled card, the SELECT of
+    its features (``household_features_sql`` / ``entity_features_sql``), the result column
+    naming the subject and the name under which the chunk records the read."""
+
+    compiled: CompiledCard
+    source: str
+    subject_column: str
+    read_part: str
+
+
+def village_sql(parts: Sequence[Part], skipped: str) -> str:
+    """ONE statement rating a village: it records the archive read of every part on the chunk
+    (one snapshot for all: the statement's), inserts the results of all parts, and returns
+    the chunk's counts — ``(kind, grade, n, knocked out, incomplete)`` per kind and grade of
+    the rows it inserted — and a last row ``(NULL, NULL, skipped, 0, 0)`` whose ``skipped``
+    is the value of the SQL expression ``skipped`` (the households not rated). Parameters
+    ``%(run)s``, ``%(village)s`` and the sources' own."""
+    table = RatingResult._meta.db_table
+    read = archive_read_sql(*(_text(p.read_part) for p in parts))
+    selects = " UNION ALL ".join(_select_sql(p.compiled, p.source, p.subject_column) for p in parts)
+    return f"""
+        WITH archive_read AS ({read}),
+        rated AS (
+            INSERT INTO {table} ({", ".join(RESULT_COLUMNS)})
+            {selects}
+            RETURNING kind, grade, knocked_out, incomplete
+        )
+        SELECT kind, grade, COUNT(*), COUNT(*) FILTER (WHERE knocked_out),
+               COUNT(*) FILTER (WHERE incomplete)
+        FROM rated GROUP BY kind, grade
+        UNION ALL
+        SELECT NULL, NULL, ({skipped}), 0, 0
     """  # noqa: S608
-    # ``OFFSET 0`` keeps each level a subquery of its own: flattened, PostgreSQL would inline
-    # every feature expression into every CASE that reads it, and every band CASE into the
-    # points, the hints and the missing list, and compute them many times per row.

@@ -23,7 +23,7 @@ from fuxiang.errors import DomainError
 from households.models import BusinessEntity, Household
 from households.tests.factories import HouseholdFactory
 from rating import runs
-from rating.models import RatingResult, RatingRun, RunScope
+from rating.models import ChunkStatus, RatingChunk, RatingResult, RatingRun, RunScope, RunStatus
 from rating.tests.test_scoring_sql import AS_OF, _random_village
 
 pytestmark = pytest.mark.django_db
@@ -240,3 +240,44 @@ def test_add_months_clamps_to_the_months_end():
     assert lines.add_months(date(2024, 2, 29), 36) == date(2027, 2, 28)
     assert lines.add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert lines.add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
+
+
+@pytest.mark.usefixtures("postgres")
+def test_a_chunk_rated_again_leaves_one_result_and_one_line_per_subject(org):
+    """A chunk's results and lines are written by one statement each, after one that clears
+    what an earlier try left for the same village: rated again (its done mark lost, its claim
+    taken over), the village has each subject once, with the same lines."""
+    _random_village(org.village_a, 7)
+    run = runs.rating_run_start(
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
+    )
+    chunk = run.chunks.get(village=org.village_a)
+
+    def by_subject():
+        rows = CreditLine.objects.filter(run=run, village=org.village_a)
+        fields = [c for c in COMPARED if c != "rating_result_id"]
+        return {(r[2], r[3]): r for r in rows.values_list(*fields)}
+
+    assert runs.rating_chunk_run(chunk_id=chunk.pk, queue_publish=False) in ("done", "last")
+    results = RatingResult.objects.filter(run=run, village=org.village_a).count()
+    first = by_subject()
+    assert results > 100
+    assert len(first) > 10
+    chunk.refresh_from_db()
+    RatingChunk.objects.filter(pk=chunk.pk).update(
+        status=ChunkStatus.RUNNING,
+        claim="dead-host:1:deadbeef",
+        claimed_at=timezone.now() - timedelta(hours=1),
+    )
+    RatingRun.objects.filter(pk=run.pk).update(chunks_done=0, status=RunStatus.RUNNING)
+
+    assert runs.rating_chunk_run(chunk_id=chunk.pk, queue_publish=False) in ("done", "last")
+
+    again = RatingResult.objects.filter(run=run, village=org.village_a)
+    assert again.count() == results
+    assert len({(r.household_id, r.business_entity_id) for r in again}) == results
+    assert by_subject() == first
+    assert CreditLine.objects.filter(run=run).count() == len(first)
+    chunk_after = RatingChunk.objects.get(pk=chunk.pk)
+    assert chunk_after.counts == chunk.counts
+    assert sum(n for _, _, n, _, _ in chunk_after.counts) == results

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
 import uuid
 from collections.abc import Sequence
 from enum import StrEnum
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -18,13 +20,11 @@ from rating import batch, hooks
 from rating.models import (
     ChunkStatus,
     RatingChunk,
+    RatingResult,
     RatingRun,
     RunStatus,
 )
-from rating.results_sql import (
-    results_counts,
-    results_delete,
-)
+from rating.results_sql import results_delete
 from rating.runs.liveness import beating, stale, stale_after
 
 __all__ = ["ChunkOutcome", "enqueue_chunks", "enqueue_publish", "rating_chunk_run", "stale_after"]
@@ -72,9 +72,10 @@ def rating_chunk_run(*, chunk_id: int, queue_publish: bool = True) -> ChunkOutco
     with beating(chunk_id, token):  # the claim is renewed until the chunk ends
         chunk = RatingChunk.objects.select_related("run").get(pk=chunk_id)
         run = chunk.run
-        RatingRun.objects.filter(pk=run.pk, status=RunStatus.PENDING).update(
-            status=RunStatus.RUNNING, started_at=now
-        )
+        if run.status == RunStatus.PENDING:  # (the run's first chunks; conditional anyway)
+            RatingRun.objects.filter(pk=run.pk, status=RunStatus.PENDING).update(
+                status=RunStatus.RUNNING, started_at=now
+            )
         try:
             return _rate_claimed_chunk(chunk, run, token, queue_publish=queue_publish)
         except Exception as exc:
@@ -90,25 +91,11 @@ def _rate_claimed_chunk(
     started = time.perf_counter()
     fast_commit = not connection.in_atomic_block
     with transaction.atomic():
-        _chunk_transaction_settings(fast_commit=fast_commit)
-        held = (
-            RatingChunk.objects.select_for_update()
-            .filter(pk=chunk.pk, claim=token, status=ChunkStatus.RUNNING)
-            .exists()
-        )
-        if not held:
+        if not _hold_and_clear(chunk, token, fast_commit=fast_commit):
             return ChunkOutcome.LOST
-        results_delete(run_id=run.pk, village_id=chunk.village_id)
-        subjects, skipped = batch.village_rate(run, chunk.village_id)
+        rated = batch.village_rate(run, chunk.village_id)
         hooks.run_chunk_steps(run, chunk.village_id)
-        RatingChunk.objects.filter(pk=chunk.pk).update(
-            status=ChunkStatus.DONE,
-            subjects=subjects,
-            skipped=skipped,
-            counts=results_counts(run.pk, chunk.village_id),
-            seconds=time.perf_counter() - started,
-        )
-        last = _count_chunk_done(run.pk)
+        last = _count_chunk_done(chunk.pk, run.pk, rated, time.perf_counter() - started)
         if last and queue_publish:
             run_id = run.pk
             transaction.on_commit(lambda: enqueue_publish(run_id))
@@ -117,30 +104,80 @@ def _rate_claimed_chunk(
     return ChunkOutcome.LAST if last else ChunkOutcome.DONE
 
 
-def _count_chunk_done(run_id: int) -> bool:
-    """One more chunk of the run is done; when it is the last, the run moves to publishing
-    (every chunk's transaction ends with this, holding the run's row only from here to its
-    commit). Returns whether this chunk completed the run."""
-    table = RatingRun._meta.db_table
+def _count_chunk_done(
+    chunk_id: int, run_id: int, rated: batch.VillageRated, seconds: float
+) -> bool:
+    """The chunk is done — its counts recorded on its row — and counted on the run; when it
+    is the run's last, the run moves to publishing (every chunk's transaction ends with this,
+    holding the run's row only from here to its commit). One statement on PostgreSQL.
+    Returns whether this chunk completed the run."""
+    chunks, runs = RatingChunk._meta.db_table, RatingRun._meta.db_table
+    done = (
+        f"UPDATE {chunks} SET status = %s, subjects = %s, skipped = %s, counts = %s, "  # noqa: S608
+        "seconds = %s WHERE id = %s"
+    )
+    done_params: list[Any] = [
+        ChunkStatus.DONE, rated.rated, rated.skipped, json.dumps(rated.counts), seconds, chunk_id
+    ]  # fmt: skip
+    count = (
+        f"UPDATE {runs} SET chunks_done = chunks_done + 1, "  # noqa: S608
+        "status = CASE WHEN status = %s AND chunks_done + 1 = chunks_total "
+        "THEN %s ELSE status END, "
+        "finished_at = CASE WHEN status = %s AND chunks_done + 1 = chunks_total "
+        "THEN %s ELSE finished_at END "
+        "WHERE id = %s"
+    )
+    count_params: list[Any] = [
+        RunStatus.RUNNING, RunStatus.PUBLISHING, RunStatus.RUNNING, timezone.now(), run_id
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH done AS ({done}) {count} RETURNING status, chunks_done, chunks_total",
+                [*done_params, *count_params],
+            )
+        else:  # (SQLite before 3.35 has no RETURNING)
+            cursor.execute(done, done_params)
+            cursor.execute(count, count_params)
+            cursor.execute(
+                f"SELECT status, chunks_done, chunks_total FROM {runs} WHERE id = %s",  # noqa: S608
+                [run_id],
+            )
+        status, done_n, total = cursor.fetchone()
+    return status == RunStatus.PUBLISHING and done_n == total
+
+
+def _hold_and_clear(chunk: RatingChunk, token: str, *, fast_commit: bool) -> bool:
+    """The start of a chunk's transaction: its settings, the chunk's row locked — if this
+    claim still holds it — and the chunk's earlier results removed (a rerun replaces them).
+    One round trip on PostgreSQL. Returns whether the claim holds (nothing is removed
+    otherwise)."""
+    if connection.vendor != "postgresql":
+        held = (
+            RatingChunk.objects.select_for_update()
+            .filter(pk=chunk.pk, claim=token, status=ChunkStatus.RUNNING)
+            .exists()
+        )
+        if held:
+            results_delete(run_id=chunk.run_id, village_id=chunk.village_id)
+        return held
+    chunks, results = RatingChunk._meta.db_table, RatingResult._meta.db_table
+    statement = (
+        f"WITH held AS (SELECT id FROM {chunks} "  # noqa: S608
+        "WHERE id = %s AND claim = %s AND status = %s FOR UPDATE), "
+        f"cleared AS (DELETE FROM {results} WHERE run_id = %s AND village_id = %s "
+        "AND EXISTS (SELECT 1 FROM held)) "
+        "SELECT COUNT(*) FROM held"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET chunks_done = chunks_done + 1, "  # noqa: S608
-            "status = CASE WHEN status = %s AND chunks_done + 1 = chunks_total "
-            "THEN %s ELSE status END, "
-            "finished_at = CASE WHEN status = %s AND chunks_done + 1 = chunks_total "
-            "THEN %s ELSE finished_at END "
-            "WHERE id = %s",
-            [RunStatus.RUNNING, RunStatus.PUBLISHING, RunStatus.RUNNING, timezone.now(), run_id],
+            _chunk_transaction_settings_sql(fast_commit=fast_commit) + statement,
+            [chunk.pk, token, ChunkStatus.RUNNING, chunk.run_id, chunk.village_id],
         )
-        cursor.execute(
-            f"SELECT status, chunks_done, chunks_total FROM {table} WHERE id = %s",  # noqa: S608
-            [run_id],
-        )
-        status, done, total = cursor.fetchone()
-    return status == RunStatus.PUBLISHING and done == total
+        return bool(cursor.fetchone()[0])
 
 
-def _chunk_transaction_settings(*, fast_commit: bool) -> None:
+def _chunk_transaction_settings_sql(*, fast_commit: bool) -> str:
     """Settings of a chunk's transaction (PostgreSQL; ``SET LOCAL``: they end with it, or,
     inside a caller's transaction, are given back by ``fuxiang.pgsettings.restore_local``).
 
@@ -155,8 +192,7 @@ def _chunk_transaction_settings(*, fast_commit: bool) -> None:
     values = {"jit": "off"}
     if fast_commit:
         values["synchronous_commit"] = "off"
-    with connection.cursor() as cursor:
-        pgsettings.set_local(cursor, **values)
+    return pgsettings.set_local_sql(**values)
 
 
 def enqueue_publish(run_id: int) -> None:

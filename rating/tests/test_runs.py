@@ -414,9 +414,9 @@ def test_the_chunk_query_count_does_not_grow_with_households(org, django_assert_
     )
     for chunk in run.chunks.all():  # 1 household, then 25: the same queries
         batch.engine_card.cache_clear()
-        # 3 of them read the cards and 1 counts the chunk's results for the publish; credit's
-        # chunk step (lines beside the results) adds 6 on PostgreSQL, 8 on SQLite — none per
-        # household
+        # 3 of them read the cards; credit's chunk step (lines beside the results) reads its
+        # policy and writes — none per household (on PostgreSQL a warm chunk takes 6 round
+        # trips in all: test_a_chunk_takes_six_round_trips_on_postgresql)
         with django_assert_max_num_queries(25):
             runs.rating_chunk_run(chunk_id=chunk.pk, queue_publish=False)
     assert RatingResult.objects.filter(run=run).count() == 26
@@ -722,3 +722,30 @@ def test_the_rate_command_refuses_a_date_out_of_bounds_and_creates_nothing(
     assert "其他日期只能用于模拟测算" in str(refused.value)
     assert not RatingRun.objects.exists()
     assert not CurrentRating.objects.exists()
+
+
+@pytest.mark.usefixtures("postgres")
+def test_a_chunk_takes_six_round_trips_on_postgresql(org):
+    """Claim, read, lock and clear, rate (every kind of subject, the counts and the skipped
+    households in one statement), credit's lines, done — whatever the village's size."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(3):
+        household(org.village_a)
+        household(org.village_b)
+    run = runs.rating_run_start(
+        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
+    )
+    first, second = run.chunks.order_by("village__code")
+    runs.rating_chunk_run(chunk_id=first.pk, queue_publish=False)  # (cards and policy read)
+    with CaptureQueriesContext(connection) as queries:
+        assert runs.rating_chunk_run(chunk_id=second.pk, queue_publish=False) == "last"
+    # inside the test's transaction the chunk's is a savepoint, which gives its settings back
+    own = [
+        q["sql"]
+        for q in queries.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "SET LOCAL jit TO DEFAULT"))
+    ]
+    assert len(own) == 6, own
+    assert RatingResult.objects.filter(run=run).count() == 6

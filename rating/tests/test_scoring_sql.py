@@ -39,7 +39,7 @@ from rating.engine import card_to_json
 from rating.features import ASSET_FIELDS, LIABILITY_FIELDS
 from rating.features_sql import MONEY_FIELDS
 from rating.models import RatingResult, RunScope, Scorecard
-from rating.results_sql import RESULT_COLUMNS
+from rating.results_sql import RESULT_COLUMNS, results_counts, rows_counts
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("postgres")]
 
@@ -241,12 +241,15 @@ def _both_ways(run, village) -> tuple[dict, dict]:
     python = {(r[2], r[3]): _canonical(dict(zip(RESULT_COLUMNS, r, strict=True))) for r in rows}
     cards = batch.compiled_cards(run)
     assert cards is not None, "the default cards must compile"
-    rated, skipped_sql = batch.rate_village_sql(run, village.pk, cards)
+    rated = batch.rate_village_sql(run, village.pk, cards)
     sql = {
         (r["household_id"], r["business_entity_id"]): _canonical(r)
         for r in RatingResult.objects.filter(run=run).values(*RESULT_COLUMNS)
     }
-    assert (rated, skipped_sql) == (len(rows), skipped_python)
+    assert (rated.rated, rated.skipped) == (len(rows), skipped_python)
+    # the one statement counts what it wrote as the chunk's counts are read from the table,
+    # and as the Python path counts its rows
+    assert rated.counts == sorted(results_counts(run.pk, village.pk)) == rows_counts(rows)
     return python, sql
 
 
