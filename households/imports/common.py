@@ -38,9 +38,16 @@ class RowError:
 @dataclass
 class ParsedRow:
     number: int
-    raw: list[Any]  # the cells in template order, for the error report
+    source: Row | None  # the row as read (its cells make the error report's row)
     values: dict[str, Any]  # field → parsed value (only columns that parsed)
     errors: list[RowError] = field(default_factory=list)
+    columns: Sequence[Column] = ()
+
+    @property
+    def raw(self) -> list[Any]:
+        """The cells in template order, as given: only a rejected row's are ever needed."""
+        values = self.source.values if self.source is not None else {}
+        return [values.get(c.header) for c in self.columns]
 
     def fail(self, column: str, message: str) -> None:
         self.errors.append(RowError(self.number, column, message))
@@ -75,12 +82,11 @@ class ImportResult:
 
 
 def parse_row(row: Row, columns: Sequence[Column]) -> ParsedRow:
-    parsed = ParsedRow(
-        number=row.number, raw=[row.values.get(c.header) for c in columns], values={}
-    )
+    parsed = ParsedRow(number=row.number, source=row, values={}, columns=columns)
+    get = row.values.get
     for column in columns:
-        raw = row.values.get(column.header)
-        if not column.required and cells.cell_text(raw) == "":
+        raw = get(column.header)
+        if not column.required and (raw is None or raw == "" or cells.cell_text(raw) == ""):
             continue  # blank: a new record takes the default, an archived one keeps its value
         try:
             value = column.parse(raw)

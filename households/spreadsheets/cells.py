@@ -34,8 +34,11 @@ def check_headers(headers: list[str], required: Iterable[str], where: str) -> No
 
 
 def cell_text(value: Any) -> str:
-    if value is None:
+    if value is None or value == "":  # most cells of a sheet are blank: answer those first
         return ""
+    if type(value) is str:
+        text = value.strip()  # strip() takes the ideographic space (U+3000) off the ends too
+        return text.replace("\u3000", " ").strip() if "\u3000" in text else text
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime):

@@ -59,7 +59,7 @@ def _rows(
             raise SpreadsheetError(f"表格超过导入上限{limits.max_rows}行；请按村拆分后分别导入")
         values = dict(zip(headers, cells, strict=False))
         values.pop("", None)
-        if all(cell_text(v) == "" for v in values.values()):
+        if all(v is None or v == "" or cell_text(v) == "" for v in values.values()):
             continue  # blank rows are allowed anywhere
         if headers and cell_text(values.get(headers[0])).startswith(EXAMPLE_MARK):
             continue  # the template's example row

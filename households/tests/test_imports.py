@@ -497,3 +497,52 @@ def test_a_command_line_import_is_audited(org, tmp_path):
     event = AuditEvent.objects.get(action=AuditAction.IMPORT)
     assert (event.actor_label, event.target_label) == ("manage.py", "村档案.xlsx")
     assert "新建1" in event.details["import"]
+
+
+def test_unchanged_households_are_skipped_without_a_write_and_a_changed_one_is_imported(org):
+    families = [family(org.village_a) for _ in range(4)]
+    rows = [row for f in families for row in f]
+    run(rows, org.officer_a)
+    before = dict(Household.objects.values_list("pk", "updated_at"))
+    events = AuditEvent.objects.count()
+    # a member's phone, another household's member's occupation, a third one's new member
+    families[0][1]["手机号码"] = "13907330099"
+    families[1][2]["职业"] = "务工"
+    families[2].append(
+        person(
+            families[2][0]["户主身份证号码"],
+            org.village_a,
+            "子女",
+            姓名="罗新",
+            身份证号码=next_resident_id(),
+        )
+    )
+    rows = [row for f in families for row in f]
+    result = run(rows, org.officer_a)
+    assert (result.created, result.updated, result.unchanged) == (0, 3, 1)
+    after = dict(Household.objects.values_list("pk", "updated_at"))
+    assert sum(after[pk] != before[pk] for pk in before) == 3
+    assert AuditEvent.objects.count() == events + 3
+    member = Member.objects.get(
+        id_number_index=services.resident_id_index(families[0][1]["身份证号码"])
+    )
+    assert member.phone_masked == "139****0099"
+    assert Member.objects.count() == 13
+
+
+def test_a_household_edited_since_its_import_is_restored_by_re_importing_the_file(org):
+    rows = family(org.village_a)
+    run(rows, org.officer_a)
+    household = Household.objects.get()
+    services.household_update(
+        actor=org.head_office, household=household, fields={"income_crops": 1000}
+    )
+    result = run(rows, org.officer_a)
+    assert (result.updated, result.unchanged) == (1, 0)
+    assert Household.objects.get().income_crops == 45000
+    head = household.members.get(relation="head")
+    services.member_update(actor=org.head_office, member=head, fields={"phone": "13800000000"})
+    result = run(rows, org.officer_a)
+    assert (result.updated, result.unchanged) == (1, 0)
+    assert household.members.get(relation="head").phone_masked == "139****0001"
+    assert run(rows, org.officer_a).unchanged == 1
