@@ -28,7 +28,6 @@ from households.selectors import (
     head_name_subquery,
     household_names,
     households_visible_to,
-    visible_village_ids,
 )
 from rating.models import CurrentRating, RatingResult
 
@@ -69,21 +68,26 @@ def overrides_to_review_for(user: Any) -> QuerySet[CreditOverride]:
     )
 
 
-def overrides_waiting_count(user: Any) -> int:
-    """How many overrides wait for this reviewer (待审批 and 待复核 in their scope), for the
-    menu's badge: one count that joins each waiting override to its subject's village (few
-    rows wait), never the scope's every household."""
-    if not roles.can_approve_override(user):
-        return 0
-    waiting = CreditOverride.objects.filter(
-        status__in=(OverrideStatus.PROPOSED, OverrideStatus.NEEDS_REVIEW)
+def overrides_waiting_count(village_ids: list[int] | None) -> int:
+    """How many overrides wait for a reviewer whose scope is these villages (``None``: the
+    county) — 待审批 and 待复核 — for the menu's badge. Few overrides wait at any time, so
+    their subjects are read first and only those are looked up in the scope (by primary key),
+    never the scope's every household (a branch has ~10,000)."""
+    waiting = list(
+        CreditOverride.objects.filter(
+            status__in=(OverrideStatus.PROPOSED, OverrideStatus.NEEDS_REVIEW)
+        ).values_list("household_id", "business_entity_id")
     )
-    ids = visible_village_ids(user)
-    if ids is not None:
-        waiting = waiting.filter(
-            Q(household__village_id__in=ids) | Q(business_entity__village_id__in=ids)
-        )
-    return waiting.count()
+    if village_ids is None or not waiting:
+        return len(waiting)
+    households = [h for h, _ in waiting if h is not None]
+    entities = [e for _, e in waiting if e is not None]
+    count = 0
+    if households:
+        count += Household.objects.filter(pk__in=households, village_id__in=village_ids).count()
+    if entities:
+        count += BusinessEntity.objects.filter(pk__in=entities, village_id__in=village_ids).count()
+    return count
 
 
 def overrides_in_review_of(

@@ -47,10 +47,13 @@ def loans_visible_to(user: Any) -> QuerySet[Loan]:
     return scoped(Loan.objects.select_related("contract__product_version__product"), user)
 
 
-def overdue_loans_count(user: Any) -> int:
-    """Loans 逾期 (past due, not yet 不良) in the user's scope, for the managers' menu: the
-    index on (village, status) answers it."""
-    return scoped(Loan.objects.filter(status="overdue"), user).count()
+def overdue_loans_count(village_ids: list[int] | None) -> int:
+    """Loans 逾期 (past due, not yet 不良) in these villages (``None``: the county), for the
+    managers' menu: the index on (village, status) answers it."""
+    loans = Loan.objects.filter(status="overdue")
+    if village_ids is not None:
+        loans = loans.filter(village_id__in=village_ids)
+    return loans.count()
 
 
 def review_queue(user: Any) -> QuerySet[LoanApplication]:

@@ -10,9 +10,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from credit import override_reviews
 from credit.overrides import override_propose
 from credit.selectors import household_current_line
-from dashboards.menu_selectors import MenuCounts, menu_counts
+from dashboards.menu_selectors import MenuCounts, menu_counts, menu_counts_now
 from fuxiang.accounts.models import Role
 from households.tests.factories import (
     BranchFactory,
@@ -139,3 +140,21 @@ def test_roles_that_approve_nothing_get_no_menu_items(client, org):
         assert reverse("dashboards:menu") not in page
     client.force_login(org.manager)
     assert reverse("dashboards:menu") in client.get("/").content.decode()
+
+
+def test_the_counts_are_kept_and_forgotten_when_anything_they_count_changes(
+    org, waiting, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    assert menu_counts(org.manager).overrides == 1
+    with django_assert_num_queries(0):  # kept: a page costs one cache read
+        assert menu_counts(org.manager).overrides == 1
+
+    ours, _ = waiting
+    override = ours.credit_overrides.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        override_reviews.override_reject(actor=org.manager, override=override, note="材料不足")
+
+    assert menu_counts(org.manager).overrides == 0  # the next page is right
+    with django_capture_on_commit_callbacks(execute=True):
+        OfficerRequest.objects.get(household=ours).save()  # any change of a counted row
+    assert menu_counts(org.manager) == menu_counts_now(org.manager)
