@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from django.db.models import Count, Model, Q, QuerySet, Sum
 
 from households.models import BusinessEntity, Household
-from households.selectors import visible_village_ids
+from households.selectors import household_names, visible_village_ids
 from loans.borrowers import Borrower, available
 from loans.models import CreditExposure, Loan, LoanApplication, LoanContract
 
@@ -45,6 +45,26 @@ def contracts_visible_to(user: Any) -> QuerySet[LoanContract]:
 
 def loans_visible_to(user: Any) -> QuerySet[Loan]:
     return scoped(Loan.objects.select_related("contract__product_version__product"), user)
+
+
+def borrowers_named(rows: Any) -> list[Any]:
+    """The rows (applications, contracts, loans), each with ``subject_name``: a household as
+    every page names it (罗家坪村 张**户, ``households.selectors.household_names``), a business
+    by its name. Three queries for a page, whatever its length."""
+    rows = list(rows)
+    households = household_names(row.household_id for row in rows)
+    entities = dict(
+        BusinessEntity.objects.filter(
+            pk__in={row.business_entity_id for row in rows if row.business_entity_id}
+        ).values_list("pk", "name")
+    )
+    for row in rows:
+        row.subject_name = (
+            households.get(row.household_id, "")
+            if row.household_id
+            else entities.get(row.business_entity_id, "")
+        )
+    return rows
 
 
 def overdue_loans_count(village_ids: list[int] | None) -> int:

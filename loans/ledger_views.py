@@ -76,13 +76,13 @@ def application_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         applications = applications.filter(status=status)
     else:
         status = ""
+    page = _page(request, applications.order_by(*newest_first(request.user, "submitted_at")))
+    page.object_list = selectors.borrowers_named(page.object_list)
     return render(
         request,
         "loans/application_list.html",
         {
-            "page": _page(
-                request, applications.order_by(*newest_first(request.user, "submitted_at"))
-            ),
+            "page": page,
             "status": status,
             "queue": queue,
             "statuses": list(states.LABELS[states.APPLICATION].items()),
@@ -128,7 +128,11 @@ def application_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     return render(
         request,
         "loans/application_detail.html",
-        {"application": application, "form": form, "can_review": can_review},
+        {
+            "application": selectors.borrowers_named([application])[0],
+            "form": form,
+            "can_review": can_review,
+        },
     )
 
 
@@ -166,11 +170,13 @@ def loan_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         loans = loans.filter(status=status)
     else:
         status = ""
+    page = _page(request, loans.order_by(*newest_first(request.user, "start_date")))
+    page.object_list = selectors.borrowers_named(page.object_list)
     return render(
         request,
         "loans/loan_list.html",
         {
-            "page": _page(request, loans.order_by(*newest_first(request.user, "start_date"))),
+            "page": page,
             "status": status,
             "statuses": list(states.LABELS[states.LOAN].items()),
         },
@@ -211,7 +217,7 @@ def loan_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         request,
         "loans/loan_detail.html",
         {
-            "loan": loan,
+            "loan": selectors.borrowers_named([loan])[0],
             "instalments": instalments,
             "balance": loan_balance(loan, timezone.localdate(), instalments),
             "repayments": loan.repayments.order_by("-paid_on", "-id"),

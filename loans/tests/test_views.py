@@ -149,3 +149,22 @@ def test_a_contract_keeps_the_version_it_was_signed_under(borrower, e_loan, org,
     products.product_version_review(actor=checker, version=v2, approve=True)
     contract.refresh_from_db()
     assert contract.product_version.version == 1
+
+
+def test_loan_and_application_pages_name_the_borrower_by_the_heads_masked_name(client, org, drawn):
+    """Where a manager follows up an overdue loan (the menu's 逾期借据): 罗家坪村 张**户, never
+    "12号户" or the head's full name."""
+    head = drawn.household.members.get(relation="head")
+    name = f"{org.village_a.name} {head.masked_name}户"
+    client.force_login(org.manager)
+    application = drawn.contract.application
+    for url in (
+        "/loans/loans/",
+        f"/loans/loans/{drawn.pk}/",
+        "/loans/applications/",
+        f"/loans/applications/{application.pk}/",
+    ):
+        html = client.get(url).content.decode()
+        assert f'data-testid="borrower">{name}<' in html, url
+        assert f"{drawn.household_id}号户" not in html, url
+        assert head.name not in html, url
