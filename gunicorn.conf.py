@@ -1,5 +1,14 @@
 """gunicorn's settings (docker-compose.yml's web service: ``gunicorn fuxiang.wsgi:application
---config gunicorn.conf.py``). Environment: GUNICORN_WORKERS, GUNICORN_BIND, GUNICORN_TIMEOUT.
+--config gunicorn.conf.py``; benchmarks/bench_lookup.py serves with exactly this file).
+Environment: GUNICORN_WORKERS, GUNICORN_THREADS, GUNICORN_BIND, GUNICORN_TIMEOUT.
+
+Threaded workers (gthread), one process per core, four threads each (docs/deploy.md, "The
+application server"): a request spends part of its time waiting for PostgreSQL or Redis, and
+another thread of the process runs meanwhile; nginx keeps its connections to gunicorn open
+(``keepalive`` in deploy/nginx.conf), which the sync worker cannot; a long export holds one
+thread, not a process. The application is loaded once in the master and the workers are forked
+from it (``preload_app``), so a worker recycled after ``max_requests`` is ready at once instead
+of importing Django again while the other workers carry its load.
 
 Logs go through Django's LOGGING (JSON lines, personal data redacted); the access log carries
 no query string. With PROMETHEUS_MULTIPROC_DIR set, each worker's metrics are written there and
@@ -8,18 +17,28 @@ no query string. With PROMETHEUS_MULTIPROC_DIR set, each worker's metrics are wr
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from pathlib import Path
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+bind = os.environ.get("GUNICORN_BIND") or "0.0.0.0:8000"
+worker_class = "gthread"
+workers = _env_int("GUNICORN_WORKERS", os.cpu_count() or 1)
+threads = _env_int("GUNICORN_THREADS", 4)
+preload_app = True
 # exports of a whole township are written in the request: allow them two minutes
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+timeout = _env_int("GUNICORN_TIMEOUT", 120)
 graceful_timeout = 30
 keepalive = 5
-max_requests = 2000
-max_requests_jitter = 200
+# recycling bounds a slow leak; forked from the loaded master it costs a fork, not a restart
+max_requests = 20000
+max_requests_jitter = 2000
 # only the proxy in front (nginx on the compose network) may say the request was https
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "*")
 accesslog = "-"
@@ -39,6 +58,18 @@ logconfig_dict = {
         "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
     },
 }
+
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # the master loads the application (preload_app) before on_starting: the directory its
+    # metrics are written to must exist by then
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+
+
+def when_ready(server):
+    # the loaded application's objects are shared with every forked worker: keep the garbage
+    # collector from scanning them (and copying their pages) in each worker
+    gc.freeze()
 
 
 def on_starting(server):
