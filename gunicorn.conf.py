@@ -6,10 +6,10 @@ Threaded workers (gthread), one process per core, four threads each (docs/deploy
 application server"): a request spends part of its time waiting for PostgreSQL or Redis, and
 another thread of the process runs meanwhile; nginx keeps its connections to gunicorn open
 (``keepalive`` in deploy/nginx.conf), which the sync worker cannot; a long export holds one
-thread, not a process. The application (with its URLconf, fuxiang/wsgi.py) is loaded once in the
-master and the workers are forked
-from it (``preload_app``), so a worker recycled after ``max_requests`` is ready at once instead
-of importing Django again while the other workers carry its load.
+thread, not a process. The application (with its URLconf, fuxiang/wsgi.py) is loaded once in
+the master and the workers are forked from it (``preload_app``), so a worker recycled after
+``max_requests`` is ready at once instead of importing Django again while the other workers
+carry its load.
 
 Logs go through Django's LOGGING (JSON lines, personal data redacted); the access log carries
 no query string. With PROMETHEUS_MULTIPROC_DIR set, each worker's metrics are written there and
