@@ -8,14 +8,12 @@ household and a rerun picks up where the file says. Re-importing the same file c
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fuxiang import crypto
@@ -39,6 +37,7 @@ from households.imports.common import (
     VillageResolver,
     parse_row,
 )
+from households.imports.copying import copy_insert
 from households.models import (
     Household,
     ImportKind,
@@ -380,7 +379,7 @@ def _write_chunk(
             )
         else:
             unchanged += 1
-    Household.objects.bulk_create(created)
+    copy_insert(Household, created, now=now, ids=True)  # the members need their ids
     for household, group in zip(created, (g for g in groups if g.target_id is None), strict=True):
         new_members.extend(_new_member(person, household.pk) for person in group.rows)
         events.append(_event(AuditAction.HOUSEHOLD_CREATE, actor, household, group, job_id, []))
@@ -403,7 +402,7 @@ def _write_chunk(
             changed_members,
             [*MEMBER_FIELDS, "phone_encrypted", "phone_index", "phone_masked", "updated_at"],
         )
-    AuditEvent.objects.bulk_create(events)
+    copy_insert(AuditEvent, events, now=now, ids=False)
     changed_ids.extend(h.pk for h in (*created, *updated))
     return len(created), len(updated), unchanged
 
@@ -456,27 +455,10 @@ def _member_unchanged(stored: dict[str, Any] | None, person: PersonRow) -> bool:
 
 
 def _members_insert(members: Sequence[Member], now: Any) -> None:
-    """Insert new members: on PostgreSQL one ``COPY`` of their columns (the ORM's INSERT
-    builds ~20 parameters per member, a quarter of an import's time); elsewhere
-    ``bulk_create``. A member whose ID another transaction archived meanwhile raises
+    """Insert new members with one ``COPY`` (``copying``; ``bulk_create`` elsewhere than on
+    PostgreSQL). A member whose ID another transaction archived meanwhile raises
     ``IntegrityError`` either way (the chunk is then written household by household)."""
-    if not members:
-        return
-    if connection.vendor != "postgresql":
-        Member.objects.bulk_create(members)
-        return
-    fields = [f for f in Member._meta.concrete_fields if not f.primary_key]
-    for member in members:
-        member.created_at = member.updated_at = now
-    buffer = io.StringIO()
-    # every column is NOT NULL: strings, dates and booleans quoted, numbers bare
-    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
-    writer.writerows(tuple(getattr(m, f.attname) for f in fields) for m in members)
-    buffer.seek(0)
-    columns = ", ".join(connection.ops.quote_name(cast(str, f.column)) for f in fields)
-    table = connection.ops.quote_name(Member._meta.db_table)
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
+    copy_insert(Member, members, now=now, ids=False)
 
 
 def _event(

@@ -1,0 +1,90 @@
+"""Inserting an import's new rows with one ``COPY`` per table and chunk (PostgreSQL).
+
+The ORM's INSERT builds and adapts a parameter per column and row (~45 for a household):
+for a chunk of 500 households with their members and audit events that compiler was a
+quarter of an import. ``COPY`` of the same values as CSV is one statement with no
+parameters. Triggers (the archive history) and constraints apply to ``COPY`` as to INSERT.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from django.db import connection, models
+
+
+def copy_insert(
+    model: type[models.Model], objects: Sequence[models.Model], *, now: datetime, ids: bool
+) -> None:
+    """Insert ``objects`` as ``bulk_create`` would: ``auto_now``/``auto_now_add`` fields set
+    to ``now``, and with ``ids`` their primary keys taken from the table's sequence in one
+    statement and set on them (as ``bulk_create``'s RETURNING does). Elsewhere than on
+    PostgreSQL: ``bulk_create``. A unique index violated raises ``IntegrityError``."""
+    if not objects:
+        return
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(objects)
+        return
+    opts = model._meta
+    pk = cast(models.Field, opts.pk)
+    fields = [f for f in opts.concrete_fields if ids or not f.primary_key]
+    text = (models.CharField, models.TextField)
+    # CSV cannot tell a NULL from an empty string once quoted: NULL is written as a quoted
+    # empty value and read back as NULL (FORCE_NULL) in columns that hold no text; a text
+    # column holding NULL goes through the ORM instead.
+    if any(
+        getattr(obj, f.attname) is None
+        for f in fields
+        if f.null and isinstance(f, text)
+        for obj in objects
+    ):
+        model._default_manager.bulk_create(objects)
+        return
+    nulls = [
+        connection.ops.quote_name(cast(str, f.column))
+        for f in fields
+        if f.null and not isinstance(f, text)
+    ]
+    for field in fields:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            for obj in objects:
+                setattr(obj, field.attname, now)
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        if ids:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [opts.db_table, pk.column, len(objects)],
+            )
+            for obj, (pk_value,) in zip(objects, cursor.fetchall(), strict=True):
+                setattr(obj, pk.attname, pk_value)
+        buffer = io.StringIO()
+        # strings (and JSON) quoted, numbers and booleans bare, None a quoted empty value
+        writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+        prepare = [_preparer(field) for field in fields]
+        writer.writerows(
+            tuple(p(getattr(obj, f.attname)) for f, p in zip(fields, prepare, strict=True))
+            for obj in objects
+        )
+        buffer.seek(0)
+        columns = ", ".join(connection.ops.quote_name(cast(str, f.column)) for f in fields)
+        table = connection.ops.quote_name(opts.db_table)
+        force_null = f", FORCE_NULL ({', '.join(nulls)})" if nulls else ""
+        cursor.cursor.copy_expert(
+            f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv{force_null})", buffer
+        )
+
+
+def _preparer(field: models.Field) -> Any:
+    if isinstance(field, models.JSONField):
+        encoder = field.encoder
+        return lambda value: None if value is None else json.dumps(value, cls=encoder)
+
+    def prepare(value: Any) -> Any:
+        return field.get_db_prep_save(value, connection)
+
+    return prepare
