@@ -74,3 +74,12 @@ class IntegerListField(_NumberListField):
 
     def convert(self, value: Any) -> int:
         return int(value)
+
+
+class TextListField(_NumberListField):
+    """Texts, some of them NULL (``text[]`` on PostgreSQL; JSON text elsewhere)."""
+
+    array_type = "text"
+
+    def convert(self, value: Any) -> str | None:
+        return None if value is None else str(value)

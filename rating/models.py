@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from fuxiang.fields import DecimalListField, IntegerListField, staff_ref
+from fuxiang.fields import DecimalListField, IntegerListField, TextListField, staff_ref
 from rating import engine
 
 
@@ -302,14 +302,14 @@ class RatingChunkBeat(models.Model):
 
 
 class RatingResult(models.Model):
-    """One subject's rating in one run. ``breakdown`` is compact: the card version and the
-    feature values used. ``points`` are the points of each indicator, then of each adjustment
-    (in the card's order); ``codes`` each indicator's band — the bin or category it matched,
-    by its place in the card, -1 when missing — then each indicator's hint target (the band
-    that would earn more, -1 for none); with the knock-out and flag codes they are the
-    reasons, and the explanation (factors, hints) is read from them and the card
-    (``selectors.result_explain``), never scored again. ``engine_version`` names the scoring
-    logic (``engine.ENGINE_VERSION``; NULL for results stored before points were, whose
+    """One subject's rating in one run. ``breakdown`` is compact: the card version (and the
+    feature values used, where ``feature_values`` does not keep them). ``points`` are the points
+    of each indicator, then of each adjustment (in the card's order); ``codes`` each indicator's
+    band — the bin or category it matched, by its place in the card, -1 when missing — then each
+    indicator's hint target (the band that would earn more, -1 for none); with the knock-out and
+    flag codes they are the reasons, and the explanation (factors, hints) is read from them and
+    the card (``selectors.result_explain``), never scored again. ``engine_version`` names the
+    scoring logic (``engine.ENGINE_VERSION``; NULL for results stored before points were, whose
     explanation is still scored again from the values).
 
     A county run writes ~230,000 rows, so the table carries only the indexes it needs: the
@@ -363,6 +363,11 @@ class RatingResult(models.Model):
     flags = models.JSONField(_("标记"), default=list, blank=True)
     breakdown = models.JSONField(_("评分明细"), default=dict, blank=True)
     points = DecimalListField(_("各项得分"), null=True, blank=True)
+    # the values used, as text in the card's order (``results_sql.breakdown_order``), written
+    # by the compiled path (a text array costs a county run's statement a fifth of what the
+    # same values cost as JSON); NULL where ``breakdown`` keeps them (the Python path, and
+    # results stored before): ``results_sql.kept_values`` reads either
+    feature_values = TextListField(_("取值"), null=True, blank=True)
     codes = IntegerListField(_("档位与提示代码"), null=True, blank=True)
     engine_version = models.PositiveSmallIntegerField(_("评分逻辑版本"), null=True, blank=True)
 

@@ -53,7 +53,7 @@ from rating import engine
 from rating.batch import engine_card
 from rating.features_sql import entity_rows, household_rows
 from rating.models import RatingChunk, RatingResult, RatingRun, SubjectKind
-from rating.results_sql import breakdown_order
+from rating.results_sql import breakdown_order, kept_values
 
 TOLERANCE = Decimal("1e-15")
 
@@ -219,7 +219,7 @@ def compare(
         for label, a, b in hints:
             differ(f"提示：{label}", a, b)
     value_order, _ = breakdown_order(card)
-    kept = dict(zip(value_order, stored.breakdown.get("values", ()), strict=False))
+    kept = kept_values(card, stored.breakdown, stored.feature_values)
     for feature in value_order:
         differ(f"取值：{feature}", _number(kept.get(feature)), _number(features.get(feature)))
     return out

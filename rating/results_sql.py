@@ -17,7 +17,7 @@ from django.db import connection
 
 from fuxiang import pgsettings
 from households.models import BusinessEntity, Household
-from rating import engine
+from rating import engine, features_sql
 from rating.engine import RatingResult as EngineResult
 from rating.models import (
     CurrentRating,
@@ -45,6 +45,7 @@ RESULT_COLUMNS = (
     "points",
     "codes",
     "engine_version",
+    "feature_values",
 )
 
 # Decimals (scores, money, ratios, Infinity) are written as exact strings by ``default=str``;
@@ -69,15 +70,55 @@ def breakdown_decode(
     card: engine.Scorecard,
     breakdown: Mapping[str, Any],
     points: Sequence[Decimal] | None = None,
+    feature_values: Sequence[str | None] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A stored result as ({feature: value used}, {feature: points}), the points as exact
     decimal strings: the ``points`` the run stored, or — for a result stored before points
     were (``points`` None) — the values kept scored again with the run's card."""
-    value_order, point_order = breakdown_order(card)
-    values = dict(zip(value_order, breakdown.get("values", ()), strict=False))
+    values = kept_values(card, breakdown, feature_values)
+    point_order = breakdown_order(card)[1]
     if points is None:
         points = engine.points_of(engine.score(card, values, explain=False))
     return values, {f: str(p) for f, p in zip(point_order, points, strict=True)}
+
+
+def kept_values(
+    card: engine.Scorecard,
+    breakdown: Mapping[str, Any],
+    feature_values: Sequence[str | None] | None = None,
+) -> dict[str, Any]:
+    """The values a result was scored with, {feature: value} in the breakdown's JSON form
+    (numbers as exact decimal strings, counts as integers, yes/no as booleans, categories as
+    text), whichever way they were stored: ``feature_values`` (text, the compiled path) read
+    with each feature's kind, or the breakdown's ``values`` (the Python path, earlier
+    results)."""
+    value_order = breakdown_order(card)[0]
+    if feature_values is None:
+        return dict(zip(value_order, breakdown.get("values", ()), strict=False))
+    kinds = value_kinds(card)
+    return {
+        f: _value_read(v, kinds.get(f)) for f, v in zip(value_order, feature_values, strict=False)
+    }
+
+
+def value_kinds(card: engine.Scorecard) -> dict[str, str]:
+    """Each feature's kind of value (``features_sql``: number, count, text, flag)."""
+    table = (
+        features_sql.HOUSEHOLD_FEATURE_SQL
+        if card.kind == SubjectKind.HOUSEHOLD
+        else features_sql.ENTITY_FEATURE_SQL
+    )
+    return {f: kind for f, (_, kind) in table.items()}
+
+
+def _value_read(value: str | None, kind: str | None) -> Any:
+    if value is None:
+        return None
+    if kind == "count":
+        return int(value)
+    if kind == "flag":
+        return value == "true"
+    return value  # numbers as their exact decimal text, categories as themselves
 
 
 def _array(values: Iterable[Any]) -> str:
@@ -120,6 +161,7 @@ def result_row(
         _array(engine.points_of(result)),
         _array(engine.codes_of(card, result)),
         engine.ENGINE_VERSION,
+        None,  # feature_values: the breakdown keeps them
     )
 
 
@@ -182,6 +224,7 @@ def results_write(rows: Sequence[tuple[Any, ...]]) -> None:
                 points=[Decimal(v) for v in row[13][1:-1].split(",") if v],
                 codes=[int(v) for v in row[14][1:-1].split(",") if v],
                 engine_version=row[15],
+                feature_values=row[16],
             )
             for row in rows
         ],

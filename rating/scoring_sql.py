@@ -5,8 +5,10 @@ stored result, and rates a batch on SQLite. A county run on PostgreSQL instead h
 village to the database in one statement: the features of ``features_sql`` (the SQL twins of
 ``rating.features``), each indicator's bins or categories as a ``CASE``, adjustments, knock-outs,
 flags, the clamp to the card's bounds and the grade bands — written straight into the results
-table in the very row format the Python path writes (same breakdown, same JSON lists), so a
-result reads, explains and publishes the same whichever path produced it. No row travels to
+table in the row format the Python path writes (same JSON lists; the values used as a text
+array, ``feature_values``, where the Python path keeps them in the breakdown's JSON —
+``results_sql.kept_values`` reads either), so a result reads, explains and publishes the same
+whichever path produced it. No row travels to
 Python and back, which is what lets a county run approach the speed of one read plus one COPY.
 
 The compiler only accepts what it can translate exactly; for anything else (a feature without an
@@ -17,6 +19,7 @@ rates random archives both ways and requires equal results.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -58,7 +61,7 @@ class CompiledCard:
     # targets from the bands) and the missing array
     score: str  # the clamped total over ``q`` (the row of features, bands and points)
     columns: str  # kind, score, grade, knocked_out, knock_outs, incomplete, missing, flags,
-    # breakdown, points, codes, engine_version — as SQL over ``s``
+    # breakdown, points, codes, engine_version, feature_values — as SQL over ``s``
     rules: FeatureRules  # the card's feature rules, which the features' SELECT must apply
 
 
@@ -174,10 +177,9 @@ def _compile(card: engine.Scorecard, feature_sql: dict[str, tuple[str, str]]) ->
     )
     ko_grade, grade = _band_sql(card, _num(card.min_score)), _band_sql(card, "s.score")
     score = f"LEAST(GREATEST({total}, {_num(card.min_score)}), {_num(card.max_score)})"
-    breakdown = (
-        f"jsonb_build_object('card', {_text(card.version)}, "
-        f"'values', jsonb_build_array({', '.join(_json_value(f, kinds[f]) for f in values)}))"
-    )
+    # the card version as a constant; the values as text (``results_sql.kept_values``)
+    breakdown = _text(json.dumps({"card": card.version}, ensure_ascii=False)) + "::jsonb"
+    kept = ", ".join(_text_value(f, kinds[f]) for f in values)
     points = ", ".join(f"s.p_{i}" for i in range(n + len(adjustment_exprs)))
     codes_list = ", ".join([*(f"s.b_{i}" for i in range(n)), *(f"s.h_{i}" for i in range(n))])
     columns = ", ".join(
@@ -194,6 +196,7 @@ def _compile(card: engine.Scorecard, feature_sql: dict[str, tuple[str, str]]) ->
             f"ARRAY[{points}]::numeric[]",
             f"ARRAY[{codes_list}]::integer[]",
             str(engine.ENGINE_VERSION),
+            f"ARRAY[{kept}]::text[]",
         ]
     )
     return CompiledCard(
@@ -334,11 +337,12 @@ def _band_sql(card: engine.Scorecard, total: str) -> str:
     return f"CASE {' '.join(whens)} ELSE {_text(lowest.grade)} END"
 
 
-def _json_value(feature: str, kind: str) -> str:
-    """A feature value in the breakdown as the Python path encodes it: numbers as exact
-    decimal strings, whole counts as JSON numbers, yes/no as booleans, categories as text."""
+def _text_value(feature: str, kind: str) -> str:
+    """A feature value as text, as ``results_sql.kept_values`` reads it back: numbers as exact
+    decimal text (as the Python path's JSON keeps them), counts as digits, yes/no as
+    ``true``/``false``, categories as themselves."""
     col = f"s.f_{feature}"
-    return f"{col}::text" if kind == NUMBER else col
+    return col if kind == TEXT else f"{col}::text"
 
 
 # --- the statement ----------------------------------------------------------------------------

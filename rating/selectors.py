@@ -127,7 +127,9 @@ def result_card(result: RatingResult) -> engine.Scorecard:
 def result_breakdown(result: RatingResult) -> tuple[dict[str, Any], dict[str, Any]]:
     """A result's breakdown as ({feature: value used}, {feature: points}); money and ratios
     are exact decimal strings, the points those the run stored."""
-    return breakdown_decode(result_card(result), result.breakdown, result.points)
+    return breakdown_decode(
+        result_card(result), result.breakdown, result.points, result.feature_values
+    )
 
 
 def result_explain(result: RatingResult) -> engine.RatingResult:
@@ -137,7 +139,7 @@ def result_explain(result: RatingResult) -> engine.RatingResult:
     logic does not change what a villager or an officer is told about an earlier grade.
     (Results stored before points were are scored again from the values kept.)"""
     card = result_card(result)
-    values, _ = breakdown_decode(card, result.breakdown, result.points)
+    values, _ = breakdown_decode(card, result.breakdown, result.points, result.feature_values)
     if result.points is None or result.codes is None:
         return engine.score(card, values, explain=True)
     return engine.explain_stored(

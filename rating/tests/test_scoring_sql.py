@@ -39,7 +39,7 @@ from rating.engine import card_to_json
 from rating.features import ASSET_FIELDS, LIABILITY_FIELDS
 from rating.features_sql import MONEY_FIELDS
 from rating.models import RatingResult, RunScope, Scorecard
-from rating.results_sql import RESULT_COLUMNS, results_counts, rows_counts
+from rating.results_sql import RESULT_COLUMNS, kept_values, results_counts, rows_counts
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("postgres")]
 
@@ -194,8 +194,10 @@ def _random_village(village, seed: int) -> None:
     )
 
 
-def _canonical(row: dict) -> dict:
-    """A result row with its JSON decoded and every number as a ``Decimal``."""
+def _canonical(row: dict, cards: dict) -> dict:
+    """A result row with its JSON decoded, its values as the breakdown's (the compiled path
+    keeps them as text, read back with each feature's kind: ``results_sql.kept_values``) and
+    every number as a ``Decimal``."""
 
     def number(value):
         if isinstance(value, str):
@@ -215,9 +217,14 @@ def _canonical(row: dict) -> dict:
         out[key] = [kind(v) for v in out[key]]
     out["score"] = Decimal(out["score"]).quantize(Decimal("0.01"))
     breakdown = out["breakdown"]
+    card = cards[out["kind"]]
+    feature_values = out.pop("feature_values")
+    if isinstance(feature_values, str):  # (never: the Python path keeps its values as JSON)
+        raise AssertionError("the Python path writes no feature_values")
+    kept = kept_values(card, breakdown, feature_values)
     out["breakdown"] = {
         "card": breakdown["card"],
-        "values": [number(v) for v in breakdown["values"]],
+        "values": [number(kept.get(f)) for f in batch.breakdown_order(card)[0]],
     }
     return out
 
@@ -238,14 +245,26 @@ def _same(a, b) -> bool:
 
 def _both_ways(run, village) -> tuple[dict, dict]:
     rows, skipped_python = batch.rate_village(run, village.pk)
-    python = {(r[2], r[3]): _canonical(dict(zip(RESULT_COLUMNS, r, strict=True))) for r in rows}
+    stamp = batch.card_stamp(run)
+    by_kind = {
+        kind: batch.engine_card(card_id, stamp)
+        for kind, card_id in (
+            ("household", run.household_card_id),
+            ("enterprise", run.enterprise_card_id),
+            ("agricultural", run.agricultural_card_id),
+        )
+    }
+    python = {
+        (r[2], r[3]): _canonical(dict(zip(RESULT_COLUMNS, r, strict=True)), by_kind) for r in rows
+    }
     cards = batch.compiled_cards(run)
     assert cards is not None, "the default cards must compile"
     rated = batch.rate_village_sql(run, village.pk, cards)
-    sql = {
-        (r["household_id"], r["business_entity_id"]): _canonical(r)
-        for r in RatingResult.objects.filter(run=run).values(*RESULT_COLUMNS)
-    }
+    stored = list(RatingResult.objects.filter(run=run).values(*RESULT_COLUMNS))
+    # the compiled path keeps the values as text (the breakdown only names the card)
+    assert all(r["feature_values"] is not None for r in stored)
+    assert all(set(r["breakdown"]) == {"card"} for r in stored)
+    sql = {(r["household_id"], r["business_entity_id"]): _canonical(r, by_kind) for r in stored}
     assert (rated.rated, rated.skipped) == (len(rows), skipped_python)
     # the one statement counts what it wrote as the chunk's counts are read from the table,
     # and as the Python path counts its rows
