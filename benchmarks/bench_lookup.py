@@ -25,9 +25,10 @@ Three URLs are loaded with ``wrk`` (Debian: ``apt-get install wrk``), one after 
 
 - a bare Django view (``HttpResponse("ok")`` through the same middleware),
 - the landing page of the villages' codes (``/q/<token>``: counts a scan),
-- the verified result page (``/q/me/`` with the sessions' cookies in turn: the household's
-  grade, line and explanation, one event). Its pages are prepared just before each run, as
-  confirming the SMS code does (``--cold``: not prepared; a page is kept for 60 seconds).
+- the verified result page (``/q/me/`` with the cookies of verified browsers in turn — the
+  session's and the CSRF cookie the forms before it set: the household's grade, line and
+  explanation, one event). Its pages are prepared just before each run, as confirming the
+  SMS code does (``--cold``: not prepared; a page is kept for 60 seconds).
 
 Each URL is measured two ways, the same for all three:
 
@@ -94,13 +95,15 @@ def prepare(households: int) -> None:
 
 
 def sessions(count: int) -> tuple[list[str], list[tuple[int, int]]]:
-    """Session keys of verified lookups of ``count`` households with an active line, valid for
-    a day, in the project's session store — as confirming the SMS code leaves them — and the
-    (household, member) of each."""
+    """The cookies of verified lookups of ``count`` households with an active line (a session
+    valid for a day in the project's session store, as confirming the SMS code leaves it, and
+    a CSRF cookie), and the (household, member) of each."""
     from dataclasses import astuple
     from importlib import import_module
 
     from django.conf import settings
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+    from django.utils.crypto import get_random_string
 
     from credit.selectors import current_lines
     from households.models import Member, Relation
@@ -133,7 +136,11 @@ def sessions(count: int) -> tuple[list[str], list[tuple[int, int]]]:
             }
         )
         store.create()
-        keys.append(store.session_key)
+        # the cookies of a browser that has been verified: the session's, and the CSRF cookie
+        # it got with the identity and code forms it posted
+        csrf = get_random_string(CSRF_SECRET_LENGTH, allowed_chars=CSRF_ALLOWED_CHARS)
+        session = f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+        keys.append(f"{session}; {settings.CSRF_COOKIE_NAME}={csrf}")
     return keys, heads
 
 
@@ -250,7 +257,7 @@ def _lua(paths: list[str], cookies: list[str], pause_ms: float) -> str:
         "request = function()\n  n = n + 1\n"
         f"  local headers = {{}}\n{fixed}"
         "  local c = cookies[(n % #cookies) + 1]\n"
-        '  if c ~= "" then headers["Cookie"] = "sessionid=" .. c end\n'
+        '  if c ~= "" then headers["Cookie"] = c end\n'
         '  return wrk.format("GET", paths[(n % #paths) + 1], headers)\nend\n'
     )
 
