@@ -45,19 +45,24 @@ def visit_create(
         raise PermissionDenied("只有客户经理可以登记走访")
     if (household is None) == (business_entity is None):
         raise DomainError("走访对象应为一户农户或一个经营主体")
-    if household is not None and not households_editable_by(actor).filter(pk=household.pk).exists():
+    # The subject's village as it is now, its row locked until the visit is written: the
+    # instance handed in was read earlier, and a move (which locks the row too, then moves
+    # the visits it finds) must not pass the visit by.
+    subjects = (
+        households_editable_by(actor).filter(pk=household.pk)
+        if household is not None
+        else business_entities_editable_by(actor).filter(pk=business_entity.pk)  # type: ignore[union-attr]
+    )
+    village_id = (
+        subjects.select_for_update(of=("self",)).values_list("village_id", flat=True).first()
+    )
+    if village_id is None:
         raise NotFound()
-    if (
-        business_entity is not None
-        and not business_entities_editable_by(actor).filter(pk=business_entity.pk).exists()
-    ):
-        raise NotFound()
-    subject: Household | BusinessEntity = household or business_entity  # type: ignore[assignment]
     visit = Visit(
         officer=actor,
         household=household,
         business_entity=business_entity,
-        village_id=subject.village_id,
+        village_id=village_id,
     )
     _assign(visit, fields, VISIT_FIELDS)
     if visit.visited_at and visit.visited_at > timezone.now():

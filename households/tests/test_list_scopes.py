@@ -113,3 +113,27 @@ def test_the_scoped_visit_list_pages_in_order(org):
     expected = [v.pk for v in sorted(made, key=lambda v: (v.visited_at, v.pk), reverse=True)]
     pages = [_listed(org.manager, page=n) for n in (1, 2, 3)]
     assert [pk for page in pages for pk in page] == expected
+
+
+def test_a_visit_takes_the_village_its_subject_is_in_now(org):
+    """The subject handed to ``visit_create`` was read before it moved (a form or an API
+    request read it; the move committed meanwhile): the visit carries the village the subject
+    is in when the visit is written, as if recorded just after the move, not the one read."""
+    org.grid_b.officers.add(org.officer_a)  # both villages in the officer's grids
+    household = HouseholdFactory(village=org.village_a)
+    entity = BusinessEntityFactory(village=org.village_a)
+    read_household = type(household).objects.get(pk=household.pk)
+    read_entity = type(entity).objects.get(pk=entity.pk)
+    services.household_update(
+        actor=org.officer_a, household=household, fields={}, village=org.village_b
+    )
+    services.business_entity_update(
+        actor=org.officer_a, entity=entity, fields={"village": org.village_b}
+    )
+
+    to_household = _visit(org.officer_a, household=read_household)
+    to_entity = _visit(org.officer_a, business_entity=read_entity)
+
+    assert to_household.village_id == org.village_b.pk
+    assert to_entity.village_id == org.village_b.pk
+    assert set(Visit.objects.values_list("village_id", flat=True)) == {org.village_b.pk}
