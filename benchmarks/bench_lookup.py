@@ -9,7 +9,7 @@ in the same run (docs/design.md §5: ≥ 25% of the bare view's throughput, p99 
 (``fuxiang_bench_lookup`` unless ``--database`` says otherwise), migrates it, seeds the
 synthetic county (``seed_county``), rates it, makes the villages' QR codes (``seed_qrcodes``)
 and a verified lookup session for each of ``--sessions`` households with a credit line
-(``--reuse`` keeps an already prepared database and makes new sessions).
+(``--reuse`` keeps an already prepared database, migrates it and makes new sessions).
 
 It then serves the project as docker-compose.yml's web service does: gunicorn with the
 project's ``gunicorn.conf.py`` (its worker class, workers, recycling, JSON access log),
@@ -340,7 +340,11 @@ def main() -> None:
     setup_django(database_url)
     print(f"码上查 under load: {args.households:,} households, database {args.database}")
     print(f"  {_load()} at the start")
-    if not args.reuse:
+    if args.reuse:  # the code may have moved on since the database was prepared
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+    else:
         prepare(args.households)
     from django.db import connections
 
