@@ -355,7 +355,10 @@ class HouseholdSearchForm(BootstrapMixin, forms.Form):
         label="村/社区", required=False, coerce=int, empty_value=None, widget=PlainSelect
     )
     status = forms.ChoiceField(
-        label="档案状态", required=False, choices=[("", "全部"), *HouseholdStatus.choices]
+        label="档案状态",
+        required=False,
+        choices=[("", "全部"), *HouseholdStatus.choices],
+        widget=PlainSelect,
     )
 
     def __init__(self, *args: Any, villages: Any, **kwargs: Any) -> None:
@@ -375,11 +378,13 @@ class HouseholdSearchForm(BootstrapMixin, forms.Form):
                 label="评级",
                 required=False,
                 choices=[("", "全部"), *standings.grade_choices],
+                widget=PlainSelect,
             )
             self.fields["line"] = forms.ChoiceField(
                 label="授信状态",
                 required=False,
                 choices=[("", "全部"), *standings.line_choices],
+                widget=PlainSelect,
             )
             for name in ("grade", "line"):
                 self.fields[name].widget.attrs["class"] = "form-select"
