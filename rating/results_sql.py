@@ -335,38 +335,59 @@ def current_ratings_switch(run: RatingRun, expected: Mapping[str, int]) -> None:
                 subjects = f"SELECT id FROM {table} WHERE village_id IN ({villages})"  # noqa: S608
                 in_scope, params = f"{subject} IN ({subjects})", [run.pk]
             if subject == "household_id":
-                household_grades_copy(cursor, run, withdrawn=(in_scope, params))
+                household_grades_copy(cursor, run, in_scope, params, withdrawn=True)
             cursor.execute(
                 f"DELETE FROM {current} WHERE {in_scope} AND run_id <> %s",  # noqa: S608
                 [*params, run.pk],
             )
-        if expected.get("household_id"):
-            household_grades_copy(cursor, run)
+            if subject == "household_id":
+                household_grades_copy(cursor, run, in_scope, params)
 
 
 def household_grades_copy(
-    cursor: Any, run: RatingRun, *, withdrawn: tuple[str, list[Any]] | None = None
+    cursor: Any,
+    run: RatingRun,
+    in_scope: str,
+    params: list[Any],
+    *,
+    withdrawn: bool = False,
 ) -> None:
     """Keep ``Household.current_grade`` (the list's grade filter) equal to the current
-    rating's grade, in the publish's transaction: ``withdrawn`` (the scope's condition on the
-    current ratings, before they are deleted) empties the grade of those about to lose their
-    current rating; without it, each household the run switched takes the run's grade. Only
-    households whose grade changes are written (a re-run rewrites few)."""
+    rating's grade, in the publish's transaction. ``in_scope`` is the run's scope as a
+    condition on the current ratings. ``withdrawn`` (before they are deleted): the households
+    about to lose their current rating become "" (not rated; a county run also mends any left
+    graded without one); otherwise each household of the
+    scope whose copy differs from its current rating takes its grade (a re-run writes few
+    rows, and a copy left behind earlier is mended).
+
+    On PostgreSQL a household another transaction holds locked (an officer saving it, an
+    import) is skipped, never waited for: the publish must not wait on an archive edit, nor
+    deadlock with an import locking households in another order. Its copy is mended by the
+    next publish whose scope holds it (the re-rating its edit queues, or the next run)."""
     current = CurrentRating._meta.db_table
     households = Household._meta.db_table
-    if withdrawn is not None:
-        in_scope, params = withdrawn
-        cursor.execute(
-            f"UPDATE {households} SET current_grade = '' WHERE current_grade <> '' "  # noqa: S608
-            f"AND id IN (SELECT household_id FROM {current} WHERE {in_scope} AND run_id <> %s)",
-            [*params, run.pk],
+    skip = " FOR UPDATE OF h SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    if withdrawn:
+        lost = f"SELECT household_id FROM {current} WHERE {in_scope} AND run_id <> %s"  # noqa: S608
+        if run.scope == RunScope.COUNTY:  # and any left graded without a current rating
+            lost += (
+                f" UNION ALL SELECT h.id FROM {households} h WHERE h.current_grade <> '' "  # noqa: S608
+                f"AND NOT EXISTS (SELECT 1 FROM {current} c WHERE c.household_id = h.id)"
+            )
+        free = (
+            f"SELECT h.id, '' AS grade FROM {households} h "  # noqa: S608
+            f"WHERE h.current_grade <> '' AND h.id IN ({lost}){skip}"
         )
-        return
+        params = [*params, run.pk]
+    else:
+        free = (
+            f"SELECT h.id, c.grade FROM {households} h JOIN {current} c "  # noqa: S608
+            f"ON c.household_id = h.id WHERE {in_scope} AND h.current_grade <> c.grade{skip}"
+        )
     cursor.execute(
-        f"UPDATE {households} SET current_grade = c.grade FROM {current} c "  # noqa: S608
-        f"WHERE c.household_id = {households}.id AND c.run_id = %s "
-        f"AND {households}.current_grade <> c.grade",
-        [run.pk],
+        f"WITH free AS ({free}) UPDATE {households} SET current_grade = free.grade "  # noqa: S608
+        f"FROM free WHERE {households}.id = free.id",
+        params,
     )
 
 

@@ -55,3 +55,20 @@ def test_the_publish_keeps_each_households_grade_copy(org, run_to_end):
     copies = _copies_match()
     assert copies[closing.pk] == ""
     assert copies[later.pk]
+
+
+def test_a_county_run_mends_copies_left_behind(org, run_to_end):
+    """A household locked by another transaction during a publish keeps its old copy (the
+    publish skips it rather than wait); the next run whose scope holds it mends it."""
+    rated = HouseholdFactory(village=org.village_a, committee_assessment="good")
+    unrated = HouseholdFactory(village=org.village_a, committee_assessment="good")
+    unrated.rating_consent = False
+    unrated.save(update_fields=["rating_consent"])
+    run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
+    Household.objects.filter(pk=rated.pk).update(current_grade="X")
+    Household.objects.filter(pk=unrated.pk).update(current_grade="AAA")
+
+    run_to_end(actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF + timedelta(1))
+    copies = _copies_match()
+    assert copies[rated.pk] != "X"
+    assert copies[unrated.pk] == ""
