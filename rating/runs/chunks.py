@@ -151,7 +151,12 @@ def _hold_and_clear(chunk: RatingChunk, token: str, *, fast_commit: bool) -> boo
     """The start of a chunk's transaction: its settings, the chunk's row locked — if this
     claim still holds it — and the chunk's earlier results removed (a rerun replaces them).
     One round trip on PostgreSQL. Returns whether the claim holds (nothing is removed
-    otherwise)."""
+    otherwise).
+
+    The removal shares the statement's snapshot with the lock: results of (run, village) are
+    only ever written by a transaction holding this row's lock under a claim of its own, and
+    this claim was made (an UPDATE of the row, waiting for any such transaction) before the
+    statement began — so every earlier try's results are visible to it."""
     if connection.vendor != "postgresql":
         held = (
             RatingChunk.objects.select_for_update()
