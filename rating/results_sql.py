@@ -366,7 +366,9 @@ def household_grades_copy(
     next publish whose scope holds it (the re-rating its edit queues, or the next run)."""
     current = CurrentRating._meta.db_table
     households = Household._meta.db_table
-    skip = " FOR UPDATE OF h SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    # (NO KEY UPDATE, the lock the UPDATE itself takes: a row held only FOR KEY SHARE — a
+    # visit being recorded, a row referencing the household being checked — is not skipped)
+    skip = " FOR NO KEY UPDATE OF h SKIP LOCKED" if connection.vendor == "postgresql" else ""
     if withdrawn:
         lost = f"SELECT household_id FROM {current} WHERE {in_scope} AND run_id <> %s"  # noqa: S608
         if run.scope == RunScope.COUNTY:  # and any left graded without a current rating

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from fuxiang.accounts import roles
@@ -45,7 +46,7 @@ def visit_create(
         raise PermissionDenied("只有客户经理可以登记走访")
     if (household is None) == (business_entity is None):
         raise DomainError("走访对象应为一户农户或一个经营主体")
-    # The subject's village as it is now, its row locked until the visit is written: the
+    # The subject's village as it is now, its row held until the visit is written: the
     # instance handed in was read earlier, and a move (which locks the row too, then moves
     # the visits it finds) must not pass the visit by.
     subjects = (
@@ -53,9 +54,7 @@ def visit_create(
         if household is not None
         else business_entities_editable_by(actor).filter(pk=business_entity.pk)  # type: ignore[union-attr]
     )
-    village_id = (
-        subjects.select_for_update(of=("self",)).values_list("village_id", flat=True).first()
-    )
+    village_id = _village_held(subjects)
     if village_id is None:
         raise NotFound()
     visit = Visit(
@@ -77,6 +76,23 @@ def visit_create(
         audit=audit,
     )
     return visit
+
+
+def _village_held(subjects: QuerySet[Any]) -> int | None:
+    """The village of the one subject of ``subjects`` (``None``: not there, or out of scope),
+    its row held ``FOR KEY SHARE`` on PostgreSQL until the transaction ends: a move (``FOR
+    UPDATE``) waits for it, a publish writing the household's grade copy does not."""
+    villages = subjects.order_by().values_list("village_id", flat=True)
+    if connection.vendor != "postgresql":
+        return villages.first()
+    try:
+        sql, params = villages.query.sql_with_params()
+    except EmptyResultSet:  # (a role that edits nothing)
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} FOR KEY SHARE", params)
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def visits_follow_subjects(

@@ -1,0 +1,86 @@
+"""Locks on a household's row that must not get in each other's way (PostgreSQL): the publish
+writes the household's copy of its grade (``Household.current_grade``) skipping only the rows
+an archive edit holds (the re-rating that edit queues mends them), and a visit being recorded
+holds its subject only against a move (so that the move finds the visit)."""
+
+from __future__ import annotations
+
+import psycopg2
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from households import services
+from households.tests.factories import HouseholdFactory
+from rating.models import CurrentRating
+from tests.test_rating_worker import approved_cards  # noqa: F401  (a fixture)
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres")]
+
+
+def _other_session():
+    db = connection.settings_dict
+    return psycopg2.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432
+    )
+
+
+def _locks(session, household_id: int, mode: str) -> bool:
+    """Whether ``session`` can take ``mode`` on the household's row at once."""
+    with session.cursor() as cursor:
+        cursor.execute("SAVEPOINT probe")
+        try:
+            cursor.execute(
+                f"SELECT 1 FROM households_household WHERE id = %s FOR {mode} NOWAIT",  # noqa: S608
+                [household_id],
+            )
+        except psycopg2.errors.LockNotAvailable:
+            cursor.execute("ROLLBACK TO SAVEPOINT probe")
+            return False
+        cursor.execute("RELEASE SAVEPOINT probe")
+        return True
+
+
+def test_the_publish_writes_the_grade_of_a_household_held_only_by_a_key_share(
+    org,
+    approved_cards,  # noqa: F811
+):
+    """A row referencing the household being written elsewhere (its foreign-key check), or a
+    visit being recorded, holds the household ``FOR KEY SHARE``: that changes nothing of the
+    household and queues no re-rating, so the publish must not skip its grade copy."""
+    from rating import runs
+
+    household = HouseholdFactory(village=org.village_a, committee_assessment="good")
+    other = _other_session()
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM households_household WHERE id = %s FOR KEY SHARE", [household.pk]
+            )
+        runs.rating_household_rerate(household=household, as_of=timezone.localdate())
+    finally:
+        other.rollback()
+        other.close()
+
+    household.refresh_from_db()
+    assert household.current_grade
+    assert household.current_grade == CurrentRating.objects.get(household=household).grade
+
+
+def test_a_visit_being_recorded_holds_its_subject_against_a_move_only(org):
+    """While a visit is written its household cannot move (the move would not see the visit),
+    yet a publish can still write the household's grade copy meanwhile."""
+    household = HouseholdFactory(village=org.village_a)
+    other = _other_session()
+    try:
+        with transaction.atomic():
+            services.visit_create(
+                actor=org.officer_a,
+                household=household,
+                fields={"visited_at": timezone.now(), "place": "村部", "outcome": "archived"},
+            )
+            assert not _locks(other, household.pk, "UPDATE")  # a move waits for the visit
+            assert _locks(other, household.pk, "NO KEY UPDATE")  # the publish's copy does not
+    finally:
+        other.rollback()
+        other.close()
