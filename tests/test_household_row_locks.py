@@ -84,3 +84,55 @@ def test_a_visit_being_recorded_holds_its_subject_against_a_move_only(org):
     finally:
         other.rollback()
         other.close()
+
+
+def test_the_publish_writes_the_grade_of_a_household_an_override_is_being_proposed_for(
+    org,
+    approved_cards,  # noqa: F811
+):
+    """An officer proposing an override holds the household while the proposal is written
+    (two proposals for it queue up), and a proposal queues no re-rating: a publish meanwhile
+    must still write the household's grade copy, or the list's grade filter keeps the old
+    grade until the next run of its scope."""
+    import threading
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from credit import overrides
+    from households.models import Household
+    from rating import runs
+
+    household = HouseholdFactory(village=org.village_a, committee_assessment="good")
+    runs.rating_household_rerate(household=household, as_of=timezone.localdate())
+    Household.objects.filter(pk=household.pk).update(current_grade="X")  # a copy to mend
+    outcome: dict[str, object] = {}
+
+    def rerate() -> None:
+        try:
+            outcome["run"] = runs.rating_household_rerate(
+                household=household, as_of=timezone.localdate()
+            )
+        except BaseException as exc:  # (raised again below)
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=rerate)
+    with transaction.atomic():
+        overrides.override_propose(
+            actor=org.officer_a,
+            household=household,
+            kind="limit",
+            amount=Decimal(200000),
+            reason="走访核实家庭养殖规模扩大，收入被低估",
+            valid_until=timezone.localdate() + timedelta(days=90),
+        )
+        worker.start()
+        worker.join(timeout=60)  # (a rerate that waited for the proposal ends after it)
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+
+    household.refresh_from_db()
+    assert household.current_grade == CurrentRating.objects.get(household=household).grade
