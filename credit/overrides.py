@@ -40,7 +40,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -59,6 +59,7 @@ from fuxiang.accounts.models import User
 from fuxiang.audit import AuditContext
 from fuxiang.audit.models import AuditAction
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
+from households.locks import household_held
 from households.models import BusinessEntity, Household, HouseholdStatus
 from households.selectors import business_entities_visible_to, households_visible_to
 
@@ -196,28 +197,11 @@ def _subject_locked(
     if household is not None:
         if not households_visible_to(actor).filter(pk=household.pk).exists():
             raise NotFound(NOT_FOUND)
-        return _household_held(household.pk), None
+        household_held(household.pk, queue=PROPOSAL_LOCK)  # (not FOR UPDATE: see the module)
+        return Household.objects.get(pk=household.pk), None
     if entity is None or not business_entities_visible_to(actor).filter(pk=entity.pk).exists():
         raise NotFound(NOT_FOUND)
     return None, BusinessEntity.objects.select_for_update().get(pk=entity.pk)
-
-
-def _household_held(household_id: int) -> Household:
-    """The household re-read, proposals for it queued up (an advisory lock of this
-    transaction, on PostgreSQL) and its row held ``FOR KEY SHARE`` (an edit closing it waits,
-    as the proposal waits for one). Not ``FOR UPDATE``: a publish meanwhile skips the rows held
-    against its grade copy (``Household.current_grade``), and a proposal queues no re-rating
-    that would write the copy later."""
-    if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(Household._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PROPOSAL_LOCK, household_id])
-            cursor.execute(
-                f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE",  # noqa: S608
-                [household_id],
-            )
-        return Household.objects.get(pk=household_id)
-    return Household.objects.select_for_update().get(pk=household_id)
 
 
 def _as_amount(amount: Any) -> Decimal | None:

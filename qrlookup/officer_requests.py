@@ -29,6 +29,7 @@ from fuxiang.audit.services import audit_record
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
 from fuxiang.masking import mask_phone
 from households.identity import IdentityError, validate_mobile
+from households.locks import household_held
 from households.models import Household
 from qrlookup.lookup_selectors import pages_changed_now_and_on_commit
 from qrlookup.models import (
@@ -45,6 +46,7 @@ CONTACT_PHONE_COLUMN = "officer_request.contact_phone"
 ACTION_CLOSE = AuditAction.QR_REQUEST_CLOSE
 OPEN_ALREADY = "您已提交过同类申请，客户经理正在办理"
 # archive changes that answer a correction request (a watch-list match does not)
+REQUEST_LOCK = 0x46585251  # "FXRQ": with a household's id, the advisory lock of its requests
 EDIT_REASONS = {"household_update", "member_create", "member_update", "import"}
 
 
@@ -59,7 +61,10 @@ def request_create_for_household(
     """A verified villager asks about their own household. One open request per kind."""
     if kind not in (RequestKind.RATING, RequestKind.RERATING, RequestKind.CORRECTION):
         raise DomainError({"kind": "申请类型无效"})
-    household = Household.objects.select_related("village").select_for_update().get(pk=household_id)
+    # requests for the household queue up here; not FOR UPDATE (households.locks): a publish
+    # meanwhile still writes the household's grade copy
+    household_held(household_id, queue=REQUEST_LOCK)
+    household = Household.objects.select_related("village").get(pk=household_id)
     if household.village.grid_id is None:
         raise DomainError("您所在的村尚未安排客户经理，请到附近网点办理")
     if OfficerRequest.objects.filter(

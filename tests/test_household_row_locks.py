@@ -86,19 +86,40 @@ def test_a_visit_being_recorded_holds_its_subject_against_a_move_only(org):
         other.close()
 
 
-def test_the_publish_writes_the_grade_of_a_household_an_override_is_being_proposed_for(
-    org,
-    approved_cards,  # noqa: F811
-):
-    """An officer proposing an override holds the household while the proposal is written
-    (two proposals for it queue up), and a proposal queues no re-rating: a publish meanwhile
-    must still write the household's grade copy, or the list's grade filter keeps the old
-    grade until the next run of its scope."""
-    import threading
+def _propose(org, household):
     from datetime import timedelta
     from decimal import Decimal
 
     from credit import overrides
+
+    overrides.override_propose(
+        actor=org.officer_a,
+        household=household,
+        kind="limit",
+        amount=Decimal(200000),
+        reason="走访核实家庭养殖规模扩大，收入被低估",
+        valid_until=timezone.localdate() + timedelta(days=90),
+    )
+
+
+def _ask(org, household):
+    from qrlookup.officer_requests import request_create_for_household
+
+    request_create_for_household(household_id=household.pk, kind="rerating")
+
+
+@pytest.mark.parametrize("hold", [_propose, _ask], ids=["override proposed", "villager asks"])
+def test_the_publish_writes_the_grade_of_a_household_held_by_a_write_that_queues_no_rerating(
+    org,
+    approved_cards,  # noqa: F811
+    hold,
+):
+    """An officer proposing an override, or a villager asking the officer for something, holds
+    the household while it is written (two of them for it queue up) and queues no re-rating:
+    a publish meanwhile must still write the household's grade copy, or the list's grade
+    filter keeps the old grade until the next run of its scope."""
+    import threading
+
     from households.models import Household
     from rating import runs
 
@@ -119,14 +140,7 @@ def test_the_publish_writes_the_grade_of_a_household_an_override_is_being_propos
 
     worker = threading.Thread(target=rerate)
     with transaction.atomic():
-        overrides.override_propose(
-            actor=org.officer_a,
-            household=household,
-            kind="limit",
-            amount=Decimal(200000),
-            reason="走访核实家庭养殖规模扩大，收入被低估",
-            valid_until=timezone.localdate() + timedelta(days=90),
-        )
+        hold(org, household)
         worker.start()
         worker.join(timeout=60)  # (a rerate that waited for the proposal ends after it)
     worker.join(timeout=60)
