@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Page
-from django.db import connection
 from django.db.models import (
     Count,
     F,
@@ -28,7 +27,6 @@ from fuxiang.masking import mask_name
 from fuxiang.pagination import COUNT_CAP, BoundedPaginator
 from households import listing
 from households.models import (
-    NAMES_SEPARATOR,
     BusinessEntity,
     Grid,
     Household,
@@ -211,14 +209,9 @@ def households_filtered(
     ``updated_at`` answers it alone) and ``household_rows`` reads the page's rows."""
     households = households_visible_to(user)
     if name := name.strip():
-        if connection.vendor == "postgresql" and NAMES_SEPARATOR not in name:
-            # the members' names the household carries (kept by triggers), read with the
-            # list's order from its index: a household is tested in the index alone
-            households = households.filter(member_names__contains=name)
-        else:
-            households = households.filter(
-                pk__in=Member.objects.filter(name__contains=name).values("household_id")
-            )
+        households = households.filter(
+            pk__in=Member.objects.filter(name__contains=name).values("household_id")
+        )
     if id_suffix:
         # by the index on the reversed masked ID: the last digits are a prefix of it, read
         # as a range (a LIKE prefix would need the C collation or a pattern operator class)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from households.models.archives import (
     ENTITY_KIND_CATEGORY,
-    NAMES_SEPARATOR,
     BusinessEntity,
     CommitteeAssessment,
     Education,
@@ -46,7 +45,6 @@ from households.models.watchlists import (
 __all__ = [
     "ARCHIVE_HISTORY",
     "ENTITY_KIND_CATEGORY",
-    "NAMES_SEPARATOR",
     "ZERO",
     "Branch",
     "BusinessEntity",

@@ -19,9 +19,6 @@ from households.models.geography import Village, VillageGroup
 
 # --- households and members -------------------------------------------------------------------
 
-#: between two names in ``Household.member_names`` (a control character: no name holds one)
-NAMES_SEPARATOR = "\x1f"
-
 
 class HouseholdStatus(models.TextChoices):
     ARCHIVED = "archived", _("已建档")
@@ -129,14 +126,6 @@ class Household(models.Model):
     current_grade = models.CharField(
         _("当前等级"), max_length=8, blank=True, default="", db_default="", editable=False
     )
-    # The members' names, joined by ``NAMES_SEPARATOR`` (which no name holds), for the name
-    # search: carried by the list's order indexes, a search tests each household in the
-    # index alone, however deep the page. On PostgreSQL triggers on the members' table keep
-    # it (migration 0015: every write, the services', an import's COPY, the synthetic
-    # county's); elsewhere it stays empty and the search reads the members.
-    member_names = models.TextField(
-        _("成员姓名"), blank=True, default="", db_default="", editable=False
-    )
 
     class Meta:
         verbose_name = _("农户档案")
@@ -146,15 +135,7 @@ class Household(models.Model):
             models.Index(fields=["village", "status"]),
             # the county list's order (newest change first): a page's ids are read from
             # the index alone, however deep the page (a scope is read by village)
-            models.Index(
-                fields=["updated_at", "id"], name="household_list_order", include=["member_names"]
-            ),
-            # a grid's or a branch's households, read by village (and sorted)
-            models.Index(
-                fields=["village", "updated_at", "id"],
-                name="household_scope_order",
-                include=["member_names"],
-            ),
+            models.Index(fields=["updated_at", "id"], name="household_list_order"),
             models.Index(
                 fields=["current_grade", "updated_at", "id"], name="household_grade_order"
             ),
