@@ -12,7 +12,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
@@ -121,6 +122,18 @@ class JsonTypesMixin:
             if errors:
                 raise ValidationError(errors)
         return super().to_internal_value(data)  # type: ignore[misc]
+
+
+def path_id(what: str, example: int) -> OpenApiParameter:
+    """The ``id`` in an operation's path, documented with ``what`` and an example id
+    (``fuxiang.api_examples``)."""
+    return OpenApiParameter(
+        "id",
+        OpenApiTypes.INT,
+        OpenApiParameter.PATH,
+        description=f"{what}编号",
+        examples=[OpenApiExample(f"{what}{example}", value=example)],
+    )
 
 
 def domain_error_response(error: DomainError, *, errors: dict[str, Any] | None = None) -> Response:

@@ -9,10 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     extend_schema,
     extend_schema_view,
 )
@@ -26,7 +24,7 @@ from rest_framework.views import APIView
 
 from fuxiang import api_examples as ex
 from fuxiang.accounts import roles
-from fuxiang.api import DetailSerializer, ErrorSerializer, domain_error_response
+from fuxiang.api import DetailSerializer, ErrorSerializer, domain_error_response, path_id
 from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError, NotFound
 from households import selectors, services
@@ -50,20 +48,9 @@ from households.serializers import (
     VisitSerializer,
 )
 
-
-def _path_id(what: str, example: int) -> OpenApiParameter:
-    return OpenApiParameter(
-        "id",
-        OpenApiTypes.INT,
-        OpenApiParameter.PATH,
-        description=f"{what}编号",
-        examples=[OpenApiExample(f"{what}{example}", value=example)],
-    )
-
-
-HOUSEHOLD_ID = _path_id("农户", ex.HOUSEHOLD_ID)
-MEMBER_ID = _path_id("成员", ex.MEMBER_ID)
-ENTITY_ID = _path_id("经营主体", ex.ENTITY_ID)
+HOUSEHOLD_ID = path_id("农户", ex.HOUSEHOLD_ID)
+MEMBER_ID = path_id("成员", ex.MEMBER_ID)
+ENTITY_ID = path_id("经营主体", ex.ENTITY_ID)
 
 HOUSEHOLD_EXAMPLE = OpenApiExample(
     "新建农户（户主刘建军）",

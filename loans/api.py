@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from fuxiang import api_examples as ex
 from fuxiang.accounts import roles
-from fuxiang.api import DetailSerializer, ErrorSerializer, domain_error_response
+from fuxiang.api import DetailSerializer, ErrorSerializer, domain_error_response, path_id
 from fuxiang.audit import AuditContext
 from fuxiang.errors import DomainError, NotFound, PermissionDenied
 from households.selectors import business_entities_visible_to, households_visible_to
@@ -107,19 +107,9 @@ ERRORS: dict[int | str, Any] = {
 }
 
 
-def _path_id(what: str, example: int) -> OpenApiParameter:
-    return OpenApiParameter(
-        "id",
-        OpenApiTypes.INT,
-        OpenApiParameter.PATH,
-        description=f"{what}编号",
-        examples=[OpenApiExample(f"{what}{example}", value=example)],
-    )
-
-
-APPLICATION_ID = _path_id("申请", ex.APPLICATION_ID)
-CONTRACT_ID = _path_id("合同", ex.CONTRACT_ID)
-LOAN_ID = _path_id("借据", ex.LOAN_ID)
+APPLICATION_ID = path_id("申请", ex.APPLICATION_ID)
+CONTRACT_ID = path_id("合同", ex.CONTRACT_ID)
+LOAN_ID = path_id("借据", ex.LOAN_ID)
 
 
 def _key(request: Request) -> str:
