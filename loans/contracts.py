@@ -47,6 +47,7 @@ from loans.models import (
 from loans.notices import notice_send
 from loans.retry import retry_once_on_conflict
 from loans.signals import ledger_changed_on_commit
+from loans.signing import refuse_unsignable
 from loans.verification import Verification, check_verification
 
 # Templates are data written by head office: rendered without any project template tags.
@@ -191,12 +192,7 @@ def contract_sign(
     except LoanApplication.DoesNotExist as exc:
         raise NotFound() from exc
     now, today = timezone.now(), timezone.localdate()
-    if application.status != "approved":
-        raise DomainError(
-            f"该申请状态为“{application.get_status_display()}”，不能签约", code="invalid_state"
-        )
-    if application.expires_at is not None and application.expires_at < now:
-        raise DomainError("该申请已超过签约期限，请重新申请", code="expired")
+    refuse_unsignable(application, now)
     signer = _signer(application, verification, borrower, today)
     _check_branch_code(application, verification, signer)
     line = refuse_unusable_line(borrower.line(), today)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +34,17 @@ MAX_TRIES = 5
 RESEND_SECONDS = 60
 PER_HOUR = 5
 CODE_FAILED = "签约验证码不正确或已失效，请核对短信或重新获取"
+
+
+def refuse_unsignable(application: LoanApplication, now: datetime) -> None:
+    """An application is signed (or a signing code sent for it) only while it is approved and
+    within its signing period."""
+    if application.status != "approved":
+        raise DomainError(
+            f"该申请状态为“{application.get_status_display()}”，不能签约", code="invalid_state"
+        )
+    if application.expires_at is not None and application.expires_at < now:
+        raise DomainError("该申请已超过签约期限，请重新申请", code="expired")
 
 
 def code_hash(code_id: str, code: str) -> str:
@@ -63,12 +74,7 @@ def signing_code_send(
         LoanApplication.objects.select_for_update().select_related("product").get(pk=application.pk)
     )
     now, today = timezone.now(), timezone.localdate()
-    if application.status != "approved":
-        raise DomainError(
-            f"该申请状态为“{application.get_status_display()}”，不能签约", code="invalid_state"
-        )
-    if application.expires_at is not None and application.expires_at < now:
-        raise DomainError("该申请已超过签约期限，请重新申请", code="expired")
+    refuse_unsignable(application, now)
     borrower = Borrower.of(application)
     if borrower.household_id is None:
         raise DomainError("经营主体的合同由客户经理当面办理签约", code="not_household")
