@@ -29,7 +29,7 @@ import sys
 import time
 from typing import Any
 
-from bench_import import fresh_database, setup_django
+from bench_import import open_database
 from bench_rating import maintain, seed
 
 TARGET_MS = 150
@@ -251,12 +251,8 @@ def main() -> None:
         sys.exit("set DATABASE_URL=postgres://user@host:port/any-db (the benchmark makes its own)")
     os.environ["CELERY_BROKER_URL"] = ""  # eager: the rating and the refresh in this process
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
-    from urllib.parse import urlparse, urlunparse
 
-    if args.reuse:
-        setup_django(urlunparse(urlparse(server)._replace(path=f"/{args.database}")))
-    else:
-        setup_django(fresh_database(server, args.database))
+    open_database(server, args.database, reuse=args.reuse)
     from django.core.management import call_command
 
     from households.models import Household

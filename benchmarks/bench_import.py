@@ -59,6 +59,15 @@ def fresh_database(server_url: str, name: str) -> str:
     return urlunparse(url._replace(path=f"/{name}"))
 
 
+def open_database(server_url: str, name: str, *, reuse: bool) -> None:
+    """Set Django up on the database ``name`` of the server of ``server_url``: as it is
+    (``reuse``: a database an earlier run loaded) or dropped and created empty."""
+    if reuse:
+        setup_django(urlunparse(urlparse(server_url)._replace(path=f"/{name}")))
+    else:
+        setup_django(fresh_database(server_url, name))
+
+
 def _production_like_environment() -> None:
     """Benchmarks measure what production runs: DEBUG off (with it on Django keeps every
     query and wraps every cursor, in the workers too). Without keys of one's own, the

@@ -27,10 +27,9 @@ import statistics
 import sys
 import time
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
 from bench_dashboard import load_activity, load_loans, rate
-from bench_import import fresh_database, setup_django
+from bench_import import open_database
 from bench_rating import maintain, seed
 
 TARGET_MS = 100
@@ -178,10 +177,7 @@ def main() -> None:
         sys.exit("set DATABASE_URL=postgres://user@host:port/any-db (the benchmark makes its own)")
     os.environ["CELERY_BROKER_URL"] = ""  # eager: the rating in this process
     os.environ.setdefault("DJANGO_LOG_LEVEL", "ERROR")  # not "Not Found" for each 404
-    if args.reuse:
-        setup_django(urlunparse(urlparse(server)._replace(path=f"/{args.database}")))
-    else:
-        setup_django(fresh_database(server, args.database))
+    open_database(server, args.database, reuse=args.reuse)
     from django.core.management import call_command
 
     from credit.models import CreditLine

@@ -30,7 +30,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bench_import import ROOT, _peak_rss_mb, fresh_database, setup_django
+from bench_import import ROOT, _peak_rss_mb, open_database
 
 TARGET_SECONDS = 5  # issue 19 (was 10)
 TARGET_RATIO = 2.5  # issue 19 (was 4)
@@ -287,12 +287,7 @@ def main() -> None:
     if not server.startswith(("postgres://", "postgresql://")):
         sys.exit("set DATABASE_URL=postgres://user@host:port/any-db (the benchmark makes its own)")
 
-    if args.reuse:
-        from urllib.parse import urlparse, urlunparse
-
-        setup_django(urlunparse(urlparse(server)._replace(path=f"/{args.database}")))
-    else:
-        setup_django(fresh_database(server, args.database))
+    open_database(server, args.database, reuse=args.reuse)
     from django.core.management import call_command
 
     from households.models import BusinessEntity, Household

@@ -23,9 +23,8 @@ import sys
 import time
 from datetime import date
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
-from bench_import import fresh_database, setup_django
+from bench_import import open_database
 from bench_rating import bench_raw_copy, bench_raw_read, bench_run, maintain
 
 AS_OF = date(2026, 6, 30)
@@ -70,10 +69,7 @@ def main() -> None:
         sys.exit("set DATABASE_URL=postgres://user@host:port/any-db (the benchmark makes its own)")
     if not os.environ.get("CELERY_BROKER_URL"):
         sys.exit("set CELERY_BROKER_URL (Redis): the runs use real workers")
-    if args.reuse:
-        setup_django(urlunparse(urlparse(server)._replace(path=f"/{args.database}")))
-    else:
-        setup_django(fresh_database(server, args.database))
+    open_database(server, args.database, reuse=args.reuse)
     from django.core.management import call_command
 
     from households.models import BusinessEntity, County, Household, Village

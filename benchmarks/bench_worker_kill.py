@@ -34,9 +34,8 @@ import sys
 import threading
 import time
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
-from bench_import import fresh_database, setup_django
+from bench_import import open_database
 from bench_rating import AS_OF, _start_workers, _stop_workers, maintain, seed
 
 TARGET_SECONDS = 60
@@ -164,10 +163,7 @@ def main() -> None:
         sys.exit("set DATABASE_URL=postgres://user@host:port/any-db (the benchmark makes its own)")
     if not os.environ.get("CELERY_BROKER_URL"):
         sys.exit("set CELERY_BROKER_URL=redis://… (real workers share the runs)")
-    if args.reuse:
-        setup_django(urlunparse(urlparse(server)._replace(path=f"/{args.database}")))
-    else:
-        setup_django(fresh_database(server, args.database))
+    open_database(server, args.database, reuse=args.reuse)
     from django.conf import settings
     from django.core.management import call_command
 
