@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
@@ -84,11 +86,23 @@ def _int(value: str | None) -> int | None:
     return int(value)  # type: ignore[arg-type]
 
 
+def _with_platform(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A platform's view: 401 without a valid token of an active platform; otherwise the view
+    is called with the platform after the request."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        platform = _platform(request)
+        if platform is None:
+            return _refuse(request, 401, "bad_token", "令牌无效或平台已停用")
+        return view(request, platform, *args, **kwargs)
+
+    return wrapped
+
+
 @require_GET
-def whitelist_pull(request: HttpRequest, product_code: str) -> HttpResponse:
-    platform = _platform(request)
-    if platform is None:
-        return _refuse(request, 401, "bad_token", "令牌无效或平台已停用")
+@_with_platform
+def whitelist_pull(request: HttpRequest, platform: Platform, product_code: str) -> HttpResponse:
     product = platform.products.filter(code=product_code).first()
     if product is None:
         return _refuse(request, 403, "product_not_allowed", "该平台未开通此产品", platform)
@@ -152,15 +166,13 @@ def whitelist_pull(request: HttpRequest, product_code: str) -> HttpResponse:
     return response
 
 
-def _file_delivery(request: HttpRequest, platform: Platform, pk: int) -> Delivery | None:
+def _file_delivery(platform: Platform, pk: int) -> Delivery | None:
     return Delivery.objects.filter(platform=platform, kind=DeliveryKind.FILE, pk=pk).first()
 
 
 @require_GET
-def file_list(request: HttpRequest) -> HttpResponse:
-    platform = _platform(request)
-    if platform is None:
-        return _refuse(request, 401, "bad_token", "令牌无效或平台已停用")
+@_with_platform
+def file_list(request: HttpRequest, platform: Platform) -> HttpResponse:
     files = Delivery.objects.filter(platform=platform, kind=DeliveryKind.FILE).order_by("-id")[:50]
     return _signed(
         request,
@@ -170,22 +182,18 @@ def file_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def file_manifest(request: HttpRequest, pk: int) -> HttpResponse:
-    platform = _platform(request)
-    if platform is None:
-        return _refuse(request, 401, "bad_token", "令牌无效或平台已停用")
-    delivery = _file_delivery(request, platform, pk)
+@_with_platform
+def file_manifest(request: HttpRequest, platform: Platform, pk: int) -> HttpResponse:
+    delivery = _file_delivery(platform, pk)
     if delivery is None:
         return _refuse(request, 404, "not_found", "未找到该文件", platform)
     return _signed(request, platform, delivery.manifest)
 
 
 @require_GET
-def file_download(request: HttpRequest, pk: int) -> HttpResponse:
-    platform = _platform(request)
-    if platform is None:
-        return _refuse(request, 401, "bad_token", "令牌无效或平台已停用")
-    delivery = _file_delivery(request, platform, pk)
+@_with_platform
+def file_download(request: HttpRequest, platform: Platform, pk: int) -> HttpResponse:
+    delivery = _file_delivery(platform, pk)
     if delivery is None:
         return _refuse(request, 404, "not_found", "未找到该文件", platform)
     deliveries.delivery_file_fetched(delivery)
