@@ -23,18 +23,15 @@ import os
 import shutil
 from pathlib import Path
 
-
-def _env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name) or default)
-
+from fuxiang.env import env_int  # the settings' reader: a value it cannot read stops the start
 
 bind = os.environ.get("GUNICORN_BIND") or "0.0.0.0:8000"
 worker_class = "gthread"
-workers = _env_int("GUNICORN_WORKERS", os.cpu_count() or 1)
-threads = _env_int("GUNICORN_THREADS", 4)
+workers = env_int("GUNICORN_WORKERS", os.cpu_count() or 1)
+threads = env_int("GUNICORN_THREADS", 4)
 preload_app = True
 # exports of a whole township are written in the request: allow them two minutes
-timeout = _env_int("GUNICORN_TIMEOUT", 120)
+timeout = env_int("GUNICORN_TIMEOUT", 120)
 graceful_timeout = 30
 keepalive = 5
 # recycling bounds a slow leak; forked from the loaded master it costs a fork, not a restart
