@@ -51,7 +51,7 @@ def set_next_id(model, value: int) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _ids_past_the_examples(transactional_db):
+def _ids_past_the_examples(postgres, transactional_db):
     """Before any row is made: the id sequences of the tables where the examples take fixed
     ids run past them, so no other row (the org fixture's, the examples' creates) takes one."""
     fixed = ((Village, ex.VILLAGE_ID), (Household, ex.HOUSEHOLD_ID), (Member, ex.MEMBER_ID))

@@ -79,7 +79,10 @@ def test_a_lookup_page_says_try_later_while_a_service_is_down(
     settings,
     down,
     page,
+    request,
 ):
+    if down == "database":  # a refused connection is PostgreSQL's; SQLite opens a file
+        request.getfixturevalue("postgres")
     path = f"/q/{village_code.token}" + ("/check" if page == "check" else "")
     outage = database_refusing() if down == "database" else cache_refusing(settings)
     with outage:
