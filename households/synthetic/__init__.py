@@ -4,15 +4,19 @@ and watch-list entries. Deterministic for a given seed and ``as_of`` (only the A
 and the rows' created/updated timestamps differ between runs).
 
 Used by ``manage.py seed_county`` (full size), ``manage.py seed_demo`` (small) and benchmarks.
-Households are generated in chunks (flat memory) as plain rows holding exactly the columns the
-services write (ciphertext, blind index, masked value, birth date, sex ...). On PostgreSQL the
-rows go in with COPY from a writer thread, so generation (Python) and ingestion (the server)
-use both cores; primary keys are taken from the table sequences up front, under a table lock,
-so members point at their households without a round trip. Elsewhere (SQLite) ``bulk_create``.
+Households are generated village by village (flat memory) as plain rows holding exactly the
+columns the services write (ciphertext, blind index, masked value, birth date, sex ...). Each
+village draws from its own random stream, derived from the seed and the village's place in
+the county, so on PostgreSQL several processes generate villages at once and the county is
+still the same for a seed (``parallel``); the parent COPYs their rows, in village order and in
+one transaction, from a writer thread. Primary keys are taken from the table sequences up
+front, under a table lock, so members point at their households without a round trip.
+Elsewhere (SQLite) one process and ``bulk_create``: the same county.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import date
 
@@ -32,7 +36,8 @@ from households.models import (
     WatchlistUpload,
 )
 from households.synthetic.organisation import _build_organisation
-from households.synthetic.people import _Chunk, _Maker, _Names, _Place
+from households.synthetic.parallel import _Work, generate, processes_for
+from households.synthetic.people import _Names, _Place
 from households.synthetic.plan import (
     WATCHLIST_SOURCE,
     CountyPlan,
@@ -81,7 +86,7 @@ def build_county(plan: CountyPlan, *, progress: ProgressCallback | None = None) 
         writer = _CopyWriter() if connection.vendor == "postgresql" else _OrmWriter()
         writer.start()
         try:
-            _build_households(plan, as_of, rng, names, places, writer, uploads, summary, progress)
+            _build_households(plan, as_of, places, writer, uploads, summary, progress)
         finally:
             writer.finish()
         for upload in uploads.values():
@@ -97,54 +102,51 @@ def build_county(plan: CountyPlan, *, progress: ProgressCallback | None = None) 
 def _build_households(
     plan: CountyPlan,
     as_of: date,
-    rng: random.Random,
-    names: _Names,
     places: list[_Place],
     writer: _OrmWriter,
     uploads: dict[str, WatchlistUpload],
     summary: CountySummary,
     progress: ProgressCallback | None,
 ) -> None:
-    maker = _Maker(plan, as_of, rng, names)
     through = BusinessEntity.owner_households.through
-    chunk = _Chunk()
-
-    def flush() -> None:
-        nonlocal chunk
-        writer.write(Household, chunk.households)
-        writer.assign_ids(Member, chunk.members)
-        writer.write(Member, chunk.members)
-        owners = [e.pop("household_id") for e in chunk.entities]
-        writer.assign_ids(BusinessEntity, chunk.entities)
-        writer.write(BusinessEntity, chunk.entities)
-        links = [
-            {"businessentity_id": e["id"], "household_id": h}
-            for e, h in zip(chunk.entities, owners, strict=True)
-        ]
-        writer.assign_ids(through, links)
-        writer.write(through, links)
-        for entry in chunk.entries:
-            upload = uploads[entry["kind"]]
-            upload.total_rows += 1  # the entry's row in its kind's file
-            entry["upload_id"], entry["row_number"] = upload.pk, upload.total_rows
-        writer.assign_ids(WatchlistEntry, chunk.entries)
-        writer.write(WatchlistEntry, chunk.entries)
-        summary.households += len(chunk.households)
-        summary.members += len(chunk.members)
-        summary.entities += len(chunk.entities)
-        summary.watchlist_entries += len(chunk.entries)
-        chunk = _Chunk()
-        if progress:
-            progress(summary.households, plan.households)
-
+    first_ids = []  # each village's households are numbered before anything is drawn
     for place in places:
-        for _ in range(place.archived):
-            household_id = writer.next_id[Household]
-            writer.next_id[Household] += 1
-            maker.household(place, household_id, chunk)
-            if len(chunk.households) >= plan.chunk:
-                flush()
-    flush()
+        first_ids.append(writer.next_id[Household])
+        writer.next_id[Household] += place.archived
+    copying = isinstance(writer, _CopyWriter)
+    work = _Work(plan, as_of, places, first_ids, writer.encoder if copying else None)
+    villages = generate(work, processes_for(plan, copying=copying))
+    try:
+        # the first villages are asked for (the processes forked) before the writer's thread
+        first = next(villages, None)
+        writer.start_copying()
+        for chunk in itertools.chain([first] if first else [], villages):
+            writer.write(Household, chunk.households)
+            writer.assign_ids(Member, chunk.members)  # (COPY: the sequence numbers them)
+            writer.write(Member, chunk.members)
+            owners = [e.pop("household_id") for e in chunk.entities]
+            writer.assign_ids(BusinessEntity, chunk.entities)
+            writer.write(BusinessEntity, chunk.entities)
+            links = [
+                {"businessentity_id": e["id"], "household_id": h}
+                for e, h in zip(chunk.entities, owners, strict=True)
+            ]
+            writer.assign_ids(through, links)
+            writer.write(through, links)
+            for entry in chunk.entries:
+                upload = uploads[entry["kind"]]
+                upload.total_rows += 1  # the entry's row in its kind's file
+                entry["upload_id"], entry["row_number"] = upload.pk, upload.total_rows
+            writer.assign_ids(WatchlistEntry, chunk.entries)
+            writer.write(WatchlistEntry, chunk.entries)
+            summary.households += len(chunk.households)
+            summary.members += len(chunk.members)
+            summary.entities += len(chunk.entities)
+            summary.watchlist_entries += len(chunk.entries)
+            if progress:
+                progress(summary.households, plan.households)
+    finally:
+        villages.close()  # stops the processes if the writer failed
 
 
 def _match_watchlists(as_of: date, summary: CountySummary) -> None:

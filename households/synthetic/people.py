@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
 from itertools import accumulate
 from typing import Any
 
@@ -26,6 +27,7 @@ from households.synthetic.plan import (
     WATCHLIST_SOURCE,
     CountyPlan,
 )
+from households.synthetic.writers import _Encoded
 
 # --- weighted draws ---------------------------------------------------------------------------
 
@@ -50,18 +52,26 @@ class _Weighted:
 # --- names, ID numbers, amounts -------------------------------------------------------------
 
 
+@cache
+def _name_pools() -> tuple[_Weighted, list[str], list[str], list[str], list[str]]:
+    """Faker's zh_CN names, read once per process: surnames (weighted), single-character
+    given names, and whole given names, male and female."""
+    surnames = _Weighted(list(ChineseNames.last_names), list(ChineseNames.last_names.values()))
+    return (
+        surnames,
+        [n for n in ChineseNames.first_names_male if len(n) == 1],
+        [n for n in ChineseNames.first_names_female if len(n) == 1],
+        list(ChineseNames.first_names_male),
+        list(ChineseNames.first_names_female),
+    )
+
+
 class _Names:
-    """Names drawn from Faker's zh_CN data once, sampled with the county's ``Random``."""
+    """Names drawn from Faker's zh_CN data, sampled with the given ``Random``."""
 
     def __init__(self, rng: random.Random):
         self.rng = rng
-        self.surname_draw = _Weighted(
-            list(ChineseNames.last_names), list(ChineseNames.last_names.values())
-        )
-        self.male = [n for n in ChineseNames.first_names_male if len(n) == 1]
-        self.female = [n for n in ChineseNames.first_names_female if len(n) == 1]
-        self.male_full = list(ChineseNames.first_names_male)
-        self.female_full = list(ChineseNames.first_names_female)
+        self.surname_draw, self.male, self.female, self.male_full, self.female_full = _name_pools()
 
     def surname(self) -> str:
         return self.surname_draw(self.rng)
@@ -78,21 +88,42 @@ class _Names:
 
 
 class _Ids:
-    """Unique, valid resident IDs for one county: a counter per birth date."""
+    """Unique, valid resident IDs for one village of a county, without asking the other
+    villages: the 500 sequence numbers a birth date and sex have (GB 11643: odd for men) are
+    shared out between the villages — village ``slot`` of ``slots`` owns the numbers ``slot``,
+    ``slot + slots``, ``slot + 2 * slots`` … — as police stations share out their county's.
+    A village that has used all of a date's numbers gives the person the nearest day that
+    still has one (a rare shift of a few days, within the person's age)."""
 
-    def __init__(self, area_code: str, rng: random.Random):
+    def __init__(self, area_code: str, slot: int, slots: int):
+        if slots > SEQUENCES_PER_SEX:
+            raise ValueError(f"一个县最多{SEQUENCES_PER_SEX}个村（身份证顺序码不够分）")
         self.area_code = area_code
-        self.rng = rng
-        self.used: dict[date, int] = {}
+        self.slot, self.slots = slot, slots
+        self.per_day = SEQUENCES_PER_SEX // slots  # numbers this village owns per date and sex
+        self.used: dict[tuple[date, bool], int] = {}
 
     def new(self, birth: date, male: bool) -> str:
-        n = self.used.get(birth)
-        if n is None:
-            n = self.rng.randrange(0, 40)
-        if n > 499:
-            raise RuntimeError("同一县同一天出生的人数超过500，无法生成唯一身份证号")
-        self.used[birth] = n + 1
-        return make_resident_id(self.area_code, birth, n * 2 + (1 if male else 0))
+        used = self.used
+        for shift in _SHIFTS:
+            day = birth if not shift else birth + timedelta(days=shift)
+            n = used.get((day, male), 0)
+            if n < self.per_day:
+                used[(day, male)] = n + 1
+                sequence = (self.slot + n * self.slots) * 2 + (1 if male else 0)
+                return make_resident_id(self.area_code, day, sequence)
+        raise RuntimeError("同一村同一时期出生的人太多，无法生成唯一身份证号")
+
+
+SEQUENCES_PER_SEX = 500  # the 3-digit sequence code: 000–999, odd for men, even for women
+_SHIFTS = (0, *(d for k in range(1, 31) for d in (-k, k)))  # the nearest free day first
+
+
+def village_rng(seed: int, index: int) -> random.Random:
+    """The random stream of the county's village number ``index``: derived from the seed and
+    the village's place only, so a village comes out the same whichever process draws it and
+    whatever was drawn before it (str seeds are hashed with SHA-512: stable everywhere)."""
+    return random.Random(f"fuxiang-county/{seed}/village/{index}")
 
 
 def _birth(rng: random.Random, as_of: date, age: int) -> date:
@@ -141,6 +172,9 @@ OCCUPATIONS = {"farming": "务农", "livestock": "养殖", "business": "个体�
 TRADES = ("批发零售", "餐饮", "农产品加工", "交通运输", "建材", "汽修", "服装")
 PRODUCTS = ("水稻种植", "油茶种植", "蔬菜种植", "生猪养殖", "家禽养殖", "中药材种植", "水产养殖")
 Person = tuple[str, str, int, bool]  # relation, name, age, male
+# Entity serials (organisation codes) of village ``i`` start at (i + 1) × this: unique in the
+# county without asking the other villages (the scrambled code is unique below 10**8).
+ENTITY_SERIALS_PER_VILLAGE = 100_000
 
 
 @dataclass
@@ -159,16 +193,27 @@ class _Place:
 class _Maker:
     """Turns a village into household, member and entity rows (dicts keyed by column)."""
 
-    def __init__(self, plan: CountyPlan, as_of: date, rng: random.Random, names: _Names):
-        self.plan, self.as_of, self.rng, self.names = plan, as_of, rng, names
-        self.ids = _Ids(plan.county_code, rng)
+    def __init__(self, plan: CountyPlan, as_of: date, index: int, villages: int):
+        """The maker of the county's village number ``index`` (of ``villages``): its own
+        random stream, its own share of the ID numbers and of the entities' serials."""
+        self.plan, self.as_of = plan, as_of
+        self.rng = village_rng(plan.seed, index)
+        self.names = _Names(self.rng)
+        self.ids = _Ids(plan.county_code, index, villages)
         self.consent_at = timezone.make_aware(datetime.combine(as_of, time(9)))
-        self.entity_serial = 0
+        self.entity_serial = (index + 1) * ENTITY_SERIALS_PER_VILLAGE
         # Enterprises and agricultural entities come mostly from business households.
         business_share = INDUSTRY_WEIGHTS[2] / sum(INDUSTRY_WEIGHTS)
         self.entity_p = {"business": min(1.0, plan.entity_share * 3)}
         rest = max(0.0, plan.entity_share - self.entity_p["business"] * business_share)
         self.entity_p["other"] = rest / (1 - business_share)
+
+    def village(self, place: _Place, first_household_id: int) -> _Chunk:
+        """Every row of the village: its households numbered from ``first_household_id``."""
+        chunk = _Chunk()
+        for offset in range(place.archived):
+            self.household(place, first_household_id + offset, chunk)
+        return chunk
 
     # people
 
@@ -247,7 +292,6 @@ class _Maker:
                 OCCUPATIONS[industry] if rng.random() < 0.8 else rng.choice(("务工", "务农"))
             )
         row = {
-            "id": None,
             "household_id": household_id,
             "relation": relation,
             "name": name,
@@ -503,7 +547,9 @@ class _Maker:
 
 @dataclass
 class _Chunk:
-    households: list[dict[str, Any]] = field(default_factory=list)
-    members: list[dict[str, Any]] = field(default_factory=list)
+    """A village's rows; its households and members already encoded when made for COPY."""
+
+    households: list[dict[str, Any]] | _Encoded = field(default_factory=list)
+    members: list[dict[str, Any]] | _Encoded = field(default_factory=list)
     entities: list[dict[str, Any]] = field(default_factory=list)
     entries: list[dict[str, Any]] = field(default_factory=list)

@@ -21,6 +21,7 @@ INDUSTRY_WEIGHTS = (40, 15, 15, 30)
 WATCHLIST_SOURCE = "合成数据"
 ENTRY_ID_COLUMN = services.WATCHLIST_ENTRY_ID_COLUMN
 ProgressCallback = Callable[[int, int], None]
+PARALLEL_FROM = 20_000  # households: below it, starting processes costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,9 @@ class CountyPlan:
     entity_share: float = 0.036
     watchlist_share: float = 0.01  # of people
     as_of: date | None = None  # ages, list dates and consent times are relative to it
-    chunk: int = 4000
+    # Processes generating villages (PostgreSQL only; the county is the same for any number):
+    # None = one per core (at most 4) for a county of PARALLEL_FROM households or more, else 1.
+    processes: int | None = None
     password: str = "fuxiang2026"  # noqa: S105  (demo and benchmark logins only)
 
 

@@ -7,6 +7,7 @@ import io
 import operator
 import queue
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, models
@@ -44,62 +45,38 @@ class _OrmWriter:
     def write(self, model: type[models.Model], rows: list[dict[str, Any]]) -> None:
         model.objects.bulk_create([model(**row) for row in rows], batch_size=500)
 
+    def start_copying(self) -> None:
+        pass
+
     def finish(self) -> None:
         pass
 
 
-class _CopyWriter(_OrmWriter):
-    """PostgreSQL: COPY (CSV) from a writer thread while the main thread generates the next
-    chunk. The tables are locked against other inserts for the transaction, so the ids taken
-    from the sequences here stay ours; the sequences are moved past them at the end.
+@dataclass(frozen=True)
+class _Encoded:
+    """Rows of one model already encoded for COPY (in a generating process)."""
 
-    Into empty tables (a new database: ``seed_county``'s case) their secondary indexes, unique
-    constraints and foreign keys are dropped first and made again, with the same names and
-    definitions, once every row is in (``_Deferred``): building a B-tree from the sorted rows
-    costs a fraction of inserting 700,000 random blind-index keys one by one into indexes
-    larger than the server's buffers, and one join validates a foreign key instead of one
-    deferred check per row. Still one transaction: a duplicate ID or a dangling key fails the
-    whole county at the end instead of at its row."""
+    model: type[models.Model]
+    keys: tuple[str, ...]  # the rows' keys: which columns the data holds, in order
+    data: bytes
+    rows: int
 
-    _STOP = None
+    def __len__(self) -> int:
+        return self.rows
+
+
+class _Encoder:
+    """Rows (dicts keyed by column) to COPY's CSV. A row without an ``id`` gets the table's
+    sequence (COPY leaves the column to its default); columns the rows do not give get their
+    field's default, ``now`` for timestamps. Built in the parent before generating processes
+    fork, so every process writes the same timestamps."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=4)
-        self.error: BaseException | None = None
-        self.thread: threading.Thread | None = None
         self.now = timezone.now()
         self.formats: dict[tuple[type[models.Model], tuple[str, ...]], tuple[Any, ...]] = {}
-        self.deferred = _Deferred([m._meta.db_table for m in BULK_MODELS])
 
-    def start(self) -> None:
-        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in BULK_MODELS)
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
-            self.deferred.drop_if_empty(cursor)
-            for model in BULK_MODELS:
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [model._meta.db_table]
-                )
-                self.next_id[model] = cursor.fetchone()[0]
-        connection.ensure_connection()
-        raw = connection.connection
-        self.thread = threading.Thread(target=self._copy_loop, args=(raw,), daemon=True)
-        self.thread.start()
-
-    def _copy_loop(self, raw: Any) -> None:
-        try:
-            with raw.cursor() as cursor:
-                while (item := self.queue.get()) is not self._STOP:
-                    sql, data = item
-                    cursor.copy_expert(sql, io.BytesIO(data), size=1 << 20)
-        except BaseException as exc:  # handed to the main thread in write()/finish()
-            self.error = exc
-            while self.queue.get() is not self._STOP:  # let the producer finish and stop
-                pass
-
-    def _format(self, model: type[models.Model], keys: tuple[str, ...]) -> tuple[Any, ...]:
-        """COPY statement, row getter and constant tail for rows with these keys."""
+    def format(self, model: type[models.Model], keys: tuple[str, ...]) -> tuple[Any, ...]:
+        """COPY statement, row getter, constant tail (already text) for rows with these keys."""
         found = self.formats.get((model, keys))
         if found:
             return found
@@ -107,6 +84,8 @@ class _CopyWriter(_OrmWriter):
         for f in model._meta.concrete_fields:
             if f.attname in keys:
                 given.append(f)
+            elif f.primary_key:
+                continue  # numbered by the table's sequence, in COPY order
             elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                 defaults.append((f, self.now))
             elif f.has_default():
@@ -126,23 +105,97 @@ class _CopyWriter(_OrmWriter):
             f"FROM STDIN WITH (FORMAT csv{force_null})"
         )
         getter = operator.itemgetter(*(f.attname for f in given))
-        tail = tuple(value for _, value in defaults)
+        # the constants as the csv module would write them, once instead of at every row
+        tail = tuple(value if value is None else str(value) for _, value in defaults)
         self.formats[(model, keys)] = found = (sql, getter, tail, len(given) == 1)
         return found
 
-    def write(self, model: type[models.Model], rows: list[dict[str, Any]]) -> None:
-        if self.error:
-            raise self.error
+    def encode(self, model: type[models.Model], rows: list[dict[str, Any]]) -> _Encoded:
+        keys = tuple(rows[0]) if rows else ()
         if not rows:
-            return
-        sql, getter, tail, single = self._format(model, tuple(rows[0]))
+            return _Encoded(model, keys, b"", 0)
+        _, getter, tail, single = self.format(model, keys)
         buffer = io.StringIO()
         writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
         if single:
             writer.writerows((getter(row), *tail) for row in rows)
         else:
             writer.writerows(getter(row) + tail for row in rows)
-        self.queue.put((sql, buffer.getvalue().encode()))
+        return _Encoded(model, keys, buffer.getvalue().encode(), len(rows))
+
+
+class _CopyWriter(_OrmWriter):
+    """PostgreSQL: COPY (CSV) from a writer thread while the main thread (or the generating
+    processes) make the next rows. The tables are locked against other inserts for the
+    transaction, so the ids taken from the sequences here stay ours; the sequences are moved
+    past them at the end. Members are numbered by their sequence as COPY reads them (nothing
+    points at a member while the county is generated).
+
+    Into empty tables (a new database: ``seed_county``'s case) their secondary indexes, unique
+    constraints and foreign keys are dropped first and made again, with the same names and
+    definitions, once every row is in (``_Deferred``): building a B-tree from the sorted rows
+    costs a fraction of inserting 700,000 random blind-index keys one by one into indexes
+    larger than the server's buffers, and one join validates a foreign key instead of one
+    deferred check per row. Still one transaction: a duplicate ID or a dangling key fails the
+    whole county at the end instead of at its row."""
+
+    _STOP = None
+    NUMBERED_BY_SEQUENCE: tuple[type[models.Model], ...] = (Member,)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=4)
+        self.error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+        self.encoder = _Encoder()
+        self.deferred = _Deferred([m._meta.db_table for m in BULK_MODELS])
+
+    def start(self) -> None:
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in BULK_MODELS)
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
+            self.deferred.drop_if_empty(cursor)
+            for model in BULK_MODELS:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [model._meta.db_table]
+                )
+                self.next_id[model] = cursor.fetchone()[0]
+            for model in self.NUMBERED_BY_SEQUENCE:  # its first row takes the value just read
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s, false)",
+                    [model._meta.db_table, self.next_id[model]],
+                )
+        connection.ensure_connection()
+
+    def start_copying(self) -> None:
+        """Start the writer thread (after any generating process has been forked: a fork
+        copies no thread, and a lock held by one would stay held in the child)."""
+        raw = connection.connection
+        self.thread = threading.Thread(target=self._copy_loop, args=(raw,), daemon=True)
+        self.thread.start()
+
+    def _copy_loop(self, raw: Any) -> None:
+        try:
+            with raw.cursor() as cursor:
+                while (item := self.queue.get()) is not self._STOP:
+                    sql, data = item
+                    cursor.copy_expert(sql, io.BytesIO(data), size=1 << 20)
+        except BaseException as exc:  # handed to the main thread in write()/finish()
+            self.error = exc
+            while self.queue.get() is not self._STOP:  # let the producer finish and stop
+                pass
+
+    def assign_ids(self, model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+        if model not in self.NUMBERED_BY_SEQUENCE:
+            super().assign_ids(model, rows)
+
+    def write(self, model: type[models.Model], rows: list[dict[str, Any]] | _Encoded) -> None:
+        if self.error:
+            raise self.error
+        encoded = rows if isinstance(rows, _Encoded) else self.encoder.encode(model, rows)
+        if encoded.rows:
+            sql = self.encoder.format(model, encoded.keys)[0]
+            self.queue.put((sql, encoded.data))
 
     def finish(self) -> None:
         self.queue.put(self._STOP)
@@ -152,10 +205,11 @@ class _CopyWriter(_OrmWriter):
             raise self.error
         with connection.cursor() as cursor:
             for model in BULK_MODELS:
-                cursor.execute(
-                    "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s, false)",
-                    [model._meta.db_table, self.next_id[model]],
-                )
+                if model not in self.NUMBERED_BY_SEQUENCE:
+                    cursor.execute(
+                        "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s, false)",
+                        [model._meta.db_table, self.next_id[model]],
+                    )
             self.deferred.restore(cursor)
             cursor.execute(f"ANALYZE {', '.join(q._meta.db_table for q in BULK_MODELS)}")
 

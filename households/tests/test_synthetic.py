@@ -42,7 +42,14 @@ def _snapshot() -> dict:
     return {
         "members": list(
             Member.objects.order_by("id").values_list(
-                "name", "id_number_masked", "birth_date", "sex", "phone_masked", "relation"
+                "household__address",
+                "name",
+                "id_number_index",  # the ID number itself (its ciphertext has a random nonce)
+                "birth_date",
+                "sex",
+                "phone_index",
+                "relation",
+                "education",
             )
         ),
         "households": list(
@@ -50,18 +57,27 @@ def _snapshot() -> dict:
                 "village__name", "address", "income_crops", "income_wages", "deposits"
             )
         ),
-        "entities": list(BusinessEntity.objects.order_by("id").values_list("name", "uscc")),
+        "entities": list(
+            BusinessEntity.objects.order_by("id").values_list(
+                "name", "uscc", "legal_rep_id_index", "owner_households__address"
+            )
+        ),
         "entries": list(
-            WatchlistEntry.objects.order_by("id").values_list("kind", "name", "listed_on")
+            WatchlistEntry.objects.order_by("id").values_list(
+                "kind", "name", "listed_on", "id_number_index", "upload__kind", "row_number"
+            )
+        ),
+        "matches": sorted(
+            WatchlistMatch.objects.values_list("entry__id_number_index", "member__id_number_index")
         ),
     }
 
 
-def _county_snapshot(seed: int) -> dict:
+def _county_snapshot(seed: int, **plan: object) -> dict:
     """Build a county, take its snapshot, and roll it back so the next build starts clean."""
     try:
         with transaction.atomic():
-            build_county(demo_plan(300, seed=seed, as_of=AS_OF))
+            build_county(demo_plan(300, seed=seed, as_of=AS_OF, **plan))
             raise _Undo(_snapshot())
     except _Undo as undo:
         return undo.snapshot
@@ -75,6 +91,18 @@ def test_same_seed_gives_the_same_county_and_another_seed_a_different_one():
     assert len(first["members"]) > 600
     assert first["members"] != other["members"]
     assert first["households"] != other["households"]
+
+
+def test_the_county_is_the_same_whatever_the_number_of_processes_generating_it(postgres):
+    from households.synthetic.parallel import processes_for
+
+    plans = [demo_plan(300, seed=7, as_of=AS_OF, processes=n) for n in (1, 2, 3)]
+    assert [processes_for(plan, copying=True) for plan in plans] == [1, 2, 3]
+    one, two, three = (_county_snapshot(7, processes=n) for n in (1, 2, 3))
+    assert len(one["members"]) > 600
+    assert len(one["entries"]) > 0
+    assert len(one["matches"]) > 0
+    assert one == two == three
 
 
 def test_every_member_id_is_valid_for_the_county_and_matches_the_stored_columns():

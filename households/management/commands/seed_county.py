@@ -20,6 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026, help="随机种子（同一种子结果相同）")
         parser.add_argument("--county-code", default="430223", help="县行政区划代码（6位）")
         parser.add_argument("--county-name", default="攸县", help="县名")
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=None,
+            help="并行生成的进程数（仅PostgreSQL；默认每核一个，结果与进程数无关）",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["households"] < 1:
@@ -31,6 +37,7 @@ class Command(BaseCommand):
             seed=options["seed"],
             county_code=options["county_code"],
             county_name=options["county_name"],
+            processes=options["processes"],
         )
         started = time.perf_counter()
         summary = build_county(plan, progress=progress_printer(self))
