@@ -590,3 +590,48 @@ def _archive_another(org):
         },
         fields={},
     )
+
+
+def test_copy_writes_what_bulk_create_writes(org, postgres):
+    """The COPY prepares the values it knows the ORM leaves as they are (text, numbers,
+    booleans, finite decimals, dates, aware datetimes) without asking the ORM; everything
+    else — a decimal given as a string, an integer field given "7", NULLs, JSON — still goes
+    through ``get_db_prep_save``. Stored rows are the same either way."""
+    from datetime import UTC, date, datetime
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from households.imports.copying import copy_insert
+
+    def households(prefix):
+        return [
+            Household(village=org.village_a, address=f"{prefix}1号", house_value=Decimal("1.50"),
+                      deposits="2000.5", livestock_heads=3, other_lenders_count="7",
+                      rating_consent=True, consent_recorded_at=datetime(2026, 5, 1, 8, tzinfo=UTC)),
+            Household(village=org.village_a, address=f"{prefix}2号", income_crops=Decimal("-0.00"),
+                      is_dishonest_debtor=False, consent_recorded_at=None),
+        ]  # fmt: skip
+
+    now = timezone.now()
+    through_orm = Household.objects.bulk_create(households("甲"))
+    copied = households("乙")
+    copy_insert(Household, copied, now=now, ids=True)
+    fields = [f.attname for f in Household._meta.concrete_fields]
+    skip = {"id", "address", "created_at", "updated_at"}
+    for orm, copy in zip(through_orm, copied, strict=True):
+        stored = Household.objects.values(*fields)
+        a, b = stored.get(pk=orm.pk), stored.get(pk=copy.pk)
+        assert {k: v for k, v in a.items() if k not in skip} == {
+            k: v for k, v in b.items() if k not in skip
+        }
+        assert str(b["deposits"]) in ("2000.50", "0.00")
+    copied_member = Member(household_id=copied[0].pk, name="罗乙", relation="户主",
+                           id_number_encrypted="x", id_number_index="i" * 64,
+                           id_number_masked="4302**********0011", birth_date=date(1980, 1, 2),
+                           sex="M")  # fmt: skip
+    copy_insert(Member, [copied_member], now=now, ids=False)
+    member = Member.objects.get(household_id=copied[0].pk)
+    assert (member.birth_date, member.sex, member.created_at) == (date(1980, 1, 2), "M", now)
+    assert member.phone_index == ""
+    assert member.is_public_employee is False
