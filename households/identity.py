@@ -104,6 +104,33 @@ def make_resident_id(area_code: str, birth_date: date, sequence: int) -> str:
     return first17 + resident_id_check_char(first17)
 
 
+class ResidentIdMaker:
+    """``make_resident_id`` for many numbers of one area (a synthetic county makes ~660,000):
+    the weighted sum behind the check character is added up once per birth date and once per
+    sequence number instead of digit by digit for every number."""
+
+    _SEQUENCES = tuple(
+        (f"{n:03d}", sum(w * int(c) for w, c in zip(_ID_WEIGHTS[14:], f"{n:03d}", strict=True)))
+        for n in range(1000)
+    )
+
+    def __init__(self, area_code: str):
+        self.area_code = area_code
+        self.dates: dict[date, tuple[str, int]] = {}
+
+    def __call__(self, birth_date: date, sequence: int) -> str:
+        found = self.dates.get(birth_date)
+        if found is None:
+            first14 = (
+                f"{self.area_code}{birth_date.year:04d}{birth_date.month:02d}{birth_date.day:02d}"
+            )
+            total = sum(map(operator.mul, map(int, first14), _ID_WEIGHTS))
+            found = self.dates[birth_date] = (first14, total)
+        first14, total = found
+        digits, weighted = self._SEQUENCES[sequence]
+        return first14 + digits + _ID_CHECK[(total + weighted) % 11]
+
+
 # --- unified social credit code (GB 32100-2015) -------------------------------------------
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

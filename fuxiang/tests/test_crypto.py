@@ -67,6 +67,21 @@ def test_blind_index_is_deterministic_keyed_and_kind_separated(keys):
     assert "13812345678" not in first
 
 
+def test_the_one_column_encrypter_and_indexer_match_encrypt_and_blind_index(keys):
+    keys("b")
+    seal = crypto.encrypter("member.id_number")
+    first, second = seal("430223198005171234"), seal("430223198005171234")
+    assert first.startswith("b$")
+    assert first != second  # a nonce of its own each
+    assert crypto.decrypt(first, column="member.id_number") == "430223198005171234"
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt(first, column="member.phone")
+    index = crypto.blind_indexer("resident_id")
+    for value in ("430223198005171234", "43022319800517123X", ""):
+        assert index(value) == crypto.blind_index(value, kind="resident_id")
+        assert index(value) != crypto.blind_index(value, kind="phone")
+
+
 def test_short_or_unknown_keys_are_refused():
     with pytest.raises(ImproperlyConfigured):
         crypto.parse_keyring(f"a:{base64.b64encode(b'short').decode()}", "a", INDEX)

@@ -112,13 +112,16 @@ def duplicate_refusals_record(
     return len(refusals)
 
 
+RESIDENT_ID_INDEX_KIND, PHONE_INDEX_KIND = "resident_id", "phone"
+
+
 def resident_id_index(id_number: str) -> str:
     """The blind index under which an ID number is stored (for lookups by ID)."""
-    return crypto.blind_index(id_number.strip().upper(), kind="resident_id")
+    return crypto.blind_index(id_number.strip().upper(), kind=RESIDENT_ID_INDEX_KIND)
 
 
 def phone_index(phone: str) -> str:
-    return crypto.blind_index(phone, kind="phone")
+    return crypto.blind_index(phone, kind=PHONE_INDEX_KIND)
 
 
 def protect_resident_id(

@@ -18,7 +18,7 @@ from faker.providers.person.zh_CN import Provider as ChineseNames
 from fuxiang import crypto
 from fuxiang.masking import mask_phone, mask_resident_id
 from households import services
-from households.identity import make_resident_id, make_uscc
+from households.identity import ResidentIdMaker, make_uscc
 from households.models import ENTITY_KIND_CATEGORY, EntityKind, Village, VillageGroup, WatchlistKind
 from households.synthetic.plan import (
     ENTRY_ID_COLUMN,
@@ -98,7 +98,7 @@ class _Ids:
     def __init__(self, area_code: str, slot: int, slots: int):
         if slots > SEQUENCES_PER_SEX:
             raise ValueError(f"一个县最多{SEQUENCES_PER_SEX}个村（身份证顺序码不够分）")
-        self.area_code = area_code
+        self.make = ResidentIdMaker(area_code)
         self.slot, self.slots = slot, slots
         self.per_day = SEQUENCES_PER_SEX // slots  # numbers this village owns per date and sex
         self.used: dict[tuple[date, bool], int] = {}
@@ -111,7 +111,7 @@ class _Ids:
             if n < self.per_day:
                 used[(day, male)] = n + 1
                 sequence = (self.slot + n * self.slots) * 2 + (1 if male else 0)
-                return make_resident_id(self.area_code, day, sequence)
+                return self.make(day, sequence)
         raise RuntimeError("同一村同一时期出生的人太多，无法生成唯一身份证号")
 
 
@@ -131,8 +131,10 @@ def _birth(rng: random.Random, as_of: date, age: int) -> date:
     return date.fromordinal(as_of.toordinal() - int((age + rng.random()) * 365.2425))
 
 
-def _money(value: float) -> Decimal:
-    return Decimal(max(0, round(value, -2)))
+def _money(value: float) -> int:
+    """Whole hundreds of yuan, never negative: an int, which costs a tenth of a Decimal to
+    make and to write, and goes into a decimal column exactly."""
+    return int(value * 0.01 + 0.5) * 100 if value > 0 else 0
 
 
 def _org_code(n: int) -> str:
@@ -202,6 +204,14 @@ class _Maker:
         self.ids = _Ids(plan.county_code, index, villages)
         self.consent_at = timezone.make_aware(datetime.combine(as_of, time(9)))
         self.entity_serial = (index + 1) * ENTITY_SERIALS_PER_VILLAGE
+        # the services' encryption and blind indexes, keyed once (generated numbers are
+        # already in their normal form: digits and an upper-case X)
+        self.seal_id = crypto.encrypter(services.ID_COLUMN)
+        self.seal_phone = crypto.encrypter(services.PHONE_COLUMN)
+        self.seal_entry_id = crypto.encrypter(ENTRY_ID_COLUMN)
+        self.seal_legal_rep_id = crypto.encrypter(services.LEGAL_REP_ID_COLUMN)
+        self.id_index = crypto.blind_indexer(services.RESIDENT_ID_INDEX_KIND)
+        self.phone_index = crypto.blind_indexer(services.PHONE_INDEX_KIND)
         # Enterprises and agricultural entities come mostly from business households.
         business_share = INDUSTRY_WEIGHTS[2] / sum(INDUSTRY_WEIGHTS)
         self.entity_p = {"business": min(1.0, plan.entity_share * 3)}
@@ -295,8 +305,8 @@ class _Maker:
             "household_id": household_id,
             "relation": relation,
             "name": name,
-            "id_number_encrypted": crypto.encrypt(number, column=services.ID_COLUMN),
-            "id_number_index": services.resident_id_index(number),
+            "id_number_encrypted": self.seal_id(number),
+            "id_number_index": self.id_index(number),
             "id_number_masked": mask_resident_id(number),
             "birth_date": birth,
             "sex": "M" if male else "F",
@@ -313,8 +323,8 @@ class _Maker:
         }
         if 18 <= age < 75 and rng.random() < 0.9:
             phone = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
-            row["phone_encrypted"] = crypto.encrypt(phone, column=services.PHONE_COLUMN)
-            row["phone_index"] = services.phone_index(phone)
+            row["phone_encrypted"] = self.seal_phone(phone)
+            row["phone_index"] = self.phone_index(phone)
             row["phone_masked"] = mask_phone(phone)
         return row, number
 
@@ -353,7 +363,7 @@ class _Maker:
             "income_wages": _money(wages * scale),
             "income_other": _money(rng.uniform(0, 6000) + (4000 if poor else 0)),
             "annual_costs": _money(gross * rng.uniform(0.35, 0.7)),
-            "house_value": _money(house) if rng.random() < 0.9 else Decimal(0),
+            "house_value": _money(house) if rng.random() < 0.9 else 0,
             "land_contracted_mu": Decimal(f"{land:.1f}"),
             "livestock_heads": heads,
             "livestock_value": _money(heads * rng.uniform(800, 2500)),
@@ -460,8 +470,8 @@ class _Maker:
             "id": None,
             "kind": kind,
             "name": name,
-            "id_number_encrypted": crypto.encrypt(number, column=ENTRY_ID_COLUMN),
-            "id_number_index": services.resident_id_index(number),
+            "id_number_encrypted": self.seal_entry_id(number),
+            "id_number_index": self.id_index(number),
             "id_number_masked": mask_resident_id(number),
             "source": WATCHLIST_SOURCE,
             "listed_on": listed,
@@ -518,8 +528,8 @@ class _Maker:
             "name": name[:100],
             "uscc": uscc,
             "legal_rep_name": owner,
-            "legal_rep_id_encrypted": crypto.encrypt(owner_id, column=services.LEGAL_REP_ID_COLUMN),
-            "legal_rep_id_index": services.resident_id_index(owner_id),
+            "legal_rep_id_encrypted": self.seal_legal_rep_id(owner_id),
+            "legal_rep_id_index": self.id_index(owner_id),
             "legal_rep_id_masked": mask_resident_id(owner_id),
             "village_id": place.village.pk,
             "production_address": household["address"],

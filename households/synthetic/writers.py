@@ -105,7 +105,7 @@ class _Encoder:
             f"FROM STDIN WITH (FORMAT csv{force_null})"
         )
         getter = operator.itemgetter(*(f.attname for f in given))
-        # the constants as the csv module would write them, once instead of at every row
+        # the constants as text once, instead of converted again at every row
         tail = tuple(value if value is None else str(value) for _, value in defaults)
         self.formats[(model, keys)] = found = (sql, getter, tail, len(given) == 1)
         return found

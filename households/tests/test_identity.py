@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from households.identity import (
     USCC_ALPHABET,
     IdentityError,
+    ResidentIdMaker,
     make_resident_id,
     make_uscc,
     parse_resident_id,
@@ -111,3 +112,13 @@ def test_valid_mobiles(phone):
 def test_invalid_mobiles(phone):
     with pytest.raises(IdentityError, match="11位手机号"):
         validate_mobile(phone)
+
+
+@given(
+    born=st.dates(min_value=date(1900, 1, 1), max_value=TODAY),
+    sequence=st.integers(min_value=0, max_value=999),
+)
+def test_the_resident_id_maker_makes_the_numbers_make_resident_id_makes(born, sequence):
+    make = ResidentIdMaker("430223")
+    assert make(born, sequence) == make_resident_id("430223", born, sequence)
+    assert make(born, sequence) == make_resident_id("430223", born, sequence)  # from its cache
