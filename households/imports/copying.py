@@ -15,6 +15,7 @@ import operator
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any, cast
 
 from django.db import connection, connections, models
@@ -80,6 +81,26 @@ def copy_insert(
         cursor.cursor.copy_expert(
             f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv{force_null})", buffer
         )
+
+
+def copy_values(
+    model: type[models.Model], rows: Sequence[dict[str, Any]], *, now: datetime
+) -> None:
+    """Insert rows given as ``{attname: value}`` with one COPY, as ``copy_insert`` inserts
+    model instances, without building them: a ``Member`` costs ~12 µs to make, a third of a
+    second for the 30,000 members of 10,000 households, and is only read back here. A field
+    a row does not give takes its default (evaluated once per call); no primary keys are
+    returned. Elsewhere than on PostgreSQL: ``bulk_create`` of instances made from the rows."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create([model(**row) for row in rows])
+        return
+    defaults = {
+        f.attname: f.get_default() for f in model._meta.concrete_fields if not f.primary_key
+    }
+    records = [SimpleNamespace(**{**defaults, **row}) for row in rows]
+    copy_insert(model, cast(Sequence[models.Model], records), now=now, ids=False)
 
 
 # Field classes whose ``get_db_prep_save`` gives a value of these exact types back as it is on

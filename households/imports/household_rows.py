@@ -37,7 +37,7 @@ from households.imports.common import (
     VillageResolver,
     parse_row,
 )
-from households.imports.copying import copy_insert
+from households.imports.copying import copy_insert, copy_values
 from households.models import (
     Household,
     ImportKind,
@@ -256,17 +256,21 @@ def _member_values(person: PersonRow) -> dict[str, Any]:
     return {f: values[f] for f in MEMBER_FIELDS if f in values}
 
 
-def _new_member(person: PersonRow, household_id: int) -> Member:
-    member = Member(
-        household_id=household_id,
-        id_number_encrypted=crypto.encrypt(person.id_number, column=services.ID_COLUMN),
-        id_number_index=person.index,
-        id_number_masked=mask_resident_id(person.id_number),
-        birth_date=cast(date, person.birth_date),  # a valid resident ID gives it
-        sex=person.sex,
+def _new_member(person: PersonRow, household_id: int) -> dict[str, Any]:
+    """A new member's row for the COPY (``copying.copy_values``: no model instance)."""
+    member = {
+        "household_id": household_id,
+        "id_number_encrypted": crypto.encrypt(person.id_number, column=services.ID_COLUMN),
+        "id_number_index": person.index,
+        "id_number_masked": mask_resident_id(person.id_number),
+        "birth_date": person.birth_date,  # a valid resident ID gives it
+        "sex": person.sex,
         **_member_values(person),
-    )
-    _set_phone(member, person.phone)
+    }
+    if person.phone:  # a blank cell: no phone
+        member["phone_encrypted"] = crypto.encrypt(person.phone, column=services.PHONE_COLUMN)
+        member["phone_index"] = services.phone_index(person.phone)
+        member["phone_masked"] = mask_phone(person.phone)
     return member
 
 
@@ -341,7 +345,7 @@ def _write_chunk(
     updated: list[Household] = []
     moved: list[int] = []  # households moved to another village: their visits follow
     events: list[AuditEvent] = []
-    new_members: list[Member] = []
+    new_members: list[dict[str, Any]] = []
     changed_members: list[Member] = []
     cache.load(groups)
     same = _unchanged(groups, cache)
@@ -485,11 +489,11 @@ def _member_unchanged(stored: dict[str, Any] | None, person: PersonRow) -> bool:
     return not person.phone or services.phone_index(person.phone) == stored["phone_index"]
 
 
-def _members_insert(members: Sequence[Member], now: Any) -> None:
+def _members_insert(members: Sequence[dict[str, Any]], now: Any) -> None:
     """Insert new members with one ``COPY`` (``copying``; ``bulk_create`` elsewhere than on
     PostgreSQL). A member whose ID another transaction archived meanwhile raises
     ``IntegrityError`` either way (the chunk is then written household by household)."""
-    copy_insert(Member, members, now=now, ids=False)
+    copy_values(Member, members, now=now)
 
 
 def _event(
