@@ -62,6 +62,8 @@ EXCEL_NUMBER_MESSAGE = (
 
 def normalise_resident_id(value: str) -> str:
     """Upper case, no spaces; full-width digits and letters (１２３Ｘ) read as ordinary ones."""
+    if value and value.isascii() and value.isalnum():  # as typed nearly always: nothing to do
+        return value.upper()
     text = unicodedata.normalize("NFKC", value or "")
     return "".join(text.split()).upper()
 
@@ -202,6 +204,11 @@ _LATIN = re.compile(r"^[A-Za-z]+(?:[ '\-.,][A-Za-z]+)*\.?$")
 NAME_MAX_LENGTH = 50
 
 
+_IDEOGRAPHS = re.compile(
+    "[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _CJK_RANGES) + "]+"
+)
+
+
 def _is_ideograph(char: str) -> bool:
     point = ord(char)
     return any(low <= point <= high for low, high in _CJK_RANGES)
@@ -226,6 +233,8 @@ def normalise_person_name(value: str, *, foreign: bool = False) -> str:
     only for a foreigner's ID (``foreign``) — Latin letters. Raises ``IdentityError`` naming
     the problem in Chinese (callers add the field's name)."""
     text = unicodedata.normalize("NFKC", value or "")
+    if len(text) <= NAME_MAX_LENGTH and _IDEOGRAPHS.fullmatch(text):
+        return text  # Chinese characters only, as nearly every name: nothing below changes it
     text = "".join(char for char in text if not _invisible(char))
     text = "".join(NAME_DOT if char in _DOT_VARIANTS else char for char in text)
     text = " ".join(text.split())
