@@ -323,42 +323,37 @@ def current_ratings_switch(run: RatingRun, expected: Mapping[str, int]) -> None:
             # now points at it). No anti-join with the results: their statistics do not know
             # the rows the run has just written, and a planner misled by that turns one into
             # a scan per row.
+            # (``h_scope``: the same scope as a condition on the households, alias ``h``)
             if run.scope == RunScope.COUNTY:
                 in_scope, params = f"{subject} IS NOT NULL", []
+                h_scope, h_params = "TRUE", []
             elif run.scope == RunScope.SUBJECTS:
                 if not listed:
                     continue
                 marks = ", ".join(["%s"] * len(listed))
                 in_scope, params = f"{subject} IN ({marks})", [*listed]
+                h_scope, h_params = f"h.id IN ({marks})", [*listed]
             else:
                 villages = f"SELECT village_id FROM {chunks} WHERE run_id = %s"  # noqa: S608
                 subjects = f"SELECT id FROM {table} WHERE village_id IN ({villages})"  # noqa: S608
                 in_scope, params = f"{subject} IN ({subjects})", [run.pk]
-            if subject == "household_id":
-                household_grades_copy(cursor, run, in_scope, params, withdrawn=True)
+                h_scope, h_params = f"h.village_id IN ({villages})", [run.pk]
             cursor.execute(
                 f"DELETE FROM {current} WHERE {in_scope} AND run_id <> %s",  # noqa: S608
                 [*params, run.pk],
             )
             if subject == "household_id":
-                household_grades_copy(cursor, run, in_scope, params)
+                household_grades_copy(cursor, h_scope, h_params)
 
 
-def household_grades_copy(
-    cursor: Any,
-    run: RatingRun,
-    in_scope: str,
-    params: list[Any],
-    *,
-    withdrawn: bool = False,
-) -> None:
+def household_grades_copy(cursor: Any, h_scope: str, params: list[Any]) -> None:
     """Keep ``Household.current_grade`` (the list's grade filter) equal to the current
-    rating's grade, in the publish's transaction. ``in_scope`` is the run's scope as a
-    condition on the current ratings. ``withdrawn`` (before they are deleted): the households
-    about to lose their current rating become "" (not rated; a county run also mends any left
-    graded without one); otherwise each household of the
-    scope whose copy differs from its current rating takes its grade (a re-run writes few
-    rows, and a copy left behind earlier is mended).
+    rating's grade, in the publish's transaction, once the run's current ratings are switched
+    and its withdrawn subjects' removed: each household of the scope (``h_scope``, a condition
+    on the households, alias ``h``) whose copy differs from its current rating's grade — or
+    from "" when it has none (consent withdrawn, closed, never rated) — takes it. One
+    statement: a re-run writes few rows, the first run of a county every household, and a
+    copy left behind earlier (below) is mended by the next publish of its scope.
 
     On PostgreSQL a household another transaction holds locked (an officer saving it, an
     import) is skipped, never waited for: the publish must not wait on an archive edit, nor
@@ -369,23 +364,11 @@ def household_grades_copy(
     # (NO KEY UPDATE, the lock the UPDATE itself takes: a row held only FOR KEY SHARE — a
     # visit being recorded, a row referencing the household being checked — is not skipped)
     skip = " FOR NO KEY UPDATE OF h SKIP LOCKED" if connection.vendor == "postgresql" else ""
-    if withdrawn:
-        lost = f"SELECT household_id FROM {current} WHERE {in_scope} AND run_id <> %s"  # noqa: S608
-        if run.scope == RunScope.COUNTY:  # and any left graded without a current rating
-            lost += (
-                f" UNION ALL SELECT h.id FROM {households} h WHERE h.current_grade <> '' "  # noqa: S608
-                f"AND NOT EXISTS (SELECT 1 FROM {current} c WHERE c.household_id = h.id)"
-            )
-        free = (
-            f"SELECT h.id, '' AS grade FROM {households} h "  # noqa: S608
-            f"WHERE h.current_grade <> '' AND h.id IN ({lost}){skip}"
-        )
-        params = [*params, run.pk]
-    else:
-        free = (
-            f"SELECT h.id, c.grade FROM {households} h JOIN {current} c "  # noqa: S608
-            f"ON c.household_id = h.id WHERE {in_scope} AND h.current_grade <> c.grade{skip}"
-        )
+    free = (
+        f"SELECT h.id, COALESCE(c.grade, '') AS grade FROM {households} h "  # noqa: S608
+        f"LEFT JOIN {current} c ON c.household_id = h.id "
+        f"WHERE {h_scope} AND h.current_grade <> COALESCE(c.grade, ''){skip}"
+    )
     cursor.execute(
         f"WITH free AS ({free}) UPDATE {households} SET current_grade = free.grade "  # noqa: S608
         f"FROM free WHERE {households}.id = free.id",
