@@ -145,47 +145,20 @@ def _group(people: Iterable[PersonRow], resolver: VillageResolver) -> list[House
 
 def _lookup_existing(groups: Sequence[HouseholdGroup]) -> None:
     """Attach the archived member to every row with their ID (a file may repeat an ID: each
-    of those rows must know the person is archived, not only the last one).
-
-    The members are found by their blind index alone, then the villages of their households
-    in one more read per 5,000 households: joined in the first read, the household row was
-    fetched once per member (three times per family, at random places of a county-sized
-    table), which cost four times the index lookups themselves. A household gone between
-    the two reads (deleted with its members) leaves its members as not archived: writing
-    them then meets the unique index, and the chunk is written household by household."""
+    of those rows must know the person is archived, not only the last one)."""
     people: dict[str, list[PersonRow]] = {}
     for group in groups:
         for person in group.rows:
             if person.index:
                 people.setdefault(person.index, []).append(person)
     indexes = list(people)
-    found: list[tuple[int, str, int, str]] = []
     for start in range(0, len(indexes), LOOKUP_CHUNK):
-        found.extend(
-            Member.objects.filter(
-                id_number_index__in=indexes[start : start + LOOKUP_CHUNK]
-            ).values_list("id", "id_number_index", "household_id", "relation")
-        )
-    households = sorted({household_id for _, _, household_id, _ in found})
-    villages: dict[int, int] = {}
-    for start in range(0, len(households), LOOKUP_CHUNK):
-        villages.update(
-            Household.objects.filter(pk__in=households[start : start + LOOKUP_CHUNK]).values_list(
-                "pk", "village_id"
-            )
-        )
-    for member_id, index, household_id, relation in found:
-        if household_id not in villages:
-            continue
-        member = {
-            "id": member_id,
-            "id_number_index": index,
-            "household_id": household_id,
-            "relation": relation,
-            "household__village_id": villages[household_id],
-        }
-        for person in people[index]:
-            person.existing = member
+        found = Member.objects.filter(
+            id_number_index__in=indexes[start : start + LOOKUP_CHUNK]
+        ).values("id", "id_number_index", "household_id", "relation", "household__village_id")
+        for member in found:
+            for person in people[member["id_number_index"]]:
+                person.existing = member
 
 
 def _match_targets(groups: Sequence[HouseholdGroup], editable: set[int]) -> None:
