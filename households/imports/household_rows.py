@@ -264,10 +264,12 @@ class _GroupCache:
     """The village groups (村民小组) a chunk names, read — and the missing ones created — in
     one or two statements per chunk, not one ``get_or_create`` per household."""
 
-    def __init__(self) -> None:
-        self.groups: dict[tuple[int, str], VillageGroup] = {}
+    def __init__(self, known: Mapping[tuple[int, str], VillageGroup] | None = None) -> None:
+        self.groups: dict[tuple[int, str], VillageGroup] = dict(known or {})
 
-    def load(self, groups: Sequence[HouseholdGroup]) -> None:
+    def load(self, groups: Sequence[HouseholdGroup], *, create: bool = True) -> None:
+        """Read the groups the households name; unless ``create`` is false, create the
+        missing ones."""
         wanted = {
             (group.village.pk, name)
             for group in groups
@@ -278,6 +280,8 @@ class _GroupCache:
         if not wanted:
             return
         self._read(wanted)
+        if not create:
+            return
         missing = [key for key in wanted if key not in self.groups]
         if missing:
             # another import may create the same group meanwhile: theirs is as good as ours
@@ -317,7 +321,7 @@ def _write_chunk(
     created: list[Household] = []
     updated: list[Household] = []
     moved: list[int] = []  # households moved to another village: their visits follow
-    events: list[AuditEvent] = []
+    events: list[dict[str, Any]] = []
     new_members: list[dict[str, Any]] = []
     changed_members: list[Member] = []
     cache.load(groups)
@@ -410,7 +414,7 @@ def _write_chunk(
             changed_members,
             [*MEMBER_FIELDS, "phone_encrypted", "phone_index", "phone_masked", "updated_at"],
         )
-    copy_insert(AuditEvent, events, now=now, ids=False)
+    copy_values(AuditEvent, events, now=now)
     changed_ids.extend(h.pk for h in (*created, *updated))
     return len(created), len(updated), unchanged
 
@@ -476,20 +480,21 @@ def _event(
     group: HouseholdGroup,
     job_id: int | None,
     fields: list[str],
-) -> AuditEvent:
+) -> dict[str, Any]:
+    """A household's audit event, as a row for the COPY (``copying.copy_values``)."""
     head_name = group.head.parsed.values.get("name", "") if group.head else ""
     details: dict[str, Any] = {"via": "import", "import_job": job_id}
     if fields:
         details["fields"] = fields
-    return AuditEvent(
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        actor_label=getattr(actor, "username", "") or "manage.py",
-        action=action,
-        target_type="households.household",
-        target_id=str(household.pk),
-        target_label=f"{group.village.name if group.village else ''} {mask_name(head_name)}户",
-        details=details,
-    )
+    return {
+        "actor_id": cast(User, actor).pk if getattr(actor, "is_authenticated", False) else None,
+        "actor_label": getattr(actor, "username", "") or "manage.py",
+        "action": action,
+        "target_type": "households.household",
+        "target_id": str(household.pk),
+        "target_label": f"{group.village.name if group.village else ''} {mask_name(head_name)}户",
+        "details": details,
+    }
 
 
 def write_households(
@@ -505,11 +510,20 @@ def write_households(
     valid = [g for g in groups if not g.failed]
     done_rows = result.total_rows - sum(len(g.rows) for g in valid)
     changed_ids: list[int] = []
+    # the village groups the file names that exist already, read once (not once per chunk);
+    # each chunk reads or creates the others in its own transaction
+    known = _GroupCache()
+    known.load(valid, create=False)
     try:
         for start in range(0, len(valid), CHUNK_HOUSEHOLDS):
             chunk = valid[start : start + CHUNK_HOUSEHOLDS]
             counts = _write_chunk_or_each(
-                chunk, result, actor=actor, job_id=job_id, changed_ids=changed_ids
+                chunk,
+                result,
+                actor=actor,
+                job_id=job_id,
+                changed_ids=changed_ids,
+                known_groups=known.groups,
             )
             result.created += counts[0]
             result.updated += counts[1]
@@ -529,13 +543,18 @@ def _write_chunk_or_each(
     actor: User | None,
     job_id: int | None,
     changed_ids: list[int],
+    known_groups: Mapping[tuple[int, str], VillageGroup] | None = None,
 ) -> tuple[int, int, int]:
     """Write a chunk in one transaction or, if it clashes, each household in its own."""
     written: list[int] = []
     try:
         with transaction.atomic():
             counts = _write_chunk(
-                chunk, actor=actor, job_id=job_id, cache=_GroupCache(), changed_ids=written
+                chunk,
+                actor=actor,
+                job_id=job_id,
+                cache=_GroupCache(known_groups),
+                changed_ids=written,
             )
     except IntegrityError:
         # Someone archived one of these people meanwhile: write one household at a time
