@@ -10,6 +10,8 @@ of them back to the session's values. Elsewhere than on PostgreSQL all of this d
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection
@@ -44,3 +46,22 @@ def restore_local() -> None:
     if names:
         with connection.cursor() as cursor:
             cursor.execute("; ".join(f"SET LOCAL {name} TO DEFAULT" for name in sorted(names)))
+
+
+@contextmanager
+def unflushed_commits() -> Iterator[None]:
+    """Statements run in autocommit inside the block commit without waiting for their WAL to
+    reach the disk: ``SET LOCAL synchronous_commit = off`` goes ahead of each in the same
+    round trip (PostgreSQL runs the two as one implicit transaction, which the setting ends
+    with). Only for writes a server crash may lose without harm — the caller must be able to
+    do them again — and only outside a transaction: inside a caller's, the setting would
+    cover the caller's commit too, so nothing changes there (nor off PostgreSQL)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+
+    def unflushed(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        return execute(f"SET LOCAL synchronous_commit = off; {sql}", params, many, context)
+
+    with connection.execute_wrapper(unflushed):
+        yield

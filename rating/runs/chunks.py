@@ -55,15 +55,21 @@ def rating_chunk_run(*, chunk_id: int, queue_publish: bool = True) -> ChunkOutco
     # the row that transaction left — a chunk it just finished is not claimed again.
     active_runs = RatingRun.objects.filter(status__in=(RunStatus.PENDING, RunStatus.RUNNING))
     claimable = Q(status=ChunkStatus.PENDING) | Q(status=ChunkStatus.FAILED) | stale(now)
-    claimed = RatingChunk.objects.filter(
-        claimable, pk=chunk_id, run_id__in=active_runs.values("pk")
-    ).update(
-        status=ChunkStatus.RUNNING,
-        claim=token,
-        claimed_at=now,
-        attempts=F("attempts") + 1,
-        error="",
-    )
+    # The claim need not wait for the disk, like the chunk's own transaction (see
+    # ``_chunk_transaction_settings_sql``): a claim lost in a server crash leaves the chunk
+    # claimable again (and every later write of this chunk is lost with it, the WAL being
+    # written in order). Waiting cost a WAL flush per chunk — the previous chunk's results
+    # and lines, written without waiting, flushed by this commit.
+    with pgsettings.unflushed_commits():
+        claimed = RatingChunk.objects.filter(
+            claimable, pk=chunk_id, run_id__in=active_runs.values("pk")
+        ).update(
+            status=ChunkStatus.RUNNING,
+            claim=token,
+            claimed_at=now,
+            attempts=F("attempts") + 1,
+            error="",
+        )
     if not claimed:
         busy = RatingChunk.objects.filter(
             pk=chunk_id, status=ChunkStatus.RUNNING, run_id__in=active_runs.values("pk")
