@@ -126,11 +126,11 @@ def bench_seed(households: int) -> dict[str, Any]:
     from households.models import BusinessEntity, Household, Member
 
     server = _server_cpu()
-    started, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
+    started, cpu, children_cpu = time.perf_counter(), time.process_time(), _children_cpu()
     with open(os.devnull, "w") as quiet:
         call_command("seed_county", households=households, stdout=quiet)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    children = _children_cpu() - children
+    children_cpu = _children_cpu() - children_cpu
     server = _server_cpu() - server
     own, children = _peak_rss_mb()
     members = Member.objects.count()
@@ -140,7 +140,7 @@ def bench_seed(households: int) -> dict[str, Any]:
         "entities": BusinessEntity.objects.count(),
         "seconds": seconds,
         "cpu": cpu,
-        "children_cpu": children,
+        "children_cpu": children_cpu,
         "server_cpu": server,
         "households_per_s": households / seconds,
         "members_per_s": members / seconds,

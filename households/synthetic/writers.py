@@ -60,23 +60,31 @@ class _Encoded:
     keys: tuple[str, ...]  # the rows' keys: which columns the data holds, in order
     data: bytes
     rows: int
+    form: str = "text"  # COPY's format: "text" or "csv"
 
     def __len__(self) -> int:
         return self.rows
 
 
 class _Encoder:
-    """Rows (dicts keyed by column) to COPY's CSV. A row without an ``id`` gets the table's
+    """Rows (dicts keyed by column) to COPY's input. A row without an ``id`` gets the table's
     sequence (COPY leaves the column to its default); columns the rows do not give get their
     field's default, ``now`` for timestamps. Built in the parent before generating processes
-    fork, so every process writes the same timestamps."""
+    fork, so every process writes the same timestamps.
+
+    Rows go in COPY's text format, each line its values' ``str`` joined by tabs: about twice
+    as fast as the csv module, and right as long as no value holds a tab, a line break or a
+    backslash — which is checked over the whole text afterwards (NULL is written ``\\N``, and
+    counted); rows that fail the check go as CSV instead."""
+
+    NULL = "\\N"
 
     def __init__(self) -> None:
         self.now = timezone.now()
         self.formats: dict[tuple[type[models.Model], tuple[str, ...]], tuple[Any, ...]] = {}
 
     def format(self, model: type[models.Model], keys: tuple[str, ...]) -> tuple[Any, ...]:
-        """COPY statement, row getter, constant tail (already text) for rows with these keys."""
+        """COPY statements (text, CSV), row getter, constant tail for rows with these keys."""
         found = self.formats.get((model, keys))
         if found:
             return found
@@ -100,28 +108,51 @@ class _Encoder:
                 nullable.append(columns[-1])
         q = connection.ops.quote_name
         force_null = f", FORCE_NULL ({', '.join(nullable)})" if nullable else ""
-        sql = (
-            f"COPY {q(model._meta.db_table)} ({', '.join(columns)}) "
-            f"FROM STDIN WITH (FORMAT csv{force_null})"
-        )
+        copy = f"COPY {q(model._meta.db_table)} ({', '.join(columns)}) FROM STDIN"
+        sql = {"text": copy, "csv": f"{copy} WITH (FORMAT csv{force_null})"}
         getter = operator.itemgetter(*(f.attname for f in given))
         # the constants as text once, instead of converted again at every row
         tail = tuple(value if value is None else str(value) for _, value in defaults)
-        self.formats[(model, keys)] = found = (sql, getter, tail, len(given) == 1)
+        self.formats[(model, keys)] = found = (sql, getter, tail, len(given) == 1, len(columns))
         return found
 
     def encode(self, model: type[models.Model], rows: list[dict[str, Any]]) -> _Encoded:
         keys = tuple(rows[0]) if rows else ()
         if not rows:
             return _Encoded(model, keys, b"", 0)
-        _, getter, tail, single = self.format(model, keys)
+        _, getter, tail, single, width = self.format(model, keys)
+        values = ((getter(row),) for row in rows) if single else map(getter, rows)
+        text = self._text(values, tail, len(rows), width)
+        if text is not None:
+            return _Encoded(model, keys, text.encode(), len(rows), "text")
         buffer = io.StringIO()
         writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
         if single:
             writer.writerows((getter(row), *tail) for row in rows)
         else:
             writer.writerows(getter(row) + tail for row in rows)
-        return _Encoded(model, keys, buffer.getvalue().encode(), len(rows))
+        return _Encoded(model, keys, buffer.getvalue().encode(), len(rows), "csv")
+
+    def _text(self, rows: Any, tail: tuple[Any, ...], count: int, width: int) -> str | None:
+        """The rows in COPY's text format, or None if a value would need escaping there."""
+        null, nulls = self.NULL, tail.count(None) * count
+        end = "".join(f"\t{null if value is None else value}" for value in tail) + "\n"
+        lines = []
+        for values in rows:
+            if None in values:
+                nulls += values.count(None)
+                lines.append("\t".join(null if v is None else str(v) for v in values) + end)
+            else:
+                lines.append("\t".join(map(str, values)) + end)
+        text = "".join(lines)
+        if (
+            text.count("\t") != count * (width - 1)
+            or text.count("\n") != count
+            or text.count("\\") != nulls
+            or "\r" in text
+        ):
+            return None  # a value holds a tab, a line break or a backslash
+        return text
 
 
 class _CopyWriter(_OrmWriter):
@@ -194,7 +225,7 @@ class _CopyWriter(_OrmWriter):
             raise self.error
         encoded = rows if isinstance(rows, _Encoded) else self.encoder.encode(model, rows)
         if encoded.rows:
-            sql = self.encoder.format(model, encoded.keys)[0]
+            sql = self.encoder.format(model, encoded.keys)[0][encoded.form]
             self.queue.put((sql, encoded.data))
 
     def finish(self) -> None:

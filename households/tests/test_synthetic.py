@@ -236,6 +236,23 @@ def test_postgresql_copy_path_writes_the_same_county_and_leaves_sequences_usable
     assert household.pk > Household.objects.exclude(pk=household.pk).latest("id").pk
 
 
+def test_copy_writes_values_that_cannot_go_as_text_as_csv_and_nulls_as_nulls(postgres):
+    from households.synthetic import people
+
+    with pytest.MonkeyPatch.context() as patch:  # a backslash and a tab in the entities' names
+        patch.setattr(people, "TRADES", ("批发\\零售", "餐\t饮"))
+        patch.setattr(people, "PRODUCTS", ("水稻\\种植", "生猪\t养殖"))
+        build_county(demo_plan(1000, as_of=AS_OF))
+    names = list(BusinessEntity.objects.values_list("name", "industry"))
+    assert names
+    assert all("\\" in industry or "\t" in industry for _, industry in names)
+    assert any("\t" in name for name, _ in names)
+    without_consent = Household.objects.filter(rating_consent=False)
+    assert without_consent.exists()
+    assert set(without_consent.values_list("consent_recorded_at", flat=True)) == {None}
+    assert not Household.objects.filter(rating_consent=True, consent_recorded_at=None).exists()
+
+
 def _catalogue() -> set[tuple[str, str]]:
     """Every index and constraint of the tables the generator fills, as PostgreSQL lists them."""
     from django.db import connection
