@@ -96,7 +96,11 @@ def newest_first(user: Any, field: str) -> tuple[Any, ...]:
     scope's rows are read through its filter and sorted: walking the county's index instead,
     as PostgreSQL would (it assumes a scope's rows spread evenly through the county's), reads
     the whole county when the scope's rows are older than most."""
-    if visible_village_ids(user) is None:
+    return _newest_first(visible_village_ids(user) is None, field)
+
+
+def _newest_first(county: bool, field: str) -> tuple[Any, ...]:
+    if county:
         return (f"-{field}", "-id")
     return (Coalesce(F(field), F(field)).desc(), "-id")
 
@@ -107,9 +111,13 @@ def _in_visible_villages(user: Any, prefix: str) -> Q | None:
 
 
 def households_visible_to(user: Any) -> QuerySet[Household]:
-    scope = _in_visible_villages(user, "village")
+    return _households_in(visible_village_ids(user))
+
+
+def _households_in(villages: list[int] | None) -> QuerySet[Household]:
+    """The households of these villages (None: the county)."""
     households = Household.objects.all()
-    return households if scope is None else households.filter(scope)
+    return households if villages is None else households.filter(village_id__in=villages)
 
 
 def households_editable_by(user: Any) -> QuerySet[Household]:
@@ -207,11 +215,16 @@ def households_filtered(
     (``households.listing``) — current grade (or not yet rated) and credit line status, newest
     change first. No joins or annotations: a page takes its ids from here (the index on
     ``updated_at`` answers it alone) and ``household_rows`` reads the page's rows."""
-    households = households_visible_to(user)
+    villages = visible_village_ids(user)  # once: for a scope, a query
+    households = _households_in(villages)
     if name := name.strip():
-        households = households.filter(
-            pk__in=Member.objects.filter(name__contains=name).values("household_id")
-        )
+        # a scope's search reads its members by village (``member_village_names``: ~30,000
+        # index entries for a branch), not each of its households' members in turn; the
+        # county's walks its list order and tests each household, stopping at the page
+        members = Member.objects.filter(name__contains=name)
+        if villages is not None:
+            members = members.filter(village_id__in=villages)
+        households = households.filter(pk__in=members.values("household_id"))
     if id_suffix:
         # by the index on the reversed masked ID: the last digits are a prefix of it, read
         # as a range (a LIKE prefix would need the C collation or a pattern operator class)
@@ -229,7 +242,7 @@ def households_filtered(
     standings = listing.provider()
     if standings is not None and (grade or line):
         households = standings.filter(households, grade=grade, line=line)
-    return households.order_by(*newest_first(user, "updated_at"))
+    return households.order_by(*_newest_first(villages is None, "updated_at"))
 
 
 def household_list(*, user: Any, **filters: Any) -> QuerySet[Household]:

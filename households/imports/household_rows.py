@@ -229,10 +229,12 @@ def _member_values(person: PersonRow) -> dict[str, Any]:
     return {f: values[f] for f in MEMBER_FIELDS if f in values}
 
 
-def _new_member(person: PersonRow, household_id: int) -> dict[str, Any]:
-    """A new member's row for the COPY (``copying.copy_values``: no model instance)."""
+def _new_member(person: PersonRow, household: Household) -> dict[str, Any]:
+    """A new member's row for the COPY (``copying.copy_values``: no model instance), with its
+    household's village (``Member.village``)."""
     member = {
-        "household_id": household_id,
+        "household_id": household.pk,
+        "village_id": household.village_id,
         "id_number_encrypted": crypto.encrypt(person.id_number, column=services.ID_COLUMN),
         "id_number_index": person.index,
         "id_number_masked": mask_resident_id(person.id_number),
@@ -365,7 +367,7 @@ def _write_chunk(
         for person in group.rows:
             member = members.get(person.index)
             if member is None:
-                new_members.append(_new_member(person, household.pk))
+                new_members.append(_new_member(person, household))
                 member_changes += 1
                 continue
             member_fields = _member_values(person)
@@ -393,7 +395,7 @@ def _write_chunk(
             unchanged += 1
     copy_insert(Household, created, now=now, ids=True)  # the members need their ids
     for household, group in zip(created, (g for g in groups if g.target_id is None), strict=True):
-        new_members.extend(_new_member(person, household.pk) for person in group.rows)
+        new_members.extend(_new_member(person, household) for person in group.rows)
         events.append(_event(AuditAction.HOUSEHOLD_CREATE, actor, household, group, job_id, []))
     if updated:
         Household.objects.bulk_update(
@@ -407,6 +409,7 @@ def _write_chunk(
             ],
         )
     if moved:
+        services.members_follow_households(moved)
         services.visits_follow_subjects(household_ids=moved)
     _members_insert(new_members, now)
     if changed_members:

@@ -20,6 +20,7 @@ from households.services.archives import (
     household_update,
     member_create,
     member_update,
+    members_follow_households,
 )
 from households.services.entities import (
     ENTITY_FIELDS,
@@ -77,6 +78,7 @@ __all__ = [
     "member_create",
     "member_reveal",
     "member_update",
+    "members_follow_households",
     "personal_data_rotate_batch",
     "personal_data_rotate_keys",
     "phone_index",

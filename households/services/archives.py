@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from fuxiang import crypto
@@ -231,6 +232,7 @@ def household_update(
     _full_clean(household)
     household.save(update_fields=[*changed, "updated_at"])
     if "village" in changed:
+        members_follow_households([household.pk])
         visits_follow_subjects(household_ids=[household.pk])
     archives_changed_on_commit([household.pk], reason="household_update")
     audit_record(
@@ -242,6 +244,21 @@ def household_update(
         details={"fields": sorted(changed)},
     )
     return household
+
+
+def members_follow_households(household_ids: list[int]) -> int:
+    """Copy the households' village onto their members after a move (``Member.village``, read
+    by a scope's name search). On PostgreSQL the members' foreign key (household, village)
+    has already carried them along (ON UPDATE CASCADE): nothing is left to write. Returns the
+    number of members moved."""
+    if not household_ids:
+        return 0
+    village = Household.objects.filter(pk=OuterRef("household_id")).values("village_id")[:1]
+    return (
+        Member.objects.filter(household_id__in=household_ids)
+        .exclude(village_id=Subquery(village))
+        .update(village_id=Subquery(village))
+    )
 
 
 def _lock_editable_household(actor: User | None, household_id: int) -> Household:
@@ -257,7 +274,7 @@ def _lock_editable_household(actor: User | None, household_id: int) -> Household
 
 
 def _create_member_in(household: Household, values: Mapping[str, Any]) -> Member:
-    member = Member(household=household)
+    member = Member(household=household, village_id=household.village_id)
     _assign(member, values, MEMBER_FIELDS)
     if not values.get("id_number"):
         raise DomainError({"id_number": "身份证号码为必填项"})

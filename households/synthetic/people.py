@@ -274,7 +274,7 @@ class _Maker:
         return people[:6]
 
     def member(
-        self, household_id: int, person: Person, industry: str
+        self, household_id: int, village_id: int, person: Person, industry: str
     ) -> tuple[dict[str, Any], str]:
         rng = self.rng
         relation, name, age, male = person
@@ -303,6 +303,7 @@ class _Maker:
             )
         row = {
             "household_id": household_id,
+            "village_id": village_id,  # the household's (Member.village)
             "relation": relation,
             "name": name,
             "id_number_encrypted": self.seal_id(number),
@@ -427,7 +428,7 @@ class _Maker:
             "has_drug_gambling_flag": False,
             **self.economy(industry, workers, poor, place.urban),
         }
-        members = [self.member(household_id, person, industry) for person in people]
+        members = [self.member(household_id, village.pk, person, industry) for person in people]
         chunk.members += [m for m, _ in members]
         if listing:
             adults = [i for i, p in enumerate(people) if p[2] >= 18] or [0]

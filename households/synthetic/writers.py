@@ -284,7 +284,9 @@ class _Deferred:
         # earlier in this transaction), which PostgreSQL refuses while that table has checks
         # pending: run them now, as the commit would have.
         self._check_pending(cursor)
-        for table, name, _, _ in constraints:
+        # foreign keys first: one may hang on a unique constraint of these tables (a member's
+        # (household, village) on the household's)
+        for table, name, _, _ in reversed(constraints):
             cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {q(name)}")
         for name, _ in indexes:
             cursor.execute(f"DROP INDEX {name}")

@@ -626,7 +626,8 @@ def test_copy_writes_what_bulk_create_writes(org, postgres):
             k: v for k, v in b.items() if k not in skip
         }
         assert str(b["deposits"]) in ("2000.50", "0.00")
-    copied_member = Member(household_id=copied[0].pk, name="罗乙", relation="户主",
+    copied_member = Member(household_id=copied[0].pk, village_id=org.village_a.pk,
+                           name="罗乙", relation="户主",
                            id_number_encrypted="x", id_number_index="i" * 64,
                            id_number_masked="4302**********0011", birth_date=date(1980, 1, 2),
                            sex="M")  # fmt: skip
