@@ -49,9 +49,10 @@ class _Work:
 
 def processes_for(plan: CountyPlan, *, copying: bool) -> int:
     """How many processes generate: ``plan.processes``, or one per core (at most
-    ``MAX_PROCESSES``) for a large county written with COPY; one otherwise."""
-    if not copying:
-        return 1
+    ``MAX_PROCESSES``) for a large county written with COPY; one otherwise, and wherever
+    processes cannot be forked."""
+    if not copying or "fork" not in multiprocessing.get_all_start_methods():
+        return 1  # (no fork, e.g. Windows: one process, the same county)
     if plan.processes is not None:
         return max(1, plan.processes)
     if plan.households < PARALLEL_FROM:

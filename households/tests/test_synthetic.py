@@ -105,6 +105,23 @@ def test_the_county_is_the_same_whatever_the_number_of_processes_generating_it(p
     assert one == two == three
 
 
+def test_one_process_per_core_for_a_large_county_written_with_copy_only(monkeypatch):
+    import multiprocessing
+    import os
+
+    from households.synthetic import CountyPlan
+    from households.synthetic.parallel import MAX_PROCESSES, processes_for
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert processes_for(CountyPlan(households=222_200), copying=True) == 2
+    assert processes_for(CountyPlan(households=5_000), copying=True) == 1
+    assert processes_for(CountyPlan(households=222_200), copying=False) == 1  # SQLite
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert processes_for(CountyPlan(households=222_200), copying=True) == MAX_PROCESSES
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert processes_for(CountyPlan(households=222_200, processes=2), copying=True) == 1
+
+
 def test_every_member_id_is_valid_for_the_county_and_matches_the_stored_columns():
     build_county(demo_plan(300, as_of=AS_OF))
     members = list(Member.objects.all())
