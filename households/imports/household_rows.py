@@ -599,9 +599,14 @@ def import_households(
     job_id: int | None = None,
     progress: Progress | None = None,
 ) -> ImportResult:
-    rows = list(rows)
-    result = ImportResult(kind=ImportKind.HOUSEHOLDS, dry_run=dry_run, total_rows=len(rows))
+    # the rows are parsed as they come (a workbook's child is still sending the rest) and
+    # counted once all are in; nothing is written before then
     groups = plan_households(rows, resolver=resolver, editable=editable, as_of=timezone.localdate())
+    result = ImportResult(
+        kind=ImportKind.HOUSEHOLDS,
+        dry_run=dry_run,
+        total_rows=sum(len(g.rows) for g in groups),
+    )
     result.refusals = _refusals(
         groups, editable=editable, where={"via": "import", "import_job": job_id, "dry_run": dry_run}
     )

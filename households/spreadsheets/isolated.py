@@ -7,9 +7,15 @@ child limits its own address space and CPU time (``Limits.read_memory_bytes``/``
 and parses; if it dies or overruns, the caller gets a ``SpreadsheetError`` and lives on (an
 import job is marked failed once, instead of its worker dying and the task being redelivered).
 
-The child answers with the chosen sheet's rows, pickled; the parent unpickles with only the
-date and time types allowed, so even a child subverted by a file could not make the parent run
-anything. Run as ``python -m households.spreadsheets.isolated`` (by ``read_workbook`` only).
+The child is started before the file is checked (its interpreter starts while the parent
+checks) but is given the file only once the check has passed, so nothing is parsed unchecked.
+It answers with a stream of pickles: the chosen sheet's name and headers (or the refusal),
+then its rows in batches of ``BATCH_ROWS``, then an end mark. The parent reads the stream on a
+thread into a queue, so the importer parses the first rows while the child still converts the
+rest, and the child never waits for the importer (its time limit stays its own). The parent
+unpickles with only the date and time types allowed, so even a child subverted by a file could
+not make the parent run anything. Run as ``python -m households.spreadsheets.isolated`` (by
+``read_workbook`` only).
 """
 
 from __future__ import annotations
@@ -20,11 +26,15 @@ import json
 import logging
 import os
 import pickle
+import queue
 import resource
 import subprocess
 import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from households.spreadsheets.cells import check_headers, normalise_header
 from households.spreadsheets.errors import SpreadsheetError
@@ -32,8 +42,9 @@ from households.spreadsheets.limits import MB, Limits
 
 logger = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+BATCH_ROWS = 1000  # rows per message: small enough to start early, large enough to be cheap
 
-Parsed = tuple[str, list[str], list[list[Any]]]  # sheet name, headers, the rows below them
+Parsed = tuple[str, list[str], Iterator[list[Any]]]  # sheet name, headers, the rows below them
 
 STOPPED = (
     "文件无法读取：解析时超出了内存或时间限制（{limit}），已停止。文件可能异常，或表格过大；"
@@ -41,9 +52,18 @@ STOPPED = (
 )
 
 
-def read_workbook(data: bytes, *, required: list[str], limits: Limits) -> Parsed:
+def read_workbook(
+    data: bytes,
+    *,
+    required: list[str],
+    limits: Limits,
+    check: Callable[[bytes], None] | None = None,
+) -> Parsed:
     """The first sheet whose first row holds the ``required`` headers: its name, its headers
-    and its rows (as calamine gives them). Raises ``SpreadsheetError``."""
+    and an iterator over its rows (as calamine gives them). ``check`` (if given) runs before
+    the child gets ``data``. Raises ``SpreadsheetError``: a refused or unreadable file here, a
+    child that dies or overruns while sending the rows from the iterator (every caller reads
+    the rows to the end before writing anything)."""
     request = json.dumps(
         {
             "required": required,
@@ -61,31 +81,93 @@ def read_workbook(data: bytes, *, required: list[str], limits: Limits) -> Parsed
             filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])
         ),
     }
-    limit = f"内存{limits.read_memory_bytes // MB}MB、{limits.read_seconds}秒"
+    stopped = SpreadsheetError(
+        STOPPED.format(limit=f"内存{limits.read_memory_bytes // MB}MB、{limits.read_seconds}秒")
+    )
+    errors = tempfile.TemporaryFile()  # noqa: SIM115  (closed by the reading thread)
+    child = subprocess.Popen(  # noqa: S603  (our own module, fixed arguments)
+        [sys.executable, "-m", "households.spreadsheets.isolated", request],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=errors,
+        env=environment,
+        cwd=PROJECT_ROOT,
+    )
+    assert child.stdin is not None  # noqa: S101  (a pipe was asked for)
+    assert child.stdout is not None  # noqa: S101
     try:
-        done = subprocess.run(  # noqa: S603  (our own module, fixed arguments)
-            [sys.executable, "-m", "households.spreadsheets.isolated", request],
-            input=data,
-            capture_output=True,
-            timeout=limits.read_seconds + 10,
-            env=environment,
-            cwd=PROJECT_ROOT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise SpreadsheetError(STOPPED.format(limit=limit)) from exc
-    if done.returncode != 0:
-        logger.warning(
-            "workbook parser exited with %s: %s",
-            done.returncode,
-            done.stderr[-2000:].decode("utf-8", "replace"),
-        )
-        raise SpreadsheetError(STOPPED.format(limit=limit))
-    outcome = _SafeUnpickler(io.BytesIO(done.stdout)).load()
-    if outcome[0] == "refused":
-        raise SpreadsheetError(outcome[1])
-    _, sheet, headers, rows = outcome
-    return sheet, headers, rows
+        if check is not None:
+            check(data)
+        child.stdin.write(data)
+        child.stdin.close()
+    except BaseException as exc:
+        child.kill()
+        child.wait()
+        child.stdout.close()
+        errors.close()
+        if isinstance(exc, BrokenPipeError):
+            raise stopped from exc
+        raise
+    # the child's wall time is bounded from the moment it has the file, as before
+    watchdog = threading.Timer(limits.read_seconds + 10, child.kill)
+    watchdog.start()
+    messages: queue.Queue[tuple[Any, ...] | None] = queue.Queue()
+    threading.Thread(
+        target=_receive, args=(child, child.stdout, errors, watchdog, messages), daemon=True
+    ).start()
+    first = messages.get()
+    if first is None:
+        raise stopped
+    if first[0] == "refused":
+        raise SpreadsheetError(first[1])
+    _, sheet, headers = first
+    return sheet, headers, _rows(messages, stopped)
+
+
+def _receive(
+    child: subprocess.Popen[bytes],
+    stream: IO[bytes],
+    errors: IO[bytes],
+    watchdog: threading.Timer,
+    messages: queue.Queue[tuple[Any, ...] | None],
+) -> None:
+    """Queue the child's messages as they come. The last one (the end mark or a refusal) is
+    queued only once the child has exited cleanly; ``None`` instead if it did not (or its
+    stream broke), after logging why."""
+    last: tuple[Any, ...] | None = None
+    try:
+        while True:
+            message = _SafeUnpickler(stream).load()
+            if message[0] in ("end", "refused"):
+                last = message
+                break
+            messages.put(message)
+    except (EOFError, pickle.UnpicklingError, ValueError, TypeError) as exc:
+        logger.warning("workbook parser stream broken: %s", type(exc).__name__)
+        child.kill()
+    finally:
+        stream.close()
+        code = child.wait()
+        watchdog.cancel()
+        errors.seek(0)
+        problem = errors.read()[-2000:].decode("utf-8", "replace")
+        errors.close()
+    if code != 0:
+        logger.warning("workbook parser exited with %s: %s", code, problem)
+        last = None
+    messages.put(last)
+
+
+def _rows(
+    messages: queue.Queue[tuple[Any, ...] | None], stopped: SpreadsheetError
+) -> Iterator[list[Any]]:
+    while True:
+        message = messages.get()
+        if message is None:
+            raise stopped
+        if message[0] == "end":
+            return
+        yield from message[1]
 
 
 class _SafeUnpickler(pickle.Unpickler):
@@ -108,7 +190,7 @@ class _SafeUnpickler(pickle.Unpickler):
 # --- the child --------------------------------------------------------------------------------
 
 
-def _parse(data: bytes, request: dict[str, Any]) -> Parsed:
+def _parse(data: bytes, request: dict[str, Any]) -> tuple[str, list[str], Iterator[list[Any]]]:
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:
@@ -135,8 +217,19 @@ def _parse(data: bytes, request: dict[str, Any]) -> Parsed:
         except SpreadsheetError as problem:
             first_problem = first_problem or problem
             continue
-        return name, headers, sheet.to_python(skip_empty_area=False)[1:]
+        return name, headers, _grid_rows(sheet)
     raise first_problem or SpreadsheetError("表格中没有数据")
+
+
+def _grid_rows(sheet: Any) -> Iterator[list[Any]]:
+    """The rows below the header as ``to_python(skip_empty_area=False)`` gives them, converted
+    one at a time: ``iter_rows`` starts at row 1 but at the first used column, so the columns
+    left of it are given back as empty cells."""
+    left = [""] * sheet.start[1]
+    rows = sheet.iter_rows()
+    next(rows, None)  # the header
+    for row in rows:
+        yield left + row if left else row
 
 
 def _check_size(name: str, rows: int, columns: int, request: dict[str, Any]) -> None:
@@ -160,11 +253,31 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
     data = sys.stdin.buffer.read()
+    out = sys.stdout.buffer
+
+    def send(*message: Any) -> None:
+        pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+
     try:
-        outcome: tuple[Any, ...] = ("ok", *_parse(data, request))
+        sheet, headers, rows = _parse(data, request)
     except SpreadsheetError as problem:
-        outcome = ("refused", str(problem))
-    pickle.dump(outcome, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        send("refused", str(problem))
+        out.flush()
+        return
+    del data
+    send("ok", sheet, headers)
+    out.flush()
+    batch: list[list[Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH_ROWS:
+            send("rows", batch)
+            out.flush()
+            batch = []
+    if batch:
+        send("rows", batch)
+    send("end")
+    out.flush()
 
 
 if __name__ == "__main__":

@@ -82,10 +82,14 @@ def read_table(
     lower = filename.lower()
     if head.startswith((XLSX_MAGIC, OLE_MAGIC)):
         data = stream.read()
-        if head.startswith(XLSX_MAGIC):
-            check_xlsx(data, limits)
-        # an .xls (OLE) is bounded by the upload size and checked by the child once parsed
-        sheet, headers, rows = read_workbook(data, required=required, limits=limits)
+        # an .xlsx is checked before the child gets it (the child starts meanwhile); an .xls
+        # (OLE) is bounded by the upload size and checked by the child once parsed
+        sheet, headers, rows = read_workbook(
+            data,
+            required=required,
+            limits=limits,
+            check=(lambda data: check_xlsx(data, limits)) if head.startswith(XLSX_MAGIC) else None,
+        )
         return Table(
             headers=headers, rows=_rows(headers, enumerate(rows, start=2), limits), sheet_name=sheet
         )

@@ -18,6 +18,7 @@ from households.spreadsheets import (
     CellError,
     Limits,
     SpreadsheetError,
+    isolated,
     parse_amount,
     parse_bool,
     parse_date,
@@ -232,6 +233,70 @@ def test_a_parser_that_dies_fails_the_read_and_the_reader_lives_on():
     with pytest.raises(SpreadsheetError, match="超出了内存或时间限制（内存1024MB、120秒）"):
         read(dimension_bomb(NAME), limits=relaxed)
     assert time.monotonic() - started < 10
+
+
+def test_rows_sent_in_batches_keep_their_numbers_and_columns_left_of_the_table():
+    """The child sends the rows in batches of ``BATCH_ROWS``; a table that starts in column C
+    (and has blank rows) reads as one grid: columns by header, Excel's row numbers."""
+    book = Workbook()
+    sheet = book.active
+    count = isolated.BATCH_ROWS * 2 + 7
+    sheet["C1"], sheet["D1"] = "姓名", "年收入"
+    for n in range(count):
+        if n % 500 != 3:  # a blank row now and then
+            sheet.cell(row=n + 2, column=3, value=f"张{n}")
+            sheet.cell(row=n + 2, column=4, value=n)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    table = read(buffer.getvalue())
+    rows = list(table.rows)
+    expected = [n for n in range(count) if n % 500 != 3]
+    assert [r.number for r in rows] == [n + 2 for n in expected]
+    assert [r.values for r in rows] == [{"姓名": f"张{n}", "年收入": n} for n in expected]
+
+
+STOPS_AFTER_ONE_BATCH = """
+import os, pickle, sys
+sys.stdin.buffer.read()
+out = sys.stdout.buffer
+pickle.dump(("ok", "数据", ["姓名"]), out)
+pickle.dump(("rows", [["张三"]]), out)
+out.flush()
+os.kill(os.getpid(), 9)
+"""
+
+
+def test_a_parser_that_dies_while_sending_rows_fails_the_read_not_shortens_it(
+    tmp_path, monkeypatch
+):
+    """Rows already received do not make a table: the reader's end must come from a child
+    that finished, or reading the rows raises (and the import writes nothing)."""
+    child = tmp_path / "child.py"
+    child.write_text(STOPS_AFTER_ONE_BATCH)
+    real_popen = subprocess.Popen
+
+    def popen(arguments, **kwargs):
+        return real_popen([sys.executable, str(child)], **kwargs)
+
+    monkeypatch.setattr(isolated.subprocess, "Popen", popen)
+    table = read(workbook(NAME, [["张三"], ["李四"]]))
+    with pytest.raises(SpreadsheetError, match="超出了内存或时间限制"):
+        list(table.rows)
+
+
+def test_a_refused_file_never_reaches_the_parser(monkeypatch):
+    """The child starts while the file is checked but gets it only after the check passed."""
+    started = []
+    real_popen = subprocess.Popen
+
+    def popen(*args, **kwargs):
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(isolated.subprocess, "Popen", popen)
+    with pytest.raises(SpreadsheetError, match="与压缩目录不符"):
+        read(lying_zip(NAME))
+    assert started[0].returncode == -9  # killed waiting for the file, never given it
 
 
 def test_a_zip_directory_that_lies_about_a_part_is_refused():
