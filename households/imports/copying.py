@@ -70,7 +70,11 @@ def copy_insert(
         writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
         database = connections[connection.alias]  # not the proxy: it is asked per value
         prepare = [_preparer(field, database) for field in fields]
-        values = operator.attrgetter(*(f.attname for f in fields))
+        getter = operator.attrgetter(*(f.attname for f in fields))
+        # (attrgetter of one name gives that value, not a 1-tuple of it)
+        values: Callable[[Any], Sequence[Any]] = (
+            getter if len(fields) > 1 else lambda obj: (getter(obj),)
+        )
         writer.writerows(
             [p(value) for p, value in zip(prepare, values(obj), strict=True)] for obj in objects
         )
@@ -99,7 +103,18 @@ def copy_values(
     defaults = {
         f.attname: f.get_default() for f in model._meta.concrete_fields if not f.primary_key
     }
-    records = [SimpleNamespace(**{**defaults, **row}) for row in rows]
+    full = [{**defaults, **row} for row in rows]
+    # a NULL in a text column: ``copy_insert`` would hand the rows to ``bulk_create``, which
+    # needs model instances, not these records
+    text = [
+        f.attname
+        for f in model._meta.concrete_fields
+        if f.null and isinstance(f, (models.CharField, models.TextField))
+    ]
+    if any(values[name] is None for values in full for name in text):
+        model._default_manager.bulk_create([model(**row) for row in rows])
+        return
+    records = [SimpleNamespace(**values) for values in full]
     copy_insert(model, cast(Sequence[models.Model], records), now=now, ids=False)
 
 

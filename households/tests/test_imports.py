@@ -636,3 +636,28 @@ def test_copy_writes_what_bulk_create_writes(org, postgres):
     assert (member.birth_date, member.sex, member.created_at) == (date(1980, 1, 2), "M", now)
     assert member.phone_index == ""
     assert member.is_public_employee is False
+
+
+def test_copy_values_takes_the_orm_for_a_null_in_a_text_column(org, postgres):
+    """CSV cannot carry a NULL in a text column, so ``copy_insert`` hands such rows to
+    ``bulk_create``; rows given to ``copy_values`` are plain values, not model instances, and
+    must reach ``bulk_create`` as instances (the admin log's ``object_id``: nullable text)."""
+    from django.contrib.admin.models import LogEntry
+    from django.utils import timezone
+
+    from households.imports.copying import copy_values
+
+    row = {"user_id": org.head_office.pk, "object_id": None, "object_repr": "甲", "action_flag": 1}
+    copy_values(LogEntry, [row, {**row, "object_id": "7"}], now=timezone.now())
+    assert set(LogEntry.objects.values_list("object_id", flat=True)) == {None, "7"}
+
+
+def test_copy_insert_writes_a_model_of_one_column(postgres):
+    """One column: its value is the row's one value, not a sequence to unpack."""
+    from django.contrib.auth.models import Group
+    from django.utils import timezone
+
+    from households.imports.copying import copy_insert
+
+    copy_insert(Group, [Group(name="网格员"), Group(name="支行")], now=timezone.now(), ids=False)
+    assert sorted(Group.objects.values_list("name", flat=True)) == ["支行", "网格员"]
