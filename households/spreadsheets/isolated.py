@@ -75,7 +75,7 @@ def read_workbook(
         }
     )
     environment = {
-        **os.environ,
+        **_plain_environment(),
         "RUST_BACKTRACE": "0",
         "PYTHONPATH": os.pathsep.join(
             filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])
@@ -122,6 +122,20 @@ def read_workbook(
         raise SpreadsheetError(first[1])
     _, sheet, headers = first
     return sheet, headers, _rows(messages, stopped)
+
+
+# What the parser's interpreter may see of ours: where programs are, the locale, the temporary
+# directory, the time zone. Not the rest — the data and blind-index keys, the secret key, the
+# database and broker URLs with their passwords: a parser subverted by a file could read them.
+_PLAIN_ENVIRONMENT = ("PATH", "LANG", "LANGUAGE", "TMPDIR", "TZ")
+
+
+def _plain_environment() -> dict[str, str]:
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name in _PLAIN_ENVIRONMENT or name.startswith("LC_")
+    }
 
 
 def _receive(

@@ -367,3 +367,31 @@ def test_text_that_could_start_a_formula_is_written_as_text_and_reads_back_uncha
     assert [c.value for c in cells] == values
     row = next(read_table(io.BytesIO(buffer.getvalue()), filename="x.xlsx", required=NAME).rows)
     assert list(row.values.values()) == values
+
+
+def test_the_parser_is_given_no_keys_or_passwords_from_the_environment(monkeypatch):
+    """The parser runs on files from outside and is kept apart for that reason: its
+    environment holds what Python needs, not the data keys, the secret key or the database
+    and broker URLs (with their passwords) that the web and worker processes hold."""
+    secrets = {
+        "DJANGO_SECRET_KEY": "secret-key-0123456789",
+        "FUXIANG_DATA_KEYS": "k1:c2VjcmV0LWRhdGEta2V5",
+        "FUXIANG_BLIND_INDEX_KEY": "c2VjcmV0LWluZGV4LWtleQ==",
+        "DATABASE_URL": "postgres://app:password@db/fuxiang",
+        "CELERY_BROKER_URL": "redis://:password@redis/1",
+    }
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    given = []
+    real_popen = subprocess.Popen
+
+    def popen(*args, **kwargs):
+        given.append(kwargs["env"])
+        return real_popen(*args, **kwargs)
+
+    monkeypatch.setattr(isolated.subprocess, "Popen", popen)
+    table = read(workbook(NAME, [["张三"]]))
+    assert [r.values["姓名"] for r in table.rows] == ["张三"]
+    (environment,) = given
+    assert not set(secrets) & set(environment)
+    assert not any(v in value for value in environment.values() for v in secrets.values())
