@@ -42,6 +42,7 @@ from households.spreadsheets.limits import MB, Limits
 
 logger = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+MESSAGES = {("ok",), ("rows",), ("end",), ("refused",)}
 BATCH_ROWS = 1000  # rows per message: small enough to start early, large enough to be cheap
 
 Parsed = tuple[str, list[str], Iterator[list[Any]]]  # sheet name, headers, the rows below them
@@ -152,12 +153,15 @@ def _receive(
     try:
         while True:
             message = _SafeUnpickler(stream).load()
+            if type(message) is not tuple or message[:1] not in MESSAGES:
+                raise pickle.UnpicklingError("not a message")
             if message[0] in ("end", "refused"):
                 last = message
                 break
             messages.put(message)
-    except (EOFError, pickle.UnpicklingError, ValueError, TypeError) as exc:
+    except Exception as exc:  # whatever it was, the reader must not hang
         logger.warning("workbook parser stream broken: %s", type(exc).__name__)
+        last = None
         child.kill()
     finally:
         stream.close()

@@ -284,6 +284,23 @@ def test_a_parser_that_dies_while_sending_rows_fails_the_read_not_shortens_it(
         list(table.rows)
 
 
+def test_a_parser_that_sends_something_else_fails_the_read(tmp_path, monkeypatch):
+    """Anything but the messages of the protocol (here an empty tuple) stops the read; the
+    reader does not wait for rows that will not come."""
+    child = tmp_path / "child.py"
+    child.write_text(
+        "import pickle, sys\nsys.stdin.buffer.read()\npickle.dump((), sys.stdout.buffer)\n"
+    )
+    real_popen = subprocess.Popen
+
+    def popen(arguments, **kwargs):
+        return real_popen([sys.executable, str(child)], **kwargs)
+
+    monkeypatch.setattr(isolated.subprocess, "Popen", popen)
+    with pytest.raises(SpreadsheetError, match="超出了内存或时间限制"):
+        read(workbook(NAME, [["张三"]]))
+
+
 def test_a_refused_file_never_reaches_the_parser(monkeypatch):
     """The child starts while the file is checked but gets it only after the check passed."""
     started = []
