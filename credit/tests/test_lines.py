@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from credit import engine, lines
@@ -282,35 +281,3 @@ def test_a_chunk_rated_again_leaves_one_result_and_one_line_per_subject(org):
     chunk_after = RatingChunk.objects.get(pk=chunk.pk)
     assert chunk_after.counts == chunk.counts
     assert sum(n for _, _, n, _, _ in chunk_after.counts) == results
-
-
-@pytest.mark.usefixtures("postgres")
-def test_the_lines_plan_probes_by_key_from_a_first_runs_first_village(org):
-    """The credit lines' statement keeps the one plan it is given at the first village a worker
-    writes (``lines_sql.write_sql``) — here the first village of a county's first run, the
-    results table holding only that village's rows, the statistics saying it is empty. That
-    plan must not scan a table nor hash one: a scan of the results would run again at every
-    later village of the run, over a table that grows village by village."""
-    _random_village(org.village_a, 7)
-    run = runs.rating_run_start(
-        actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF, dispatch=False, today=AS_OF
-    )
-    chunk = run.chunks.get(village=org.village_a)
-    with connection.cursor() as cursor:  # the planner told how small every table is
-        cursor.execute("ANALYZE")
-    plans: list[str] = []
-
-    def explain(execute, sql, params, many, context):
-        result = execute(sql, params, many, context)
-        if "DELETE FROM credit_creditline" in sql:  # (the lines' round trip)
-            cursor = context["cursor"].cursor  # the driver's: no wrapper again
-            cursor.execute("EXPLAIN " + sql[sql.index("EXECUTE fx_") :], params)
-            plans.append("\n".join(row[0] for row in cursor.fetchall()))
-        return result
-
-    with connection.execute_wrapper(explain):
-        assert runs.rating_chunk_run(chunk_id=chunk.pk, queue_publish=False) in ("done", "last")
-    assert len(plans) == 1
-    assert "rating_result_run_village" in plans[0]
-    for shape in ("Seq Scan", "Hash", "Merge", "Materialize"):
-        assert shape not in plans[0], plans[0]
