@@ -16,7 +16,7 @@ from credit.models import (
     CreditOverride,
     CreditPolicyVersion,
 )
-from fuxiang import pgsettings, prepared
+from fuxiang import prepared
 from households.models import BusinessEntity, Household
 from rating.features_sql import HOUSEHOLD_FEATURE_SQL
 from rating.models import CurrentRating, RatingResult, RatingRun
@@ -64,18 +64,7 @@ def write_sql(
     """``policy``: ``version``'s terms already parsed (``line_basis.policy_terms``). One
     statement for the village's households and entities; ``before``: statements without
     parameters sent ahead of it in the same round trip (``lines.lines_write``'s removal of
-    the lines of an earlier try).
-
-    Planned once per connection (a generic plan: planning this statement cost ~3 ms per
-    village, a tenth of the chunk's database time), under planner settings that leave it one
-    shape whatever the statistics say: the village's results read through their (run,
-    village) index, everything else probed by key in nested loops. A plan made from
-    statistics could be made at the first village of a county's first run, while the results
-    table is nearly empty, and scan that growing table at every later village (or scan an
-    override table it thought empty once for every result); with no sequential scan, hash or
-    merge join or materialized inner side allowed, such plans cannot arise. (The settings
-    are transaction-local — ``fuxiang.pgsettings``, given back inside a caller's transaction
-    — and the rest of a chunk's transaction is statements by primary key.)"""
+    the lines of an earlier try)."""
     policy = policy if policy is not None else version.policy
     granting = granting_grades(run)
     # a version without entity rules grants entities nothing: no SELECT for them
@@ -94,14 +83,7 @@ def write_sql(
                 "granting_agricultural": granting["agricultural"],
                 "no_credit": sorted(engine.NO_CREDIT_GRADES),
             },
-            generic=True,
-            before=before
-            + pgsettings.set_local_sql(
-                enable_seqscan="off",
-                enable_hashjoin="off",
-                enable_mergejoin="off",
-                enable_material="off",
-            ),
+            before=before,
         )
         return int(cursor.rowcount)
 
