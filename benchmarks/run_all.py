@@ -36,6 +36,7 @@ PLAN: list[tuple[str, list[str], str]] = [
     ("bench_rating.py", ["--workers", "2"], "county rated, lines written, published (2 workers)"),
     ("bench_rerate.py", [], "one household re-rated (in the rating benchmark's county)"),
     ("bench_lists.py", [], "back-office lists and searches at county scale"),
+    ("bench_menu.py", [], "managers' menu badges (in the lists benchmark's county)"),
     ("bench_dashboard.py", [], "coverage dashboards"),
     ("bench_lookup.py", [], "public lookup pages under load"),
     ("bench_whitelist.py", [], "whitelist file and deltas"),
@@ -49,7 +50,10 @@ PLAN: list[tuple[str, list[str], str]] = [
 NOT_BENCHMARKS = {"run_all.py"}
 HOUSEHOLD_ARG = "--households"
 DATABASE_ARG = "--database"
-SHARES_DATABASE = {"bench_rerate.py": "rating"}  # works in another benchmark's database
+SHARES_DATABASE = {  # works in another benchmark's database
+    "bench_rerate.py": "rating",
+    "bench_menu.py": "lists",
+}
 
 
 def _versions() -> list[tuple[str, str]]:
