@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from fuxiang.logs import logging_config
 from households.models import Household, ImportJob, Member
 from households.tests.factories import next_resident_id
+from households.tests.test_api import with_wrong_check_char
 from households.tests.test_imports import family, xlsx
 from qrlookup.tests.conftest import (  # noqa: F401  (fixtures)
     flow,
@@ -74,7 +75,7 @@ def test_real_flows_leave_no_name_id_or_phone_in_the_logs(
     assert created.status_code == 201, created.content
     refused = api.post(
         f"/api/v1/households/{created.data['id']}/members/",
-        {"relation": "spouse", "name": "司马秀兰", "id_number": spouse_id[:-1] + "0"},
+        {"relation": "spouse", "name": "司马秀兰", "id_number": with_wrong_check_char(spouse_id)},
         format="json",
     )
     assert refused.status_code == 400
@@ -97,7 +98,7 @@ def test_real_flows_leave_no_name_id_or_phone_in_the_logs(
     # the villager's lookup: a wrong ID, then the right one, the SMS code, the result
     head = rated.head
     secrets |= {head.name, head.id_number, head.phone, rated.spouse.name, rated.spouse.phone}
-    flow.identify(village_code.token, head.name, head.id_number[:-1] + "0")
+    flow.identify(village_code.token, head.name, with_wrong_check_char(head.id_number))
     result = flow.verify(village_code.token, head)
     assert result.status_code == 302
 
