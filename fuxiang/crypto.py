@@ -108,10 +108,7 @@ def _cipher(key_id: str) -> AESGCM:
 
 def encrypt(plaintext: str, *, column: str) -> str:
     """Encrypt ``plaintext`` for storage in ``column`` (e.g. ``"member.id_number"``)."""
-    ring = keyring()
-    nonce = os.urandom(NONCE_BYTES)
-    sealed = _cipher(ring.active_id).encrypt(nonce, plaintext.encode(), column.encode())
-    return f"{ring.active_id}{SEPARATOR}{base64.b64encode(nonce + sealed).decode()}"
+    return encrypter(column)(plaintext)
 
 
 def encrypter(column: str) -> Callable[[str], str]:
