@@ -10,10 +10,12 @@ from django.conf import settings
 from django.db import models
 
 
-def staff_ref(verbose_name: Any = None) -> Any:
+def staff_ref(verbose_name: Any = None, *, db_index: bool = True) -> Any:
     """Who did something (drafted, submitted, approved, uploaded…): a user, kept while the
     record exists (an account is deactivated, never deleted), optional because the system
-    acts too, and without a reverse accessor on the user."""
+    acts too, and without a reverse accessor on the user. ``db_index=False`` for a big table
+    never searched by its author: the index would only serve the deletion of an account,
+    which does not happen, and every row written pays for it."""
     return models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=verbose_name,
@@ -21,6 +23,7 @@ def staff_ref(verbose_name: Any = None) -> Any:
         related_name="+",
         null=True,
         blank=True,
+        db_index=db_index,
     )
 
 

@@ -43,8 +43,15 @@ class Household(models.Model):
     """A household's archive (建档): where it lives, what it owns and owes, what it earns, and
     its integrity record. Members hang off it; the head is the member with relation "head"."""
 
+    # (no index of its own: ``(village, status)`` below starts with it. Every index is written
+    # again when a row moves — the first publish of a county rewrites every household's grade
+    # copy — so the household carries none it does not need.)
     village = models.ForeignKey(
-        Village, verbose_name=_("村/社区"), on_delete=models.PROTECT, related_name="households"
+        Village,
+        verbose_name=_("村/社区"),
+        on_delete=models.PROTECT,
+        related_name="households",
+        db_index=False,
     )
     village_group = models.ForeignKey(
         VillageGroup,
@@ -115,7 +122,7 @@ class Household(models.Model):
     rating_consent = models.BooleanField(_("同意评级授信"), default=False)
     consent_recorded_at = models.DateTimeField(_("授权时间"), null=True, blank=True)
 
-    created_by = staff_ref(_("建档人"))
+    created_by = staff_ref(_("建档人"), db_index=False)
     created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -279,9 +286,9 @@ class Member(models.Model):
     birth_date = models.DateField(_("出生日期"), editable=False)
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices, editable=False)
     phone_encrypted = models.TextField(_("手机号码（密文）"), blank=True, editable=False)
-    phone_index = models.CharField(
-        _("手机号码索引"), max_length=64, blank=True, db_index=True, editable=False
-    )
+    # (indexed in Meta: a field's own index on PostgreSQL comes with a ``LIKE`` twin, useless
+    # for a keyed digest that is only ever compared whole)
+    phone_index = models.CharField(_("手机号码索引"), max_length=64, blank=True, editable=False)
     phone_masked = models.CharField(_("手机号码"), max_length=11, blank=True, editable=False)
     health = models.CharField(
         _("健康状况"), max_length=8, choices=Health.choices, default=Health.GOOD
@@ -319,6 +326,7 @@ class Member(models.Model):
             models.Index(
                 fields=["village"], name="member_village_names", include=["household", "name"]
             ),
+            models.Index(fields=["phone_index"], name="member_phone_index"),
         ]
         constraints = [
             models.UniqueConstraint(
