@@ -38,6 +38,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from credit.models import CreditLine
+from fuxiang import pgstats
 from households.models import BusinessEntity, Household, Member
 from loans.engine.rules import AGRICULTURAL_KINDS, HOUSEHOLD, RULE_FARMING, RULE_PUBLIC_EMPLOYEE
 from loans.models import (
@@ -115,11 +116,18 @@ def whitelists_rebuild(
     Returns the versions made (a product whose entries did not change gets none, unless
     ``renew`` asks for a fresh snapshot or it has none yet)."""
     today = today or timezone.localdate()
+    # A build follows a publish that rewrote the county's ratings and lines seconds ago, and
+    # it fills the entries itself, one product after another: planned with the statistics of
+    # before (no entries, a line or two), the statements below can scan the entries once per
+    # eligible line. Autovacuum would be too late (and is off on some servers), so the tables
+    # are analysed here when stale.
+    pgstats.analyze_if_stale(CURRENT, LINE, HOUSEHOLD_TABLE, ENTITY_TABLE, MEMBER_TABLE, ENTRY)
     made = []
     for product in products or LoanProduct.objects.order_by("pk"):
         version = _rebuild_product(product, scope=scope, reason=reason, today=today, renew=renew)
         if version is not None:
             made.append(version)
+        pgstats.analyze_if_stale(ENTRY)  # the next product's build reads what this one wrote
     return made
 
 
