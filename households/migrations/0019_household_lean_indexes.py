@@ -1,21 +1,20 @@
 """Indexes nothing reads, dropped: every write of a row pays for each of its table's indexes.
 
-- Households: the village's own (``(village, status)`` starts with the village) and the
-  author's (an account is never deleted, and nothing looks households up by who archived
-  them). The first publish of a county rewrites every household's row (its grade copy).
+- Households: the author's (an account is never deleted, and nothing looks households up by
+  who archived them; nearly every key is the same, the system's NULL). The first publish of
+  a county rewrites every household's row (its grade copy), and each index with it.
 - Members: the ``LIKE`` twin (``varchar_pattern_ops``) Django makes beside a character
   field's index on PostgreSQL — the phone's blind index is a keyed digest, only ever compared
   whole. Its key is random: every member written touched a page of it somewhere. The
   phone's index itself stays, renamed for the model's ``Meta.indexes``.
 
 Only indexes are dropped or renamed (no table rewrite); Django's own way would also drop and
-re-add both households' foreign keys, checking every row again under a lock."""
+re-add the households' foreign key, checking every row again under a lock."""
 
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-VILLAGE_INDEX = "households_household_village_id_c6dbbc5a"
 AUTHOR_INDEX = "households_household_created_by_id_0f6e88ad"
 PHONE_INDEX = "households_member_phone_index_c6188b21"
 
@@ -74,23 +73,8 @@ class Migration(migrations.Migration):
                     model_name="member",
                     index=models.Index(fields=["phone_index"], name="member_phone_index"),
                 ),
-                migrations.AlterField(
-                    model_name="household",
-                    name="village",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="households",
-                        to="households.village",
-                        verbose_name="村/社区",
-                    ),
-                ),
             ],
             database_operations=[
-                migrations.RunSQL(
-                    f"DROP INDEX IF EXISTS {VILLAGE_INDEX}",
-                    f'CREATE INDEX {VILLAGE_INDEX} ON households_household ("village_id")',
-                ),
                 migrations.RunSQL(
                     f"DROP INDEX IF EXISTS {AUTHOR_INDEX}",
                     f'CREATE INDEX {AUTHOR_INDEX} ON households_household ("created_by_id")',

@@ -43,15 +43,8 @@ class Household(models.Model):
     """A household's archive (建档): where it lives, what it owns and owes, what it earns, and
     its integrity record. Members hang off it; the head is the member with relation "head"."""
 
-    # (no index of its own: ``(village, status)`` below starts with it. Every index is written
-    # again when a row moves — the first publish of a county rewrites every household's grade
-    # copy — so the household carries none it does not need.)
     village = models.ForeignKey(
-        Village,
-        verbose_name=_("村/社区"),
-        on_delete=models.PROTECT,
-        related_name="households",
-        db_index=False,
+        Village, verbose_name=_("村/社区"), on_delete=models.PROTECT, related_name="households"
     )
     village_group = models.ForeignKey(
         VillageGroup,
@@ -122,6 +115,9 @@ class Household(models.Model):
     rating_consent = models.BooleanField(_("同意评级授信"), default=False)
     consent_recorded_at = models.DateTimeField(_("授权时间"), null=True, blank=True)
 
+    # (no index: every index is written again when a row moves — the first publish of a
+    # county rewrites every household's grade copy — and this one would hold 222,200 equal
+    # keys for a check that never runs, an account being deleted)
     created_by = staff_ref(_("建档人"), db_index=False)
     created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
