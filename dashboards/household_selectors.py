@@ -135,16 +135,31 @@ def _rows(stages: QuerySet[HouseholdStage], village_names: dict[int, str]) -> li
 
 
 def household_page(
-    scope: Scope, stage: str, *, as_of: datetime, after: int | None = None, size: int = PAGE_SIZE
+    scope: Scope,
+    stage: str,
+    *,
+    as_of: datetime,
+    after: int | None = None,
+    size: int = PAGE_SIZE,
+    count: int | None = None,
 ) -> HouseholdPage:
     """One page of the scope's households at ``stage``, in household order after the id
-    ``after``; ``next_after`` is where the next page starts (None on the last)."""
+    ``after``; ``next_after`` is where the next page starts (None on the last). ``count``:
+    the stage's households when the caller has counted them already (``stage_counts``).
+
+    The page's ids are read first, alone (the stage's rows in household order until the page
+    is full), and only its rows are joined to their households for the head's name and the
+    group: joined before the limit, a county's stage of 67,000 households was joined whole
+    and then sorted (259 ms)."""
     stages = stages_in(scope, stage, as_of=as_of)
-    count = stages.count()
+    if count is None:
+        count = stages.count()
     if after is not None:
         stages = stages.filter(household_id__gt=after)
+    ids = list(stages.order_by("household_id").values_list("household_id", flat=True)[: size + 1])
     names = {v.pk: v.name for v in scope.villages}
-    rows = _rows(stages.order_by("household_id")[: size + 1], names)
+    page = HouseholdStage.objects.filter(household_id__in=ids).order_by("household_id")
+    rows = _rows(page, names)
     more = len(rows) > size
     rows = rows[:size]
     return HouseholdPage(rows, count, rows[-1].household_id if more and rows else None)

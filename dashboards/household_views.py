@@ -64,7 +64,9 @@ def list_context(request: HttpRequest, scope: Scope) -> dict[str, Any]:
     if snapshot is None:
         return {**context, "listing": None, "tabs": []}
     counts = stage_counts(scope, as_of=snapshot.as_of)
-    page = household_page(scope, stage, as_of=snapshot.as_of, after=_after(request))
+    page = household_page(
+        scope, stage, as_of=snapshot.as_of, after=_after(request), count=counts[stage]
+    )
     context["tabs"] = [(f.key, f.label, counts[f.key]) for f in STAGE_FILTERS]
     context["listing"] = page
     context["first_page"] = _after(request) is None
