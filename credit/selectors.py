@@ -157,7 +157,12 @@ def line_page(user: Any, *, status: str = "", after: str = "") -> LinePage:
     position = _parse_cursor(after) if after else None
     if position is not None:
         amount, pk = position
-        lines = lines.filter(Q(amount__lt=amount) | Q(amount=amount, pk__gt=pk))
+        # (``amount <= cursor`` as well, redundant but what the index can start from: the
+        # OR alone is only a filter, tested on every line above the cursor — 50,000 down,
+        # 42 ms of reading them)
+        lines = lines.filter(
+            Q(amount__lte=amount), Q(amount__lt=amount) | Q(amount=amount, pk__gt=pk)
+        )
     rows = list(
         lines.select_related("village", "business_entity", "policy", "override")[
             : LINE_PAGE_SIZE + 1
