@@ -116,8 +116,9 @@ class Household(models.Model):
     consent_recorded_at = models.DateTimeField(_("授权时间"), null=True, blank=True)
 
     # (no index: every index is written again when a row moves — the first publish of a
-    # county rewrites every household's grade copy — and this one would hold 222,200 equal
-    # keys for a check that never runs, an account being deleted)
+    # county rewrites every household's grade copy — and this one, its keys mostly the same
+    # few (an import's user, the system's NULL), would only serve a check that never runs:
+    # an account being deleted)
     created_by = staff_ref(_("建档人"), db_index=False)
     created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
