@@ -306,7 +306,9 @@ class Member(models.Model):
     class Meta:
         verbose_name = _("家庭成员")
         verbose_name_plural = _("家庭成员")
-        ordering = ("household", "id")
+        # by the household's id, not "household": that would sort by the household's own
+        # order (newest change first) and join every member to its household to do it
+        ordering = ("household_id", "id")
         # The household's index carries what the household list reads and searches, so a
         # page's members and a search by name or ID digits (tested household by household in
         # the list's order) are read from the index alone.
