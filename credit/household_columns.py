@@ -45,23 +45,14 @@ class LineStandings:
             )
         return found
 
-    def filter(
-        self, households: QuerySet[Any], *, grade: str = "", line: str = ""
-    ) -> QuerySet[Any]:
-        """The grade by the household's copy of it (``Household.current_grade``, kept by the
-        publish): a grade's households are read in the list's order from the index
-        ``household_grade_order``, however deep the page. A line status is tested row by row
-        through ``CurrentRating``'s unique household index (a page walks the list's order until
-        it has its rows), never by hashing the county's ratings."""
+    def filter(self, households: QuerySet[Any], *, line: str) -> QuerySet[Any]:
+        """A line status is tested row by row through ``CurrentRating``'s unique household
+        index (a page walks the list's order until it has its rows), never by hashing the
+        county's ratings. (The grade filter is the households' own: their grade rows, kept by
+        the publish.)"""
         current = CurrentRating.objects.filter(household_id=OuterRef("pk"))
-        if grade:
-            households = households.filter(current_grade="" if grade == UNRATED else grade)
-        if line:
-            lines = CreditLine.objects.filter(rating_result_id=OuterRef("result_id"))
-            if line != NO_LINE:
-                lines = lines.filter(status=line)
-            with_line = current.filter(Exists(lines))
-            households = households.filter(
-                ~Exists(with_line) if line == NO_LINE else Exists(with_line)
-            )
-        return households
+        lines = CreditLine.objects.filter(rating_result_id=OuterRef("result_id"))
+        if line != NO_LINE:
+            lines = lines.filter(status=line)
+        with_line = current.filter(Exists(lines))
+        return households.filter(~Exists(with_line) if line == NO_LINE else Exists(with_line))

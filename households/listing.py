@@ -43,9 +43,10 @@ class Standings(Protocol):
 
     def standings(self, household_ids: list[int]) -> dict[int, Standing]: ...
 
-    def filter(
-        self, households: QuerySet[Any], *, grade: str = "", line: str = ""
-    ) -> QuerySet[Any]: ...
+    def filter(self, households: QuerySet[Any], *, line: str) -> QuerySet[Any]:
+        """The households whose current credit line has this status (``NO_LINE``: none).
+        (The grade filter is households' own: ``HouseholdGrade``.)"""
+        ...
 
 
 _provider: Standings | None = None

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import connection
 
 from fuxiang import pgsettings
-from households.models import BusinessEntity, Household
+from households.models import BusinessEntity, Household, HouseholdGrade
 from rating import engine, features_sql
 from rating.engine import RatingResult as EngineResult
 from rating.models import (
@@ -323,55 +323,54 @@ def current_ratings_switch(run: RatingRun, expected: Mapping[str, int]) -> None:
             # now points at it). No anti-join with the results: their statistics do not know
             # the rows the run has just written, and a planner misled by that turns one into
             # a scan per row.
-            # (``h_scope``: the same scope as a condition on the households, alias ``h``)
+            # (``g_scope``: the same scope as a condition on the grade rows, alias ``g``)
             if run.scope == RunScope.COUNTY:
                 in_scope, params = f"{subject} IS NOT NULL", []
-                h_scope, h_params = "TRUE", []
+                g_scope, g_params = "TRUE", []
             elif run.scope == RunScope.SUBJECTS:
                 if not listed:
                     continue
                 marks = ", ".join(["%s"] * len(listed))
                 in_scope, params = f"{subject} IN ({marks})", [*listed]
-                h_scope, h_params = f"h.id IN ({marks})", [*listed]
+                g_scope, g_params = f"g.household_id IN ({marks})", [*listed]
             else:
                 villages = f"SELECT village_id FROM {chunks} WHERE run_id = %s"  # noqa: S608
                 subjects = f"SELECT id FROM {table} WHERE village_id IN ({villages})"  # noqa: S608
                 in_scope, params = f"{subject} IN ({subjects})", [run.pk]
-                h_scope, h_params = f"h.village_id IN ({villages})", [run.pk]
+                g_scope, g_params = f"g.household_id IN ({subjects})", [run.pk]
             cursor.execute(
                 f"DELETE FROM {current} WHERE {in_scope} AND run_id <> %s",  # noqa: S608
                 [*params, run.pk],
             )
             if subject == "household_id":
-                household_grades_copy(cursor, h_scope, h_params)
+                household_grades_copy(cursor, g_scope, g_params)
 
 
-def household_grades_copy(cursor: Any, h_scope: str, params: list[Any]) -> None:
-    """Keep ``Household.current_grade`` (the list's grade filter) equal to the current
-    rating's grade, in the publish's transaction, once the run's current ratings are switched
-    and its withdrawn subjects' removed: each household of the scope (``h_scope``, a condition
-    on the households, alias ``h``) whose copy differs from its current rating's grade — or
-    from "" when it has none (consent withdrawn, closed, never rated) — takes it. One
-    statement: a re-run writes few rows, the first run of a county every household, and a
-    copy left behind earlier (below) is mended by the next publish of its scope.
+def household_grades_copy(cursor: Any, scope: str, params: list[Any]) -> None:
+    """Keep the households' grade rows (``HouseholdGrade``, the list's grade filter) equal to
+    their current ratings' grades, in the publish's transaction, once the run's current
+    ratings are switched and its withdrawn subjects' removed: each household of the scope
+    (``scope``, a condition on the grade rows, alias ``g``) whose grade differs from its current
+    rating's — or from "" when it has none (consent withdrawn, closed, never rated) — takes it.
+    One statement: a re-run writes few rows, the first run of a county every household, and a
+    grade left behind earlier (below) is mended by the next publish of its scope.
 
-    On PostgreSQL a household another transaction holds locked (an officer saving it, an
-    import) is skipped, never waited for: the publish must not wait on an archive edit, nor
-    deadlock with an import locking households in another order. Its copy is mended by the
-    next publish whose scope holds it (the re-rating its edit queues, or the next run)."""
+    On PostgreSQL a row another transaction holds (an officer saving the household, an import:
+    the household's trigger moves its row's ``updated_at``) is skipped, never waited for: the
+    publish must not wait on an archive edit, nor deadlock with an import writing households
+    in another order. Its grade is mended by the next publish whose scope holds it (the
+    re-rating its edit queues, or the next run). The households' own rows are not touched."""
     current = CurrentRating._meta.db_table
-    households = Household._meta.db_table
-    # (NO KEY UPDATE, the lock the UPDATE itself takes: a row held only FOR KEY SHARE — a
-    # visit being recorded, a row referencing the household being checked — is not skipped)
-    skip = " FOR NO KEY UPDATE OF h SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    grades = HouseholdGrade._meta.db_table
+    skip = " FOR NO KEY UPDATE OF g SKIP LOCKED" if connection.vendor == "postgresql" else ""
     free = (
-        f"SELECT h.id, COALESCE(c.grade, '') AS grade FROM {households} h "  # noqa: S608
-        f"LEFT JOIN {current} c ON c.household_id = h.id "
-        f"WHERE {h_scope} AND h.current_grade <> COALESCE(c.grade, ''){skip}"
+        f"SELECT g.household_id AS id, COALESCE(c.grade, '') AS grade FROM {grades} g "  # noqa: S608
+        f"LEFT JOIN {current} c ON c.household_id = g.household_id "
+        f"WHERE {scope} AND g.grade <> COALESCE(c.grade, ''){skip}"
     )
     cursor.execute(
-        f"WITH free AS ({free}) UPDATE {households} SET current_grade = free.grade "  # noqa: S608
-        f"FROM free WHERE {households}.id = free.id",
+        f"WITH free AS ({free}) UPDATE {grades} SET grade = free.grade "  # noqa: S608
+        f"FROM free WHERE {grades}.household_id = free.id",
         params,
     )
 

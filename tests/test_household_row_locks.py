@@ -1,7 +1,7 @@
-"""Locks on a household's row that must not get in each other's way (PostgreSQL): the publish
-writes the household's copy of its grade (``Household.current_grade``) skipping only the rows
-an archive edit holds (the re-rating that edit queues mends them), and a visit being recorded
-holds its subject only against a move (so that the move finds the visit)."""
+"""Locks on a household's rows that must not get in each other's way (PostgreSQL): the publish
+writes the household's grade row (``HouseholdGrade``) skipping only the rows an archive edit
+holds (the re-rating that edit queues mends them), and a visit being recorded holds its
+subject only against a move (so that the move finds the visit)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from households import services
+from households.models import HouseholdGrade
 from households.tests.factories import HouseholdFactory
 from rating.models import CurrentRating
 from tests.test_rating_worker import approved_cards  # noqa: F401  (a fixture)
@@ -47,7 +48,7 @@ def test_the_publish_writes_the_grade_of_a_household_held_only_by_a_key_share(
 ):
     """A row referencing the household being written elsewhere (its foreign-key check), or a
     visit being recorded, holds the household ``FOR KEY SHARE``: that changes nothing of the
-    household and queues no re-rating, so the publish must not skip its grade copy."""
+    household and queues no re-rating, so the publish must not skip its grade row."""
     from rating import runs
 
     household = HouseholdFactory(village=org.village_a, committee_assessment="good")
@@ -62,14 +63,14 @@ def test_the_publish_writes_the_grade_of_a_household_held_only_by_a_key_share(
         other.rollback()
         other.close()
 
-    household.refresh_from_db()
-    assert household.current_grade
-    assert household.current_grade == CurrentRating.objects.get(household=household).grade
+    grade = HouseholdGrade.objects.get(household=household).grade
+    assert grade
+    assert grade == CurrentRating.objects.get(household=household).grade
 
 
 def test_a_visit_being_recorded_holds_its_subject_against_a_move_only(org):
     """While a visit is written its household cannot move (the move would not see the visit),
-    yet a publish can still write the household's grade copy meanwhile."""
+    yet an edit can still be saved meanwhile (and a publish write the household's grade)."""
     household = HouseholdFactory(village=org.village_a)
     other = _other_session()
     try:
@@ -80,7 +81,7 @@ def test_a_visit_being_recorded_holds_its_subject_against_a_move_only(org):
                 fields={"visited_at": timezone.now(), "place": "村部", "outcome": "archived"},
             )
             assert not _locks(other, household.pk, "UPDATE")  # a move waits for the visit
-            assert _locks(other, household.pk, "NO KEY UPDATE")  # the publish's copy does not
+            assert _locks(other, household.pk, "NO KEY UPDATE")  # an edit's save does not
     finally:
         other.rollback()
         other.close()
@@ -116,16 +117,15 @@ def test_the_publish_writes_the_grade_of_a_household_held_by_a_write_that_queues
 ):
     """An officer proposing an override, or a villager asking the officer for something, holds
     the household while it is written (two of them for it queue up) and queues no re-rating:
-    a publish meanwhile must still write the household's grade copy, or the list's grade
+    a publish meanwhile must still write the household's grade row, or the list's grade
     filter keeps the old grade until the next run of its scope."""
     import threading
 
-    from households.models import Household
     from rating import runs
 
     household = HouseholdFactory(village=org.village_a, committee_assessment="good")
     runs.rating_household_rerate(household=household, as_of=timezone.localdate())
-    Household.objects.filter(pk=household.pk).update(current_grade="X")  # a copy to mend
+    HouseholdGrade.objects.filter(household=household).update(grade="X")  # a grade to mend
     outcome: dict[str, object] = {}
 
     def rerate() -> None:
@@ -148,5 +148,5 @@ def test_the_publish_writes_the_grade_of_a_household_held_by_a_write_that_queues
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
 
-    household.refresh_from_db()
-    assert household.current_grade == CurrentRating.objects.get(household=household).grade
+    grade = HouseholdGrade.objects.get(household=household).grade
+    assert grade == CurrentRating.objects.get(household=household).grade

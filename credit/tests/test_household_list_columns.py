@@ -135,9 +135,9 @@ def test_the_line_list_pages_by_cursor(client, org, run_to_end):
 
 
 def test_a_grades_pages_hold_its_households_in_the_lists_order(client, org, run_to_end):
-    """Deep pages of the grade filter (read from ``household_grade_order``) hold the right
+    """Deep pages of the grade filter (read from ``household_grade_list_order``) hold the right
     households: every one of the grade, newest change first, none twice, none missed."""
-    from households.models import Household
+    from households.models import Household, HouseholdGrade
     from households.views import PAGE_SIZE
 
     for n in range(PAGE_SIZE + 8):
@@ -146,7 +146,7 @@ def test_a_grades_pages_hold_its_households_in_the_lists_order(client, org, run_
         )
     HouseholdFactory(village=org.village_b, committee_assessment="good")
     run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
-    grades = Household.objects.exclude(current_grade="").values_list("current_grade", flat=True)
+    grades = HouseholdGrade.objects.exclude(grade="").values_list("grade", flat=True)
     grade = max(set(grades), key=list(grades).count)  # the most common: more than a page
     for user, villages in ((org.head_office, None), (org.officer_a, [org.village_a.pk])):
         expected = list(

@@ -16,4 +16,7 @@ class Migration(migrations.Migration):
         ("households", "0014_household_current_grade"),
     ]
 
+    # (the column it fills moved to a table of its own in households 0021)
+    run_before = [("households", "0021_household_grade_rows")]
+
     operations = [migrations.RunSQL(FILL, EMPTY, elidable=True)]

@@ -1,5 +1,5 @@
-"""The household's copy of its current grade (``Household.current_grade``, the household list's
-grade filter: docs/lists.md) is kept by the publish, whatever the run's scope."""
+"""The households' grade rows (``HouseholdGrade``, the household list's grade filter:
+docs/lists.md) are kept by the publish, whatever the run's scope."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from households.models import Household, HouseholdStatus
+from households.models import Household, HouseholdGrade, HouseholdStatus
 from households.tests.factories import HouseholdFactory
 from rating.models import CurrentRating, RunScope
 from rating.tests.test_scoring_sql import AS_OF  # run_to_end's date
@@ -19,7 +19,8 @@ def _copies_match() -> dict[int, str]:
     current = dict(
         CurrentRating.objects.filter(household__isnull=False).values_list("household_id", "grade")
     )
-    copies = dict(Household.objects.values_list("pk", "current_grade"))
+    copies = dict(HouseholdGrade.objects.values_list("household_id", "grade"))
+    assert set(copies) == set(Household.objects.values_list("pk", flat=True))  # one each
     assert copies == {pk: current.get(pk, "") for pk in copies}
     return copies
 
@@ -65,8 +66,8 @@ def test_a_county_run_mends_copies_left_behind(org, run_to_end):
     unrated.rating_consent = False
     unrated.save(update_fields=["rating_consent"])
     run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
-    Household.objects.filter(pk=rated.pk).update(current_grade="X")
-    Household.objects.filter(pk=unrated.pk).update(current_grade="AAA")
+    HouseholdGrade.objects.filter(household=rated).update(grade="X")
+    HouseholdGrade.objects.filter(household=unrated).update(grade="AAA")
 
     run_to_end(actor=org.head_office, scope=RunScope.COUNTY, as_of=AS_OF + timedelta(1))
     copies = _copies_match()
