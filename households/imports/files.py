@@ -8,6 +8,7 @@ from typing import IO, Any
 from django.conf import settings
 
 from fuxiang.accounts.models import User
+from fuxiang.collector import collector_paused
 from households import selectors, services
 from households.imports.columns import COLUMNS, ERROR_HEADER, ERROR_ROW_HEADER, write_rows
 from households.imports.common import ImportResult, VillageResolver
@@ -39,7 +40,30 @@ def import_file(
     run too.
 
     Raises ``SpreadsheetError`` when the file as a whole is unusable (not a spreadsheet, wrong
-    template, missing columns)."""
+    template, missing columns). Python's cyclic collector is paused meanwhile
+    (``fuxiang.collector``): every row is kept until the file has been read through."""
+    with collector_paused():
+        return _import_file(
+            stream=stream,
+            filename=filename,
+            kind=kind,
+            actor=actor,
+            dry_run=dry_run,
+            job_id=job_id,
+            progress=progress,
+        )
+
+
+def _import_file(
+    *,
+    stream: IO[bytes],
+    filename: str,
+    kind: str,
+    actor: User | None,
+    dry_run: bool,
+    job_id: int | None,
+    progress: Any,
+) -> ImportResult:
     columns = COLUMNS[kind]
     table = read_table(
         stream,

@@ -158,7 +158,16 @@ def _lookup_existing(groups: Sequence[HouseholdGroup]) -> None:
                 person.existing = member
 
 
-_ARCHIVED_COLUMNS = ("id", "id_number_index", "household_id", "relation", "village_id")
+# a member's place, and the values the unchanged check compares (``_unchanged``: read here
+# once, not again for each chunk)
+_ARCHIVED_COLUMNS = (
+    "id",
+    "id_number_index",
+    "household_id",
+    "village_id",
+    *MEMBER_FIELDS,
+    "phone_index",
+)
 
 
 def _archived_members(indexes: Sequence[str]) -> Iterable[dict[str, Any]]:
@@ -440,12 +449,13 @@ def _write_chunk(
 
 def _unchanged(groups: Sequence[HouseholdGroup], cache: _GroupCache) -> set[int]:
     """The archived households of a chunk that the file would not change: the columns the
-    file may set, of the households and of their members, read in two statements (no lock,
-    no model instances) and compared as ``_write_chunk`` compares them. A household is
-    skipped only if every value the file gives equals the archived one; anything else —
-    a new member, a changed phone, a village group not yet known — goes the full way
+    file may set, of the households (read in one statement: no lock, no model instances) and
+    of their members (read with the ID lookup), compared as ``_write_chunk`` compares them. A
+    household is skipped only if every value the file gives equals the archived one; anything
+    else — a new member, a changed phone, a village group not yet known — goes the full way
     (locked, compared again, written). Read without a lock: a household changed by someone
-    else just after is as if the import had run just before that change."""
+    else just after is as if the import had run just before that change (its members were
+    read a moment earlier, with the ID lookup: the same holds)."""
     targets = {g.target_id: g for g in groups if g.target_id is not None}
     if not targets:
         return set()
@@ -453,13 +463,6 @@ def _unchanged(groups: Sequence[HouseholdGroup], cache: _GroupCache) -> set[int]
     stored = {
         row[0]: dict(zip(columns, row[1:], strict=True))
         for row in Household.objects.filter(pk__in=targets).values_list("pk", *columns)
-    }
-    member_columns = (*MEMBER_FIELDS, "phone_index")
-    members = {
-        row[0]: dict(zip(member_columns, row[1:], strict=True))
-        for row in Member.objects.filter(household_id__in=targets).values_list(
-            "id_number_index", *member_columns
-        )
     }
     same = set()
     for pk, group in targets.items():
@@ -472,12 +475,14 @@ def _unchanged(groups: Sequence[HouseholdGroup], cache: _GroupCache) -> set[int]
             village_group = cache.groups.get((household["village_id"], name))
             if village_group is None or household["village_group_id"] != village_group.pk:
                 continue
-        if all(_member_unchanged(members.get(person.index), person) for person in group.rows):
+        # (``existing``: the archived member with the person's ID, read by ``_lookup_existing``;
+        # a planned group's are all of its target household)
+        if all(_member_unchanged(person.existing, person) for person in group.rows):
             same.add(pk)
     return same
 
 
-def _member_unchanged(stored: dict[str, Any] | None, person: PersonRow) -> bool:
+def _member_unchanged(stored: Mapping[str, Any] | None, person: PersonRow) -> bool:
     if stored is None:  # a new member of an archived household
         return False
     if any(stored[f] != v for f, v in _member_values(person).items()):
