@@ -61,8 +61,8 @@ def request_create_for_household(
     """A verified villager asks about their own household. One open request per kind."""
     if kind not in (RequestKind.RATING, RequestKind.RERATING, RequestKind.CORRECTION):
         raise DomainError({"kind": "申请类型无效"})
-    # requests for the household queue up here; not FOR UPDATE (households.locks): a publish
-    # meanwhile still writes the household's grade copy
+    # requests for the household queue up here; not FOR UPDATE (households.locks): an edit's
+    # save meanwhile does not wait for it
     household_held(household_id, queue=REQUEST_LOCK)
     household = Household.objects.select_related("village").get(pk=household_id)
     if household.village.grid_id is None:

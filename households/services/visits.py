@@ -81,7 +81,8 @@ def visit_create(
 def _village_held(subjects: QuerySet[Any]) -> int | None:
     """The village of the one subject of ``subjects`` (``None``: not there, or out of scope),
     its row held ``FOR KEY SHARE`` on PostgreSQL until the transaction ends: a move (``FOR
-    UPDATE``) waits for it, a publish writing the household's grade copy does not."""
+    UPDATE``) waits for it, an edit's save does not (nor does a publish: it writes the grade
+    rows, not the household)."""
     villages = subjects.order_by().values_list("village_id", flat=True)
     if connection.vendor != "postgresql":
         return villages.first()

@@ -29,7 +29,8 @@ def test_the_officer_sees_the_request_with_its_deadline(client, org, correction,
     client.force_login(org.officer_a)
     html = client.get("/qrlookup/requests/").content.decode()
     assert "信息有误" in html
-    assert f"{correction.due_at:%m-%d}" in html
+    # (the day the officer reads: Beijing time's, not UTC's — they differ 16:00–24:00 UTC)
+    assert f"{timezone.localtime(correction.due_at):%m-%d}" in html
     assert correction.due_at - correction.created_at == timedelta(
         days=settings.QRLOOKUP_REQUEST_DAYS
     )
