@@ -7,7 +7,7 @@ for the user: views turn a miss into 404, never into someone else's data.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.core.paginator import Page
 from django.db.models import (
@@ -26,7 +26,7 @@ from fuxiang.accounts.models import Role
 from fuxiang.masking import mask_name
 from fuxiang.pagination import COUNT_CAP, BoundedPaginator
 from households import listing
-from households.listing import UNRATED, Standings
+from households.listing import UNRATED
 from households.models import (
     BusinessEntity,
     Grid,
@@ -241,12 +241,11 @@ def households_filtered(
         households = households.filter(village_id=village_id)
     if status:
         households = households.filter(status=status)
+    # (no provider: the list has no grade or limit columns, and ignores their filters)
     standings = listing.provider()
-    if standings is None:  # (no grade or limit columns: their filters are ignored)
-        grade = line = ""
-    if line:
-        households = cast(Standings, standings).filter(households, line=line)
-    if grade:
+    if standings is not None and line:
+        households = standings.filter(households, line=line)
+    if standings is not None and grade:
         # by the household's grade row (``HouseholdGrade``): the county reads a grade's
         # households from its index in the list's order, however deep the page; its
         # ``updated_at`` is the household's (a trigger copies it)

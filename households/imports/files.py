@@ -25,6 +25,7 @@ def _scope(actor: User | None) -> tuple[Any, Any]:
     return selectors.villages_editable_by(actor), selectors.households_editable_by(actor)
 
 
+@collector_paused()
 def import_file(
     *,
     stream: IO[bytes],
@@ -42,28 +43,6 @@ def import_file(
     Raises ``SpreadsheetError`` when the file as a whole is unusable (not a spreadsheet, wrong
     template, missing columns). Python's cyclic collector is paused meanwhile
     (``fuxiang.collector``): every row is kept until the file has been read through."""
-    with collector_paused():
-        return _import_file(
-            stream=stream,
-            filename=filename,
-            kind=kind,
-            actor=actor,
-            dry_run=dry_run,
-            job_id=job_id,
-            progress=progress,
-        )
-
-
-def _import_file(
-    *,
-    stream: IO[bytes],
-    filename: str,
-    kind: str,
-    actor: User | None,
-    dry_run: bool,
-    job_id: int | None,
-    progress: Any,
-) -> ImportResult:
     columns = COLUMNS[kind]
     table = read_table(
         stream,
