@@ -151,6 +151,21 @@ def _select_sql(policy: engine.CreditPolicy, kind: str) -> str:
         shared = f"""
             AND NOT (e.kind IN ({kinds}) AND EXISTS (
                 SELECT 1 FROM {owners} oh WHERE oh.businessentity_id = e.id))"""  # noqa: S608
+    # Only a result that may be granted goes through the joins below (about two in three of
+    # a village's): not knocked out, and of a granting grade — or with an approved grade
+    # override, which may change its grade. The same tests follow the joins, on the grade
+    # the override leaves; this only spares the others their four index probes each.
+    granting = (
+        "%(granting_household)s::text[]"
+        if kind == "household"
+        else "CASE r.kind WHEN 'enterprise' THEN %(granting_enterprise)s::text[] "
+        "ELSE %(granting_agricultural)s::text[] END"
+    )
+    granted = f"""
+            AND NOT r.knocked_out
+            AND ((r.grade = ANY({granting}) AND NOT r.grade = ANY(%(no_credit)s::text[]))
+                 OR EXISTS (SELECT 1 FROM {overrides} og WHERE og.{subject} = r.{subject}
+                            AND og.kind = 'grade' AND og.status = 'approved'))"""  # noqa: S608
     p = policy
     unit = _num(p.rounding_unit)
     tiers = ", ".join(
@@ -242,7 +257,7 @@ def _select_sql(policy: engine.CreditPolicy, kind: str) -> str:
                                     LEFT JOIN {lines} pl ON pl.rating_result_id = cr.result_id
                                     LEFT JOIN {holds} ho ON ho.{subject} = r.{subject}
                                     WHERE r.run_id = %(run)s AND r.village_id = %(village)s
-                                      AND r.{subject} IS NOT NULL {shared}
+                                      AND r.{subject} IS NOT NULL {shared} {granted}
                                     OFFSET 0
                                 ) t
                                 WHERE NOT t.knocked_out AND t.grade = ANY(t.granting)
