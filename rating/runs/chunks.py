@@ -8,11 +8,11 @@ import socket
 import time
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from fuxiang import pgsettings
@@ -25,7 +25,8 @@ from rating.models import (
     RunStatus,
 )
 from rating.results_sql import results_delete
-from rating.runs.liveness import beating, stale, stale_after
+from rating.runs import liveness
+from rating.runs.liveness import beating, stale_after
 
 __all__ = ["ChunkOutcome", "enqueue_chunks", "enqueue_publish", "rating_chunk_run", "stale_after"]
 
@@ -50,40 +51,30 @@ def rating_chunk_run(*, chunk_id: int, queue_publish: bool = True) -> ChunkOutco
     failed (claimable again by the retry) and propagates."""
     now = timezone.now()
     token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    # One table in the UPDATE (the run's status through a subquery, not a join): should the
-    # row be locked by another worker's chunk transaction, PostgreSQL re-checks the status of
-    # the row that transaction left — a chunk it just finished is not claimed again.
-    active_runs = RatingRun.objects.filter(status__in=(RunStatus.PENDING, RunStatus.RUNNING))
-    claimable = Q(status=ChunkStatus.PENDING) | Q(status=ChunkStatus.FAILED) | stale(now)
     # The claim need not wait for the disk, like the chunk's own transaction (see
     # ``_chunk_transaction_settings_sql``): a claim lost in a server crash leaves the chunk
     # claimable again (and every later write of this chunk is lost with it, the WAL being
     # written in order). Waiting cost a WAL flush per chunk — the previous chunk's results
     # and lines, written without waiting, flushed by this commit.
     with pgsettings.unflushed_commits():
-        claimed = RatingChunk.objects.filter(
-            claimable, pk=chunk_id, run_id__in=active_runs.values("pk")
-        ).update(
-            status=ChunkStatus.RUNNING,
-            claim=token,
-            claimed_at=now,
-            attempts=F("attempts") + 1,
-            error="",
-        )
-    if not claimed:
+        claimed = _claim(chunk_id, token, now)
+    if claimed is None:
+        active_runs = RatingRun.objects.filter(status__in=(RunStatus.PENDING, RunStatus.RUNNING))
         busy = RatingChunk.objects.filter(
             pk=chunk_id, status=ChunkStatus.RUNNING, run_id__in=active_runs.values("pk")
         ).exists()
         return ChunkOutcome.BUSY if busy else ChunkOutcome.SKIPPED
     with beating(chunk_id, token):  # the claim is renewed until the chunk ends
-        chunk = RatingChunk.objects.select_related("run").get(pk=chunk_id)
-        run = chunk.run
+        run_id, village_id = claimed
+        run = RatingRun.objects.get(pk=run_id)
         if run.status == RunStatus.PENDING:  # (the run's first chunks; conditional anyway)
             RatingRun.objects.filter(pk=run.pk, status=RunStatus.PENDING).update(
                 status=RunStatus.RUNNING, started_at=now
             )
         try:
-            return _rate_claimed_chunk(chunk, run, token, queue_publish=queue_publish)
+            return _rate_claimed_chunk(
+                chunk_id, village_id, run, token, queue_publish=queue_publish
+            )
         except Exception as exc:
             RatingChunk.objects.filter(pk=chunk_id, claim=token, status=ChunkStatus.RUNNING).update(
                 status=ChunkStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:500]
@@ -91,17 +82,45 @@ def rating_chunk_run(*, chunk_id: int, queue_publish: bool = True) -> ChunkOutco
             raise
 
 
+def _claim(chunk_id: int, token: str, now: datetime) -> tuple[int, int] | None:
+    """Claim the chunk for ``token`` if it is claimable — pending, failed, or running under a
+    stale claim (``liveness.stale_sql``) — and its run is active: (run, village), or None.
+    One plain statement (the ORM's form of it cost a worker more than the database spent on
+    it). One table in the UPDATE (the run's status through a subquery, not a join): should the
+    row be locked by another worker's chunk transaction, PostgreSQL re-checks the status of
+    the row that transaction left — a chunk it just finished is not claimed again."""
+    chunks, runs = RatingChunk._meta.db_table, RatingRun._meta.db_table
+    stale_sql, stale_params = liveness.stale_sql(now)
+    sql = (
+        f"UPDATE {chunks} SET status = %s, claim = %s, claimed_at = %s, "  # noqa: S608
+        "attempts = attempts + 1, error = '' "
+        f"WHERE {chunks}.id = %s "
+        f"AND {chunks}.run_id IN (SELECT id FROM {runs} WHERE status IN (%s, %s)) "
+        f"AND ({chunks}.status IN (%s, %s) OR {stale_sql}) "
+        "RETURNING run_id, village_id"
+    )
+    params = [
+        ChunkStatus.RUNNING, token, connection.ops.adapt_datetimefield_value(now), chunk_id,
+        RunStatus.PENDING, RunStatus.RUNNING, ChunkStatus.PENDING, ChunkStatus.FAILED,
+        *stale_params,
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return (int(row[0]), int(row[1])) if row else None
+
+
 def _rate_claimed_chunk(
-    chunk: RatingChunk, run: RatingRun, token: str, *, queue_publish: bool
+    chunk_id: int, village_id: int, run: RatingRun, token: str, *, queue_publish: bool
 ) -> ChunkOutcome:
     started = time.perf_counter()
     fast_commit = not connection.in_atomic_block
     with transaction.atomic():
-        if not _hold_and_clear(chunk, token, fast_commit=fast_commit):
+        if not _hold_and_clear(chunk_id, run.pk, village_id, token, fast_commit=fast_commit):
             return ChunkOutcome.LOST
-        rated = batch.village_rate(run, chunk.village_id)
-        hooks.run_chunk_steps(run, chunk.village_id)
-        last = _count_chunk_done(chunk.pk, run.pk, rated, time.perf_counter() - started)
+        rated = batch.village_rate(run, village_id)
+        hooks.run_chunk_steps(run, village_id)
+        last = _count_chunk_done(chunk_id, run.pk, rated, time.perf_counter() - started)
         if last and queue_publish:
             run_id = run.pk
             transaction.on_commit(lambda: enqueue_publish(run_id))
@@ -153,7 +172,9 @@ def _count_chunk_done(
     return status == RunStatus.PUBLISHING and done_n == total
 
 
-def _hold_and_clear(chunk: RatingChunk, token: str, *, fast_commit: bool) -> bool:
+def _hold_and_clear(
+    chunk_id: int, run_id: int, village_id: int, token: str, *, fast_commit: bool
+) -> bool:
     """The start of a chunk's transaction: its settings, the chunk's row locked — if this
     claim still holds it — and the chunk's earlier results removed (a rerun replaces them).
     One round trip on PostgreSQL. Returns whether the claim holds (nothing is removed
@@ -166,11 +187,11 @@ def _hold_and_clear(chunk: RatingChunk, token: str, *, fast_commit: bool) -> boo
     if connection.vendor != "postgresql":
         held = (
             RatingChunk.objects.select_for_update()
-            .filter(pk=chunk.pk, claim=token, status=ChunkStatus.RUNNING)
+            .filter(pk=chunk_id, claim=token, status=ChunkStatus.RUNNING)
             .exists()
         )
         if held:
-            results_delete(run_id=chunk.run_id, village_id=chunk.village_id)
+            results_delete(run_id=run_id, village_id=village_id)
         return held
     chunks, results = RatingChunk._meta.db_table, RatingResult._meta.db_table
     statement = (
@@ -183,7 +204,7 @@ def _hold_and_clear(chunk: RatingChunk, token: str, *, fast_commit: bool) -> boo
     with connection.cursor() as cursor:
         cursor.execute(
             _chunk_transaction_settings_sql(fast_commit=fast_commit) + statement,
-            [chunk.pk, token, ChunkStatus.RUNNING, chunk.run_id, chunk.village_id],
+            [chunk_id, token, ChunkStatus.RUNNING, run_id, village_id],
         )
         return bool(cursor.fetchone()[0])
 

@@ -36,10 +36,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import BooleanField, Max, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from rating.models import (
@@ -63,12 +65,24 @@ def heartbeat_seconds() -> float:
 
 
 def stale(now: datetime) -> Q:
-    """Running chunks whose claim was neither made nor renewed since ``now`` − stale."""
-    since = now - stale_after()
-    renewed = RatingChunkBeat.objects.filter(
-        chunk_id=OuterRef("pk"), claim=OuterRef("claim"), beat_at__gte=since
+    """Running chunks whose claim was neither made nor renewed since ``now`` − stale (for the
+    ORM: ``stale_sql`` as a condition)."""
+    sql, params = stale_sql(now)
+    return Q(RawSQL(sql, params, output_field=BooleanField()))  # noqa: S611  (no input in it)
+
+
+def stale_sql(now: datetime) -> tuple[str, list[Any]]:
+    """``stale`` as an SQL condition on the chunks' table (its own name as alias) and its
+    parameters — the one definition, which the sweep's query and a worker's claim
+    (``chunks.rating_chunk_run``, a plain statement) both use."""
+    chunks, beats = RatingChunk._meta.db_table, RatingChunkBeat._meta.db_table
+    since = connection.ops.adapt_datetimefield_value(now - stale_after())
+    sql = (
+        f"({chunks}.status = %s AND {chunks}.claimed_at < %s AND NOT EXISTS ("  # noqa: S608
+        f"SELECT 1 FROM {beats} b WHERE b.chunk_id = {chunks}.id "
+        f"AND b.claim = {chunks}.claim AND b.beat_at >= %s))"
     )
-    return Q(status=ChunkStatus.RUNNING, claimed_at__lt=since) & Q(~Exists(renewed))
+    return sql, [ChunkStatus.RUNNING, since, since]
 
 
 # --- the heartbeat ----------------------------------------------------------------------------
