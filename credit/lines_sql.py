@@ -3,6 +3,7 @@ kind, so no row travels to Python."""
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -83,9 +84,37 @@ def write_sql(
                 "granting_agricultural": granting["agricultural"],
                 "no_credit": sorted(engine.NO_CREDIT_GRADES),
             },
+            generic=_planned_once(run.pk),
             before=before,
         )
         return int(cursor.rowcount)
+
+
+# The statement joins the run's results to the current ratings, the lines before them, the
+# households, overrides and holds — each by its key, one probe per result, when the planner
+# knows these tables are large. Planned for every village it cost ~1.5 ms of a village's
+# ~10; planned once per worker, it must not be planned while the statistics still take a
+# table for empty (a county's first run on a new server: the plan then scans the current
+# ratings once per result, harmless while there are none, ruinous once there are). So the
+# plan is kept only where every table the statement probes is known to hold rows.
+_KNOWN_ROWS = 10_000
+
+
+@functools.lru_cache(maxsize=16)
+def _planned_once(run_id: int) -> bool:
+    """Whether the lines statement may keep one plan for this run (see above): asked once
+    per run and worker."""
+    tables = [
+        RatingResult._meta.db_table,
+        CurrentRating._meta.db_table,
+        CreditLine._meta.db_table,
+        Household._meta.db_table,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(MIN(reltuples), -1) FROM pg_class WHERE relname = ANY(%s)", [tables]
+        )
+        return float(cursor.fetchone()[0]) >= _KNOWN_ROWS
 
 
 def _entity_profit_sql(policy: engine.CreditPolicy) -> str:

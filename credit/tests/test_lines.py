@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from credit import engine, lines
+from credit import engine, lines, lines_sql
 from credit.models import (
     CreditHold,
     CreditLine,
@@ -39,7 +39,14 @@ def _line_rows(run, village):
 
 
 @pytest.mark.usefixtures("postgres")
-def test_the_compiled_policy_writes_the_lines_the_engine_computes(org, run_to_end):
+@pytest.mark.parametrize("planned", ["for each village", "once per run"])
+def test_the_compiled_policy_writes_the_lines_the_engine_computes(
+    org, run_to_end, monkeypatch, planned
+):
+    """The same lines whether the statement is planned for each village (custom plans, as
+    while the tables are small) or once for the whole run (as in a county re-run)."""
+    once = planned == "once per run"
+    monkeypatch.setattr(lines_sql, "_planned_once", lambda run_id: once)
     _random_village(org.village_a, 5)
     rng = random.Random(5)
     for h in Household.objects.filter(village=org.village_a):
@@ -63,7 +70,16 @@ def test_the_compiled_policy_writes_the_lines_the_engine_computes(org, run_to_en
     # grade (the same cap), and a higher cap (the same grade) — both left out of the lines
     below = [line for line in granted[4:] if line.grade != "AAA"][:2]
     assert len(below) == 2
+    # ... and a household rated into a grade that grants nothing, raised by a grade override
+    ungranted = (
+        RatingResult.objects.filter(run=first, household__isnull=False, knocked_out=False)
+        .exclude(household_id__in=[line.household_id for line in granted])
+        .first()
+    )
+    assert ungranted is not None
+    raised = CreditLine(household_id=ungranted.household_id, grade=ungranted.grade, cap=0)
     for line, kind, grade, amount, approved_grade, approved_cap in (
+        (raised, "grade", "A", None, ungranted.grade, Decimal(0)),
         (granted[2], "grade", "AAA", None, granted[2].grade, granted[2].cap),
         (granted[3], "limit", "", Decimal("88000"), granted[3].grade, granted[3].cap),
         (below[0], "limit", "", Decimal("99000"), "AAA", below[0].cap),
@@ -116,6 +132,7 @@ def test_the_compiled_policy_writes_the_lines_the_engine_computes(org, run_to_en
     overridden = {
         r[COMPARED.index("household_id")]: r[COMPARED.index("override_id")] for r in by_sql.values()
     }
+    assert overridden[raised.household_id] is not None
     assert overridden[granted[2].household_id] is not None
     assert overridden[granted[3].household_id] is not None
     assert overridden.get(below[0].household_id) is None
