@@ -68,6 +68,46 @@ def test_the_publish_writes_the_grade_of_a_household_held_only_by_a_key_share(
     assert grade == CurrentRating.objects.get(household=household).grade
 
 
+def test_a_publish_skips_only_the_grade_row_an_archive_edit_holds_and_does_not_wait_for_it(
+    org,
+    approved_cards,  # noqa: F811
+    eager_celery,
+):
+    """An archive edit in progress (another session's open transaction, the household's
+    trigger holding its grade row) neither holds up a county's publish nor keeps the other
+    households' grade rows from being written; the held household's row keeps its old grade
+    (the re-rating its edit queues mends it)."""
+    import time
+
+    from rating import runs
+    from rating.models import RunScope, RunStatus
+
+    held = HouseholdFactory(village=org.village_a, committee_assessment="good")
+    free = HouseholdFactory(village=org.village_a, committee_assessment="good")
+    other = _other_session()
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(
+                "UPDATE households_household SET updated_at = now() WHERE id = %s", [held.pk]
+            )
+        started = time.monotonic()
+        run = runs.rating_run_start(
+            actor=org.head_office, scope=RunScope.COUNTY, as_of=timezone.localdate()
+        )
+        seconds = time.monotonic() - started
+        run.refresh_from_db()
+        assert run.status == RunStatus.PUBLISHED
+        assert seconds < 10  # (no wait for the edit, which is still open)
+    finally:
+        other.rollback()
+        other.close()
+
+    grades = dict(HouseholdGrade.objects.values_list("household_id", "grade"))
+    assert grades[free.pk] == CurrentRating.objects.get(household=free).grade != ""
+    assert CurrentRating.objects.filter(household=held).exists()
+    assert grades[held.pk] == ""  # skipped while held
+
+
 def test_a_visit_being_recorded_holds_its_subject_against_a_move_only(org):
     """While a visit is written its household cannot move (the move would not see the visit),
     yet an edit can still be saved meanwhile (and a publish write the household's grade)."""
