@@ -5,6 +5,9 @@ subject only against a move (so that the move finds the visit)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import psycopg2
 import pytest
 from django.db import connection, transaction
@@ -24,6 +27,20 @@ def _other_session():
     return psycopg2.connect(
         dbname=db["NAME"], user=db["USER"], host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432
     )
+
+
+@contextmanager
+def _held_by_another_session(statement: str, household_id: int) -> Iterator[None]:
+    """``statement`` run on the household by another session, whose transaction stays open
+    (holding what it locked) until the block ends."""
+    other = _other_session()
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(statement, [household_id])
+        yield
+    finally:
+        other.rollback()
+        other.close()
 
 
 def _locks(session, household_id: int, mode: str) -> bool:
@@ -52,16 +69,9 @@ def test_the_publish_writes_the_grade_of_a_household_held_only_by_a_key_share(
     from rating import runs
 
     household = HouseholdFactory(village=org.village_a, committee_assessment="good")
-    other = _other_session()
-    try:
-        with other.cursor() as cursor:
-            cursor.execute(
-                "SELECT 1 FROM households_household WHERE id = %s FOR KEY SHARE", [household.pk]
-            )
+    key_share = "SELECT 1 FROM households_household WHERE id = %s FOR KEY SHARE"
+    with _held_by_another_session(key_share, household.pk):
         runs.rating_household_rerate(household=household, as_of=timezone.localdate())
-    finally:
-        other.rollback()
-        other.close()
 
     grade = HouseholdGrade.objects.get(household=household).grade
     assert grade
@@ -84,12 +94,8 @@ def test_a_publish_skips_only_the_grade_row_an_archive_edit_holds_and_does_not_w
 
     held = HouseholdFactory(village=org.village_a, committee_assessment="good")
     free = HouseholdFactory(village=org.village_a, committee_assessment="good")
-    other = _other_session()
-    try:
-        with other.cursor() as cursor:
-            cursor.execute(
-                "UPDATE households_household SET updated_at = now() WHERE id = %s", [held.pk]
-            )
+    edit = "UPDATE households_household SET updated_at = now() WHERE id = %s"
+    with _held_by_another_session(edit, held.pk):
         started = time.monotonic()
         run = runs.rating_run_start(
             actor=org.head_office, scope=RunScope.COUNTY, as_of=timezone.localdate()
@@ -98,9 +104,6 @@ def test_a_publish_skips_only_the_grade_row_an_archive_edit_holds_and_does_not_w
         run.refresh_from_db()
         assert run.status == RunStatus.PUBLISHED
         assert seconds < 10  # (no wait for the edit, which is still open)
-    finally:
-        other.rollback()
-        other.close()
 
     grades = dict(HouseholdGrade.objects.values_list("household_id", "grade"))
     assert grades[free.pk] == CurrentRating.objects.get(household=free).grade != ""
