@@ -188,10 +188,10 @@ def _compile(card: engine.Scorecard, feature_sql: dict[str, tuple[str, str]]) ->
             "s.score",
             f"CASE WHEN cardinality(s.ko_codes) > 0 THEN {ko_grade} ELSE {grade} END",
             "cardinality(s.ko_codes) > 0",
-            "to_jsonb(s.ko_codes)",
+            _json_list("s.ko_codes"),
             "cardinality(s.missing) > 0",
-            "to_jsonb(s.missing)",
-            "to_jsonb(s.flag_codes)",
+            _json_list("s.missing"),
+            _json_list("s.flag_codes"),
             breakdown,
             f"ARRAY[{points}]::numeric[]",
             f"ARRAY[{codes_list}]::integer[]",
@@ -219,11 +219,22 @@ def _switch(band: str, cases: Sequence[tuple[int, str]], default: str) -> str:
 
 
 def _array(items: Sequence[tuple[str, str]], name: str) -> str:
-    """A text array of the labels whose condition holds, in order."""
+    """A text array of the labels whose condition holds, in order. Most subjects have none
+    (no knock-out, no flag, nothing missing): for them no array is built and emptied, only
+    the conditions tested (``OR`` stops at the first that holds)."""
     if not items:
         return f"ARRAY[]::text[] AS {name}"
     cases = ", ".join(f"CASE WHEN {cond} THEN {_text(label)} END" for cond, label in items)
-    return f"array_remove(ARRAY[{cases}]::text[], NULL) AS {name}"
+    some = " OR ".join(f"({cond}) IS TRUE" for cond, _ in items)
+    return (
+        f"CASE WHEN {some} THEN array_remove(ARRAY[{cases}]::text[], NULL) "
+        f"ELSE ARRAY[]::text[] END AS {name}"
+    )
+
+
+def _json_list(array: str) -> str:
+    """``to_jsonb`` of a text array, without building JSON for an empty one (most are)."""
+    return f"CASE WHEN cardinality({array}) = 0 THEN '[]'::jsonb ELSE to_jsonb({array}) END"
 
 
 def _indicator(indicator: engine.Indicator, kind: str) -> str:
