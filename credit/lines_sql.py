@@ -154,6 +154,13 @@ def _select_sql(policy: engine.CreditPolicy, kind: str) -> str:
     basis = engine.limit_basis(policy, engine.HOUSEHOLD if kind == "household" else engine.ENTITY)
     assert basis is not None  # noqa: S101  (entities are written only under entity rules)
     shared = ""
+    # the grades that grant the result's kind of subject a line, on the run's cards
+    granting = (
+        "%(granting_household)s::text[]"
+        if kind == "household"
+        else "CASE r.kind WHEN 'enterprise' THEN %(granting_enterprise)s::text[] "
+        "ELSE %(granting_agricultural)s::text[] END"
+    )
     if kind == "household":
         subject = "household_id"
         join = f"JOIN {Household._meta.db_table} h ON h.id = r.household_id"
@@ -164,7 +171,7 @@ def _select_sql(policy: engine.CreditPolicy, kind: str) -> str:
             h.mobile_banking_active AS mobile,
             (h.overdue_count_24m = 0 AND NOT h.has_outstanding_overdue) AS clean,
             (r.flags ?| ARRAY['dibao', 'poverty_alleviated']) AS low_income,
-            %(granting_household)s::text[] AS granting"""
+            {granting} AS granting"""
     else:
         subject = "business_entity_id"
         join = f"JOIN {BusinessEntity._meta.db_table} e ON e.id = r.business_entity_id"
@@ -172,9 +179,7 @@ def _select_sql(policy: engine.CreditPolicy, kind: str) -> str:
             {_entity_profit_sql(policy)} AS income,
             (e.total_assets - e.total_liabilities) AS assets,
             0::numeric AS deposit, FALSE AS payroll, FALSE AS mobile, FALSE AS clean,
-            FALSE AS low_income,
-            CASE r.kind WHEN 'enterprise' THEN %(granting_enterprise)s::text[]
-                 ELSE %(granting_agricultural)s::text[] END AS granting"""
+            FALSE AS low_income, {granting} AS granting"""
         owners = BusinessEntity.owner_households.through._meta.db_table
         kinds = ", ".join(f"'{k}'" for k in sorted(engine.SHARED_LINE_KINDS))
         shared = f"""
@@ -184,12 +189,6 @@ def _select_sql(policy: engine.CreditPolicy, kind: str) -> str:
     # a village's): not knocked out, and of a granting grade — or with an approved grade
     # override, which may change its grade. The same tests follow the joins, on the grade
     # the override leaves; this only spares the others their four index probes each.
-    granting = (
-        "%(granting_household)s::text[]"
-        if kind == "household"
-        else "CASE r.kind WHEN 'enterprise' THEN %(granting_enterprise)s::text[] "
-        "ELSE %(granting_agricultural)s::text[] END"
-    )
     granted = f"""
             AND NOT r.knocked_out
             AND ((r.grade = ANY({granting}) AND NOT r.grade = ANY(%(no_credit)s::text[]))
