@@ -97,9 +97,15 @@ def test_a_publish_skips_only_the_grade_row_an_archive_edit_holds_and_does_not_w
     edit = "UPDATE households_household SET updated_at = now() WHERE id = %s"
     with _held_by_another_session(edit, held.pk):
         started = time.monotonic()
-        run = runs.rating_run_start(
-            actor=org.head_office, scope=RunScope.COUNTY, as_of=timezone.localdate()
-        )
+        with connection.cursor() as cursor:  # (a publish that waited fails, not hangs)
+            cursor.execute("SET lock_timeout = '5s'")
+        try:
+            run = runs.rating_run_start(
+                actor=org.head_office, scope=RunScope.COUNTY, as_of=timezone.localdate()
+            )
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
         seconds = time.monotonic() - started
         run.refresh_from_db()
         assert run.status == RunStatus.PUBLISHED
