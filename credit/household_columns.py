@@ -45,12 +45,25 @@ class LineStandings:
             )
         return found
 
-    def filter(self, households: QuerySet[Any], *, line: str) -> QuerySet[Any]:
-        """A line status is tested row by row through ``CurrentRating``'s unique household
-        index (a page walks the list's order until it has its rows), never by hashing the
-        county's ratings. (The grade filter is the households' own: their grade rows, kept by
-        the publish.)"""
+    #: a grade's households, newest change first, as the current ratings' index
+    #: ``current_rating_grade_order`` holds them (the household's ``updated_at`` as its last
+    #: publish read it)
+    grade_order = ("-current_rating__household_updated_at", "-current_rating__household_id")
+
+    def filter(
+        self, households: QuerySet[Any], *, line: str = "", grade: str = ""
+    ) -> QuerySet[Any]:
+        """A line status, and "not rated", are tested row by row through ``CurrentRating``'s
+        unique household index (a page walks the list's order until it has its rows), never
+        by hashing the county's ratings. A grade joins the households' current ratings: the
+        county walks that grade's entries of ``current_rating_grade_order``."""
         current = CurrentRating.objects.filter(household_id=OuterRef("pk"))
+        if grade == UNRATED:
+            households = households.filter(~Exists(current))
+        elif grade:
+            households = households.filter(current_rating__grade=grade)
+        if not line:
+            return households
         lines = CreditLine.objects.filter(rating_result_id=OuterRef("result_id"))
         if line != NO_LINE:
             lines = lines.filter(status=line)

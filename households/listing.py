@@ -40,12 +40,17 @@ class Standing:
 class Standings(Protocol):
     grade_choices: list[tuple[str, str]]
     line_choices: list[tuple[str, str]]
+    #: the order (``order_by`` fields of the households) in which the county reads a grade's
+    #: households from an index: the list's own, newest change first
+    grade_order: tuple[str, ...]
 
     def standings(self, household_ids: list[int]) -> dict[int, Standing]: ...
 
-    def filter(self, households: QuerySet[Any], *, line: str) -> QuerySet[Any]:
-        """The households whose current credit line has this status (``NO_LINE``: none).
-        (The grade filter is households' own: ``HouseholdGrade``.)"""
+    def filter(
+        self, households: QuerySet[Any], *, line: str = "", grade: str = ""
+    ) -> QuerySet[Any]:
+        """The households whose current credit line has this status (``NO_LINE``: none), or
+        whose current grade is this one (``UNRATED``: none)."""
         ...
 
 

@@ -1,15 +1,12 @@
 """Holding a household's row while something about it is written, without getting in the way
-of the rating's publish or of an edit (PostgreSQL).
+of an edit (PostgreSQL).
 
-The publish writes the households' grade rows (``HouseholdGrade``), not the households, and
-skips a grade row another transaction holds (``FOR NO KEY UPDATE SKIP LOCKED``): an archive
-edit holds it from its save on (the household's trigger moves the row's ``updated_at``), and
-the re-rating that edit queues writes the grade later. A write that queues no re-rating — a
-visit, an override proposed, a villager's request — holds the household's row ``FOR KEY
-SHARE``: an edit that moves or closes the household (``FOR UPDATE``) still waits for it, an
-edit's save does not, and the grade row is not held. Writes of one kind that must queue up for
-a household (one open proposal, one open request) take an advisory lock of their own with
-it."""
+The rating's publish reads the households (their ``updated_at``, copied beside each current
+rating) but never writes or locks them, so nothing here concerns it. A write that queues no
+re-rating — a visit, an override proposed, a villager's request — holds the household's row
+``FOR KEY SHARE``: an edit that moves or closes the household (``FOR UPDATE``) still waits for
+it, an edit's save does not. Writes of one kind that must queue up for a household (one open
+proposal, one open request) take an advisory lock of their own with it."""
 
 from __future__ import annotations
 

@@ -214,8 +214,8 @@ def households_filtered(
     """Households the user may see, filtered by head or member name (contains), the last
     digits of any member's ID, village, status, and — where credit registered its columns
     (``households.listing``) — current grade (or not yet rated) and credit line status, newest
-    change first. No annotations, and no joins but a grade filter's (the grade rows, whose
-    index gives a grade's households in the list's order): a page takes its ids from here
+    change first. No annotations, and no joins but a grade filter's (the current ratings,
+    whose index gives a grade's households in the list's order): a page takes its ids from here
     (the index on ``updated_at`` answers it alone) and ``household_rows`` reads its rows."""
     villages = visible_village_ids(user)  # once: for a scope, a query
     households = _households_in(villages)
@@ -246,12 +246,11 @@ def households_filtered(
     if standings is not None and line:
         households = standings.filter(households, line=line)
     if standings is not None and grade:
-        # by the household's grade row (``HouseholdGrade``): the county reads a grade's
-        # households from its index in the list's order, however deep the page; its
-        # ``updated_at`` is the household's (a trigger copies it)
-        households = households.filter(list_grade__grade="" if grade == UNRATED else grade)
-        if villages is None:
-            return households.order_by("-list_grade__updated_at", "-list_grade__household_id")
+        households = standings.filter(households, grade=grade)
+        if villages is None and grade != UNRATED:
+            # the county reads a grade's households from its own index in the list's order,
+            # however deep the page
+            return households.order_by(*standings.grade_order)
     return households.order_by(*_newest_first(villages is None, "updated_at"))
 
 

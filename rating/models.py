@@ -436,10 +436,21 @@ class CurrentRating(models.Model):
     grade = models.CharField(_("等级"), max_length=8)
     score = models.DecimalField(_("得分"), max_digits=7, decimal_places=2)
     knocked_out = models.BooleanField(_("一票否决"), default=False)
+    # The household's ``updated_at`` as the publish that switched this row read it (every
+    # publish of a scope writes it again; an archive edit queues a re-rating, whose publish
+    # moves it): the household list's grade filter walks a grade's households in the list's
+    # order through ``current_rating_grade_order``, however deep the page. Null for entities.
+    household_updated_at = models.DateTimeField(_("农户更新时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("当前评级")
         verbose_name_plural = _("当前评级")
+        indexes = [
+            models.Index(
+                fields=["grade", "household_updated_at", "household"],
+                name="current_rating_grade_order",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(household__isnull=False) & Q(business_entity__isnull=True))

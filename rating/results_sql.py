@@ -16,7 +16,7 @@ from typing import Any
 from django.db import connection
 
 from fuxiang import pgsettings
-from households.models import BusinessEntity, Household, HouseholdGrade
+from households.models import BusinessEntity, Household
 from rating import engine, features_sql
 from rating.engine import RatingResult as EngineResult
 from rating.models import (
@@ -259,16 +259,24 @@ def current_ratings_switch(run: RatingRun, expected: Mapping[str, int]) -> None:
     switch that would make current any other number raises ``SwitchMismatch`` (the caller's
     transaction rolls back; nothing is published).
 
-    Subjects already rated are *updated* in place: none of the columns that change is
-    indexed and the table keeps free room in its pages (``fillfactor``, migration 0006), so
+    A household's current rating takes the household's ``updated_at`` with it (the list's
+    grade filter reads a grade's households in the list's order from the current ratings'
+    index). The households are read, never written or locked: the publish does not wait for
+    an archive edit, nor an edit for the publish; an edit made meanwhile queues a re-rating of
+    its household, whose publish writes the new ``updated_at``.
+
+    Subjects already rated are *updated* in place: the columns that change at every run are
+    not indexed and the table keeps free room in its pages (``fillfactor``, migration 0006), so
     PostgreSQL rewrites each row where it is (a HOT update) instead of deleting and inserting
-    230,000 rows and their three index entries at a county publish. Only when some rated
-    subject had no current rating yet (the first run, new archives) does an insert look for
-    them. The run's rows are read through the (run, village) index: they were written moments
-    ago and are in memory, which the server's default cost settings do not assume."""
+    230,000 rows and their index entries at a county publish (a changed grade or ``updated_at``
+    does touch the grade order's index). Only when some rated subject had no current rating yet
+    (the first run, new archives) does an insert look for them. The run's rows are read
+    through the (run, village) index: they were written moments ago and are in memory, which
+    the server's default cost settings do not assume."""
     current = CurrentRating._meta.db_table
     results = RatingResult._meta.db_table
     chunks = RatingChunk._meta.db_table
+    households = Household._meta.db_table
     columns = "result_id = r.id, run_id = r.run_id, kind = r.kind, grade = r.grade, "
     columns += "score = r.score, knocked_out = r.knocked_out"
     with connection.cursor() as cursor:
@@ -286,9 +294,16 @@ def current_ratings_switch(run: RatingRun, expected: Mapping[str, int]) -> None:
             # publish gives the defaults back at its end).
             hashed = expected.get(subject, 0) > 20_000
             pgsettings.set_local(cursor, enable_nestloop="off" if hashed else "on")
+            # (a household's ``updated_at``, read beside its result; a household gone since
+            # its chunk keeps its result's count and has none)
+            rows, moved, into_extra, select_extra = f"{results} r", "", "", ""
+            if subject == "household_id":
+                rows += f" LEFT JOIN {households} h ON h.id = r.household_id"
+                moved = ", household_updated_at = h.updated_at"
+                into_extra, select_extra = ", household_updated_at", ", h.updated_at"
             cursor.execute(
-                f"UPDATE {current} SET {columns} "  # noqa: S608
-                f"FROM {results} r WHERE r.run_id = %s AND r.{subject} IS NOT NULL "
+                f"UPDATE {current} SET {columns}{moved} "  # noqa: S608
+                f"FROM {rows} WHERE r.run_id = %s AND r.{subject} IS NOT NULL "
                 f"AND {current}.{subject} = r.{subject}",
                 [run.pk],
             )
@@ -298,10 +313,11 @@ def current_ratings_switch(run: RatingRun, expected: Mapping[str, int]) -> None:
                 # The current subjects are read once, before any row is inserted: an anti-join
                 # probing the table the statement inserts into, planned while it was empty,
                 # scans every row inserted so far for each new one.
-                into = f"INSERT INTO {current} ({subject}, {SWITCHED_COLUMNS}) "
+                into = f"INSERT INTO {current} ({subject}, {SWITCHED_COLUMNS}{into_extra}) "
                 select = (
-                    f"SELECT r.{subject}, r.id, r.run_id, r.kind, r.grade, r.score, r.knocked_out "  # noqa: S608
-                    f"FROM {results} r WHERE r.run_id = %s AND r.{subject} IS NOT NULL"
+                    f"SELECT r.{subject}, r.id, r.run_id, r.kind, r.grade, r.score, "  # noqa: S608
+                    f"r.knocked_out{select_extra} "
+                    f"FROM {rows} WHERE r.run_id = %s AND r.{subject} IS NOT NULL"
                 )
                 if switched:  # (none updated: all are new, as in the first run, no anti-join)
                     materialized = "MATERIALIZED" if connection.vendor == "postgresql" else ""
@@ -323,56 +339,21 @@ def current_ratings_switch(run: RatingRun, expected: Mapping[str, int]) -> None:
             # now points at it). No anti-join with the results: their statistics do not know
             # the rows the run has just written, and a planner misled by that turns one into
             # a scan per row.
-            # (``g_scope``: the same scope as a condition on the grade rows, alias ``g``)
             if run.scope == RunScope.COUNTY:
                 in_scope, params = f"{subject} IS NOT NULL", []
-                g_scope, g_params = "TRUE", []
             elif run.scope == RunScope.SUBJECTS:
                 if not listed:
                     continue
                 marks = ", ".join(["%s"] * len(listed))
                 in_scope, params = f"{subject} IN ({marks})", [*listed]
-                g_scope, g_params = f"g.household_id IN ({marks})", [*listed]
             else:
                 villages = f"SELECT village_id FROM {chunks} WHERE run_id = %s"  # noqa: S608
                 subjects = f"SELECT id FROM {table} WHERE village_id IN ({villages})"  # noqa: S608
                 in_scope, params = f"{subject} IN ({subjects})", [run.pk]
-                g_scope, g_params = f"g.household_id IN ({subjects})", [run.pk]
             cursor.execute(
                 f"DELETE FROM {current} WHERE {in_scope} AND run_id <> %s",  # noqa: S608
                 [*params, run.pk],
             )
-            if subject == "household_id":
-                household_grades_copy(cursor, g_scope, g_params)
-
-
-def household_grades_copy(cursor: Any, scope: str, params: list[Any]) -> None:
-    """Keep the households' grade rows (``HouseholdGrade``, the list's grade filter) equal to
-    their current ratings' grades, in the publish's transaction, once the run's current
-    ratings are switched and its withdrawn subjects' removed: each household of the scope
-    (``scope``, a condition on the grade rows, alias ``g``) whose grade differs from its current
-    rating's — or from "" when it has none (consent withdrawn, closed, never rated) — takes it.
-    One statement: a re-run writes few rows, the first run of a county every household, and a
-    grade left behind earlier (below) is mended by the next publish of its scope.
-
-    On PostgreSQL a row another transaction holds (an officer saving the household, an import:
-    the household's trigger moves its row's ``updated_at``) is skipped, never waited for: the
-    publish must not wait on an archive edit, nor deadlock with an import writing households
-    in another order. Its grade is mended by the next publish whose scope holds it (the
-    re-rating its edit queues, or the next run). The households' own rows are not touched."""
-    current = CurrentRating._meta.db_table
-    grades = HouseholdGrade._meta.db_table
-    skip = " FOR NO KEY UPDATE OF g SKIP LOCKED" if connection.vendor == "postgresql" else ""
-    free = (
-        f"SELECT g.household_id AS id, COALESCE(c.grade, '') AS grade FROM {grades} g "  # noqa: S608
-        f"LEFT JOIN {current} c ON c.household_id = g.household_id "
-        f"WHERE {scope} AND g.grade <> COALESCE(c.grade, ''){skip}"
-    )
-    cursor.execute(
-        f"WITH free AS ({free}) UPDATE {grades} SET grade = free.grade "  # noqa: S608
-        f"FROM free WHERE {grades}.household_id = free.id",
-        params,
-    )
 
 
 def results_counts(run_id: int, village_id: int) -> list[list[Any]]:

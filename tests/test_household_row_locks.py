@@ -1,7 +1,8 @@
 """Locks on a household's rows that must not get in each other's way (PostgreSQL): the publish
-writes the household's grade row (``HouseholdGrade``) skipping only the rows an archive edit
-holds (the re-rating that edit queues mends them), and a visit being recorded holds its
-subject only against a move (so that the move finds the visit)."""
+reads the households (each current rating takes its household's ``updated_at``, the grade
+filter's order) without waiting for whatever holds them — an archive edit, a visit, an
+override proposed — and a visit being recorded holds its subject only against a move (so
+that the move finds the visit)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from households import services
-from households.models import HouseholdGrade
+from households.models import Household
 from households.tests.factories import HouseholdFactory
 from rating.models import CurrentRating
 from tests.test_rating_worker import approved_cards  # noqa: F401  (a fixture)
@@ -59,34 +60,42 @@ def _locks(session, household_id: int, mode: str) -> bool:
         return True
 
 
-def test_the_publish_writes_the_grade_of_a_household_held_only_by_a_key_share(
+def _listed_as_of(household: Household) -> tuple[str, object]:
+    """The household's current grade and the ``updated_at`` its grade filter orders it by."""
+    current = CurrentRating.objects.get(household=household)
+    return current.grade, current.household_updated_at
+
+
+def test_the_publish_rates_a_household_held_only_by_a_key_share(
     org,
     approved_cards,  # noqa: F811
 ):
     """A row referencing the household being written elsewhere (its foreign-key check), or a
     visit being recorded, holds the household ``FOR KEY SHARE``: that changes nothing of the
-    household and queues no re-rating, so the publish must not skip its grade row."""
+    household and queues no re-rating, so the publish must not wait for it nor leave the
+    household out of its grade."""
     from rating import runs
 
     household = HouseholdFactory(village=org.village_a, committee_assessment="good")
     key_share = "SELECT 1 FROM households_household WHERE id = %s FOR KEY SHARE"
     with _held_by_another_session(key_share, household.pk):
-        runs.rating_household_rerate(household=household, as_of=timezone.localdate())
+        run = runs.rating_household_rerate(household=household, as_of=timezone.localdate())
 
-    grade = HouseholdGrade.objects.get(household=household).grade
+    grade, as_of = _listed_as_of(household)
     assert grade
-    assert grade == CurrentRating.objects.get(household=household).grade
+    assert CurrentRating.objects.get(household=household).run_id == run.pk
+    assert as_of == Household.objects.get(pk=household.pk).updated_at
 
 
-def test_a_publish_skips_only_the_grade_row_an_archive_edit_holds_and_does_not_wait_for_it(
+def test_a_county_publish_does_not_wait_for_an_archive_edit_in_progress(
     org,
     approved_cards,  # noqa: F811
     eager_celery,
 ):
-    """An archive edit in progress (another session's open transaction, the household's
-    trigger holding its grade row) neither holds up a county's publish nor keeps the other
-    households' grade rows from being written; the held household's row keeps its old grade
-    (the re-rating its edit queues mends it)."""
+    """An archive edit in progress (another session's open transaction holding the household's
+    row) neither holds up a county's publish nor keeps its household from being rated: the
+    publish reads the household as last committed (the re-rating the edit queues when it
+    commits reads it again)."""
     import time
 
     from rating import runs
@@ -94,6 +103,7 @@ def test_a_publish_skips_only_the_grade_row_an_archive_edit_holds_and_does_not_w
 
     held = HouseholdFactory(village=org.village_a, committee_assessment="good")
     free = HouseholdFactory(village=org.village_a, committee_assessment="good")
+    committed = Household.objects.get(pk=held.pk).updated_at
     edit = "UPDATE households_household SET updated_at = now() WHERE id = %s"
     with _held_by_another_session(edit, held.pk):
         started = time.monotonic()
@@ -111,15 +121,17 @@ def test_a_publish_skips_only_the_grade_row_an_archive_edit_holds_and_does_not_w
         assert run.status == RunStatus.PUBLISHED
         assert seconds < 10  # (no wait for the edit, which is still open)
 
-    grades = dict(HouseholdGrade.objects.values_list("household_id", "grade"))
-    assert grades[free.pk] == CurrentRating.objects.get(household=free).grade != ""
-    assert CurrentRating.objects.filter(household=held).exists()
-    assert grades[held.pk] == ""  # skipped while held
+    for household in (held, free):
+        grade, _ = _listed_as_of(household)
+        assert grade
+        assert CurrentRating.objects.get(household=household).run_id == run.pk
+    assert _listed_as_of(held)[1] == committed
+    assert _listed_as_of(free)[1] == Household.objects.get(pk=free.pk).updated_at
 
 
 def test_a_visit_being_recorded_holds_its_subject_against_a_move_only(org):
     """While a visit is written its household cannot move (the move would not see the visit),
-    yet an edit can still be saved meanwhile (and a publish write the household's grade)."""
+    yet an edit can still be saved meanwhile."""
     household = HouseholdFactory(village=org.village_a)
     other = _other_session()
     try:
@@ -159,14 +171,14 @@ def _ask(org, household):
 
 
 @pytest.mark.parametrize("hold", [_propose, _ask], ids=["override proposed", "villager asks"])
-def test_the_publish_writes_the_grade_of_a_household_held_by_a_write_that_queues_no_rerating(
+def test_a_household_held_by_a_write_that_queues_no_rerating_is_still_rated(
     org,
     approved_cards,  # noqa: F811
     hold,
 ):
     """An officer proposing an override, or a villager asking the officer for something, holds
     the household while it is written (two of them for it queue up) and queues no re-rating:
-    a publish meanwhile must still write the household's grade row, or the list's grade
+    a re-rating meanwhile must still publish the household's new rating, or the list's grade
     filter keeps the old grade until the next run of its scope."""
     import threading
 
@@ -174,7 +186,6 @@ def test_the_publish_writes_the_grade_of_a_household_held_by_a_write_that_queues
 
     household = HouseholdFactory(village=org.village_a, committee_assessment="good")
     runs.rating_household_rerate(household=household, as_of=timezone.localdate())
-    HouseholdGrade.objects.filter(household=household).update(grade="X")  # a grade to mend
     outcome: dict[str, object] = {}
 
     def rerate() -> None:
@@ -197,5 +208,5 @@ def test_the_publish_writes_the_grade_of_a_household_held_by_a_write_that_queues
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
 
-    grade = HouseholdGrade.objects.get(household=household).grade
-    assert grade == CurrentRating.objects.get(household=household).grade
+    assert CurrentRating.objects.get(household=household).run_id == outcome["run"].pk
+    assert _listed_as_of(household)[1] == Household.objects.get(pk=household.pk).updated_at

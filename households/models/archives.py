@@ -201,44 +201,6 @@ class Household(models.Model):
         return (self.total_liabilities / self.total_assets).quantize(Decimal("0.0001"))
 
 
-class HouseholdGrade(models.Model):
-    """A household's current grade for the list's grade filter, beside the household rather
-    than on it: a grade's households in the list's order (``household_grade_list_order``),
-    however deep the page.
-
-    The grade is written only by rating's publish (``rating.results_sql``), in the transaction
-    that switches the current ratings: "" for a household with no current rating. The row
-    itself and its ``updated_at`` (the list's order, a copy of the household's) are the
-    database's: triggers on the households table (migration 0021, ``grade_rows``) add a row
-    with every household, however it is inserted — a service, an import's COPY, the synthetic
-    county — and move its ``updated_at`` with the household's. Beside the household, because a
-    county's first publish gives every household a grade: as a column of the household it
-    rewrote 222,000 wide rows, every index of the archive and their history trigger's
-    transition tables (6.3–7.7 s); here 222,000 narrow rows and two indexes (1.6–1.7 s)."""
-
-    household = models.OneToOneField(
-        Household,
-        on_delete=models.CASCADE,
-        primary_key=True,
-        related_name="list_grade",
-        verbose_name=_("农户档案"),
-    )
-    grade = models.CharField(_("当前等级"), max_length=8, blank=True, default="", db_default="")
-    updated_at = models.DateTimeField(_("更新时间"))
-
-    class Meta:
-        verbose_name = _("农户当前等级")
-        verbose_name_plural = _("农户当前等级")
-        indexes = [
-            models.Index(
-                fields=["grade", "updated_at", "household"], name="household_grade_list_order"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.household_id}: {self.grade or '未评级'}"
-
-
 class Relation(models.TextChoices):
     HEAD = "head", _("户主")
     SPOUSE = "spouse", _("配偶")
