@@ -91,9 +91,9 @@ def main() -> None:
 
     counts = [int(w) for w in args.workers.split(",") if w.strip()]
     if not RatingRun.objects.exists():
-        # A county's first run inserts every current rating and writes every household's
-        # grade row, which later runs do not: timed, it would make the first worker count
-        # look slower than it is. So the counties are rated once first, untimed.
+        # A county's first run inserts every current rating, which later runs update in
+        # place: timed, it would make the first worker count look slower than it is. So
+        # the counties are rated once first, untimed.
         first = bench_run(max(counts))
         print(f"  first run of the counties, not timed: {first['seconds']:.1f} s", flush=True)
         maintain()

@@ -393,7 +393,16 @@ class RatingResult(models.Model):
                 violation_error_message="评级结果应属于一户农户或一个经营主体",
             ),
         ]
-        indexes = [models.Index(fields=["run", "village"], name="rating_result_run_village")]
+        indexes = [
+            models.Index(fields=["run", "village"], name="rating_result_run_village"),
+            # a run's entities (a few thousand among a county's 230,000 results), by village
+            # for its chunks' credit lines, all of them for the publish's switch
+            models.Index(
+                fields=["run", "village"],
+                condition=Q(business_entity__isnull=False),
+                name="rating_result_run_entities",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.grade} {self.score}"
@@ -404,20 +413,25 @@ class CurrentRating(models.Model):
     result of the last published run that rated it. Switched only by a run's publish, in the
     same transaction for the whole run."""
 
-    household = models.OneToOneField(
+    # One row per subject: each column is unique where it is set (``current_rating_household``,
+    # ``current_rating_entity``), an index that holds no entry for the rows of the other kind
+    # (a plain unique column would index 230,000 nulls between the two).
+    household = models.ForeignKey(
         "households.Household",
         on_delete=models.CASCADE,
         related_name="current_rating",
         null=True,
         blank=True,
+        db_index=False,
         db_constraint=False,  # see the results: copied from them at publish
     )
-    business_entity = models.OneToOneField(
+    business_entity = models.ForeignKey(
         "households.BusinessEntity",
         on_delete=models.CASCADE,
         related_name="current_rating",
         null=True,
         blank=True,
+        db_index=False,
         db_constraint=False,  # see the results: copied from them at publish
     )
     # Written only by the publish statement, from the run's own results in the same
@@ -452,6 +466,16 @@ class CurrentRating(models.Model):
             )
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(household__isnull=False),
+                name="current_rating_household",
+            ),
+            models.UniqueConstraint(
+                fields=["business_entity"],
+                condition=Q(business_entity__isnull=False),
+                name="current_rating_entity",
+            ),
             models.CheckConstraint(
                 condition=(Q(household__isnull=False) & Q(business_entity__isnull=True))
                 | (Q(household__isnull=True) & Q(business_entity__isnull=False)),

@@ -141,8 +141,8 @@ def test_a_grades_pages_hold_its_households_in_the_lists_order(client, org, run_
     """Deep pages of the grade filter (read from ``current_rating_grade_order``) hold the right
     households: every one of the grade, newest change first, none twice, none missed."""
     from households.models import Household
-    from rating.models import CurrentRating
     from households.views import PAGE_SIZE
+    from rating.models import CurrentRating
 
     for n in range(PAGE_SIZE + 8):
         HouseholdFactory(
