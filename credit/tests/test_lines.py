@@ -23,6 +23,7 @@ from fuxiang.errors import DomainError
 from households.models import BusinessEntity, Household
 from households.tests.factories import HouseholdFactory
 from rating import runs
+from rating.features import net_annual_income, net_assets
 from rating.models import ChunkStatus, RatingChunk, RatingResult, RatingRun, RunScope, RunStatus
 from rating.tests.test_scoring_sql import AS_OF, _random_village
 
@@ -40,16 +41,8 @@ def _line_rows(run, village):
 
 def _figures(h: Household) -> Decimal:
     """The smaller of a household's net income and net assets (what bounds its limit)."""
-    income = sum(
-        (h.income_crops, h.income_livestock, h.income_business, h.income_wages, h.income_other),
-        Decimal(0),
-    )
-    assets = sum(
-        (h.house_value, h.livestock_value, h.vehicles_value, h.deposits, h.other_assets),
-        Decimal(0),
-    )
-    debts = h.loans_this_bank + h.loans_other_banks + h.private_loans
-    return min(income - h.annual_costs, assets - debts)
+    income, assets = net_annual_income(h), net_assets(h)
+    return min(Decimal(0) if v is None else v for v in (income, assets))
 
 
 @pytest.mark.usefixtures("postgres")

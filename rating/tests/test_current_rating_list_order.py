@@ -83,7 +83,7 @@ def test_an_edited_household_leads_its_grade_once_its_re_rating_is_published(
         HouseholdFactory(village=org.village_a, committee_assessment="good") for _ in range(4)
     ]
     run_to_end(actor=org.head_office, scope=RunScope.COUNTY)
-    grades = dict(_listed())
+    grades = _listed()
     edited = min(households, key=lambda h: Household.objects.get(pk=h.pk).updated_at)
     grade = grades[edited.pk][0]
 
