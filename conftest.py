@@ -225,6 +225,44 @@ def checker(db):
     return UserFactory(username="checker", full_name="复核员", role=Role.HEAD_OFFICE)
 
 
+def _no_delay_server_class():
+    import socket
+
+    from django.core.servers.basehttp import ThreadedWSGIServer
+
+    class NoDelayWSGIServer(ThreadedWSGIServer):
+        """Django's test server with Nagle's algorithm off on every connection it accepts.
+        The server writes a response in several small pieces (status line, headers, body);
+        with Nagle on, each piece after the first waits for the client's delayed ACK, 40 ms
+        on Linux — a keep-alive client (schemathesis, Chromium) then waited ~40 ms per
+        request for nothing."""
+
+        def get_request(self):
+            connection, address = super().get_request()
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return connection, address
+
+    return NoDelayWSGIServer
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's ``live_server`` (same address rules), serving with Nagle's algorithm
+    off (``_no_delay_server_class``)."""
+    from pytest_django.live_server_helper import LiveServer
+
+    addr = (
+        request.config.getvalue("liveserver")
+        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(addr, start=False)
+    server.thread.server_class = _no_delay_server_class()
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """In CI nothing may silently stop being tested: a skip is reported as a failure."""
