@@ -13,8 +13,8 @@ A result is rebuilt from what its run used and nothing that came later:
   earlier.
 - **the same reader.** The replay runs the rating's own archive reader
   (``features_sql.household_rows`` / ``entity_rows``) inside a transaction that is rolled
-  back, where temporary views named like the archive tables — which PostgreSQL resolves before
-  the tables themselves — show the rows as of the snapshot. So the replay reads exactly the
+  back, where temporary tables named like the archive tables — which PostgreSQL resolves before
+  the tables themselves — hold the rows as of the snapshot. So the replay reads exactly the
   columns the rating reads, through the same joins, and a column the history does not keep
   fails loudly instead of being read from today's archive.
 - **the run's cards** (approved cards never change) and the pure engine
@@ -289,7 +289,13 @@ def history_tables(part: str) -> list[type[models.Model]]:
 def archive_as_of(read: Sequence[Any], *, part: str, ids: Sequence[int]) -> Iterator[None]:
     """Inside: the archive tables ``part`` reads show, for the subjects ``ids``, their rows
     as of ``read`` (a chunk's ``archive_reads`` entry: snapshot, own transaction id, clock) —
-    temporary views shadowing the tables in a transaction that is rolled back on leaving."""
+    temporary tables shadowing the tables in a transaction that is rolled back on leaving.
+
+    Tables, analysed, rather than views: the reader joins the households to their members
+    and list matches, and over views of the history the planner had no row counts — it
+    guessed one row each and nested its loops, a village's few hundred households times
+    their members (a thousand results rebuilt in 15 s; as tables, with their counts, the
+    joins hash)."""
     snapshot, own_xid, at = read
     key = "household" if part == "household" else "entity"
     with transaction.atomic(), connection.cursor() as cursor:
@@ -307,7 +313,7 @@ def archive_as_of(read: Sequence[Any], *, part: str, ids: Sequence[int]) -> Iter
                 f"WHERE {link} = ANY(%(ids)s::bigint[]))"
             )
             cursor.execute(
-                f"CREATE TEMPORARY VIEW {model._meta.db_table} AS "  # noqa: S608
+                f"CREATE TEMPORARY TABLE {model._meta.db_table} AS "  # noqa: S608
                 f"SELECT pgh_obj_id AS id, {listed} FROM ("
                 f"SELECT DISTINCT ON (pgh_obj_id) * FROM {history._meta.db_table} "
                 f"WHERE pgh_obj_id = ANY({objects}) "
@@ -319,6 +325,7 @@ def archive_as_of(read: Sequence[Any], *, part: str, ids: Sequence[int]) -> Iter
                 "ORDER BY pgh_obj_id, pgh_id DESC) e WHERE e.pgh_label <> 'delete'",
                 {"ids": list(ids), "snapshot": snapshot, "own": own_xid, "at": at},
             )
+            cursor.execute(f"ANALYZE pg_temp.{model._meta.db_table}")
         try:
             yield
         finally:
